@@ -1,0 +1,46 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+
+.PHONY: demo test install chromium lint format clean-demo
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up, migrate the SQLite database in ./var, load the demo center and serve it on :8000.
+demo: $(STAMP)
+	$(BIN)/homecoming migrate
+	$(BIN)/homecoming demo
+	@echo
+	@echo "Open http://127.0.0.1:8000/ and log in with one of the accounts above."
+	$(BIN)/homecoming serve --host 127.0.0.1 --port 8000
+
+## Debian's Chromium drives the browser tests (Playwright cannot download its own here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+
+## Set up the same way, then run the whole suite (SQLite unless DATABASE_URL says otherwise).
+test: $(STAMP) chromium
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+## The demo's SQLite database; the record itself cannot be deleted from inside the app.
+clean-demo:
+	rm -rf var

@@ -1,0 +1,1 @@
+"""Homecoming: the operating system of a live-in transitional support center."""

@@ -1,0 +1,180 @@
+"""Who may do what to which resident: the one place that decides. Deny by default.
+
+Every rule is a line in the tables below; docs/access.md is the same matrix in prose. Callers use
+`require` (records a denial in the ledger and raises) or `decide` (only answers), and narrow every
+list of residents with `visible_residents` (also reachable as `Resident.objects.visible_to`).
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from homecoming.accounts.models import Role
+from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
+
+
+class Action(StrEnum):
+    # On one resident's record
+    VIEW = "resident.view"
+    LIST = "resident.list"  # the resident's name and bed shown in a list, search or board
+    EDIT = "resident.edit"
+    OPEN_STAY = "stay.open"
+    ASSIGN_BED = "bed.assign"
+    ASSIGN_CARE_TEAM = "careteam.assign"
+    GRANT_PORTAL = "resident.portal_access"
+    BREAK_GLASS = "resident.break_glass"
+    # On the center as a whole
+    REGISTER = "resident.register"
+    VIEW_BED_BOARD = "center.bed_board"
+    VIEW_AGGREGATES = "center.aggregates"
+    MANAGE_ACCOUNTS = "accounts.manage"
+
+
+class Purpose(StrEnum):
+    CARE = "care"  # member of the resident's care team
+    SUPERVISION = "supervision"  # supervisor or program director, whole center
+    SELF = "self"  # the resident, on their own record
+    BREAK_GLASS = "break_glass"
+    OPERATIONS = "operations"  # running the center: intake, beds, aggregates, accounts
+    NONE = "none"  # a denied attempt has no valid purpose
+
+
+# Actions a care-team member may take on the residents of their own caseload.
+CARE_TEAM = {
+    Role.CASEWORKER: {
+        Action.VIEW, Action.LIST, Action.EDIT, Action.OPEN_STAY, Action.ASSIGN_BED,
+        Action.GRANT_PORTAL,
+    },
+    Role.CLINICIAN: {Action.VIEW, Action.LIST},
+}
+# Actions these roles may take on any resident of the center.
+WHOLE_CENTER = {
+    role: {
+        Action.VIEW, Action.LIST, Action.EDIT, Action.OPEN_STAY, Action.ASSIGN_BED,
+        Action.ASSIGN_CARE_TEAM, Action.GRANT_PORTAL,
+    }
+    for role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
+}
+# What a resident may do with their own record.
+OWN_RECORD = {Action.VIEW}
+# Actions that concern no single resident, and who may take them.
+CENTER = {
+    Action.REGISTER: {Role.CASEWORKER, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},
+    Action.VIEW_BED_BOARD: {Role.CASEWORKER, Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},
+    Action.VIEW_AGGREGATES: {Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT},
+    Action.MANAGE_ACCOUNTS: {Role.SYSADMIN},
+}
+# Out-of-caseload reads a clinician may open by giving a reason.
+BREAK_GLASS_ROLES = {Role.CLINICIAN}
+BREAK_GLASS_ACTIONS = {Action.VIEW}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    purpose: Purpose
+    reason: str
+
+
+class AccessDenied(PermissionDenied):
+    def __init__(self, decision: Decision):
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+def _deny(reason: str) -> Decision:
+    return Decision(False, Purpose.NONE, reason)
+
+
+def on_care_team(user, resident) -> bool:
+    return resident.care_team.filter(user=user, ended_at__isnull=True).exists()
+
+
+def open_break_glass(user, resident):
+    from .models import BreakGlass
+
+    return (
+        BreakGlass.objects.filter(actor=user, resident=resident, expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def decide(user, action: Action, resident=None) -> Decision:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return _deny("You must be logged in.")
+    role = user.role
+    if resident is None:
+        if action in CENTER and role in CENTER[action]:
+            return Decision(True, Purpose.OPERATIONS, "")
+        return _deny(f"A {user.get_role_display().lower()} may not do this.")
+
+    if role == Role.RESIDENT:
+        if action in OWN_RECORD and resident.user_id == user.pk:
+            return Decision(True, Purpose.SELF, "")
+        return _deny("Residents may only see their own record.")
+    if action in WHOLE_CENTER.get(role, ()):
+        return Decision(True, Purpose.SUPERVISION, "")
+    if role in CARE_TEAM:
+        member = on_care_team(user, resident)
+        if member and action in CARE_TEAM[role]:
+            return Decision(True, Purpose.CARE, "")
+        if role in BREAK_GLASS_ROLES and not member:
+            if action == Action.BREAK_GLASS:
+                return Decision(True, Purpose.BREAK_GLASS, "")
+            if action in BREAK_GLASS_ACTIONS and open_break_glass(user, resident):
+                return Decision(True, Purpose.BREAK_GLASS, "")
+            if action in BREAK_GLASS_ACTIONS:
+                return _deny(
+                    "This resident is not on your care team. Open it with break-glass "
+                    "and a reason if you must."
+                )
+        if not member:
+            return _deny("This resident is not on your care team.")
+        return _deny(f"A {user.get_role_display().lower()} may not do this on a resident's record.")
+    return _deny(f"A {user.get_role_display().lower()} does not see resident records.")
+
+
+def require(user, action: Action, resident=None) -> Decision:
+    """Allow, or write the denied attempt to the ledger and raise AccessDenied.
+
+    Call it before the service opens its transaction, so the denial entry is committed even
+    though the attempted work is not."""
+    decision = decide(user, action, resident)
+    if not decision.allowed:
+        target = ledger.Target.of(resident, resident_id=resident.pk) if resident else ledger.Target()
+        ledger.append(user, str(action), target, purpose=decision.purpose, outcome=Outcome.DENIED)
+        raise AccessDenied(decision)
+    return decision
+
+
+def standing_purpose(user) -> Purpose:
+    """Why this user looks at the residents they may list: the purpose their entries carry."""
+    role = getattr(user, "role", None)
+    if role in WHOLE_CENTER:
+        return Purpose.SUPERVISION
+    if role in CARE_TEAM:
+        return Purpose.CARE
+    if role == Role.RESIDENT:
+        return Purpose.SELF
+    return Purpose.NONE
+
+
+def visible_residents(user, queryset=None):
+    """The residents this user may see in lists: their caseload, the center, or nobody."""
+    from homecoming.residents.models import Resident
+
+    qs = Resident.objects.all() if queryset is None else queryset
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    role = user.role
+    if Action.LIST in WHOLE_CENTER.get(role, ()):
+        return qs
+    if role in CARE_TEAM:
+        return qs.filter(care_team__user=user, care_team__ended_at__isnull=True).distinct()
+    if role == Role.RESIDENT:
+        return qs.filter(user=user)
+    return qs.none()

@@ -1,0 +1,53 @@
+"""Break-glass: open a reasoned, time-boxed, flagged access to a resident outside one's caseload."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from homecoming.accounts.models import Role
+from homecoming.alerts.services import notify_role
+from homecoming.ledger import services as ledger
+
+from . import policy
+from .models import BreakGlass
+
+MIN_REASON_LENGTH = 15
+
+
+def break_glass_duration() -> timedelta:
+    return timedelta(minutes=getattr(settings, "HOMECOMING_BREAK_GLASS_MINUTES", 240))
+
+
+def open_break_glass(actor, resident, reason: str) -> BreakGlass:
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REASON_LENGTH:
+        raise ValidationError(
+            {"reason": f"Say why you need this record (at least {MIN_REASON_LENGTH} characters)."}
+        )
+    decision = policy.require(actor, policy.Action.BREAK_GLASS, resident)
+    now = timezone.now()
+    with transaction.atomic():
+        grant = BreakGlass.objects.create(
+            actor=actor,
+            resident=resident,
+            reason=reason,
+            opened_at=now,
+            expires_at=now + break_glass_duration(),
+        )
+        ledger.record_write(
+            actor, policy.Action.BREAK_GLASS, grant, resident_id=resident.pk,
+            purpose=decision.purpose,
+        )
+        notify_role(
+            Role.SUPERVISOR,
+            kind="break_glass",
+            message=(
+                f"{actor} ({actor.get_role_display()}) opened the record of resident "
+                f"#{resident.pk} outside their care team. Reason: {reason}"
+            ),
+            resident=resident,
+        )
+    return grant

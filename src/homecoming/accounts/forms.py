@@ -1,0 +1,36 @@
+from django import forms
+
+from .models import Role
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        regex=r"^\s*\d{6}\s*$",
+        label="Six-digit code",
+        error_messages={"invalid": "Enter the six digits your authenticator app shows."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip()
+
+
+STAFF_ROLES = [(value, label) for value, label in Role.choices if value != Role.RESIDENT]
+
+
+class NewStaffForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    full_name = forms.CharField(max_length=200)
+    role = forms.ChoiceField(choices=STAFF_ROLES)
+    is_prescriber = forms.BooleanField(required=False, label="Prescriber (clinicians only)")
+    is_medical_lead = forms.BooleanField(required=False, label="Medical lead (clinicians only)")
+    password = forms.CharField(
+        widget=forms.PasswordInput, strip=False, help_text="At least 12 characters; not common."
+    )

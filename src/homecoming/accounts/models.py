@@ -1,0 +1,77 @@
+"""People who log in: staff in their roles, residents, and the API tokens integrations use."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", "Caseworker"
+    CLINICIAN = "clinician", "Clinician"
+    SUPERVISOR = "supervisor", "Supervisor"
+    PROGRAM_DIRECTOR = "program_director", "Program director"
+    CONTRACTOR = "contractor", "Contractor"
+    OVERSIGHT = "oversight", "Oversight officer"
+    INVESTIGATOR = "investigator", "Investigator"
+    SYSADMIN = "sysadmin", "System administrator"
+    RESIDENT = "resident", "Resident"
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=32, choices=Role.choices)
+    full_name = models.CharField(max_length=200)
+    # A clinician is a nurse unless a prescriber; exactly one clinician may be the medical lead.
+    is_prescriber = models.BooleanField(default=False)
+    is_medical_lead = models.BooleanField(default=False)
+
+    REQUIRED_FIELDS = ["role", "full_name"]
+    # Never part of a record version: secrets and bookkeeping that changes on every log-in.
+    ledger_exclude = ("password", "last_login")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="accounts_user_role_known"
+            ),
+            models.UniqueConstraint(
+                fields=["is_medical_lead"],
+                condition=models.Q(is_medical_lead=True),
+                name="accounts_one_medical_lead",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_medical_lead=False) | models.Q(role="clinician"),
+                name="accounts_medical_lead_is_clinician",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_prescriber=False) | models.Q(role="clinician"),
+                name="accounts_prescriber_is_clinician",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Everyone but residents: they log in with a second factor."""
+        return self.role != Role.RESIDENT
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.is_staff_member
+
+
+class ApiToken(models.Model):
+    """A bearer token for integrations. Only its SHA-256 is stored: a leaked table opens nothing.
+
+    Tokens are 256 random bits, so a fast hash is enough here (no guessing to slow down)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,14 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from . import services
+
+
+@login_required
+@require_POST
+def mark_read(request, alert_id):
+    if not services.mark_read(request.user, alert_id):
+        raise Http404("No such unread alert of yours.")
+    return redirect(request.POST.get("next") or "core:home")

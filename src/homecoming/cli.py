@@ -1,0 +1,201 @@
+"""`homecoming`: the one command an operator runs.
+
+    homecoming migrate                 create or update the database
+    homecoming demo [--residents N]    load the demo center (the story, plus synthetic residents)
+    homecoming serve [--port 8000]     serve the center with gunicorn
+    homecoming createuser --role ROLE --username U --full-name NAME   (password on stdin/prompt)
+    homecoming token create --username U --name NAME    issue an API token (shown once)
+    homecoming token revoke PREFIX
+    homecoming demo-code USERNAME      the current second-factor code of a demo account
+    homecoming manage ARGS...          any Django management command
+"""
+
+import argparse
+import getpass
+import os
+import sys
+
+
+class CommandError(Exception):
+    """A mistake the operator can fix: printed without a traceback, exit status 2."""
+
+
+def _setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "homecoming.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    if "sqlite3" in settings.DATABASES["default"]["ENGINE"]:
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_migrate(args):
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1 if args.verbose else 0)
+    print("Database is up to date.")
+
+
+def cmd_demo(args):
+    from homecoming.demo import builder
+
+    if args.residents < 1:
+        raise CommandError("--residents must be at least 1.")
+    try:
+        summary = builder.build(residents=args.residents, progress=not args.quiet)
+    except builder.AlreadyBuilt as exc:
+        if args.residents != builder.DEFAULT_RESIDENTS:
+            raise CommandError(str(exc)) from exc
+        summary = builder.existing_summary()
+    print(summary)
+
+
+def cmd_serve(args):
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    bind = f"{args.host}:{args.port}"
+    argv = [
+        sys.executable, "-m", "gunicorn", "homecoming.wsgi:application",
+        "--bind", bind, "--workers", str(args.workers), "--access-logfile", "-",
+        "--forwarded-allow-ips", "127.0.0.1",
+    ]
+    print(f"Serving {settings.DATABASES['default']['NAME']} on http://{bind}/", flush=True)
+    os.execv(sys.executable, argv)
+
+
+def _password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise CommandError("Give the password with --password-stdin when not at a terminal.")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password (again): "):
+        raise CommandError("The two passwords differ.")
+    return first
+
+
+def cmd_createuser(args):
+    from django.core.exceptions import ValidationError
+
+    from homecoming.accounts import services
+
+    try:
+        user = services.create_user(
+            None,
+            username=args.username,
+            full_name=args.full_name,
+            role=args.role,
+            password=_password(args),
+            is_prescriber=args.prescriber,
+            is_medical_lead=args.medical_lead,
+            check_policy=False,
+        )
+    except ValidationError as exc:
+        raise CommandError(" ".join(exc.messages)) from exc
+    print(f"Created {user.get_role_display().lower()} {user.username}.")
+
+
+def cmd_token(args):
+    from homecoming.accounts import tokens
+    from homecoming.accounts.models import ApiToken, User
+
+    if args.token_command == "create":
+        user = User.objects.filter(username=args.username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user {args.username!r}.")
+        token, clear = tokens.issue(user, args.name)
+        print(clear)
+        print(f"Token {token.prefix} for {user.username}: shown once, store it now.",
+              file=sys.stderr)
+    else:
+        token = ApiToken.objects.filter(prefix=args.prefix).first()
+        if token is None:
+            raise CommandError(f"No token with prefix {args.prefix!r}.")
+        tokens.revoke(token)
+        print(f"Revoked token {token.prefix}.")
+
+
+def cmd_demo_code(args):
+    from homecoming.demo import builder
+
+    try:
+        print(builder.current_code(args.username))
+    except LookupError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def cmd_manage(args):
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["homecoming manage", *args.rest])
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="homecoming", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("migrate", help="create or update the database")
+    s.add_argument("-v", "--verbose", action="store_true")
+    s.set_defaults(func=cmd_migrate)
+
+    from homecoming.demo.constants import DEFAULT_RESIDENTS
+
+    s = sub.add_parser("demo", help="load the demo center")
+    s.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS,
+                   help=f"synthetic residents to admit (default {DEFAULT_RESIDENTS})")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("serve", help="serve the center with gunicorn")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=2)
+    s.set_defaults(func=cmd_serve)
+
+    from homecoming.accounts.models import Role
+
+    s = sub.add_parser("createuser", help="create a staff account")
+    s.add_argument("--role", required=True, choices=[r for r in Role.values if r != "resident"])
+    s.add_argument("--username", required=True)
+    s.add_argument("--full-name", required=True)
+    s.add_argument("--prescriber", action="store_true")
+    s.add_argument("--medical-lead", action="store_true")
+    s.add_argument("--password-stdin", action="store_true")
+    s.set_defaults(func=cmd_createuser)
+
+    s = sub.add_parser("token", help="API tokens")
+    tsub = s.add_subparsers(dest="token_command", required=True)
+    t = tsub.add_parser("create")
+    t.add_argument("--username", required=True)
+    t.add_argument("--name", required=True, help="what the token is for")
+    t = tsub.add_parser("revoke")
+    t.add_argument("prefix")
+    s.set_defaults(func=cmd_token)
+
+    s = sub.add_parser("demo-code", help="current second-factor code of a demo account")
+    s.add_argument("username")
+    s.set_defaults(func=cmd_demo_code)
+
+    s = sub.add_parser("manage", help="run a Django management command")
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_manage)
+    return p
+
+
+def main(argv=None):
+    _setup()
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CommandError as exc:
+        print(f"homecoming: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""The home page: each role lands on what it works with."""
+
+from django.shortcuts import redirect, render
+
+from homecoming.accounts.models import Role
+from homecoming.alerts.services import unread_for
+from homecoming.outcomes.selectors import occupancy
+from homecoming.residents import selectors
+
+
+def home(request):
+    user = request.user
+    role = user.role
+    context = {"alerts": unread_for(user)}
+    if role == Role.RESIDENT:
+        return redirect("residents:my_record")
+    if role == Role.SYSADMIN:
+        return redirect("accounts:staff_list")
+    if role in (Role.CASEWORKER, Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR):
+        context["rows"] = selectors.caseload(user)
+        context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
+    if role in (Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
+        context["occupancy"] = occupancy(user)
+    return render(request, "core/home.html", context)

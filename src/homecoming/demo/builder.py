@@ -1,0 +1,233 @@
+"""The demo center: the story behind the product, plus synthetic residents at any scale.
+
+The center is Homecoming, run by the contractor Geist Group for a government sponsor. Heidi Bergman
+is the caseworker, Walter Cruz a resident, Colin Belfast the supervisor, Thomas Carrasco the
+sponsor's inspector. Everyone else comes from Faker with a fixed seed, so every build is the same
+center. Everything is written through the services, so the demo's ledger is a real one.
+"""
+
+import datetime as dt
+import hashlib
+import math
+import os
+import random
+import shutil
+import sys
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from faker import Faker
+from tqdm import tqdm
+
+from homecoming.accounts import services as account_services
+from homecoming.accounts.models import Role, User
+from homecoming.residents import services
+from homecoming.residents.models import Bed, Center, Resident, Room, ServiceBranch
+
+from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, SEED
+
+__all__ = ["DEFAULT_RESIDENTS", "AlreadyBuilt", "build", "current_code", "existing_summary"]
+
+# username, full name, role, extra flags. The first four are the story's people.
+STAFF = [
+    ("heidi", "Heidi Bergman", Role.CASEWORKER, {}),
+    ("colin", "Colin Belfast", Role.SUPERVISOR, {}),
+    ("carrasco", "Thomas Carrasco", Role.OVERSIGHT, {}),
+    ("director", None, Role.PROGRAM_DIRECTOR, {}),
+    ("caseworker2", None, Role.CASEWORKER, {}),
+    ("caseworker3", None, Role.CASEWORKER, {}),
+    ("nurse", None, Role.CLINICIAN, {}),
+    ("prescriber", None, Role.CLINICIAN, {"is_prescriber": True, "is_medical_lead": True}),
+    ("geist", None, Role.CONTRACTOR, {}),
+    ("investigator", None, Role.INVESTIGATOR, {}),
+    ("sysadmin", None, Role.SYSADMIN, {}),
+]
+WINGS = ["North", "South", "East", "West"]
+BEDS_PER_ROOM = 2
+DEPLOYMENT_PLACES = [
+    "Camp Lemonnier, Djibouti", "Al Asad Air Base, Iraq", "Bagram Airfield, Afghanistan",
+    "Camp Arifjan, Kuwait", "USS Bataan, Red Sea", "Erbil, Iraq", "Rukla, Lithuania",
+    "Al Udeid Air Base, Qatar", "Camp Buehring, Kuwait", "Mihail Kogalniceanu, Romania",
+]
+
+
+class AlreadyBuilt(Exception):
+    pass
+
+
+def _demo_key(username: str) -> str:
+    """A fixed TOTP key per demo account, so a visitor can compute codes without a phone."""
+    return hashlib.sha256(f"homecoming-demo:{username}".encode()).hexdigest()[:40]
+
+
+def current_code(username: str) -> str:
+    device = TOTPDevice.objects.filter(
+        user__username=username, name=DEMO_DEVICE_NAME, confirmed=True
+    ).first()
+    if device is None:
+        raise LookupError(f"{username!r} is not a demo account with a demo authenticator.")
+    return f"{totp(device.bin_key, step=device.step, digits=device.digits):0{device.digits}d}"
+
+
+def _staff(fake):
+    people = {}
+    for username, name, role, flags in STAFF:
+        user = account_services.create_user(
+            None,
+            username=username,
+            full_name=name or fake.name(),
+            role=role,
+            password=DEMO_PASSWORD,
+            check_policy=False,
+            **flags,
+        )
+        TOTPDevice.objects.create(
+            user=user, name=DEMO_DEVICE_NAME, key=_demo_key(username), confirmed=True
+        )
+        people[username] = user
+    return people
+
+
+def _rooms(bed_count: int) -> list[Bed]:
+    rooms = math.ceil(bed_count / BEDS_PER_ROOM)
+    beds = []
+    for i in range(rooms):
+        wing = WINGS[i % len(WINGS)]
+        room = Room.objects.create(name=f"{wing[0]}{101 + i // len(WINGS)}", wing=wing)
+        beds += [Bed.objects.create(room=room, label=label) for label in "AB"[:BEDS_PER_ROOM]]
+    return beds
+
+
+def _synthetic_intake(fake, rng, today) -> tuple[dict, list[dict]]:
+    born = fake.date_of_birth(minimum_age=22, maximum_age=52)
+    age = (today - born).days // 365
+    start = born + dt.timedelta(days=365 * rng.randint(18, min(24, age - 3)) + rng.randint(0, 300))
+    end = None if rng.random() < 0.4 else min(
+        today, start + dt.timedelta(days=365 * rng.randint(4, 20))
+    )
+    given, family = fake.first_name(), fake.last_name()
+    intake = {
+        "given_name": given,
+        "family_name": family,
+        "preferred_name": given[:3] if rng.random() < 0.15 else "",
+        "pronouns": rng.choice(["he/him", "she/her", "they/them", ""]),
+        "date_of_birth": born,
+        "service_branch": rng.choice(ServiceBranch.values),
+        "service_start": start,
+        "service_end": end,
+        "emergency_contact_name": fake.name(),
+        "emergency_contact_relationship": rng.choice(["spouse", "parent", "sibling", "friend"]),
+        "emergency_contact_phone": fake.numerify("(###) 555-####"),
+    }
+    deployments = []
+    cursor = start + dt.timedelta(days=rng.randint(200, 700))
+    for _ in range(rng.randint(1, 3)):
+        length = rng.randint(120, 400)
+        if cursor + dt.timedelta(days=length) > (end or today):
+            break
+        deployments.append({"location": rng.choice(DEPLOYMENT_PLACES), "started_on": cursor,
+                            "ended_on": cursor + dt.timedelta(days=length)})
+        cursor += dt.timedelta(days=length + rng.randint(300, 900))
+    return intake, deployments
+
+
+WALTER = {
+    "given_name": "Walter",
+    "family_name": "Cruz",
+    "preferred_name": "",
+    "pronouns": "he/him",
+    "date_of_birth": dt.date(1991, 3, 14),
+    "service_branch": ServiceBranch.ARMY,
+    "service_start": dt.date(2010, 6, 1),
+    "service_end": None,
+    "emergency_contact_name": "Ana Cruz",
+    "emergency_contact_relationship": "sister",
+    "emergency_contact_phone": "(312) 555-0147",
+}
+WALTER_DEPLOYMENTS = [
+    {"location": "Kandahar Airfield, Afghanistan", "started_on": dt.date(2012, 2, 1),
+     "ended_on": dt.date(2012, 11, 30)},
+    {"location": "Al Asad Air Base, Iraq", "started_on": dt.date(2025, 9, 1),
+     "ended_on": dt.date(2026, 9, 15)},
+]
+
+
+def build(residents: int = DEFAULT_RESIDENTS, progress: bool = True) -> str:
+    if Center.objects.exists():
+        raise AlreadyBuilt(
+            "This database already holds a center. The record cannot be wiped (nothing is ever "
+            "deleted); point HOMECOMING_DATA_DIR or DATABASE_URL at a fresh database instead."
+        )
+    fake = Faker("en_US")
+    fake.seed_instance(SEED)
+    rng = random.Random(SEED)
+    today = timezone.localdate()
+    # One transaction: a build that fails half-way leaves nothing behind.
+    with transaction.atomic():
+        _build(fake, rng, today, residents, progress)
+    return existing_summary()
+
+
+def _build(fake, rng, today, residents, progress):
+    Center.objects.create(
+        name="Homecoming", operator="Geist Group",
+        sponsor="Office of Service Member Transition (government sponsor)",
+    )
+    people = _staff(fake)
+    beds = _rooms(max(48, math.ceil(residents * 1.2)))
+    caseworkers = [people["heidi"], people["caseworker2"], people["caseworker3"]]
+    clinicians = [people["nurse"], people["prescriber"]]
+    steps = tqdm(range(residents), desc="Admitting residents", unit="resident",
+                 disable=not progress)
+    for i in steps:
+        if i == 0:
+            intake, deployments = WALTER, WALTER_DEPLOYMENTS
+            actor, caseworker = people["heidi"], people["heidi"]
+            admitted = today - dt.timedelta(days=23)
+        else:
+            intake, deployments = _synthetic_intake(fake, rng, today)
+            actor, caseworker = people["colin"], caseworkers[i % len(caseworkers)]
+            admitted = today - dt.timedelta(days=rng.randint(0, 80))
+        resident = services.admit(
+            actor,
+            services.Admission(
+                intake=intake, admitted_on=admitted,
+                expected_length_days=rng.choice([28, 42, 56, 90]),
+                bed=beds[i], primary_caseworker=caseworker,
+                clinician=clinicians[i % len(clinicians)], deployments=deployments,
+            ),
+        )
+        if i == 0:
+            services.grant_portal_access(actor, resident, "walter", DEMO_PASSWORD)
+
+
+def existing_summary() -> str:
+    center = Center.objects.get()
+    lines = [
+        f"{center.name}, operated by {center.operator} for the {center.sponsor}:",
+        f"  {Resident.objects.count()} residents, {Bed.objects.count()} beds.",
+        "",
+        "Demo log-ins (password for all: " + DEMO_PASSWORD + "):",
+    ]
+    command = _own_command()
+    for user in User.objects.order_by("role", "username"):
+        second = "no second factor" if not user.needs_second_factor else (
+            f"code: {command} demo-code {user.username}"
+        )
+        lines.append(
+            f"  {user.username:<13} {user.get_role_display():<22} {user.full_name:<22} {second}"
+        )
+    lines.append("")
+    lines.append("Staff log in with a second factor; the demo-code command prints the current code")
+    lines.append("(it works only for the demo's published authenticators).")
+    return "\n".join(lines)
+
+
+def _own_command() -> str:
+    """How the operator just called us, so the printed commands can be pasted as they are."""
+    invoked = sys.argv[0] if sys.argv else ""
+    if os.path.basename(invoked) == "homecoming" and shutil.which("homecoming") != invoked:
+        return os.path.relpath(invoked)
+    return "homecoming"

@@ -1,0 +1,6 @@
+"""Fixed facts of the demo center, shared by the builder and the CLI's help text."""
+
+DEFAULT_RESIDENTS = 40
+DEMO_PASSWORD = "homecoming-demo"
+SEED = 1945
+DEMO_DEVICE_NAME = "Demo authenticator (key published in the README)"

@@ -1,0 +1,259 @@
+"""Residents, stays and beds over JSON."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from ninja import Router, Schema
+from pydantic import Field
+
+from homecoming.access.policy import Action
+
+from . import selectors, services
+from .models import Bed, Resident, ServiceBranch
+
+router = Router(tags=["residents"])
+
+
+class BedOut(Schema):
+    id: int
+    label: str
+    room: str
+    wing: str
+
+
+class StayOut(Schema):
+    id: int
+    admitted_on: dt.date
+    expected_length_days: int
+    status: str
+    discharged_on: dt.date | None
+
+
+class MemberOut(Schema):
+    team_role: str
+    user_id: int
+    name: str
+
+
+class DeploymentIO(Schema):
+    location: str = Field(min_length=1, max_length=200)
+    started_on: dt.date
+    ended_on: dt.date | None = None
+
+
+class ResidentSummary(Schema):
+    id: int
+    display_name: str
+    stay: StayOut | None
+    bed: BedOut | None
+
+
+class ResidentOut(ResidentSummary):
+    given_name: str
+    family_name: str
+    preferred_name: str
+    pronouns: str
+    date_of_birth: dt.date
+    service_branch: ServiceBranch
+    service_start: dt.date
+    service_end: dt.date | None
+    emergency_contact_name: str
+    emergency_contact_relationship: str
+    emergency_contact_phone: str
+    deployments: list[DeploymentIO]
+    care_team: list[MemberOut]
+
+
+class IntakeIn(Schema):
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
+    preferred_name: str = Field("", max_length=100)
+    pronouns: str = Field("", max_length=40)
+    date_of_birth: dt.date
+    service_branch: ServiceBranch
+    service_start: dt.date
+    service_end: dt.date | None = None
+    emergency_contact_name: str = Field(min_length=1, max_length=200)
+    emergency_contact_relationship: str = Field(min_length=1, max_length=100)
+    emergency_contact_phone: str = Field(min_length=1, max_length=40)
+
+
+class IntakePatch(Schema):
+    given_name: str | None = Field(None, min_length=1, max_length=100)
+    family_name: str | None = Field(None, min_length=1, max_length=100)
+    preferred_name: str | None = Field(None, max_length=100)
+    pronouns: str | None = Field(None, max_length=40)
+    date_of_birth: dt.date | None = None
+    service_branch: ServiceBranch | None = None
+    service_start: dt.date | None = None
+    service_end: dt.date | None = None
+    emergency_contact_name: str | None = Field(None, min_length=1, max_length=200)
+    emergency_contact_relationship: str | None = Field(None, min_length=1, max_length=100)
+    emergency_contact_phone: str | None = Field(None, min_length=1, max_length=40)
+
+
+class AdmissionIn(IntakeIn):
+    admitted_on: dt.date
+    expected_length_days: int = Field(ge=1, le=730)
+    bed_id: int | None = None
+    primary_caseworker_id: int
+    clinician_id: int | None = None
+    deployments: list[DeploymentIO] = []
+
+
+class StayIn(Schema):
+    admitted_on: dt.date
+    expected_length_days: int = Field(ge=1, le=730)
+
+
+class BedIn(Schema):
+    bed_id: int
+
+
+class BoardBedOut(Schema):
+    bed: BedOut
+    occupied: bool
+    resident_id: int | None
+    resident_name: str | None
+
+
+class Error(Schema):
+    detail: str
+
+
+def _bed(bed):
+    if bed is None:
+        return None
+    return {"id": bed.pk, "label": bed.label, "room": bed.room.name, "wing": bed.room.wing}
+
+
+def _summary(row):
+    return {"id": row.resident.pk, "display_name": row.resident.display_name,
+            "stay": row.stay, "bed": _bed(row.bed)}
+
+
+def _full(chart):
+    r = chart.resident
+    return {
+        **{f: getattr(r, f) for f in services.INTAKE_FIELDS},
+        "id": r.pk,
+        "display_name": r.display_name,
+        "stay": chart.stay,
+        "bed": _bed(chart.bed),
+        "deployments": chart.deployments,
+        "care_team": [
+            {"team_role": m.team_role, "user_id": m.user_id, "name": str(m.user)}
+            for m in chart.care_team
+        ],
+    }
+
+
+def _chart(request, resident_id):
+    try:
+        return selectors.chart(request.auth, resident_id)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _resident(request, resident_id, action):
+    try:
+        return selectors.resident_for(request.auth, resident_id, action)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _staff(user_id, field):
+    if user_id is None:
+        return None
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise ValidationError({field: f"No staff member #{user_id}."})
+    return user
+
+
+def _bed_by_id(bed_id):
+    if bed_id is None:
+        return None
+    bed = Bed.objects.select_related("room").filter(pk=bed_id).first()
+    if bed is None:
+        raise ValidationError({"bed_id": f"No bed #{bed_id}."})
+    return bed
+
+
+@router.get("/residents", response=list[ResidentSummary])
+def list_residents(request, q: str = ""):
+    """Your caseload (residents with an open stay), or a name search when `q` is given."""
+    rows = selectors.search(request.auth, q) if q.strip() else selectors.caseload(request.auth)
+    return [_summary(r) for r in rows]
+
+
+@router.post("/residents", response={201: ResidentOut, 400: Error, 403: Error})
+def admit(request, payload: AdmissionIn):
+    data = payload.dict()
+    admission = services.Admission(
+        intake={k: data[k] for k in services.INTAKE_FIELDS},
+        admitted_on=data["admitted_on"],
+        expected_length_days=data["expected_length_days"],
+        bed=_bed_by_id(data["bed_id"]),
+        primary_caseworker=_staff(data["primary_caseworker_id"], "primary_caseworker_id"),
+        clinician=_staff(data["clinician_id"], "clinician_id"),
+        deployments=data["deployments"],
+    )
+    resident = services.admit(request.auth, admission)
+    return 201, _full(selectors.chart(request.auth, resident.pk))
+
+
+@router.get("/residents/{resident_id}", response={200: ResidentOut, 403: Error, 404: Error})
+def get_resident(request, resident_id: int):
+    return _full(_chart(request, resident_id))
+
+
+@router.patch("/residents/{resident_id}", response={200: ResidentOut, 400: Error, 403: Error,
+                                                    404: Error})
+def update_resident(request, resident_id: int, payload: IntakePatch):
+    resident = _resident(request, resident_id, Action.EDIT)
+    changes = payload.dict(exclude_unset=True)
+    services.update_intake(request.auth, resident, changes)
+    return _full(selectors.chart(request.auth, resident_id))
+
+
+@router.get("/residents/{resident_id}/stays", response={200: list[StayOut], 403: Error,
+                                                         404: Error})
+def list_stays(request, resident_id: int):
+    chart = _chart(request, resident_id)
+    return ([chart.stay] if chart.stay else []) + chart.past_stays
+
+
+@router.post("/residents/{resident_id}/stays", response={201: StayOut, 400: Error, 403: Error,
+                                                          404: Error})
+def open_stay(request, resident_id: int, payload: StayIn):
+    resident = _resident(request, resident_id, Action.OPEN_STAY)
+    stay = services.open_stay(
+        request.auth, resident, payload.admitted_on, payload.expected_length_days
+    )
+    return 201, stay
+
+
+@router.put("/residents/{resident_id}/bed", response={200: BedOut, 400: Error, 403: Error,
+                                                       404: Error})
+def assign_bed(request, resident_id: int, payload: BedIn):
+    resident = _resident(request, resident_id, Action.ASSIGN_BED)
+    assignment = services.assign_bed(request.auth, resident, _bed_by_id(payload.bed_id))
+    return _bed(assignment.bed)
+
+
+@router.get("/beds", response={200: list[BoardBedOut], 403: Error})
+def bed_board(request):
+    """Every bed and whether it is occupied; who occupies it only where you may see them."""
+    return [
+        {
+            "bed": _bed(item.bed),
+            "occupied": item.occupied,
+            "resident_id": item.resident.pk if item.resident else None,
+            "resident_name": item.resident.display_name if item.resident else None,
+        }
+        for item in selectors.bed_board(request.auth)
+    ]
+

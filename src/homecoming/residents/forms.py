@@ -1,0 +1,112 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from homecoming.accounts.models import Role
+
+from .models import Resident, TeamRole
+from .selectors import free_beds
+from .services import INTAKE_FIELDS
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class IntakeForm(forms.ModelForm):
+    class Meta:
+        model = Resident
+        fields = INTAKE_FIELDS
+        widgets = {"date_of_birth": DATE, "service_start": DATE, "service_end": DATE}
+        labels = {
+            "given_name": "Given name (legal)",
+            "family_name": "Family name (legal)",
+            "service_end": "Service end (blank if still serving)",
+        }
+
+
+def _staff(role):
+    return get_user_model().objects.filter(role=role, is_active=True).order_by("full_name")
+
+
+class StaffChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.full_name or obj.username
+
+
+class BedChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj} ({obj.room.wing})"
+
+
+class AdmissionForm(forms.Form):
+    admitted_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    expected_length_days = forms.IntegerField(min_value=1, max_value=730, initial=42,
+                                              label="Expected length of stay (days)")
+    bed = BedChoice(queryset=free_beds(), required=False, empty_label="No bed yet")
+    primary_caseworker = StaffChoice(queryset=_staff(Role.CASEWORKER))
+    clinician = StaffChoice(queryset=_staff(Role.CLINICIAN), required=False,
+                            empty_label="Assign later")
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Querysets are evaluated per form, so the choices are current.
+        self.fields["bed"].queryset = free_beds()
+        self.fields["primary_caseworker"].queryset = _staff(Role.CASEWORKER)
+        self.fields["clinician"].queryset = _staff(Role.CLINICIAN)
+        if actor is not None and actor.role == Role.CASEWORKER:
+            self.fields["primary_caseworker"].initial = actor.pk
+
+
+class DeploymentForm(forms.Form):
+    location = forms.CharField(max_length=200, required=False)
+    started_on = forms.DateField(widget=DATE, required=False)
+    ended_on = forms.DateField(widget=DATE, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("started_on") or data.get("ended_on")) and not data.get("location"):
+            self.add_error("location", "Name where the deployment was.")
+        if data.get("location") and not data.get("started_on"):
+            self.add_error("started_on", "Give the date the deployment started.")
+        return data
+
+
+DeploymentFormSet = forms.formset_factory(DeploymentForm, extra=3, max_num=20)
+
+
+def deployments_from(formset) -> list[dict]:
+    return [
+        {k: f.cleaned_data.get(k) for k in ("location", "started_on", "ended_on")}
+        for f in formset.forms
+        if f.cleaned_data.get("location")
+    ]
+
+
+class BedForm(forms.Form):
+    bed = BedChoice(queryset=free_beds())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["bed"].queryset = free_beds()
+
+
+class CareTeamForm(forms.Form):
+    team_role = forms.ChoiceField(choices=TeamRole.choices)
+    user = StaffChoice(
+        queryset=get_user_model().objects.filter(
+            role__in=[Role.CASEWORKER, Role.CLINICIAN], is_active=True
+        ),
+        label="Staff member",
+    )
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded with your access and sent to the supervisors.",
+    )
+
+
+class PortalAccessForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput, strip=False,
+                               help_text="A first password the resident is given in person.")

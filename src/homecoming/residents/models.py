@@ -1,0 +1,239 @@
+"""Residents, their stays, rooms and beds, and care teams.
+
+Invariants a row (or the database) can check by itself live here as constraints: a bed holds one
+resident at a time, a resident has at most one open stay, one current bed and one current member
+per care-team role. Everything that needs an actor, a policy or the ledger is in services.py.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Center(models.Model):
+    """The one center this installation runs (a row, so the demo and operators can name it)."""
+
+    name = models.CharField(max_length=200)
+    operator = models.CharField(max_length=200, help_text="The company operating the center.")
+    sponsor = models.CharField(max_length=200, help_text="The government body paying for it.")
+
+    def __str__(self):
+        return self.name
+
+
+class ServiceBranch(models.TextChoices):
+    ARMY = "army", "Army"
+    NAVY = "navy", "Navy"
+    AIR_FORCE = "air_force", "Air Force"
+    MARINE_CORPS = "marine_corps", "Marine Corps"
+    SPACE_FORCE = "space_force", "Space Force"
+    COAST_GUARD = "coast_guard", "Coast Guard"
+    NATIONAL_GUARD = "national_guard", "National Guard"
+
+
+class ResidentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Narrow to the residents the access policy lets this user see (deny by default)."""
+        from homecoming.access import policy
+
+        return policy.visible_residents(user, self)
+
+
+class Resident(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resident",
+    )
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    date_of_birth = models.DateField()
+    service_branch = models.CharField(max_length=32, choices=ServiceBranch.choices)
+    service_start = models.DateField()
+    service_end = models.DateField(null=True, blank=True)
+    emergency_contact_name = models.CharField(max_length=200)
+    emergency_contact_relationship = models.CharField(max_length=100)
+    emergency_contact_phone = models.CharField(max_length=40)
+    registered_at = models.DateTimeField()
+
+    objects = ResidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service_start__gt=F("date_of_birth")),
+                name="resident_service_after_birth",
+            ),
+            models.CheckConstraint(
+                condition=Q(service_end__isnull=True) | Q(service_end__gte=F("service_start")),
+                name="resident_service_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.given_name
+        return f"{first} {self.family_name}"
+
+    @property
+    def legal_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Deployment(models.Model):
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="deployments")
+    location = models.CharField(max_length=200)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="deployment_end_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.location} from {self.started_on}"
+
+
+class StayStatus(models.TextChoices):
+    EXPECTED = "expected", "Expected"
+    IN_RESIDENCE = "in_residence", "In residence"
+    DISCHARGED = "discharged", "Discharged"
+
+
+OPEN_STAY = Q(status__in=[StayStatus.EXPECTED, StayStatus.IN_RESIDENCE])
+
+
+class Stay(models.Model):
+    """One episode of residence, from admission to discharge."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="stays")
+    admitted_on = models.DateField()
+    expected_length_days = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=StayStatus.choices)
+    discharged_on = models.DateField(null=True, blank=True)
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-admitted_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident"], condition=OPEN_STAY, name="stay_one_open_per_resident"
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_length_days__gte=1), name="stay_expected_length_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=StayStatus.values), name="stay_status_known"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=StayStatus.DISCHARGED, discharged_on__gte=F("admitted_on"))
+                    | (~Q(status=StayStatus.DISCHARGED) & Q(discharged_on__isnull=True))
+                ),
+                name="stay_discharge_date_iff_discharged",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Stay from {self.admitted_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != StayStatus.DISCHARGED
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    wing = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["wing", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Bed(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="beds")
+    label = models.CharField(max_length=10)
+
+    class Meta:
+        ordering = ["room__wing", "room__name", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "label"], name="bed_label_unique_in_room")
+        ]
+
+    def __str__(self):
+        return f"{self.room.name}-{self.label}"
+
+
+class BedAssignment(models.Model):
+    """A stay's occupancy of a bed. The database refuses two current assignments of one bed."""
+
+    stay = models.ForeignKey(Stay, on_delete=models.PROTECT, related_name="bed_assignments")
+    bed = models.ForeignKey(Bed, on_delete=models.PROTECT, related_name="assignments")
+    assigned_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assigned_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bed"], condition=Q(released_at__isnull=True), name="bed_never_double_booked"
+            ),
+            models.UniqueConstraint(
+                fields=["stay"], condition=Q(released_at__isnull=True), name="stay_one_current_bed"
+            ),
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=True) | Q(released_at__gte=F("assigned_at")),
+                name="bed_release_after_assignment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.bed} for stay {self.stay_id}"
+
+
+class TeamRole(models.TextChoices):
+    PRIMARY_CASEWORKER = "primary_caseworker", "Primary caseworker"
+    CLINICIAN = "clinician", "Clinician"
+
+
+class CareTeamMember(models.Model):
+    """Who looks after a resident. Membership is what puts a resident on a staff caseload."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="care_team")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_team_places"
+    )
+    team_role = models.CharField(max_length=32, choices=TeamRole.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["team_role", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "team_role"],
+                condition=Q(ended_at__isnull=True),
+                name="care_team_one_current_per_role",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "ended_at"])]
+
+    def __str__(self):
+        return f"{self.get_team_role_display()}: {self.user}"

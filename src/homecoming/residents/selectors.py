@@ -1,0 +1,186 @@
+"""Every read of resident data: policy check first, then the rows, then one ledger entry per
+resident read, in one transaction. Views never query these models themselves."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Prefetch, Q
+
+from homecoming.access import policy
+from homecoming.access.policy import Action
+from homecoming.ledger import services as ledger
+
+from .models import OPEN_STAY, Bed, BedAssignment, CareTeamMember, Deployment, Resident, Stay
+
+
+@dataclass
+class Chart:
+    resident: Resident
+    stay: Stay | None
+    bed: Bed | None
+    care_team: list[CareTeamMember]
+    past_stays: list[Stay]
+    deployments: list[Deployment]
+    purpose: str
+
+
+@dataclass
+class Row:
+    """A resident as a line in a caseload, search result or bed board."""
+
+    resident: Resident
+    stay: Stay | None
+    bed: Bed | None
+
+
+def _open_stays_prefetch():
+    current_bed = BedAssignment.objects.filter(released_at__isnull=True).select_related("bed__room")
+    return Prefetch(
+        "stays",
+        queryset=Stay.objects.filter(OPEN_STAY).prefetch_related(
+            Prefetch("bed_assignments", queryset=current_bed, to_attr="current_beds")
+        ),
+        to_attr="open_stays",
+    )
+
+
+def _row(resident) -> Row:
+    stay = resident.open_stays[0] if resident.open_stays else None
+    bed = stay.current_beds[0].bed if stay and stay.current_beds else None
+    return Row(resident, stay, bed)
+
+
+def _record_listing(actor, residents):
+    """One LIST entry per resident shown, with the viewer's standing purpose."""
+    ledger.record_reads(
+        actor, str(Action.LIST), residents, resident_of=lambda r: r.pk,
+        purpose=policy.standing_purpose(actor),
+    )
+
+
+def _list(actor, queryset, limit=None) -> list[Row]:
+    qs = queryset.visible_to(actor).prefetch_related(_open_stays_prefetch())
+    with transaction.atomic():
+        residents = list(qs[:limit] if limit else qs)
+        _record_listing(actor, residents)
+    return [_row(r) for r in residents]
+
+
+def caseload(actor) -> list[Row]:
+    """The residents in residence (or expected) whom the actor may see."""
+    return _list(actor, Resident.objects.filter(stays__in=Stay.objects.filter(OPEN_STAY)))
+
+
+def search(actor, query: str, limit: int = 50) -> list[Row]:
+    """Residents the actor may see whose legal or preferred name contains every word typed."""
+    words = query.split()
+    if not words:
+        return []
+    qs = Resident.objects.all()
+    for word in words:
+        qs = qs.filter(
+            Q(given_name__icontains=word)
+            | Q(family_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+        )
+    return _list(actor, qs, limit)
+
+
+def chart(actor, resident_id: int) -> Chart:
+    """A resident's chart: the read is checked, and recorded against the resident version read."""
+    resident = Resident.objects.filter(pk=resident_id).first()
+    if resident is None:
+        # Not finding is not a read of anyone's record, but the attempt is still accounted for.
+        raise Resident.DoesNotExist(f"No resident #{resident_id}.")
+    decision = policy.require(actor, Action.VIEW, resident)
+    with transaction.atomic():
+        stays = list(
+            resident.stays.prefetch_related(
+                Prefetch(
+                    "bed_assignments",
+                    queryset=BedAssignment.objects.filter(released_at__isnull=True).select_related(
+                        "bed__room"
+                    ),
+                    to_attr="current_beds",
+                )
+            )
+        )
+        open_stay = next((s for s in stays if s.is_open), None)
+        bed = open_stay.current_beds[0].bed if open_stay and open_stay.current_beds else None
+        team = list(
+            resident.care_team.filter(ended_at__isnull=True).select_related("user")
+        )
+        deployments = list(resident.deployments.all())
+        ledger.record_reads(
+            actor, str(Action.VIEW), [resident], resident_of=lambda r: r.pk,
+            purpose=decision.purpose,
+        )
+    return Chart(
+        resident=resident,
+        stay=open_stay,
+        bed=bed,
+        care_team=team,
+        past_stays=[s for s in stays if not s.is_open],
+        deployments=deployments,
+        purpose=decision.purpose,
+    )
+
+
+@dataclass
+class BoardBed:
+    bed: Bed
+    occupied: bool
+    resident: Resident | None  # only when the viewer may see who it is
+
+
+def bed_board(actor) -> list[BoardBed]:
+    """Every bed and whether it is taken; names only of residents the viewer may see."""
+    policy.require(actor, Action.VIEW_BED_BOARD)
+    with transaction.atomic():
+        beds = list(Bed.objects.select_related("room"))
+        current = {
+            a.bed_id: a
+            for a in BedAssignment.objects.filter(released_at__isnull=True).select_related(
+                "stay__resident"
+            )
+        }
+        visible_ids = set(
+            Resident.objects.visible_to(actor)
+            .filter(pk__in=[a.stay.resident_id for a in current.values()])
+            .values_list("pk", flat=True)
+        )
+        shown = [a.stay.resident for a in current.values() if a.stay.resident_id in visible_ids]
+        _record_listing(actor, shown)
+    return [
+        BoardBed(
+            bed=b,
+            occupied=b.pk in current,
+            resident=(
+                current[b.pk].stay.resident
+                if b.pk in current and current[b.pk].stay.resident_id in visible_ids
+                else None
+            ),
+        )
+        for b in beds
+    ]
+
+
+def free_beds():
+    """Beds nobody occupies now (no resident data: used to fill the intake form's choices)."""
+    taken = BedAssignment.objects.filter(released_at__isnull=True).values("bed_id")
+    return Bed.objects.select_related("room").exclude(pk__in=taken)
+
+
+def resident_for(actor, resident_id: int, action: Action) -> Resident:
+    """Open one resident to take `action` on (an edit form, a bed move): the action is checked,
+    and showing the current record is recorded as a read."""
+    resident = Resident.objects.filter(pk=resident_id).first()
+    if resident is None:
+        raise Resident.DoesNotExist(f"No resident #{resident_id}.")
+    decision = policy.require(actor, action, resident)
+    with transaction.atomic():
+        ledger.record_reads(
+            actor, str(Action.VIEW), [resident], resident_of=lambda r: r.pk,
+            purpose=decision.purpose,
+        )
+    return resident

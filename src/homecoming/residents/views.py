@@ -1,0 +1,204 @@
+"""Pages for intake, the chart, beds and care teams. Thin: parse, call a selector or service,
+render. Bad input re-renders the form with what the user typed and a 400."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from homecoming.access import policy
+from homecoming.access import services as access_services
+from homecoming.access.policy import AccessDenied, Action
+from homecoming.core.forms import apply_errors
+from homecoming.ledger.selectors import entries_for_resident
+
+from . import selectors, services
+from .forms import (
+    AdmissionForm,
+    BedForm,
+    BreakGlassForm,
+    CareTeamForm,
+    DeploymentFormSet,
+    IntakeForm,
+    PortalAccessForm,
+    deployments_from,
+)
+from .models import Resident
+
+
+def _status(request):
+    return 400 if request.method == "POST" else 200
+
+
+def _resident_or_404(actor, resident_id, action):
+    try:
+        return selectors.resident_for(actor, resident_id, action)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+
+
+def search(request):
+    query = request.GET.get("q", "").strip()
+    rows = selectors.search(request.user, query) if query else []
+    template = "residents/_search_results.html" if request.htmx else "residents/search.html"
+    return render(request, template, {"rows": rows, "query": query})
+
+
+def intake(request):
+    policy.require(request.user, Action.REGISTER)
+    data = request.POST if request.method == "POST" else None
+    person = IntakeForm(data, prefix="person")
+    admission = AdmissionForm(data, prefix="stay", actor=request.user)
+    deployments = DeploymentFormSet(data, prefix="deployments")
+    forms_ok = data is not None and all(
+        f.is_valid() for f in (person, admission, deployments)
+    )
+    if forms_ok:
+        stay = admission.cleaned_data
+        try:
+            resident = services.admit(
+                request.user,
+                services.Admission(
+                    intake=person.cleaned_data,
+                    admitted_on=stay["admitted_on"],
+                    expected_length_days=stay["expected_length_days"],
+                    bed=stay["bed"],
+                    primary_caseworker=stay["primary_caseworker"],
+                    clinician=stay["clinician"],
+                    deployments=deployments_from(deployments),
+                ),
+            )
+        except ValidationError as exc:
+            apply_errors(exc, person, admission)
+        else:
+            return redirect("residents:chart", resident_id=resident.pk)
+    context = {"person": person, "admission": admission, "deployments": deployments}
+    return render(request, "residents/intake.html", context, status=_status(request))
+
+
+def chart(request, resident_id):
+    try:
+        chart = selectors.chart(request.user, resident_id)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+    except AccessDenied:
+        resident = Resident.objects.filter(pk=resident_id).first()
+        if policy.decide(request.user, Action.BREAK_GLASS, resident).allowed:
+            return render(
+                request,
+                "residents/break_glass.html",
+                {"resident_id": resident_id, "form": BreakGlassForm()},
+                status=403,
+            )
+        raise
+    user = request.user
+    can = {
+        action.name.lower(): policy.decide(user, action, chart.resident).allowed
+        for action in (Action.EDIT, Action.ASSIGN_BED, Action.ASSIGN_CARE_TEAM,
+                       Action.GRANT_PORTAL, Action.OPEN_STAY)
+    }
+    return render(request, "residents/chart.html", {"chart": chart, "can": can})
+
+
+@require_POST
+def break_glass(request, resident_id):
+    resident = Resident.objects.filter(pk=resident_id).first()
+    if resident is None:
+        raise Http404(f"No resident #{resident_id}.")
+    form = BreakGlassForm(request.POST)
+    if form.is_valid():
+        try:
+            access_services.open_break_glass(request.user, resident, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            return redirect("residents:chart", resident_id=resident_id)
+    return render(
+        request, "residents/break_glass.html", {"resident_id": resident_id, "form": form},
+        status=400,
+    )
+
+
+def edit(request, resident_id):
+    resident = _resident_or_404(request.user, resident_id, Action.EDIT)
+    form = IntakeForm(request.POST or None, instance=resident)
+    if request.method == "POST":
+        # The ModelForm writes into the instance while validating; the service gets a fresh one.
+        original = Resident.objects.get(pk=resident_id)
+        if form.is_valid():
+            changes = {k: form.cleaned_data[k] for k in form.changed_data}
+            try:
+                services.update_intake(request.user, original, changes)
+            except ValidationError as exc:
+                apply_errors(exc, form)
+            else:
+                return redirect("residents:chart", resident_id=resident_id)
+    return render(
+        request, "residents/edit.html", {"form": form, "resident_id": resident_id},
+        status=_status(request),
+    )
+
+
+def _simple_action(request, resident_id, action, form_class, template, perform):
+    """GET shows the form; POST performs the service call and returns to the chart."""
+    resident = _resident_or_404(request.user, resident_id, action)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(request.user, resident, form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            return redirect("residents:chart", resident_id=resident_id)
+    return render(
+        request, template, {"form": form, "resident": resident}, status=_status(request)
+    )
+
+
+def bed(request, resident_id):
+    return _simple_action(
+        request, resident_id, Action.ASSIGN_BED, BedForm, "residents/bed.html",
+        lambda actor, r, data: services.assign_bed(actor, r, data["bed"]),
+    )
+
+
+def care_team(request, resident_id):
+    return _simple_action(
+        request, resident_id, Action.ASSIGN_CARE_TEAM, CareTeamForm, "residents/care_team.html",
+        lambda actor, r, data: services.assign_care_team(actor, r, data["team_role"], data["user"]),
+    )
+
+
+def portal_access(request, resident_id):
+    return _simple_action(
+        request, resident_id, Action.GRANT_PORTAL, PortalAccessForm,
+        "residents/portal_access.html",
+        lambda actor, r, data: services.grant_portal_access(
+            actor, r, data["username"], data["password"]
+        ),
+    )
+
+
+def bed_board(request):
+    board = selectors.bed_board(request.user)
+    wings = {}
+    for item in board:
+        wings.setdefault(item.bed.room.wing, []).append(item)
+    occupied = sum(1 for item in board if item.occupied)
+    return render(
+        request,
+        "residents/bed_board.html",
+        {"wings": wings, "occupied": occupied, "total": len(board)},
+    )
+
+
+def my_record(request):
+    resident = getattr(request.user, "resident", None)
+    if resident is None:
+        raise Http404("Your account is not linked to a resident record.")
+    chart = selectors.chart(request.user, resident.pk)
+    return render(
+        request,
+        "residents/my_record.html",
+        {"chart": chart, "accesses": entries_for_resident(resident.pk, limit=50)},
+    )

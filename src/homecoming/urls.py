@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from .api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("", include("homecoming.accounts.urls")),
+    path("", include("homecoming.residents.urls")),
+    path("alerts/", include("homecoming.alerts.urls")),
+    path("", include("homecoming.core.urls")),
+]
+
+handler400 = "homecoming.core.errors.bad_request"
+handler403 = "homecoming.core.errors.forbidden"
+handler404 = "homecoming.core.errors.not_found"
+handler500 = "homecoming.core.errors.server_error"

@@ -1,0 +1,144 @@
+"""The access policy: every rule, and above all that each one denies. Deny by default."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from homecoming.access import policy
+from homecoming.access import services as access_services
+from homecoming.access.policy import AccessDenied, Action
+from homecoming.accounts.models import Role
+from homecoming.alerts.models import Alert
+from homecoming.ledger.models import Entry
+from homecoming.residents import selectors
+from homecoming.residents.models import Resident
+
+RESIDENT_ACTIONS = [Action.VIEW, Action.LIST, Action.EDIT, Action.OPEN_STAY, Action.ASSIGN_BED,
+                    Action.ASSIGN_CARE_TEAM, Action.GRANT_PORTAL]
+# Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"].
+ALLOWED = {
+    "caseworker": {Action.VIEW, Action.LIST, Action.EDIT, Action.OPEN_STAY, Action.ASSIGN_BED,
+                   Action.GRANT_PORTAL},
+    "clinician": {Action.VIEW, Action.LIST},
+    "caseworker_other": set(),
+    "clinician_other": set(),
+    "supervisor": set(RESIDENT_ACTIONS),
+    "program_director": set(RESIDENT_ACTIONS),
+    "contractor": set(),
+    "oversight": set(),
+    "investigator": set(),
+    "sysadmin": set(),
+}
+
+
+@pytest.mark.parametrize("who", sorted(ALLOWED))
+@pytest.mark.parametrize("action", RESIDENT_ACTIONS, ids=str)
+def test_resident_actions_matrix(resident, staff, who, action):
+    decision = policy.decide(staff[who], action, resident)
+    assert decision.allowed == (action in ALLOWED[who])
+
+
+@pytest.mark.parametrize("who", ["caseworker_other", "contractor", "sysadmin", "oversight",
+                                 "investigator", "clinician_other"])
+def test_a_denied_read_is_refused_and_recorded(resident, staff, who):
+    with pytest.raises(AccessDenied):
+        selectors.chart(staff[who], resident.pk)
+    denied = Entry.objects.filter(outcome="denied").latest("seq")
+    assert (denied.actor, denied.action, denied.resident_id) == (
+        staff[who], "resident.view", resident.pk)
+    assert not Entry.objects.filter(actor=staff[who], outcome="allowed").exists()
+
+
+CENTER_ALLOWED = {
+    Action.REGISTER: {"caseworker", "supervisor", "program_director"},
+    Action.VIEW_BED_BOARD: {"caseworker", "clinician", "supervisor", "program_director"},
+    Action.VIEW_AGGREGATES: {"contractor", "supervisor", "program_director", "oversight"},
+    Action.MANAGE_ACCOUNTS: {"sysadmin"},
+}
+
+
+@pytest.mark.parametrize("action", list(CENTER_ALLOWED), ids=str)
+@pytest.mark.parametrize("who", sorted(ALLOWED))
+def test_center_actions_matrix(staff, who, action):
+    assert policy.decide(staff[who], action).allowed == (staff[who].role in CENTER_ALLOWED[action])
+
+
+def test_resident_sees_only_their_own_record(resident, admit, make_user, staff):
+    other = admit(given_name="Other", family_name="Person")
+    user = make_user(Role.RESIDENT)
+    Resident.objects.filter(pk=resident.pk).update(user=user)
+    resident.refresh_from_db()
+    assert policy.decide(user, Action.VIEW, resident).allowed
+    assert not policy.decide(user, Action.VIEW, other).allowed
+    assert not policy.decide(user, Action.EDIT, resident).allowed
+    assert not policy.decide(user, Action.REGISTER).allowed
+    assert list(Resident.objects.visible_to(user)) == [resident]
+
+
+def test_anonymous_and_inactive_users_are_denied(resident, staff):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not policy.decide(AnonymousUser(), Action.VIEW, resident).allowed
+    supervisor = staff["supervisor"]
+    supervisor.is_active = False
+    assert not policy.decide(supervisor, Action.VIEW, resident).allowed
+    assert not Resident.objects.visible_to(supervisor).exists()
+
+
+def test_visible_residents_follow_care_teams(resident, admit, staff):
+    theirs = admit(caseworker=staff["caseworker_other"], clinician=staff["clinician_other"],
+                   given_name="Jo", family_name="Other")
+    assert set(Resident.objects.visible_to(staff["caseworker"])) == {resident}
+    assert set(Resident.objects.visible_to(staff["clinician_other"])) == {theirs}
+    assert set(Resident.objects.visible_to(staff["supervisor"])) == {resident, theirs}
+    for who in ("contractor", "sysadmin", "oversight", "investigator"):
+        assert not Resident.objects.visible_to(staff[who]).exists()
+
+
+def test_break_glass_needs_a_reason(resident, staff):
+    with pytest.raises(ValidationError):
+        access_services.open_break_glass(staff["clinician_other"], resident, "need it")
+    assert not policy.decide(staff["clinician_other"], Action.VIEW, resident).allowed
+
+
+def test_break_glass_opens_a_flagged_read_and_alerts_the_supervisors(resident, staff, make_user):
+    second_supervisor = make_user(Role.SUPERVISOR)
+    nurse = staff["clinician_other"]
+    access_services.open_break_glass(nurse, resident, "Resident collapsed in the dining hall")
+    chart = selectors.chart(nurse, resident.pk)
+    assert chart.purpose == "break_glass"
+    read = Entry.objects.filter(actor=nurse, action="resident.view").latest("seq")
+    assert read.purpose == "break_glass" and read.outcome == "allowed"
+    alerted = set(Alert.objects.filter(kind="break_glass").values_list("recipient", flat=True))
+    assert alerted == {staff["supervisor"].pk, second_supervisor.pk}
+    # Break-glass opens reading only, never changing the record.
+    assert not policy.decide(nurse, Action.EDIT, resident).allowed
+
+
+@pytest.mark.parametrize("who", ["caseworker_other", "contractor", "sysadmin", "oversight"])
+def test_only_clinicians_may_break_glass(resident, staff, who):
+    with pytest.raises(AccessDenied):
+        access_services.open_break_glass(staff[who], resident, "I really want to read this one")
+
+
+def test_break_glass_expires(resident, staff, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from homecoming.access.models import BreakGlass
+
+    nurse = staff["clinician_other"]
+    grant = access_services.open_break_glass(nurse, resident, "Resident collapsed at breakfast")
+    BreakGlass.objects.filter(pk=grant.pk).update(
+        opened_at=timezone.now() - timedelta(hours=5), expires_at=timezone.now() - timedelta(hours=1)
+    )
+    assert not policy.decide(nurse, Action.VIEW, resident).allowed
+
+
+def test_ending_care_team_membership_ends_access(resident, staff):
+    from homecoming.residents import services
+
+    services.assign_care_team(staff["supervisor"], resident, "primary_caseworker",
+                              staff["caseworker_other"])
+    assert not policy.decide(staff["caseworker"], Action.VIEW, resident).allowed
+    assert policy.decide(staff["caseworker_other"], Action.VIEW, resident).allowed

@@ -1,0 +1,118 @@
+"""Shared fixtures: one user per role, a few beds, and residents admitted through the services.
+
+No test uses pytest-django's transactional_db: its teardown empties tables with DELETE/TRUNCATE,
+which the ledger's append-only triggers refuse (by design). Tests run inside a transaction that is
+rolled back; the browser tests run a real server against a database of their own."""
+
+import datetime as dt
+import functools
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from homecoming.accounts.models import Role, User
+from homecoming.residents import services
+from homecoming.residents.models import Bed, Room, ServiceBranch
+
+PASSWORD = "correct horse battery staple"
+
+
+@functools.cache
+def password_hash() -> str:
+    return make_password(PASSWORD)  # Argon2, once per run: it is slow on purpose
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(role, username=None, enrolled=True, **fields):
+        n = next(counter)
+        user = User.objects.create(
+            username=username or f"{role}{n}",
+            full_name=fields.pop("full_name", f"{Role(role).label} {n}"),
+            role=role,
+            password=password_hash(),
+            **fields,
+        )
+        if enrolled and role != Role.RESIDENT:
+            TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def staff(make_user):
+    """One account per staff role, plus a second caseworker and clinician (other caseloads)."""
+    people = {role: make_user(role, username=role) for role in Role.values if role != "resident"}
+    people["caseworker_other"] = make_user(Role.CASEWORKER, username="caseworker_other")
+    people["clinician_other"] = make_user(Role.CLINICIAN, username="clinician_other")
+    return people
+
+
+@pytest.fixture
+def beds(db):
+    room_a = Room.objects.create(name="N101", wing="North")
+    room_b = Room.objects.create(name="N102", wing="North")
+    return [Bed.objects.create(room=r, label=label) for r in (room_a, room_b) for label in "AB"]
+
+
+def intake(**overrides):
+    data = {
+        "given_name": "Walter",
+        "family_name": "Cruz",
+        "preferred_name": "",
+        "pronouns": "he/him",
+        "date_of_birth": dt.date(1991, 3, 14),
+        "service_branch": ServiceBranch.ARMY,
+        "service_start": dt.date(2010, 6, 1),
+        "service_end": None,
+        "emergency_contact_name": "Ana Cruz",
+        "emergency_contact_relationship": "sister",
+        "emergency_contact_phone": "(312) 555-0147",
+    }
+    return data | overrides
+
+
+@pytest.fixture
+def admit(staff, beds):
+    """Admit a resident (by the supervisor) onto the caseload of staff['caseworker']."""
+
+    def do(actor=None, bed=None, caseworker=None, clinician="default", **fields):
+        admission = services.Admission(
+            intake=intake(**fields),
+            admitted_on=dt.date.today() - dt.timedelta(days=3),
+            expected_length_days=42,
+            bed=bed,
+            primary_caseworker=caseworker or staff["caseworker"],
+            clinician=staff["clinician"] if clinician == "default" else clinician,
+        )
+        return services.admit(actor or staff["supervisor"], admission)
+
+    return do
+
+
+@pytest.fixture
+def resident(admit, beds):
+    return admit(bed=beds[0])
+
+
+def logged_in(user) -> Client:
+    """A client with a full log-in: password and (for staff) a verified second factor."""
+    client = Client()
+    client.force_login(user)
+    if user.needs_second_factor:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return logged_in

@@ -1,0 +1,94 @@
+"""The audit trail: one entry per access, gap-free, in the work's transaction, append-only."""
+
+import json
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from homecoming.ledger import services as ledger
+from homecoming.ledger.canonical import canonical_json, sha256_hex
+from homecoming.ledger.models import Entry, Head, Version
+from homecoming.residents import selectors
+
+
+def seqs():
+    return list(Entry.objects.order_by("seq").values_list("seq", flat=True))
+
+
+def test_sequence_is_gap_free_from_zero(resident, staff):
+    selectors.chart(staff["caseworker"], resident.pk)
+    numbers = seqs()
+    assert numbers == list(range(len(numbers)))
+    assert Head.objects.get().size == len(numbers)
+
+
+def test_a_rolled_back_write_leaves_no_entry_and_no_gap(resident, staff):
+    before = seqs()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        ledger.append(staff["caseworker"], "resident.view", ledger.Target(resident.pk), purpose="care")
+        raise RuntimeError("the work failed")
+    assert seqs() == before
+    entry = ledger.append(staff["caseworker"], "resident.view", ledger.Target(resident.pk),
+                          purpose="care")
+    assert entry.seq == len(before)
+
+
+def test_every_write_stores_a_version_that_the_entry_commits_to(resident):
+    writes = Entry.objects.exclude(version_sha256="").filter(action="resident.register")
+    entry = writes.get(object_type="residents.resident")
+    version = Version.objects.get(sha256=entry.version_sha256)
+    assert sha256_hex(version.content.encode()) == version.sha256
+    assert json.loads(version.content)["fields"]["family_name"] == "Cruz"
+
+
+def test_a_read_commits_to_the_version_read(resident, staff):
+    selectors.chart(staff["caseworker"], resident.pk)
+    read = Entry.objects.filter(action="resident.view").latest("seq")
+    latest = Version.objects.filter(object_type="residents.resident",
+                                    object_id=str(resident.pk)).latest("number")
+    assert read.version_sha256 == latest.sha256
+    assert (read.actor, read.actor_role, read.purpose, read.outcome) == (
+        staff["caseworker"], "caseworker", "care", "allowed")
+
+
+def test_leaves_carry_no_personal_information(resident):
+    for entry in Entry.objects.all():
+        leaf = canonical_json(entry.leaf()).decode()
+        for secret in ("Walter", "Cruz", "1991-03-14", "Ana", "555-0147"):
+            assert secret not in leaf
+
+
+@pytest.mark.parametrize("table", ["ledger_entry", "ledger_version"])
+@pytest.mark.parametrize("statement", ["UPDATE {t} SET {c} = {c}", "DELETE FROM {t}"])
+def test_the_database_refuses_to_rewrite_history(resident, table, statement):
+    column = "action" if table == "ledger_entry" else "content"
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(statement.format(t=table, c=column))
+
+
+def test_the_orm_cannot_update_or_delete_entries(resident):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Entry.objects.filter(seq=0).update(purpose="tampered")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Entry.objects.filter(seq=0).delete()
+    assert Entry.objects.get(seq=0).purpose != "tampered"
+
+
+def test_head_row_is_single(db):
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Head.objects.create(pk=2, size=0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(), st.none(),
+                                                      st.booleans()), max_size=6))
+def test_canonical_json_is_sorted_compact_and_stable(obj):
+    data = canonical_json(obj)
+    assert data == canonical_json(dict(reversed(list(obj.items()))))
+    assert json.loads(data) == obj
+    assert b"\n" not in data and b", " not in data and b": " not in data

@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from homecoming.access.policy import Action
@@ -202,7 +202,7 @@ def admit(request, payload: AdmissionIn):
         deployments=data["deployments"],
     )
     resident = services.admit(request.auth, admission)
-    return 201, _full(selectors.chart(request.auth, resident.pk))
+    return Status(201, _full(selectors.chart(request.auth, resident.pk)))
 
 
 @router.get("/residents/{resident_id}", response={200: ResidentOut, 403: Error, 404: Error})
@@ -233,7 +233,7 @@ def open_stay(request, resident_id: int, payload: StayIn):
     stay = services.open_stay(
         request.auth, resident, payload.admitted_on, payload.expected_length_days
     )
-    return 201, stay
+    return Status(201, stay)
 
 
 @router.put("/residents/{resident_id}/bed", response={200: BedOut, 400: Error, 403: Error,

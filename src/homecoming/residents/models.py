@@ -69,10 +69,12 @@ class Resident(models.Model):
             models.CheckConstraint(
                 condition=Q(service_start__gt=F("date_of_birth")),
                 name="resident_service_after_birth",
+                violation_error_message="Service cannot start before the date of birth.",
             ),
             models.CheckConstraint(
                 condition=Q(service_end__isnull=True) | Q(service_end__gte=F("service_start")),
                 name="resident_service_end_after_start",
+                violation_error_message="Service cannot end before it started.",
             ),
         ]
 
@@ -101,6 +103,7 @@ class Deployment(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
                 name="deployment_end_after_start",
+                violation_error_message="A deployment cannot end before it starts.",
             )
         ]
 

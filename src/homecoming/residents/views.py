@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from homecoming.access import policy
 from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
+from homecoming.accounts.models import Role
 from homecoming.core.forms import apply_errors
 from homecoming.ledger.selectors import entries_for_resident
 
@@ -77,6 +78,11 @@ def intake(request):
 
 
 def chart(request, resident_id):
+    if request.user.role == Role.RESIDENT:
+        # Residents read their own record on their own page; anyone else's is refused there.
+        own = getattr(request.user, "resident", None)
+        if own is not None and own.pk == resident_id:
+            return redirect("residents:my_record")
     try:
         chart = selectors.chart(request.user, resident_id)
     except Resident.DoesNotExist as exc:

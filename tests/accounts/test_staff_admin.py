@@ -1,0 +1,77 @@
+"""The system administrator manages accounts, and sees no resident data."""
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from homecoming.accounts.models import User
+from homecoming.ledger.models import Entry
+
+NEW = {"username": "nurse2", "full_name": "Nora Nurse", "role": "clinician",
+       "password": "a long enough passphrase"}
+
+
+def test_sysadmin_creates_a_staff_account(staff, client_for):
+    client = client_for(staff["sysadmin"])
+    assert client.get("/staff/").status_code == 200
+    response = client.post("/staff/new/", NEW)
+    assert response.status_code == 302
+    user = User.objects.get(username="nurse2")
+    assert user.role == "clinician" and user.password.startswith("argon2")
+    entry = Entry.objects.filter(action="account.create").latest("seq")
+    assert entry.object_id == str(user.pk) and entry.resident_id is None
+    assert "a long enough" not in entry.version_sha256
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"password": "short"}, "too short"),
+        ({"username": "caseworker"}, "is taken"),
+        ({"role": "caseworker", "is_medical_lead": "on"}, "Only a clinician"),
+        ({"role": "resident"}, "Select a valid choice"),
+        ({"full_name": ""}, "This field is required"),
+    ],
+)
+def test_bad_account_input_is_a_400(staff, client_for, overrides, message):
+    response = client_for(staff["sysadmin"]).post("/staff/new/", NEW | overrides)
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not User.objects.filter(full_name="Nora Nurse").exists()
+
+
+def test_only_one_medical_lead(staff, client_for):
+    client = client_for(staff["sysadmin"])
+    assert client.post("/staff/new/", NEW | {"is_medical_lead": "on"}).status_code == 302
+    second = NEW | {"username": "nurse3", "is_medical_lead": "on"}
+    response = client.post("/staff/new/", second)
+    assert response.status_code == 400 and "already a medical lead" in response.content.decode()
+
+
+def test_reset_second_factor_and_deactivate(staff, client_for):
+    client = client_for(staff["sysadmin"])
+    target = staff["caseworker"]
+    assert client.post(f"/staff/{target.pk}/reset_second_factor/").status_code == 302
+    assert not TOTPDevice.objects.filter(user=target).exists()
+    assert client.post(f"/staff/{target.pk}/deactivate/").status_code == 302
+    target.refresh_from_db()
+    assert not target.is_active
+    assert client.post(f"/staff/{staff['sysadmin'].pk}/deactivate/").status_code == 400
+    assert client.post(f"/staff/{target.pk}/explode/").status_code == 400
+    assert client.post(f"/staff/{target.pk}/unlock/").status_code == 302
+
+
+@pytest.mark.parametrize("who", ["supervisor", "program_director", "caseworker", "contractor",
+                                 "oversight"])
+def test_account_pages_denied_to_everyone_else(staff, client_for, who):
+    client = client_for(staff[who])
+    assert client.get("/staff/").status_code == 403
+    assert client.post("/staff/new/", NEW).status_code == 403
+    assert client.post(f"/staff/{staff['caseworker'].pk}/deactivate/").status_code == 403
+    assert User.objects.get(pk=staff["caseworker"].pk).is_active
+
+
+def test_sysadmin_sees_no_resident_data(resident, staff, client_for):
+    client = client_for(staff["sysadmin"])
+    assert client.get("/").status_code == 302
+    assert client.get(f"/residents/{resident.pk}/").status_code == 403
+    assert "Cruz" not in client.get("/residents/?q=cruz").content.decode()
+    assert client.get("/beds/").status_code == 403

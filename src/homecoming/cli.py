@@ -1,13 +1,13 @@
 """`homecoming`: the one command an operator runs.
 
-    homecoming migrate                 create or update the database
-    homecoming demo [--residents N]    load the demo center (the story, plus synthetic residents)
-    homecoming serve [--port 8000]     serve the center with gunicorn
-    homecoming createuser --role ROLE --username U --full-name NAME   (password on stdin/prompt)
-    homecoming token create --username U --name NAME    issue an API token (shown once)
-    homecoming token revoke PREFIX
-    homecoming demo-code USERNAME      the current second-factor code of a demo account
-    homecoming manage ARGS...          any Django management command
+homecoming migrate                 create or update the database
+homecoming demo [--residents N]    load the demo center (the story, plus synthetic residents)
+homecoming serve [--port 8000]     serve the center with gunicorn
+homecoming createuser --role ROLE --username U --full-name NAME   (password on stdin/prompt)
+homecoming token create --username U --name NAME    issue an API token (shown once)
+homecoming token revoke PREFIX
+homecoming demo-code USERNAME      the current second-factor code of a demo account
+homecoming manage ARGS...          any Django management command
 """
 
 import argparse
@@ -58,9 +58,18 @@ def cmd_serve(args):
     call_command("collectstatic", interactive=False, verbosity=0)
     bind = f"{args.host}:{args.port}"
     argv = [
-        sys.executable, "-m", "gunicorn", "homecoming.wsgi:application",
-        "--bind", bind, "--workers", str(args.workers), "--access-logfile", "-",
-        "--forwarded-allow-ips", "127.0.0.1",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "homecoming.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        "127.0.0.1",
     ]
     print(f"Serving {settings.DATABASES['default']['NAME']} on http://{bind}/", flush=True)
     os.execv(sys.executable, argv)
@@ -108,8 +117,9 @@ def cmd_token(args):
             raise CommandError(f"No active user {args.username!r}.")
         token, clear = tokens.issue(user, args.name)
         print(clear)
-        print(f"Token {token.prefix} for {user.username}: shown once, store it now.",
-              file=sys.stderr)
+        print(
+            f"Token {token.prefix} for {user.username}: shown once, store it now.", file=sys.stderr
+        )
     else:
         token = ApiToken.objects.filter(prefix=args.prefix).first()
         if token is None:
@@ -134,8 +144,9 @@ def cmd_manage(args):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="homecoming", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="homecoming", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("migrate", help="create or update the database")
@@ -145,8 +156,12 @@ def parser() -> argparse.ArgumentParser:
     from homecoming.demo.constants import DEFAULT_RESIDENTS
 
     s = sub.add_parser("demo", help="load the demo center")
-    s.add_argument("--residents", type=int, default=DEFAULT_RESIDENTS,
-                   help=f"synthetic residents to admit (default {DEFAULT_RESIDENTS})")
+    s.add_argument(
+        "--residents",
+        type=int,
+        default=DEFAULT_RESIDENTS,
+        help=f"synthetic residents to admit (default {DEFAULT_RESIDENTS})",
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_demo)
 

@@ -12,8 +12,12 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("HOMECOMING_DATA_DIR", Path.cwd() / "var")).resolve()
 
 DEBUG = os.environ.get("HOMECOMING_DEBUG", "") == "1"
-SECRET_KEY = os.environ.get("HOMECOMING_SECRET_KEY") or "demo-only-insecure-key-set-HOMECOMING_SECRET_KEY"
-ALLOWED_HOSTS = os.environ.get("HOMECOMING_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+SECRET_KEY = (
+    os.environ.get("HOMECOMING_SECRET_KEY") or "demo-only-insecure-key-set-HOMECOMING_SECRET_KEY"
+)
+ALLOWED_HOSTS = os.environ.get("HOMECOMING_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
+    ","
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -79,7 +83,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # of failing half-way; that also keeps the ledger's sequence gap-free on SQLite.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
     }
     DATABASES["default"]["TEST"] = {"NAME": None}
 
@@ -98,8 +104,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
@@ -137,8 +145,10 @@ TIME_ZONE = os.environ.get("HOMECOMING_TIME_ZONE", "America/New_York")
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(DATA_DIR / "media")}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "media")},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Tests and the demo server run without collectstatic having been run first.

@@ -12,12 +12,25 @@ from homecoming.ledger.models import Entry
 from homecoming.residents import selectors
 from homecoming.residents.models import Resident
 
-RESIDENT_ACTIONS = [Action.VIEW, Action.LIST, Action.EDIT, Action.OPEN_STAY, Action.ASSIGN_BED,
-                    Action.ASSIGN_CARE_TEAM, Action.GRANT_PORTAL]
+RESIDENT_ACTIONS = [
+    Action.VIEW,
+    Action.LIST,
+    Action.EDIT,
+    Action.OPEN_STAY,
+    Action.ASSIGN_BED,
+    Action.ASSIGN_CARE_TEAM,
+    Action.GRANT_PORTAL,
+]
 # Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"].
 ALLOWED = {
-    "caseworker": {Action.VIEW, Action.LIST, Action.EDIT, Action.OPEN_STAY, Action.ASSIGN_BED,
-                   Action.GRANT_PORTAL},
+    "caseworker": {
+        Action.VIEW,
+        Action.LIST,
+        Action.EDIT,
+        Action.OPEN_STAY,
+        Action.ASSIGN_BED,
+        Action.GRANT_PORTAL,
+    },
     "clinician": {Action.VIEW, Action.LIST},
     "caseworker_other": set(),
     "clinician_other": set(),
@@ -37,14 +50,19 @@ def test_resident_actions_matrix(resident, staff, who, action):
     assert decision.allowed == (action in ALLOWED[who])
 
 
-@pytest.mark.parametrize("who", ["caseworker_other", "contractor", "sysadmin", "oversight",
-                                 "investigator", "clinician_other"])
+@pytest.mark.parametrize(
+    "who",
+    ["caseworker_other", "contractor", "sysadmin", "oversight", "investigator", "clinician_other"],
+)
 def test_a_denied_read_is_refused_and_recorded(resident, staff, who):
     with pytest.raises(AccessDenied):
         selectors.chart(staff[who], resident.pk)
     denied = Entry.objects.filter(outcome="denied").latest("seq")
     assert (denied.actor, denied.action, denied.resident_id) == (
-        staff[who], "resident.view", resident.pk)
+        staff[who],
+        "resident.view",
+        resident.pk,
+    )
     assert not Entry.objects.filter(actor=staff[who], outcome="allowed").exists()
 
 
@@ -85,8 +103,12 @@ def test_anonymous_and_inactive_users_are_denied(resident, staff):
 
 
 def test_visible_residents_follow_care_teams(resident, admit, staff):
-    theirs = admit(caseworker=staff["caseworker_other"], clinician=staff["clinician_other"],
-                   given_name="Jo", family_name="Other")
+    theirs = admit(
+        caseworker=staff["caseworker_other"],
+        clinician=staff["clinician_other"],
+        given_name="Jo",
+        family_name="Other",
+    )
     assert set(Resident.objects.visible_to(staff["caseworker"])) == {resident}
     assert set(Resident.objects.visible_to(staff["clinician_other"])) == {theirs}
     assert set(Resident.objects.visible_to(staff["supervisor"])) == {resident, theirs}
@@ -130,7 +152,8 @@ def test_break_glass_expires(resident, staff, settings):
     nurse = staff["clinician_other"]
     grant = access_services.open_break_glass(nurse, resident, "Resident collapsed at breakfast")
     BreakGlass.objects.filter(pk=grant.pk).update(
-        opened_at=timezone.now() - timedelta(hours=5), expires_at=timezone.now() - timedelta(hours=1)
+        opened_at=timezone.now() - timedelta(hours=5),
+        expires_at=timezone.now() - timedelta(hours=1),
     )
     assert not policy.decide(nurse, Action.VIEW, resident).allowed
 
@@ -138,7 +161,8 @@ def test_break_glass_expires(resident, staff, settings):
 def test_ending_care_team_membership_ends_access(resident, staff):
     from homecoming.residents import services
 
-    services.assign_care_team(staff["supervisor"], resident, "primary_caseworker",
-                              staff["caseworker_other"])
+    services.assign_care_team(
+        staff["supervisor"], resident, "primary_caseworker", staff["caseworker_other"]
+    )
     assert not policy.decide(staff["caseworker"], Action.VIEW, resident).allowed
     assert policy.decide(staff["caseworker_other"], Action.VIEW, resident).allowed

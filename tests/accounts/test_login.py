@@ -3,7 +3,6 @@
 import base64
 import re
 
-import pytest
 from django.conf import settings
 from django.test import Client
 from django_otp.oath import totp
@@ -19,8 +18,9 @@ def code_for(device) -> str:
 
 def unthrottle(device):
     """django-otp makes a device wait 2^n seconds after n wrong codes; tests do not wait."""
-    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0,
-                                                   throttling_failure_timestamp=None)
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
 
 
 def wrong_code(device) -> str:
@@ -138,8 +138,9 @@ def test_pending_password_step_expires(staff, monkeypatch):
 
 def test_next_parameter_cannot_redirect_off_site(staff):
     client = Client()
-    client.post("/login/?next=https://evil.example/", {"username": "caseworker",
-                                                       "password": PASSWORD})
+    client.post(
+        "/login/?next=https://evil.example/", {"username": "caseworker", "password": PASSWORD}
+    )
     device = TOTPDevice.objects.get(user=staff["caseworker"])
     response = client.post("/login/second-factor/", {"code": code_for(device)})
     assert response["Location"] == "/"

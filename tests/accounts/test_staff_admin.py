@@ -6,8 +6,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from homecoming.accounts.models import User
 from homecoming.ledger.models import Entry
 
-NEW = {"username": "nurse2", "full_name": "Nora Nurse", "role": "clinician",
-       "password": "a long enough passphrase"}
+NEW = {
+    "username": "nurse2",
+    "full_name": "Nora Nurse",
+    "role": "clinician",
+    "password": "a long enough passphrase",
+}
 
 
 def test_sysadmin_creates_a_staff_account(staff, client_for):
@@ -59,8 +63,9 @@ def test_reset_second_factor_and_deactivate(staff, client_for):
     assert client.post(f"/staff/{target.pk}/unlock/").status_code == 302
 
 
-@pytest.mark.parametrize("who", ["supervisor", "program_director", "caseworker", "contractor",
-                                 "oversight"])
+@pytest.mark.parametrize(
+    "who", ["supervisor", "program_director", "caseworker", "contractor", "oversight"]
+)
 def test_account_pages_denied_to_everyone_else(staff, client_for, who):
     client = client_for(staff[who])
     assert client.get("/staff/").status_code == 403
@@ -75,3 +80,19 @@ def test_sysadmin_sees_no_resident_data(resident, staff, client_for):
     assert client.get(f"/residents/{resident.pk}/").status_code == 403
     assert "Cruz" not in client.get("/residents/?q=cruz").content.decode()
     assert client.get("/beds/").status_code == 403
+
+
+def test_locked_accounts_are_shown_and_can_be_unlocked(staff, client_for):
+    from django.conf import settings
+    from django.test import Client
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/login/", {"username": "caseworker", "password": "wrong password"})
+    admin = client_for(staff["sysadmin"])
+    assert "locked out" in admin.get("/staff/").content.decode()
+    admin.post(f"/staff/{staff['caseworker'].pk}/unlock/")
+    assert "locked out" not in admin.get("/staff/").content.decode()
+    from tests.conftest import PASSWORD
+
+    response = Client().post("/login/", {"username": "caseworker", "password": PASSWORD})
+    assert response.status_code == 302

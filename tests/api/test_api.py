@@ -23,11 +23,17 @@ def api_for(staff):
 
 def admission_body(staff, bed, **overrides):
     body = {
-        "given_name": "Dana", "family_name": "Reyes", "date_of_birth": "1990-05-02",
-        "service_branch": "navy", "service_start": "2009-07-01",
-        "emergency_contact_name": "Luis Reyes", "emergency_contact_relationship": "brother",
-        "emergency_contact_phone": "555-0100", "admitted_on": dt.date.today().isoformat(),
-        "expected_length_days": 30, "bed_id": bed.pk,
+        "given_name": "Dana",
+        "family_name": "Reyes",
+        "date_of_birth": "1990-05-02",
+        "service_branch": "navy",
+        "service_start": "2009-07-01",
+        "emergency_contact_name": "Luis Reyes",
+        "emergency_contact_relationship": "brother",
+        "emergency_contact_phone": "555-0100",
+        "admitted_on": dt.date.today().isoformat(),
+        "expected_length_days": 30,
+        "bed_id": bed.pk,
         "primary_caseworker_id": staff["caseworker"].pk,
         "deployments": [{"location": "Rota, Spain", "started_on": "2015-01-10"}],
     }
@@ -85,8 +91,9 @@ def test_resident_detail_and_its_denials(resident, staff, api_for):
 
 
 def test_admit_through_the_api(staff, beds, api_for):
-    response = post_json(api_for(staff["caseworker"]), "/api/v1/residents",
-                         admission_body(staff, beds[1]))
+    response = post_json(
+        api_for(staff["caseworker"]), "/api/v1/residents", admission_body(staff, beds[1])
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["bed"]["id"] == beds[1].pk and body["deployments"][0]["location"] == "Rota, Spain"
@@ -104,16 +111,20 @@ def test_admit_through_the_api(staff, beds, api_for):
     ],
 )
 def test_bad_admissions_are_4xx_with_a_reason(staff, beds, api_for, overrides, status, text):
-    response = post_json(api_for(staff["supervisor"]), "/api/v1/residents",
-                         admission_body(staff, beds[1], **overrides))
+    response = post_json(
+        api_for(staff["supervisor"]),
+        "/api/v1/residents",
+        admission_body(staff, beds[1], **overrides),
+    )
     assert response.status_code == status
     assert text in response.content.decode()
     assert not Resident.objects.exists()
 
 
 def test_double_booking_through_the_api_is_a_400(resident, staff, beds, api_for):
-    response = post_json(api_for(staff["supervisor"]), "/api/v1/residents",
-                         admission_body(staff, beds[0]))
+    response = post_json(
+        api_for(staff["supervisor"]), "/api/v1/residents", admission_body(staff, beds[0])
+    )
     assert response.status_code == 400 and "already occupied" in response.json()["detail"]
 
 
@@ -125,25 +136,39 @@ def test_admission_denied_through_the_api(staff, beds, api_for, who):
 
 def test_patch_stays_and_bed(resident, staff, beds, api_for):
     client = api_for(staff["caseworker"])
-    patched = post_json(client, f"/api/v1/residents/{resident.pk}", {"preferred_name": "Walt"},
-                        method="patch")
+    patched = post_json(
+        client, f"/api/v1/residents/{resident.pk}", {"preferred_name": "Walt"}, method="patch"
+    )
     assert patched.status_code == 200 and patched.json()["display_name"] == "Walt Cruz"
-    bad = post_json(client, f"/api/v1/residents/{resident.pk}", {"service_end": "2000-01-01"},
-                    method="patch")
+    bad = post_json(
+        client, f"/api/v1/residents/{resident.pk}", {"service_end": "2000-01-01"}, method="patch"
+    )
     assert bad.status_code == 400
     stays = client.get(f"/api/v1/residents/{resident.pk}/stays").json()
     assert len(stays) == 1
-    again = post_json(client, f"/api/v1/residents/{resident.pk}/stays",
-                      {"admitted_on": "2026-01-01", "expected_length_days": 10})
+    again = post_json(
+        client,
+        f"/api/v1/residents/{resident.pk}/stays",
+        {"admitted_on": "2026-01-01", "expected_length_days": 10},
+    )
     assert again.status_code == 400 and "open stay" in again.json()["detail"]
-    moved = post_json(client, f"/api/v1/residents/{resident.pk}/bed", {"bed_id": beds[2].pk},
-                      method="put")
+    moved = post_json(
+        client, f"/api/v1/residents/{resident.pk}/bed", {"bed_id": beds[2].pk}, method="put"
+    )
     assert moved.status_code == 200 and moved.json()["id"] == beds[2].pk
     clinician = api_for(staff["clinician"])
-    assert post_json(clinician, f"/api/v1/residents/{resident.pk}/bed", {"bed_id": beds[3].pk},
-                     method="put").status_code == 403
-    assert post_json(clinician, f"/api/v1/residents/{resident.pk}", {"pronouns": "x"},
-                     method="patch").status_code == 403
+    assert (
+        post_json(
+            clinician, f"/api/v1/residents/{resident.pk}/bed", {"bed_id": beds[3].pk}, method="put"
+        ).status_code
+        == 403
+    )
+    assert (
+        post_json(
+            clinician, f"/api/v1/residents/{resident.pk}", {"pronouns": "x"}, method="patch"
+        ).status_code
+        == 403
+    )
 
 
 def test_bed_board_hides_names_the_caller_may_not_see(resident, admit, staff, beds, api_for):

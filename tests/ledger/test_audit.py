@@ -27,11 +27,14 @@ def test_sequence_is_gap_free_from_zero(resident, staff):
 def test_a_rolled_back_write_leaves_no_entry_and_no_gap(resident, staff):
     before = seqs()
     with pytest.raises(RuntimeError), transaction.atomic():
-        ledger.append(staff["caseworker"], "resident.view", ledger.Target(resident.pk), purpose="care")
+        ledger.append(
+            staff["caseworker"], "resident.view", ledger.Target(resident.pk), purpose="care"
+        )
         raise RuntimeError("the work failed")
     assert seqs() == before
-    entry = ledger.append(staff["caseworker"], "resident.view", ledger.Target(resident.pk),
-                          purpose="care")
+    entry = ledger.append(
+        staff["caseworker"], "resident.view", ledger.Target(resident.pk), purpose="care"
+    )
     assert entry.seq == len(before)
 
 
@@ -46,11 +49,16 @@ def test_every_write_stores_a_version_that_the_entry_commits_to(resident):
 def test_a_read_commits_to_the_version_read(resident, staff):
     selectors.chart(staff["caseworker"], resident.pk)
     read = Entry.objects.filter(action="resident.view").latest("seq")
-    latest = Version.objects.filter(object_type="residents.resident",
-                                    object_id=str(resident.pk)).latest("number")
+    latest = Version.objects.filter(
+        object_type="residents.resident", object_id=str(resident.pk)
+    ).latest("number")
     assert read.version_sha256 == latest.sha256
     assert (read.actor, read.actor_role, read.purpose, read.outcome) == (
-        staff["caseworker"], "caseworker", "care", "allowed")
+        staff["caseworker"],
+        "caseworker",
+        "care",
+        "allowed",
+    )
 
 
 def test_leaves_carry_no_personal_information(resident):
@@ -64,9 +72,12 @@ def test_leaves_carry_no_personal_information(resident):
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET {c} = {c}", "DELETE FROM {t}"])
 def test_the_database_refuses_to_rewrite_history(resident, table, statement):
     column = "action" if table == "ledger_entry" else "content"
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement.format(t=table, c=column))
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement.format(t=table, c=column))
 
 
 def test_the_orm_cannot_update_or_delete_entries(resident):
@@ -85,8 +96,13 @@ def test_head_row_is_single(db):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(), st.none(),
-                                                      st.booleans()), max_size=6))
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.one_of(st.integers(), st.text(), st.none(), st.booleans()),
+        max_size=6,
+    )
+)
 def test_canonical_json_is_sorted_compact_and_stable(obj):
     data = canonical_json(obj)
     assert data == canonical_json(dict(reversed(list(obj.items()))))

@@ -21,8 +21,12 @@ def test_admission_writes_person_stay_bed_team_with_versions_and_entries(residen
     assert team == {"primary_caseworker": staff["caseworker"], "clinician": staff["clinician"]}
     written = Entry.objects.filter(resident=resident, outcome="allowed")
     types = set(written.values_list("object_type", flat=True))
-    assert types == {"residents.resident", "residents.stay", "residents.bedassignment",
-                     "residents.careteammember"}
+    assert types == {
+        "residents.resident",
+        "residents.stay",
+        "residents.bedassignment",
+        "residents.careteammember",
+    }
     assert all(e.version_sha256 for e in written)
     assert Version.objects.filter(sha256__in=written.values("version_sha256")).count() == 5
 
@@ -31,9 +35,15 @@ def test_a_future_admission_is_expected_not_in_residence(admit, staff):
     from homecoming.residents.services import Admission
     from tests.conftest import intake
 
-    r = services.admit(staff["supervisor"], Admission(
-        intake=intake(), admitted_on=timezone.localdate() + dt.timedelta(days=5),
-        expected_length_days=30, primary_caseworker=staff["caseworker"]))
+    r = services.admit(
+        staff["supervisor"],
+        Admission(
+            intake=intake(),
+            admitted_on=timezone.localdate() + dt.timedelta(days=5),
+            expected_length_days=30,
+            primary_caseworker=staff["caseworker"],
+        ),
+    )
     assert r.stays.get().status == "expected"
 
 
@@ -46,8 +56,9 @@ def test_a_bed_is_never_double_booked_by_the_service(resident, admit, beds):
 def test_a_bed_is_never_double_booked_by_the_database(resident, admit, beds):
     other = admit(given_name="Second")
     with pytest.raises(IntegrityError), transaction.atomic():
-        BedAssignment.objects.create(stay=other.stays.get(), bed=beds[0],
-                                     assigned_at=timezone.now())
+        BedAssignment.objects.create(
+            stay=other.stays.get(), bed=beds[0], assigned_at=timezone.now()
+        )
 
 
 def test_moving_beds_releases_the_old_one(resident, beds, staff):
@@ -67,8 +78,13 @@ def test_one_open_stay_per_resident(resident, staff):
     with pytest.raises(ValidationError, match="already has an open stay"):
         services.open_stay(staff["caseworker"], resident, timezone.localdate(), 10)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Stay.objects.create(resident=resident, admitted_on=timezone.localdate(),
-                            expected_length_days=3, status="expected", opened_at=timezone.now())
+        Stay.objects.create(
+            resident=resident,
+            admitted_on=timezone.localdate(),
+            expected_length_days=3,
+            status="expected",
+            opened_at=timezone.now(),
+        )
 
 
 @pytest.mark.parametrize(
@@ -100,19 +116,22 @@ def test_team_roles_need_matching_staff_roles(admit, staff):
         admit(clinician=staff["caseworker_other"])
 
 
-@pytest.mark.parametrize("who", ["clinician", "contractor", "sysadmin", "oversight",
-                                 "investigator"])
+@pytest.mark.parametrize(
+    "who", ["clinician", "contractor", "sysadmin", "oversight", "investigator"]
+)
 def test_who_may_not_admit(admit, staff, who):
     with pytest.raises(AccessDenied):
         admit(actor=staff[who])
-    assert Entry.objects.filter(actor=staff[who], outcome="denied",
-                                action="resident.register").exists()
+    assert Entry.objects.filter(
+        actor=staff[who], outcome="denied", action="resident.register"
+    ).exists()
 
 
 def test_correcting_intake_leaves_a_new_version(resident, staff):
     services.update_intake(staff["caseworker"], resident, {"preferred_name": "Walt"})
-    versions = Version.objects.filter(object_type="residents.resident",
-                                      object_id=str(resident.pk)).order_by("number")
+    versions = Version.objects.filter(
+        object_type="residents.resident", object_id=str(resident.pk)
+    ).order_by("number")
     assert [v.number for v in versions] == [1, 2]
     assert '"preferred_name":""' in versions[0].content
     assert '"preferred_name":"Walt"' in versions[1].content
@@ -130,22 +149,25 @@ def test_intake_correction_denied_to_clinicians(resident, staff):
 
 def test_care_team_change_ends_the_previous_member(resident, staff):
     services.assign_care_team(staff["supervisor"], resident, "clinician", staff["clinician_other"])
-    current = CareTeamMember.objects.filter(resident=resident, team_role="clinician",
-                                            ended_at__isnull=True)
+    current = CareTeamMember.objects.filter(
+        resident=resident, team_role="clinician", ended_at__isnull=True
+    )
     assert [m.user for m in current] == [staff["clinician_other"]]
     with pytest.raises(AccessDenied):
         services.assign_care_team(staff["caseworker"], resident, "clinician", staff["clinician"])
 
 
 def test_portal_access_links_a_resident_login(resident, staff):
-    user = services.grant_portal_access(staff["caseworker"], resident, "walter",
-                                        "a long enough passphrase")
+    user = services.grant_portal_access(
+        staff["caseworker"], resident, "walter", "a long enough passphrase"
+    )
     resident.refresh_from_db()
     assert resident.user == user and user.role == "resident"
     assert user.password.startswith("argon2")
     with pytest.raises(ValidationError, match="already has"):
-        services.grant_portal_access(staff["caseworker"], resident, "walter2",
-                                     "a long enough passphrase")
+        services.grant_portal_access(
+            staff["caseworker"], resident, "walter2", "a long enough passphrase"
+        )
 
 
 def test_portal_access_refuses_weak_passwords_and_taken_names(resident, staff):
@@ -153,5 +175,6 @@ def test_portal_access_refuses_weak_passwords_and_taken_names(resident, staff):
         services.grant_portal_access(staff["caseworker"], resident, "walter", "short")
     assert "password" in exc.value.error_dict
     with pytest.raises(ValidationError, match="taken"):
-        services.grant_portal_access(staff["caseworker"], resident, "caseworker",
-                                     "a long enough passphrase")
+        services.grant_portal_access(
+            staff["caseworker"], resident, "caseworker", "a long enough passphrase"
+        )

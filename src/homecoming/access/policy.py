@@ -45,7 +45,11 @@ class Purpose(StrEnum):
 # Actions a care-team member may take on the residents of their own caseload.
 CARE_TEAM = {
     Role.CASEWORKER: {
-        Action.VIEW, Action.LIST, Action.EDIT, Action.OPEN_STAY, Action.ASSIGN_BED,
+        Action.VIEW,
+        Action.LIST,
+        Action.EDIT,
+        Action.OPEN_STAY,
+        Action.ASSIGN_BED,
         Action.GRANT_PORTAL,
     },
     Role.CLINICIAN: {Action.VIEW, Action.LIST},
@@ -53,8 +57,13 @@ CARE_TEAM = {
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {
     role: {
-        Action.VIEW, Action.LIST, Action.EDIT, Action.OPEN_STAY, Action.ASSIGN_BED,
-        Action.ASSIGN_CARE_TEAM, Action.GRANT_PORTAL,
+        Action.VIEW,
+        Action.LIST,
+        Action.EDIT,
+        Action.OPEN_STAY,
+        Action.ASSIGN_BED,
+        Action.ASSIGN_CARE_TEAM,
+        Action.GRANT_PORTAL,
     }
     for role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
 }
@@ -63,8 +72,18 @@ OWN_RECORD = {Action.VIEW}
 # Actions that concern no single resident, and who may take them.
 CENTER = {
     Action.REGISTER: {Role.CASEWORKER, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},
-    Action.VIEW_BED_BOARD: {Role.CASEWORKER, Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},
-    Action.VIEW_AGGREGATES: {Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT},
+    Action.VIEW_BED_BOARD: {
+        Role.CASEWORKER,
+        Role.CLINICIAN,
+        Role.SUPERVISOR,
+        Role.PROGRAM_DIRECTOR,
+    },
+    Action.VIEW_AGGREGATES: {
+        Role.CONTRACTOR,
+        Role.SUPERVISOR,
+        Role.PROGRAM_DIRECTOR,
+        Role.OVERSIGHT,
+    },
     Action.MANAGE_ACCOUNTS: {Role.SYSADMIN},
 }
 # Out-of-caseload reads a clinician may open by giving a reason.
@@ -145,7 +164,9 @@ def require(user, action: Action, resident=None) -> Decision:
     though the attempted work is not."""
     decision = decide(user, action, resident)
     if not decision.allowed:
-        target = ledger.Target.of(resident, resident_id=resident.pk) if resident else ledger.Target()
+        target = (
+            ledger.Target.of(resident, resident_id=resident.pk) if resident else ledger.Target()
+        )
         ledger.append(user, str(action), target, purpose=decision.purpose, outcome=Outcome.DENIED)
         raise AccessDenied(decision)
     return decision

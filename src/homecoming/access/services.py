@@ -38,7 +38,10 @@ def open_break_glass(actor, resident, reason: str) -> BreakGlass:
             expires_at=now + break_glass_duration(),
         )
         ledger.record_write(
-            actor, policy.Action.BREAK_GLASS, grant, resident_id=resident.pk,
+            actor,
+            policy.Action.BREAK_GLASS,
+            grant,
+            resident_id=resident.pk,
             purpose=decision.purpose,
         )
         notify_role(

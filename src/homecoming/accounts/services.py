@@ -21,7 +21,14 @@ def _record(actor, action, user):
 
 
 def create_user(
-    actor, *, username, full_name, role, password, is_prescriber=False, is_medical_lead=False,
+    actor,
+    *,
+    username,
+    full_name,
+    role,
+    password,
+    is_prescriber=False,
+    is_medical_lead=False,
     check_policy=True,
 ) -> User:
     """Create an account. `check_policy=False` is for the operator's own CLI, run on the server."""
@@ -46,8 +53,11 @@ def create_user(
     if errors:
         raise ValidationError(errors)
     user = User(
-        username=username, full_name=full_name.strip(), role=role,
-        is_prescriber=is_prescriber, is_medical_lead=is_medical_lead,
+        username=username,
+        full_name=full_name.strip(),
+        role=role,
+        is_prescriber=is_prescriber,
+        is_medical_lead=is_medical_lead,
     )
     try:
         validate_password(password, user)

@@ -6,11 +6,14 @@ import time
 
 import qrcode
 import qrcode.image.svg
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -117,10 +120,18 @@ def logout_view(request):
 def staff_list(request):
     policy.require(request.user, Action.MANAGE_ACCOUNTS)
     users = User.objects.order_by("role", "username")
-    enrolled = set(
-        TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True)
+    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    locked = set(
+        AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+            attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+        ).values_list("username", flat=True)
     )
-    return render(request, "accounts/staff_list.html", {"users": users, "enrolled": enrolled})
+    return render(
+        request,
+        "accounts/staff_list.html",
+        {"users": users, "enrolled": enrolled, "locked": locked},
+    )
 
 
 def staff_new(request):

@@ -47,10 +47,42 @@ STAFF = [
 WINGS = ["North", "South", "East", "West"]
 BEDS_PER_ROOM = 2
 DEPLOYMENT_PLACES = [
-    "Camp Lemonnier, Djibouti", "Al Asad Air Base, Iraq", "Bagram Airfield, Afghanistan",
-    "Camp Arifjan, Kuwait", "USS Bataan, Red Sea", "Erbil, Iraq", "Rukla, Lithuania",
-    "Al Udeid Air Base, Qatar", "Camp Buehring, Kuwait", "Mihail Kogalniceanu, Romania",
+    "Camp Lemonnier, Djibouti",
+    "Al Asad Air Base, Iraq",
+    "Bagram Airfield, Afghanistan",
+    "Camp Arifjan, Kuwait",
+    "USS Bataan, Red Sea",
+    "Erbil, Iraq",
+    "Rukla, Lithuania",
+    "Al Udeid Air Base, Qatar",
+    "Camp Buehring, Kuwait",
+    "Mihail Kogalniceanu, Romania",
 ]
+
+
+NICKNAMES = {
+    "Michael": "Mike",
+    "William": "Will",
+    "Robert": "Rob",
+    "Elizabeth": "Liz",
+    "Jennifer": "Jen",
+    "Christopher": "Chris",
+    "Katherine": "Kate",
+    "Joseph": "Joe",
+    "Daniel": "Dan",
+    "Matthew": "Matt",
+    "Jessica": "Jess",
+    "Anthony": "Tony",
+    "Alexander": "Alex",
+    "Rebecca": "Becca",
+    "Nicholas": "Nick",
+    "Samantha": "Sam",
+    "Benjamin": "Ben",
+    "Jonathan": "Jon",
+    "Patricia": "Trish",
+    "Timothy": "Tim",
+    "Kimberly": "Kim",
+}
 
 
 class AlreadyBuilt(Exception):
@@ -104,15 +136,20 @@ def _synthetic_intake(fake, rng, today) -> tuple[dict, list[dict]]:
     born = fake.date_of_birth(minimum_age=22, maximum_age=52)
     age = (today - born).days // 365
     start = born + dt.timedelta(days=365 * rng.randint(18, min(24, age - 3)) + rng.randint(0, 300))
-    end = None if rng.random() < 0.4 else min(
-        today, start + dt.timedelta(days=365 * rng.randint(4, 20))
+    end = (
+        None
+        if rng.random() < 0.4
+        else min(today, start + dt.timedelta(days=365 * rng.randint(4, 20)))
     )
-    given, family = fake.first_name(), fake.last_name()
+    pronouns = rng.choice(["he/him", "he/him", "she/her", "she/her", "they/them", ""])
+    given = {"he/him": fake.first_name_male, "she/her": fake.first_name_female}.get(
+        pronouns, fake.first_name
+    )()
     intake = {
         "given_name": given,
-        "family_name": family,
-        "preferred_name": given[:3] if rng.random() < 0.15 else "",
-        "pronouns": rng.choice(["he/him", "she/her", "they/them", ""]),
+        "family_name": fake.last_name(),
+        "preferred_name": NICKNAMES.get(given, "") if rng.random() < 0.5 else "",
+        "pronouns": pronouns,
         "date_of_birth": born,
         "service_branch": rng.choice(ServiceBranch.values),
         "service_start": start,
@@ -127,8 +164,13 @@ def _synthetic_intake(fake, rng, today) -> tuple[dict, list[dict]]:
         length = rng.randint(120, 400)
         if cursor + dt.timedelta(days=length) > (end or today):
             break
-        deployments.append({"location": rng.choice(DEPLOYMENT_PLACES), "started_on": cursor,
-                            "ended_on": cursor + dt.timedelta(days=length)})
+        deployments.append(
+            {
+                "location": rng.choice(DEPLOYMENT_PLACES),
+                "started_on": cursor,
+                "ended_on": cursor + dt.timedelta(days=length),
+            }
+        )
         cursor += dt.timedelta(days=length + rng.randint(300, 900))
     return intake, deployments
 
@@ -147,10 +189,16 @@ WALTER = {
     "emergency_contact_phone": "(312) 555-0147",
 }
 WALTER_DEPLOYMENTS = [
-    {"location": "Kandahar Airfield, Afghanistan", "started_on": dt.date(2012, 2, 1),
-     "ended_on": dt.date(2012, 11, 30)},
-    {"location": "Al Asad Air Base, Iraq", "started_on": dt.date(2025, 9, 1),
-     "ended_on": dt.date(2026, 9, 15)},
+    {
+        "location": "Kandahar Airfield, Afghanistan",
+        "started_on": dt.date(2012, 2, 1),
+        "ended_on": dt.date(2012, 11, 30),
+    },
+    {
+        "location": "Al Asad Air Base, Iraq",
+        "started_on": dt.date(2025, 9, 1),
+        "ended_on": dt.date(2026, 9, 15),
+    },
 ]
 
 
@@ -172,15 +220,17 @@ def build(residents: int = DEFAULT_RESIDENTS, progress: bool = True) -> str:
 
 def _build(fake, rng, today, residents, progress):
     Center.objects.create(
-        name="Homecoming", operator="Geist Group",
+        name="Homecoming",
+        operator="Geist Group",
         sponsor="Office of Service Member Transition (government sponsor)",
     )
     people = _staff(fake)
     beds = _rooms(max(48, math.ceil(residents * 1.2)))
     caseworkers = [people["heidi"], people["caseworker2"], people["caseworker3"]]
     clinicians = [people["nurse"], people["prescriber"]]
-    steps = tqdm(range(residents), desc="Admitting residents", unit="resident",
-                 disable=not progress)
+    steps = tqdm(
+        range(residents), desc="Admitting residents", unit="resident", disable=not progress
+    )
     for i in steps:
         if i == 0:
             intake, deployments = WALTER, WALTER_DEPLOYMENTS
@@ -193,10 +243,13 @@ def _build(fake, rng, today, residents, progress):
         resident = services.admit(
             actor,
             services.Admission(
-                intake=intake, admitted_on=admitted,
+                intake=intake,
+                admitted_on=admitted,
                 expected_length_days=rng.choice([28, 42, 56, 90]),
-                bed=beds[i], primary_caseworker=caseworker,
-                clinician=clinicians[i % len(clinicians)], deployments=deployments,
+                bed=beds[i],
+                primary_caseworker=caseworker,
+                clinician=clinicians[i % len(clinicians)],
+                deployments=deployments,
             ),
         )
         if i == 0:
@@ -213,8 +266,10 @@ def existing_summary() -> str:
     ]
     command = _own_command()
     for user in User.objects.order_by("role", "username"):
-        second = "no second factor" if not user.needs_second_factor else (
-            f"code: {command} demo-code {user.username}"
+        second = (
+            "no second factor"
+            if not user.needs_second_factor
+            else (f"code: {command} demo-code {user.username}")
         )
         lines.append(
             f"  {user.username:<13} {user.get_role_display():<22} {user.full_name:<22} {second}"

@@ -21,7 +21,12 @@ class Head(models.Model):
     size = models.PositiveBigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="ledger_head_single_row")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="ledger_head_single_row")
+        ]
+
+    def __str__(self):
+        return f"ledger of {self.size} entries"
 
 
 class Entry(models.Model):

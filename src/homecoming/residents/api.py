@@ -130,8 +130,12 @@ def _bed(bed):
 
 
 def _summary(row):
-    return {"id": row.resident.pk, "display_name": row.resident.display_name,
-            "stay": row.stay, "bed": _bed(row.bed)}
+    return {
+        "id": row.resident.pk,
+        "display_name": row.resident.display_name,
+        "stay": row.stay,
+        "bed": _bed(row.bed),
+    }
 
 
 def _full(chart):
@@ -210,8 +214,9 @@ def get_resident(request, resident_id: int):
     return _full(_chart(request, resident_id))
 
 
-@router.patch("/residents/{resident_id}", response={200: ResidentOut, 400: Error, 403: Error,
-                                                    404: Error})
+@router.patch(
+    "/residents/{resident_id}", response={200: ResidentOut, 400: Error, 403: Error, 404: Error}
+)
 def update_resident(request, resident_id: int, payload: IntakePatch):
     resident = _resident(request, resident_id, Action.EDIT)
     changes = payload.dict(exclude_unset=True)
@@ -219,15 +224,15 @@ def update_resident(request, resident_id: int, payload: IntakePatch):
     return _full(selectors.chart(request.auth, resident_id))
 
 
-@router.get("/residents/{resident_id}/stays", response={200: list[StayOut], 403: Error,
-                                                         404: Error})
+@router.get("/residents/{resident_id}/stays", response={200: list[StayOut], 403: Error, 404: Error})
 def list_stays(request, resident_id: int):
     chart = _chart(request, resident_id)
     return ([chart.stay] if chart.stay else []) + chart.past_stays
 
 
-@router.post("/residents/{resident_id}/stays", response={201: StayOut, 400: Error, 403: Error,
-                                                          404: Error})
+@router.post(
+    "/residents/{resident_id}/stays", response={201: StayOut, 400: Error, 403: Error, 404: Error}
+)
 def open_stay(request, resident_id: int, payload: StayIn):
     resident = _resident(request, resident_id, Action.OPEN_STAY)
     stay = services.open_stay(
@@ -236,8 +241,9 @@ def open_stay(request, resident_id: int, payload: StayIn):
     return Status(201, stay)
 
 
-@router.put("/residents/{resident_id}/bed", response={200: BedOut, 400: Error, 403: Error,
-                                                       404: Error})
+@router.put(
+    "/residents/{resident_id}/bed", response={200: BedOut, 400: Error, 403: Error, 404: Error}
+)
 def assign_bed(request, resident_id: int, payload: BedIn):
     resident = _resident(request, resident_id, Action.ASSIGN_BED)
     assignment = services.assign_bed(request.auth, resident, _bed_by_id(payload.bed_id))
@@ -256,4 +262,3 @@ def bed_board(request):
         }
         for item in selectors.bed_board(request.auth)
     ]
-

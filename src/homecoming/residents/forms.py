@@ -39,12 +39,14 @@ class BedChoice(forms.ModelChoiceField):
 
 class AdmissionForm(forms.Form):
     admitted_on = forms.DateField(widget=DATE, initial=timezone.localdate)
-    expected_length_days = forms.IntegerField(min_value=1, max_value=730, initial=42,
-                                              label="Expected length of stay (days)")
+    expected_length_days = forms.IntegerField(
+        min_value=1, max_value=730, initial=42, label="Expected length of stay (days)"
+    )
     bed = BedChoice(queryset=free_beds(), required=False, empty_label="No bed yet")
     primary_caseworker = StaffChoice(queryset=_staff(Role.CASEWORKER))
-    clinician = StaffChoice(queryset=_staff(Role.CLINICIAN), required=False,
-                            empty_label="Assign later")
+    clinician = StaffChoice(
+        queryset=_staff(Role.CLINICIAN), required=False, empty_label="Assign later"
+    )
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,5 +110,8 @@ class BreakGlassForm(forms.Form):
 
 class PortalAccessForm(forms.Form):
     username = forms.CharField(max_length=150)
-    password = forms.CharField(widget=forms.PasswordInput, strip=False,
-                               help_text="A first password the resident is given in person.")
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        strip=False,
+        help_text="A first password the resident is given in person.",
+    )

@@ -196,7 +196,9 @@ class BedAssignment(models.Model):
         ordering = ["-assigned_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["bed"], condition=Q(released_at__isnull=True), name="bed_never_double_booked"
+                fields=["bed"],
+                condition=Q(released_at__isnull=True),
+                name="bed_never_double_booked",
             ),
             models.UniqueConstraint(
                 fields=["stay"], condition=Q(released_at__isnull=True), name="stay_one_current_bed"

@@ -53,7 +53,10 @@ def _row(resident) -> Row:
 def _record_listing(actor, residents):
     """One LIST entry per resident shown, with the viewer's standing purpose."""
     ledger.record_reads(
-        actor, str(Action.LIST), residents, resident_of=lambda r: r.pk,
+        actor,
+        str(Action.LIST),
+        residents,
+        resident_of=lambda r: r.pk,
         purpose=policy.standing_purpose(actor),
     )
 
@@ -107,12 +110,13 @@ def chart(actor, resident_id: int) -> Chart:
         )
         open_stay = next((s for s in stays if s.is_open), None)
         bed = open_stay.current_beds[0].bed if open_stay and open_stay.current_beds else None
-        team = list(
-            resident.care_team.filter(ended_at__isnull=True).select_related("user")
-        )
+        team = list(resident.care_team.filter(ended_at__isnull=True).select_related("user"))
         deployments = list(resident.deployments.all())
         ledger.record_reads(
-            actor, str(Action.VIEW), [resident], resident_of=lambda r: r.pk,
+            actor,
+            str(Action.VIEW),
+            [resident],
+            resident_of=lambda r: r.pk,
             purpose=decision.purpose,
         )
     return Chart(
@@ -180,7 +184,10 @@ def resident_for(actor, resident_id: int, action: Action) -> Resident:
     decision = policy.require(actor, action, resident)
     with transaction.atomic():
         ledger.record_reads(
-            actor, str(Action.VIEW), [resident], resident_of=lambda r: r.pk,
+            actor,
+            str(Action.VIEW),
+            [resident],
+            resident_of=lambda r: r.pk,
             purpose=decision.purpose,
         )
     return resident

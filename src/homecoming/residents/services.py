@@ -31,8 +31,16 @@ from .models import (
 )
 
 INTAKE_FIELDS = (
-    "given_name", "family_name", "preferred_name", "pronouns", "date_of_birth", "service_branch",
-    "service_start", "service_end", "emergency_contact_name", "emergency_contact_relationship",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "service_branch",
+    "service_start",
+    "service_end",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
     "emergency_contact_phone",
 )
 TEAM_ROLE_NEEDS = {TeamRole.PRIMARY_CASEWORKER: Role.CASEWORKER, TeamRole.CLINICIAN: Role.CLINICIAN}
@@ -80,9 +88,7 @@ def _check_deployments(deployments):
 def _check_team_member(user, team_role):
     needed = TEAM_ROLE_NEEDS[TeamRole(team_role)]
     if user.role != needed or not user.is_active:
-        raise ValidationError(
-            {team_role: f"{user} is not an active {Role(needed).label.lower()}."}
-        )
+        raise ValidationError({team_role: f"{user} is not an active {Role(needed).label.lower()}."})
 
 
 def admit(actor, admission: Admission) -> Resident:
@@ -179,7 +185,9 @@ def open_stay(actor, resident: Resident, admitted_on: dt.date, expected_length_d
         raise ValidationError("This resident already has an open stay.")
     try:
         with transaction.atomic():
-            return _create_stay(actor, resident, admitted_on, expected_length_days, decision.purpose)
+            return _create_stay(
+                actor, resident, admitted_on, expected_length_days, decision.purpose
+            )
     except IntegrityError as exc:  # a concurrent request opened one first
         raise ValidationError("This resident already has an open stay.") from exc
 
@@ -202,7 +210,9 @@ def _integrity_message(exc, bed) -> ValidationError:
     text = str(exc)
     if "bed_never_double_booked" in text or "residents_bedassignment.bed_id" in text:
         return ValidationError({"bed": f"Bed {bed} is already occupied. Choose a free bed."})
-    return ValidationError("The change conflicts with another one made at the same time. Try again.")
+    return ValidationError(
+        "The change conflicts with another one made at the same time. Try again."
+    )
 
 
 def assign_bed(actor, resident: Resident, bed: Bed) -> BedAssignment:

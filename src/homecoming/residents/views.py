@@ -51,9 +51,7 @@ def intake(request):
     person = IntakeForm(data, prefix="person")
     admission = AdmissionForm(data, prefix="stay", actor=request.user)
     deployments = DeploymentFormSet(data, prefix="deployments")
-    forms_ok = data is not None and all(
-        f.is_valid() for f in (person, admission, deployments)
-    )
+    forms_ok = data is not None and all(f.is_valid() for f in (person, admission, deployments))
     if forms_ok:
         stay = admission.cleaned_data
         try:
@@ -100,8 +98,13 @@ def chart(request, resident_id):
     user = request.user
     can = {
         action.name.lower(): policy.decide(user, action, chart.resident).allowed
-        for action in (Action.EDIT, Action.ASSIGN_BED, Action.ASSIGN_CARE_TEAM,
-                       Action.GRANT_PORTAL, Action.OPEN_STAY)
+        for action in (
+            Action.EDIT,
+            Action.ASSIGN_BED,
+            Action.ASSIGN_CARE_TEAM,
+            Action.GRANT_PORTAL,
+            Action.OPEN_STAY,
+        )
     }
     return render(request, "residents/chart.html", {"chart": chart, "can": can})
 
@@ -120,7 +123,9 @@ def break_glass(request, resident_id):
         else:
             return redirect("residents:chart", resident_id=resident_id)
     return render(
-        request, "residents/break_glass.html", {"resident_id": resident_id, "form": form},
+        request,
+        "residents/break_glass.html",
+        {"resident_id": resident_id, "form": form},
         status=400,
     )
 
@@ -140,7 +145,9 @@ def edit(request, resident_id):
             else:
                 return redirect("residents:chart", resident_id=resident_id)
     return render(
-        request, "residents/edit.html", {"form": form, "resident_id": resident_id},
+        request,
+        "residents/edit.html",
+        {"form": form, "resident_id": resident_id},
         status=_status(request),
     )
 
@@ -156,28 +163,37 @@ def _simple_action(request, resident_id, action, form_class, template, perform):
             apply_errors(exc, form)
         else:
             return redirect("residents:chart", resident_id=resident_id)
-    return render(
-        request, template, {"form": form, "resident": resident}, status=_status(request)
-    )
+    return render(request, template, {"form": form, "resident": resident}, status=_status(request))
 
 
 def bed(request, resident_id):
     return _simple_action(
-        request, resident_id, Action.ASSIGN_BED, BedForm, "residents/bed.html",
+        request,
+        resident_id,
+        Action.ASSIGN_BED,
+        BedForm,
+        "residents/bed.html",
         lambda actor, r, data: services.assign_bed(actor, r, data["bed"]),
     )
 
 
 def care_team(request, resident_id):
     return _simple_action(
-        request, resident_id, Action.ASSIGN_CARE_TEAM, CareTeamForm, "residents/care_team.html",
+        request,
+        resident_id,
+        Action.ASSIGN_CARE_TEAM,
+        CareTeamForm,
+        "residents/care_team.html",
         lambda actor, r, data: services.assign_care_team(actor, r, data["team_role"], data["user"]),
     )
 
 
 def portal_access(request, resident_id):
     return _simple_action(
-        request, resident_id, Action.GRANT_PORTAL, PortalAccessForm,
+        request,
+        resident_id,
+        Action.GRANT_PORTAL,
+        PortalAccessForm,
         "residents/portal_access.html",
         lambda actor, r, data: services.grant_portal_access(
             actor, r, data["username"], data["password"]

@@ -6,32 +6,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('access', '0001_initial'),
-        ('residents', '0001_initial'),
+        ("access", "0001_initial"),
+        ("residents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='breakglass',
-            name='actor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_accesses', to=settings.AUTH_USER_MODEL),
+            model_name="breakglass",
+            name="actor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="break_glass_accesses",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='breakglass',
-            name='resident',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='break_glass_accesses', to='residents.resident'),
+            model_name="breakglass",
+            name="resident",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="break_glass_accesses",
+                to="residents.resident",
+            ),
         ),
         migrations.AddIndex(
-            model_name='breakglass',
-            index=models.Index(fields=['actor', 'resident', 'expires_at'], name='access_brea_actor_i_29ce5c_idx'),
+            model_name="breakglass",
+            index=models.Index(
+                fields=["actor", "resident", "expires_at"], name="access_brea_actor_i_29ce5c_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='breakglass',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('opened_at'))), name='break_glass_expires_after_opening'),
+            model_name="breakglass",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expires_at__gt", models.F("opened_at"))),
+                name="break_glass_expires_after_opening",
+            ),
         ),
     ]

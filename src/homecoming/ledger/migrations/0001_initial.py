@@ -6,61 +6,111 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('residents', '0001_initial'),
+        ("residents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Head',
+            name="Head",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('size', models.PositiveBigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("size", models.PositiveBigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='ledger_head_single_row')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="ledger_head_single_row"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('seq', models.PositiveBigIntegerField(primary_key=True, serialize=False)),
-                ('time', models.DateTimeField()),
-                ('actor_role', models.CharField(max_length=32)),
-                ('action', models.CharField(max_length=64)),
-                ('object_type', models.CharField(blank=True, max_length=64)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('purpose', models.CharField(max_length=32)),
-                ('outcome', models.CharField(choices=[('allowed', 'allowed'), ('denied', 'denied')], max_length=8)),
-                ('version_sha256', models.CharField(blank=True, max_length=64)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resident', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='residents.resident')),
+                ("seq", models.PositiveBigIntegerField(primary_key=True, serialize=False)),
+                ("time", models.DateTimeField()),
+                ("actor_role", models.CharField(max_length=32)),
+                ("action", models.CharField(max_length=64)),
+                ("object_type", models.CharField(blank=True, max_length=64)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("purpose", models.CharField(max_length=32)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("allowed", "allowed"), ("denied", "denied")], max_length=8
+                    ),
+                ),
+                ("version_sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to="residents.resident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'entries',
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['resident', 'seq'], name='ledger_entr_residen_026d8b_idx'), models.Index(fields=['actor', 'seq'], name='ledger_entr_actor_i_87145e_idx')],
+                "verbose_name_plural": "entries",
+                "ordering": ["seq"],
+                "indexes": [
+                    models.Index(fields=["resident", "seq"], name="ledger_entr_residen_026d8b_idx"),
+                    models.Index(fields=["actor", "seq"], name="ledger_entr_actor_i_87145e_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Version',
+            name="Version",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_type', models.CharField(max_length=64)),
-                ('object_id', models.CharField(max_length=64)),
-                ('number', models.PositiveIntegerField()),
-                ('time', models.DateTimeField()),
-                ('content', models.TextField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_type", models.CharField(max_length=64)),
+                ("object_id", models.CharField(max_length=64)),
+                ("number", models.PositiveIntegerField()),
+                ("time", models.DateTimeField()),
+                ("content", models.TextField()),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['object_type', 'object_id', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('object_type', 'object_id', 'number'), name='ledger_version_unique_number')],
+                "ordering": ["object_type", "object_id", "number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("object_type", "object_id", "number"),
+                        name="ledger_version_unique_number",
+                    )
+                ],
             },
         ),
     ]

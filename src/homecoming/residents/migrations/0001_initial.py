@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,167 +14,368 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Center',
+            name="Center",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('operator', models.CharField(help_text='The company operating the center.', max_length=200)),
-                ('sponsor', models.CharField(help_text='The government body paying for it.', max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "operator",
+                    models.CharField(help_text="The company operating the center.", max_length=200),
+                ),
+                (
+                    "sponsor",
+                    models.CharField(
+                        help_text="The government body paying for it.", max_length=200
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Room',
+            name="Room",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True)),
-                ('wing', models.CharField(max_length=50)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True)),
+                ("wing", models.CharField(max_length=50)),
             ],
             options={
-                'ordering': ['wing', 'name'],
+                "ordering": ["wing", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Resident',
+            name="Resident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('preferred_name', models.CharField(blank=True, max_length=100)),
-                ('pronouns', models.CharField(blank=True, max_length=40)),
-                ('date_of_birth', models.DateField()),
-                ('service_branch', models.CharField(choices=[('army', 'Army'), ('navy', 'Navy'), ('air_force', 'Air Force'), ('marine_corps', 'Marine Corps'), ('space_force', 'Space Force'), ('coast_guard', 'Coast Guard'), ('national_guard', 'National Guard')], max_length=32)),
-                ('service_start', models.DateField()),
-                ('service_end', models.DateField(blank=True, null=True)),
-                ('emergency_contact_name', models.CharField(max_length=200)),
-                ('emergency_contact_relationship', models.CharField(max_length=100)),
-                ('emergency_contact_phone', models.CharField(max_length=40)),
-                ('registered_at', models.DateTimeField()),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resident', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("preferred_name", models.CharField(blank=True, max_length=100)),
+                ("pronouns", models.CharField(blank=True, max_length=40)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "service_branch",
+                    models.CharField(
+                        choices=[
+                            ("army", "Army"),
+                            ("navy", "Navy"),
+                            ("air_force", "Air Force"),
+                            ("marine_corps", "Marine Corps"),
+                            ("space_force", "Space Force"),
+                            ("coast_guard", "Coast Guard"),
+                            ("national_guard", "National Guard"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("service_start", models.DateField()),
+                ("service_end", models.DateField(blank=True, null=True)),
+                ("emergency_contact_name", models.CharField(max_length=200)),
+                ("emergency_contact_relationship", models.CharField(max_length=100)),
+                ("emergency_contact_phone", models.CharField(max_length=40)),
+                ("registered_at", models.DateTimeField()),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resident",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['family_name', 'given_name', 'id'],
+                "ordering": ["family_name", "given_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('location', models.CharField(max_length=200)),
-                ('started_on', models.DateField()),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deployments', to='residents.resident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("location", models.CharField(max_length=200)),
+                ("started_on", models.DateField()),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deployments",
+                        to="residents.resident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['started_on', 'id'],
+                "ordering": ["started_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CareTeamMember',
+            name="CareTeamMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('team_role', models.CharField(choices=[('primary_caseworker', 'Primary caseworker'), ('clinician', 'Clinician')], max_length=32)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_team_places', to=settings.AUTH_USER_MODEL)),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_team', to='residents.resident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "team_role",
+                    models.CharField(
+                        choices=[
+                            ("primary_caseworker", "Primary caseworker"),
+                            ("clinician", "Clinician"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_team_places",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_team",
+                        to="residents.resident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team_role', 'started_at'],
+                "ordering": ["team_role", "started_at"],
             },
         ),
         migrations.CreateModel(
-            name='Bed',
+            name="Bed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=10)),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='beds', to='residents.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=10)),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="beds",
+                        to="residents.room",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['room__wing', 'room__name', 'label'],
+                "ordering": ["room__wing", "room__name", "label"],
             },
         ),
         migrations.CreateModel(
-            name='Stay',
+            name="Stay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('admitted_on', models.DateField()),
-                ('expected_length_days', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('expected', 'Expected'), ('in_residence', 'In residence'), ('discharged', 'Discharged')], max_length=16)),
-                ('discharged_on', models.DateField(blank=True, null=True)),
-                ('opened_at', models.DateTimeField()),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stays', to='residents.resident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("admitted_on", models.DateField()),
+                ("expected_length_days", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("expected", "Expected"),
+                            ("in_residence", "In residence"),
+                            ("discharged", "Discharged"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("discharged_on", models.DateField(blank=True, null=True)),
+                ("opened_at", models.DateTimeField()),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stays",
+                        to="residents.resident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-admitted_on', '-id'],
+                "ordering": ["-admitted_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='BedAssignment',
+            name="BedAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assigned_at', models.DateTimeField()),
-                ('released_at', models.DateTimeField(blank=True, null=True)),
-                ('bed', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='residents.bed')),
-                ('stay', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bed_assignments', to='residents.stay')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("assigned_at", models.DateTimeField()),
+                ("released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "bed",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="residents.bed",
+                    ),
+                ),
+                (
+                    "stay",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bed_assignments",
+                        to="residents.stay",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-assigned_at', '-id'],
+                "ordering": ["-assigned_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='resident',
-            index=models.Index(fields=['family_name', 'given_name'], name='residents_r_family__bab0a1_idx'),
+            model_name="resident",
+            index=models.Index(
+                fields=["family_name", "given_name"], name="residents_r_family__bab0a1_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resident',
-            constraint=models.CheckConstraint(condition=models.Q(('service_start__gt', models.F('date_of_birth'))), name='resident_service_after_birth'),
+            model_name="resident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("service_start__gt", models.F("date_of_birth"))),
+                name="resident_service_after_birth",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='resident',
-            constraint=models.CheckConstraint(condition=models.Q(('service_end__isnull', True), ('service_end__gte', models.F('service_start')), _connector='OR'), name='resident_service_end_after_start'),
+            model_name="resident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("service_end__isnull", True),
+                    ("service_end__gte", models.F("service_start")),
+                    _connector="OR",
+                ),
+                name="resident_service_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deployment',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('started_on')), _connector='OR'), name='deployment_end_after_start'),
+            model_name="deployment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True),
+                    ("ended_on__gte", models.F("started_on")),
+                    _connector="OR",
+                ),
+                name="deployment_end_after_start",
+            ),
         ),
         migrations.AddIndex(
-            model_name='careteammember',
-            index=models.Index(fields=['user', 'ended_at'], name='residents_c_user_id_0a5cfa_idx'),
+            model_name="careteammember",
+            index=models.Index(fields=["user", "ended_at"], name="residents_c_user_id_0a5cfa_idx"),
         ),
         migrations.AddConstraint(
-            model_name='careteammember',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('resident', 'team_role'), name='care_team_one_current_per_role'),
+            model_name="careteammember",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("resident", "team_role"),
+                name="care_team_one_current_per_role",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bed',
-            constraint=models.UniqueConstraint(fields=('room', 'label'), name='bed_label_unique_in_room'),
+            model_name="bed",
+            constraint=models.UniqueConstraint(
+                fields=("room", "label"), name="bed_label_unique_in_room"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stay',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['expected', 'in_residence'])), fields=('resident',), name='stay_one_open_per_resident'),
+            model_name="stay",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["expected", "in_residence"])),
+                fields=("resident",),
+                name="stay_one_open_per_resident",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stay',
-            constraint=models.CheckConstraint(condition=models.Q(('expected_length_days__gte', 1)), name='stay_expected_length_positive'),
+            model_name="stay",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expected_length_days__gte", 1)),
+                name="stay_expected_length_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stay',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['expected', 'in_residence', 'discharged'])), name='stay_status_known'),
+            model_name="stay",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["expected", "in_residence", "discharged"])),
+                name="stay_status_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stay',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('discharged_on__gte', models.F('admitted_on')), ('status', 'discharged')), models.Q(models.Q(('status', 'discharged'), _negated=True), ('discharged_on__isnull', True)), _connector='OR'), name='stay_discharge_date_iff_discharged'),
+            model_name="stay",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("discharged_on__gte", models.F("admitted_on")), ("status", "discharged")
+                    ),
+                    models.Q(
+                        models.Q(("status", "discharged"), _negated=True),
+                        ("discharged_on__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="stay_discharge_date_iff_discharged",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bedassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('released_at__isnull', True)), fields=('bed',), name='bed_never_double_booked'),
+            model_name="bedassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("released_at__isnull", True)),
+                fields=("bed",),
+                name="bed_never_double_booked",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bedassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('released_at__isnull', True)), fields=('stay',), name='stay_one_current_bed'),
+            model_name="bedassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("released_at__isnull", True)),
+                fields=("stay",),
+                name="stay_one_current_bed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bedassignment',
-            constraint=models.CheckConstraint(condition=models.Q(('released_at__isnull', True), ('released_at__gte', models.F('assigned_at')), _connector='OR'), name='bed_release_after_assignment'),
+            model_name="bedassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("released_at__isnull", True),
+                    ("released_at__gte", models.F("assigned_at")),
+                    _connector="OR",
+                ),
+                name="bed_release_after_assignment",
+            ),
         ),
     ]

@@ -5,26 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('residents', '0001_initial'),
+        ("residents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='deployment',
-            name='deployment_end_after_start',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('started_on')), _connector='OR'), name='deployment_end_after_start', violation_error_message='A deployment cannot end before it starts.'),
+            model_name="deployment",
+            name="deployment_end_after_start",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True),
+                    ("ended_on__gte", models.F("started_on")),
+                    _connector="OR",
+                ),
+                name="deployment_end_after_start",
+                violation_error_message="A deployment cannot end before it starts.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='resident',
-            name='resident_service_after_birth',
-            constraint=models.CheckConstraint(condition=models.Q(('service_start__gt', models.F('date_of_birth'))), name='resident_service_after_birth', violation_error_message='Service cannot start before the date of birth.'),
+            model_name="resident",
+            name="resident_service_after_birth",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("service_start__gt", models.F("date_of_birth"))),
+                name="resident_service_after_birth",
+                violation_error_message="Service cannot start before the date of birth.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='resident',
-            name='resident_service_end_after_start',
-            constraint=models.CheckConstraint(condition=models.Q(('service_end__isnull', True), ('service_end__gte', models.F('service_start')), _connector='OR'), name='resident_service_end_after_start', violation_error_message='Service cannot end before it started.'),
+            model_name="resident",
+            name="resident_service_end_after_start",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("service_end__isnull", True),
+                    ("service_end__gte", models.F("service_start")),
+                    _connector="OR",
+                ),
+                name="resident_service_end_after_start",
+                violation_error_message="Service cannot end before it started.",
+            ),
         ),
     ]

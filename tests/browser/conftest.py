@@ -1,0 +1,141 @@
+"""A real Homecoming server for the browser tests, and Debian's Chromium driven by Playwright.
+
+The server is the production one (`homecoming serve`, gunicorn) on a free loopback port, against
+a database of its own: a temporary SQLite file, or, when DATABASE_URL names PostgreSQL, a fresh
+database on that server that is dropped afterwards. It holds a small demo center."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+HOMECOMING = [sys.executable, "-m", "homecoming.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _postgres_database(url: str):
+    """Create a fresh database beside the one DATABASE_URL names; return its URL and a dropper."""
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"homecoming_browser_{uuid.uuid4().hex[:10]}"
+    admin = f"{base}/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"{base}/{name}", drop
+
+
+@pytest.fixture(scope="session")
+def center(tmp_path_factory):
+    """Base URL of a served demo center, and a helper to run `homecoming` against its database."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium).")
+    data_dir = tmp_path_factory.mktemp("center")
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["HOMECOMING_DATA_DIR"] = str(data_dir)
+    drop = None
+    if env.get("DATABASE_URL", "").startswith("postgres"):
+        env["DATABASE_URL"], drop = _postgres_database(env["DATABASE_URL"])
+    else:
+        env.pop("DATABASE_URL", None)
+
+    def homecoming(*args, stdin=None):
+        return subprocess.run(
+            [*HOMECOMING, *args],
+            env=env,
+            input=stdin,
+            text=True,
+            capture_output=True,
+            check=True,
+            timeout=300,
+        ).stdout
+
+    homecoming("migrate")
+    homecoming("demo", "--residents", "6", "--quiet")
+    port = _free_port()
+    log = open(data_dir / "server.log", "w")  # noqa: SIM115 (open for the server's lifetime)
+    server = subprocess.Popen(
+        [*HOMECOMING, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/login/", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("The server did not start:\n" + (data_dir / "server.log").read_text())
+            time.sleep(0.3)
+    try:
+        yield url, homecoming
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        log.close()
+        if drop is not None:
+            drop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def shoot(page):
+    """Save a named screenshot of the current page (for people to look at)."""
+
+    def take(name):
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    return take

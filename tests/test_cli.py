@@ -1,0 +1,96 @@
+"""The `homecoming` command: clear errors and non-zero exits for bad input."""
+
+import io
+
+import pytest
+
+from homecoming import cli
+from homecoming.accounts.models import ApiToken, User
+
+
+def run(argv, monkeypatch, stdin=""):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return cli.main(argv)
+
+
+def test_createuser_with_password_on_stdin(db, monkeypatch, capsys):
+    code = run(
+        [
+            "createuser",
+            "--role",
+            "clinician",
+            "--username",
+            "nina",
+            "--full-name",
+            "Nina Park",
+            "--prescriber",
+            "--password-stdin",
+        ],
+        monkeypatch,
+        "a long enough passphrase\n",
+    )
+    assert code == 0 and "Created clinician nina" in capsys.readouterr().out
+    user = User.objects.get(username="nina")
+    assert user.is_prescriber and user.check_password("a long enough passphrase")
+
+
+@pytest.mark.parametrize(
+    "argv, stdin, message",
+    [
+        (
+            ["--role", "caseworker", "--username", "x", "--full-name", "X", "--password-stdin"],
+            "short\n",
+            "too short",
+        ),
+        (
+            [
+                "--role",
+                "caseworker",
+                "--username",
+                "x",
+                "--full-name",
+                "X",
+                "--medical-lead",
+                "--password-stdin",
+            ],
+            "a long enough passphrase\n",
+            "Only a clinician",
+        ),
+        (["--role", "caseworker", "--username", "x", "--full-name", "X"], "", "--password-stdin"),
+    ],
+)
+def test_createuser_refuses_bad_input(db, monkeypatch, capsys, argv, stdin, message):
+    assert run(["createuser", *argv], monkeypatch, stdin) == 2
+    assert message in capsys.readouterr().err
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_createuser_unknown_role_is_a_usage_error(db, monkeypatch):
+    with pytest.raises(SystemExit) as exc:
+        run(["createuser", "--role", "wizard", "--username", "x", "--full-name", "X"], monkeypatch)
+    assert exc.value.code == 2
+
+
+def test_token_create_and_revoke(staff, monkeypatch, capsys):
+    assert (
+        run(["token", "create", "--username", "caseworker", "--name", "EHR bridge"], monkeypatch)
+        == 0
+    )
+    clear = capsys.readouterr().out.strip()
+    token = ApiToken.objects.get()
+    assert clear.startswith("hc_") and clear not in token.digest
+    assert run(["token", "revoke", token.prefix], monkeypatch) == 0
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert run(["token", "create", "--username", "nobody", "--name", "x"], monkeypatch) == 2
+    assert run(["token", "revoke", "nope"], monkeypatch) == 2
+
+
+def test_demo_rejects_a_nonsense_size(db, monkeypatch, capsys):
+    assert run(["demo", "--residents", "0", "--quiet"], monkeypatch) == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+def test_demo_code_for_an_unknown_account(db, monkeypatch, capsys):
+    assert run(["demo-code", "ghost"], monkeypatch) == 2
+    assert "not a demo account" in capsys.readouterr().err

@@ -114,9 +114,22 @@ def test_inactive_accounts_cannot_log_in(staff):
     assert password_step(Client(), "caseworker").status_code == 400
 
 
-def test_idle_sessions_expire():
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
-    assert settings.SESSION_COOKIE_AGE <= 60 * 60
+def test_idle_sessions_expire(staff, client_for):
+    import datetime as dt
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = client_for(staff["caseworker"])
+    assert client.get("/").status_code == 200
+    # Each request pushes the expiry forward by the idle limit...
+    session = Session.objects.get(session_key=client.session.session_key)
+    assert session.expire_date > timezone.now() + dt.timedelta(
+        seconds=settings.SESSION_COOKIE_AGE - 60
+    )
+    # ...so a session left idle past it is gone.
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - dt.timedelta(1))
+    assert client.get("/")["Location"].startswith("/login/")
 
 
 def test_an_unverified_staff_session_is_logged_out(staff):

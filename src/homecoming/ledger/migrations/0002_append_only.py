@@ -46,7 +46,7 @@ def forwards(apps, schema_editor):
     if statements is None:
         raise RuntimeError(f"No append-only triggers written for {vendor}; refusing to migrate.")
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)  # None: the SQL has literal % signs
     apps.get_model("ledger", "Head").objects.create(pk=1, size=0)
 
 

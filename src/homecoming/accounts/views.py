@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -145,7 +146,14 @@ def staff_new(request):
         else:
             return redirect("accounts:staff_list")
     status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/staff_new.html", {"form": form}, status=status)
+    context = {
+        "form": form,
+        "title": "New staff account",
+        "submit": "Create account",
+        "cancel_url": reverse("accounts:staff_list"),
+        "note": "The new colleague sets up their authenticator app at their first log-in.",
+    }
+    return render(request, "simple_form.html", context, status=status)
 
 
 ACCOUNT_ACTIONS = {

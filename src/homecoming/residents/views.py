@@ -4,6 +4,7 @@ render. Bad input re-renders the form with what the user typed and a 400."""
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from homecoming.access import policy
@@ -130,74 +131,79 @@ def break_glass(request, resident_id):
     )
 
 
-def edit(request, resident_id):
-    resident = _resident_or_404(request.user, resident_id, Action.EDIT)
-    form = IntakeForm(request.POST or None, instance=resident)
-    if request.method == "POST":
-        # The ModelForm writes into the instance while validating; the service gets a fresh one.
-        original = Resident.objects.get(pk=resident_id)
-        if form.is_valid():
-            changes = {k: form.cleaned_data[k] for k in form.changed_data}
-            try:
-                services.update_intake(request.user, original, changes)
-            except ValidationError as exc:
-                apply_errors(exc, form)
-            else:
-                return redirect("residents:chart", resident_id=resident_id)
-    return render(
-        request,
-        "residents/edit.html",
-        {"form": form, "resident_id": resident_id},
-        status=_status(request),
-    )
-
-
-def _simple_action(request, resident_id, action, form_class, template, perform):
-    """GET shows the form; POST performs the service call and returns to the chart."""
+def _form_page(request, resident_id, action, make_form, perform, title, submit):
+    """GET shows the form; POST calls the service and returns to the chart. A refused POST
+    re-renders the form, with what was typed, and a 400."""
     resident = _resident_or_404(request.user, resident_id, action)
-    form = form_class(request.POST or None)
+    form = make_form(request.POST or None, resident)
     if request.method == "POST" and form.is_valid():
         try:
-            perform(request.user, resident, form.cleaned_data)
+            perform(request.user, resident, form)
         except ValidationError as exc:
             apply_errors(exc, form)
         else:
             return redirect("residents:chart", resident_id=resident_id)
-    return render(request, template, {"form": form, "resident": resident}, status=_status(request))
+    context = {
+        "form": form,
+        "title": f"{title}: {resident.display_name}",
+        "submit": submit,
+        "cancel_url": reverse("residents:chart", args=[resident_id]),
+    }
+    return render(request, "simple_form.html", context, status=_status(request))
+
+
+def edit(request, resident_id):
+    return _form_page(
+        request,
+        resident_id,
+        Action.EDIT,
+        # The ModelForm writes into the instance while validating; only changed fields are sent.
+        lambda data, r: IntakeForm(data, instance=r),
+        lambda actor, r, form: services.update_intake(
+            actor, r, {k: form.cleaned_data[k] for k in form.changed_data}
+        ),
+        "Correct the intake record",
+        "Save correction",
+    )
 
 
 def bed(request, resident_id):
-    return _simple_action(
+    return _form_page(
         request,
         resident_id,
         Action.ASSIGN_BED,
-        BedForm,
-        "residents/bed.html",
-        lambda actor, r, data: services.assign_bed(actor, r, data["bed"]),
+        lambda data, r: BedForm(data),
+        lambda actor, r, form: services.assign_bed(actor, r, form.cleaned_data["bed"]),
+        "Assign a bed",
+        "Assign bed",
     )
 
 
 def care_team(request, resident_id):
-    return _simple_action(
+    return _form_page(
         request,
         resident_id,
         Action.ASSIGN_CARE_TEAM,
-        CareTeamForm,
-        "residents/care_team.html",
-        lambda actor, r, data: services.assign_care_team(actor, r, data["team_role"], data["user"]),
+        lambda data, r: CareTeamForm(data),
+        lambda actor, r, form: services.assign_care_team(
+            actor, r, form.cleaned_data["team_role"], form.cleaned_data["user"]
+        ),
+        "Change the care team",
+        "Assign",
     )
 
 
 def portal_access(request, resident_id):
-    return _simple_action(
+    return _form_page(
         request,
         resident_id,
         Action.GRANT_PORTAL,
-        PortalAccessForm,
-        "residents/portal_access.html",
-        lambda actor, r, data: services.grant_portal_access(
-            actor, r, data["username"], data["password"]
+        lambda data, r: PortalAccessForm(data),
+        lambda actor, r, form: services.grant_portal_access(
+            actor, r, form.cleaned_data["username"], form.cleaned_data["password"]
         ),
+        "Give portal access",
+        "Create portal log-in",
     )
 
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from homecoming.ledger import services as ledger
@@ -108,3 +108,29 @@ def test_canonical_json_is_sorted_compact_and_stable(obj):
     assert data == canonical_json(dict(reversed(list(obj.items()))))
     assert json.loads(data) == obj
     assert b"\n" not in data and b", " not in data and b": " not in data
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(st.integers(min_value=1, max_value=5), st.booleans()), max_size=12))
+def test_any_mix_of_committed_and_rolled_back_appends_stays_gap_free(staff, batches):
+    """Property: whatever mix of batches commit or roll back, the ledger is 0..n-1 exactly."""
+    actor = staff["caseworker"]
+    with transaction.atomic():  # undone after each example, so examples do not pile up
+        start = Head.objects.get().size
+        committed = 0
+        for size, commit in batches:
+            try:
+                with transaction.atomic():
+                    ledger.append_many(
+                        actor, "resident.view", [ledger.Target()] * size, purpose="care"
+                    )
+                    if not commit:
+                        raise RuntimeError("roll back")
+                committed += size
+            except RuntimeError:
+                pass
+        assert seqs() == list(range(start + committed))
+        assert Head.objects.get().size == start + committed
+        transaction.set_rollback(True)

@@ -3,6 +3,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from homecoming.core.urls_safe import safe_next
+
 from . import services
 
 
@@ -11,4 +13,4 @@ from . import services
 def mark_read(request, alert_id):
     if not services.mark_read(request.user, alert_id):
         raise Http404("No such unread alert of yours.")
-    return redirect(request.POST.get("next") or "core:home")
+    return redirect(safe_next(request, "core:home"))

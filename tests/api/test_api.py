@@ -187,3 +187,18 @@ def test_openapi_schema_is_served(db):
     schema = Client().get("/api/v1/openapi.json").json()
     assert "/api/v1/residents" in schema["paths"]
     assert "/api/v1/beds" in schema["paths"]
+
+
+def test_api_opens_a_stay_after_discharge(resident, staff):
+    from homecoming.residents.models import Stay
+
+    Stay.objects.filter(resident=resident).update(
+        status="discharged", discharged_on=dt.date.today()
+    )
+    _, clear = tokens.issue(staff["caseworker"], "t")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {clear}").post(
+        f"/api/v1/residents/{resident.pk}/stays",
+        json.dumps({"admitted_on": dt.date.today().isoformat(), "expected_length_days": 14}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201 and response.json()["status"] == "in_residence"

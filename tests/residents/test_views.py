@@ -244,3 +244,22 @@ def test_resident_sees_own_record_and_who_looked(resident, admit, staff, make_us
     assert client.get("/residents/?q=jo").content.decode().count("Jo Other") == 0
     assert client.get("/beds/").status_code == 403
     assert client.get("/residents/intake/").status_code == 403
+
+
+def test_a_new_stay_opens_only_when_none_is_open(resident, staff, client_for):
+    from homecoming.residents.models import Stay
+
+    client = client_for(staff["caseworker"])
+    url = f"/residents/{resident.pk}/stay/"
+    data = {"admitted_on": dt.date.today().isoformat(), "expected_length_days": "30"}
+    refused = client.post(url, data)
+    assert refused.status_code == 400 and "already has an open stay" in refused.content.decode()
+    # A discharge (built in a later issue) closes the stay; here it is done by hand.
+    Stay.objects.filter(resident=resident).update(
+        status="discharged", discharged_on=dt.date.today()
+    )
+    assert "Open a new stay" in client.get(f"/residents/{resident.pk}/").content.decode()
+    assert client.post(url, data | {"expected_length_days": "0"}).status_code == 400
+    assert client.post(url, data).status_code == 302
+    assert resident.stays.filter(status="in_residence").count() == 1
+    assert client_for(staff["clinician"]).post(url, data).status_code == 403

@@ -265,7 +265,17 @@ def existing_summary() -> str:
         "Demo log-ins (password for all: " + DEMO_PASSWORD + "):",
     ]
     command = _own_command()
-    for user in User.objects.order_by("role", "username"):
+    story = ["heidi", "walter", "colin", "carrasco"]
+    users = sorted(
+        User.objects.all(),
+        key=lambda u: (
+            u.username not in story,
+            story.index(u.username) if u.username in story else 0,
+            u.role,
+            u.username,
+        ),
+    )
+    for user in users:
         second = (
             "no second factor"
             if not user.needs_second_factor

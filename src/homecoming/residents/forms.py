@@ -83,6 +83,13 @@ def deployments_from(formset) -> list[dict]:
     ]
 
 
+class StayForm(forms.Form):
+    admitted_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    expected_length_days = forms.IntegerField(
+        min_value=1, max_value=730, initial=42, label="Expected length of stay (days)"
+    )
+
+
 class BedForm(forms.Form):
     bed = BedChoice(queryset=free_beds())
 

@@ -23,6 +23,7 @@ from .forms import (
     DeploymentFormSet,
     IntakeForm,
     PortalAccessForm,
+    StayForm,
     deployments_from,
 )
 from .models import Resident
@@ -176,6 +177,20 @@ def bed(request, resident_id):
         lambda actor, r, form: services.assign_bed(actor, r, form.cleaned_data["bed"]),
         "Assign a bed",
         "Assign bed",
+    )
+
+
+def open_stay(request, resident_id):
+    return _form_page(
+        request,
+        resident_id,
+        Action.OPEN_STAY,
+        lambda data, r: StayForm(data),
+        lambda actor, r, form: services.open_stay(
+            actor, r, form.cleaned_data["admitted_on"], form.cleaned_data["expected_length_days"]
+        ),
+        "Open a new stay",
+        "Open stay",
     )
 
 

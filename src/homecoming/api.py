@@ -7,10 +7,11 @@ and selectors."""
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from homecoming.access.policy import AccessDenied
 from homecoming.accounts import tokens
+from homecoming.accounts.middleware import has_second_factor
 from homecoming.core.forms import messages_by_field
 
 
@@ -22,11 +23,21 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class VerifiedSession(SessionAuth):
+    """A browser session counts only when fully logged in (staff: second factor verified)."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is None or not has_second_factor(user) or user.must_change_password:
+            return None
+        return user
+
+
 api = NinjaAPI(
     title="Homecoming",
     version="1",
     description="The center's record, with the same access rules and audit trail as the pages.",
-    auth=[TokenAuth(), django_auth],
+    auth=[TokenAuth(), VerifiedSession()],
     urls_namespace="api",
 )
 

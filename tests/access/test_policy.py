@@ -86,7 +86,9 @@ def test_resident_sees_only_their_own_record(resident, admit, make_user, staff):
     Resident.objects.filter(pk=resident.pk).update(user=user)
     resident.refresh_from_db()
     assert policy.decide(user, Action.VIEW, resident).allowed
+    assert policy.decide(user, Action.LIST, resident).allowed
     assert not policy.decide(user, Action.VIEW, other).allowed
+    assert not policy.decide(user, Action.LIST, other).allowed
     assert not policy.decide(user, Action.EDIT, resident).allowed
     assert not policy.decide(user, Action.REGISTER).allowed
     assert list(Resident.objects.visible_to(user)) == [resident]
@@ -166,3 +168,18 @@ def test_ending_care_team_membership_ends_access(resident, staff):
     )
     assert not policy.decide(staff["caseworker"], Action.VIEW, resident).allowed
     assert policy.decide(staff["caseworker_other"], Action.VIEW, resident).allowed
+
+
+def test_a_short_reason_from_someone_who_may_not_break_glass_is_still_recorded(resident, staff):
+    with pytest.raises(AccessDenied):
+        access_services.open_break_glass(staff["contractor"], resident, "x")
+    assert Entry.objects.filter(
+        actor=staff["contractor"], action="resident.break_glass", outcome="denied"
+    ).exists()
+
+
+def test_asking_for_a_resident_that_does_not_exist_is_recorded(staff, db):
+    with pytest.raises(Resident.DoesNotExist):
+        selectors.chart(staff["caseworker"], 424242)
+    entry = Entry.objects.get(actor=staff["caseworker"])
+    assert (entry.outcome, entry.object_id, entry.resident_id) == ("denied", "424242", None)

@@ -163,3 +163,52 @@ def test_logout_ends_the_session(staff, client_for):
     client = client_for(staff["caseworker"])
     assert client.post("/logout/").status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_a_lock_out_between_the_two_steps_holds(staff):
+    """Password passed in one browser; the account is locked from elsewhere; the right code
+    must not finish the log-in, nor lift the lock."""
+    client = Client()
+    password_step(client, "caseworker")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        password_step(Client(), "caseworker", "wrong password")
+    device = TOTPDevice.objects.get(user=staff["caseworker"])
+    response = client.post("/login/second-factor/", {"code": code_for(device)})
+    assert response.status_code == 429
+    assert client.get("/").status_code == 302
+    assert password_step(Client(), "caseworker").status_code == 429
+
+
+def test_api_refuses_a_staff_session_without_a_verified_second_factor(resident, staff):
+    client = Client()
+    client.force_login(staff["supervisor"])  # password only
+    assert client.get(f"/api/v1/residents/{resident.pk}").status_code == 401
+
+
+def test_resetting_a_second_factor_ends_open_sessions_on_the_api_too(resident, staff, client_for):
+    client = client_for(staff["supervisor"])
+    assert client.get("/api/v1/residents").status_code == 200
+    client_for(staff["sysadmin"]).post(f"/staff/{staff['supervisor'].pk}/reset_second_factor/")
+    assert client.get("/api/v1/residents").status_code == 401
+    assert client.get("/").status_code == 302
+
+
+def test_a_resident_replaces_the_password_staff_chose(resident, staff, client_for):
+    from homecoming.residents import services
+
+    services.grant_portal_access(
+        staff["caseworker"], resident, "walter", "chosen by the caseworker"
+    )
+    client = Client()
+    assert password_step(client, "walter", "chosen by the caseworker")["Location"] == "/"
+    assert client.get("/")["Location"] == "/password/"
+    assert client.get("/my-record/")["Location"] == "/password/"
+    client.post(
+        "/password/",
+        {
+            "old_password": "chosen by the caseworker",
+            "new_password1": "walter's own passphrase",
+            "new_password2": "walter's own passphrase",
+        },
+    )
+    assert client.get("/my-record/").status_code == 200

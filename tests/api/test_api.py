@@ -202,3 +202,14 @@ def test_api_opens_a_stay_after_discharge(resident, staff):
         content_type="application/json",
     )
     assert response.status_code == 201 and response.json()["status"] == "in_residence"
+
+
+@pytest.mark.parametrize("field", ["date_of_birth", "service_start", "family_name"])
+def test_patching_a_required_field_to_null_is_a_400(resident, staff, api_for, field):
+    response = post_json(
+        api_for(staff["caseworker"]),
+        f"/api/v1/residents/{resident.pk}",
+        {field: None},
+        method="patch",
+    )
+    assert response.status_code == 400 and field in response.json()["errors"]

@@ -41,6 +41,13 @@ def test_new_caseworker_enrols_second_factor_admits_a_resident_and_assigns_a_bed
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("Six-digit code").fill(code_from_secret(secret))
     page.get_by_role("button", name="Confirm and log in").click()
+
+    # The operator chose the first password, so Nadia must replace it before anything else.
+    page.get_by_role("heading", name="Choose your own password").wait_for()
+    page.get_by_label("Old password").fill("a long enough passphrase")
+    page.get_by_label("New password", exact=True).fill("nadia's own long passphrase")
+    page.get_by_label("New password confirmation").fill("nadia's own long passphrase")
+    page.get_by_role("button", name="Change password").click()
     page.get_by_role("heading", name="Your caseload").wait_for()
 
     page.get_by_role("link", name="Intake").click()

@@ -178,3 +178,37 @@ def test_portal_access_refuses_weak_passwords_and_taken_names(resident, staff):
         services.grant_portal_access(
             staff["caseworker"], resident, "caseworker", "a long enough passphrase"
         )
+
+
+def test_portal_access_versions_the_new_account(resident, staff):
+    user = services.grant_portal_access(
+        staff["caseworker"], resident, "walter", "a long enough passphrase"
+    )
+    created = Entry.objects.get(action="account.create", object_id=str(user.pk))
+    assert created.resident_id == resident.pk
+    assert Version.objects.filter(object_type="accounts.user", object_id=str(user.pk)).exists()
+    assert user.must_change_password
+
+
+@pytest.mark.parametrize("username", ["x');alert(1);//", "two words", "<b>"])
+def test_portal_usernames_are_plain(resident, staff, username):
+    with pytest.raises(ValidationError) as exc:
+        services.grant_portal_access(
+            staff["caseworker"], resident, username, "a long enough passphrase"
+        )
+    assert "username" in exc.value.error_dict
+
+
+@pytest.mark.parametrize(
+    "field", ["date_of_birth", "service_start", "given_name", "emergency_contact_phone"]
+)
+def test_required_intake_fields_cannot_be_emptied(resident, staff, field):
+    with pytest.raises(ValidationError) as exc:
+        services.update_intake(staff["caseworker"], resident, {field: None})
+    assert field in exc.value.error_dict
+
+
+def test_optional_intake_fields_can_be_emptied(resident, staff):
+    services.update_intake(staff["caseworker"], resident, {"pronouns": None, "service_end": None})
+    resident.refresh_from_db()
+    assert resident.pronouns == "" and resident.service_end is None

@@ -68,7 +68,7 @@ WHOLE_CENTER = {
     for role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
 }
 # What a resident may do with their own record.
-OWN_RECORD = {Action.VIEW}
+OWN_RECORD = {Action.VIEW, Action.LIST}
 # Actions that concern no single resident, and who may take them.
 CENTER = {
     Action.REGISTER: {Role.CASEWORKER, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},

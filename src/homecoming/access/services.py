@@ -22,12 +22,14 @@ def break_glass_duration() -> timedelta:
 
 
 def open_break_glass(actor, resident, reason: str) -> BreakGlass:
+    # The policy first: an attempt by someone who may never break glass is recorded whatever
+    # reason they typed.
+    decision = policy.require(actor, policy.Action.BREAK_GLASS, resident)
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
         raise ValidationError(
             {"reason": f"Say why you need this record (at least {MIN_REASON_LENGTH} characters)."}
         )
-    decision = policy.require(actor, policy.Action.BREAK_GLASS, resident)
     now = timezone.now()
     with transaction.atomic():
         grant = BreakGlass.objects.create(

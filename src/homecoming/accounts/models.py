@@ -22,10 +22,17 @@ class User(AbstractUser):
     # A clinician is a nurse unless a prescriber; exactly one clinician may be the medical lead.
     is_prescriber = models.BooleanField(default=False)
     is_medical_lead = models.BooleanField(default=False)
+    # Set when someone else chose the password (a new account, a portal log-in): the owner must
+    # replace it before doing anything else, so nobody keeps a working copy of it.
+    must_change_password = models.BooleanField(default=False)
 
     REQUIRED_FIELDS = ["role", "full_name"]
     # Never part of a record version: secrets and bookkeeping that changes on every log-in.
     ledger_exclude = ("password", "last_login")
+
+    # Roles whose accounts open resident records: creating one, or resetting its second factor,
+    # is told to the program director and the oversight body.
+    RECORD_ROLES = ("caseworker", "clinician", "supervisor", "program_director")
 
     class Meta:
         constraints = [

@@ -1,7 +1,10 @@
-"""Account management: creating staff, (de)activating, resetting a second factor, unlocking.
+"""Account management: creating staff, (de)activating, resetting a second factor, unlocking,
+changing one's own password.
 
 These are not resident data, but who changed whose account is still accounted for: each change
-stores a version of the account (never its password) and a ledger entry."""
+stores a version of the account (never its password) and a ledger entry. Changes that could
+open resident records to someone new (a new account in a record-reading role, a reset second
+factor) are told to the program director and the oversight body at once."""
 
 from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
@@ -11,13 +14,42 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.alerts.services import notify_role
 from homecoming.ledger import services as ledger
 
 from .models import Role, User
 
 
-def _record(actor, action, user):
+def record_account_change(actor, action, user):
     ledger.record_write(actor, action, user, resident_id=None, purpose="operations")
+
+
+def tell_overseers(actor, message: str):
+    for role in (Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
+        notify_role(role, kind="account", message=f"{actor or 'The operator'} {message}")
+
+
+def check_new_username(username: str) -> str:
+    """A free username of letters, digits and @ . + - _ only (it is shown on many pages)."""
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": "Choose a username."})
+    if len(username) > 150:
+        raise ValidationError({"username": "Use at most 150 characters."})
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise ValidationError({"username": exc.messages}) from exc
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": f"The username {username!r} is taken."})
+    return username
+
+
+def check_new_password(password: str, user: User):
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
 
 
 def create_user(
@@ -30,16 +62,17 @@ def create_user(
     is_prescriber=False,
     is_medical_lead=False,
     check_policy=True,
+    must_change_password=True,
 ) -> User:
-    """Create an account. `check_policy=False` is for the operator's own CLI, run on the server."""
+    """Create a staff account. `check_policy=False` is for the operator's own CLI and the demo,
+    run on the server. An account made for someone else must change its password first."""
     if check_policy:
         policy.require(actor, Action.MANAGE_ACCOUNTS)
-    username = (username or "").strip()
     errors = {}
-    if not username:
-        errors["username"] = "Choose a username."
-    elif User.objects.filter(username__iexact=username).exists():
-        errors["username"] = f"The username {username!r} is taken."
+    try:
+        username = check_new_username(username)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if role not in Role.values:
         errors["role"] = f"Unknown role {role!r}; choose one of: {', '.join(Role.values)}."
     elif role == Role.RESIDENT:
@@ -58,42 +91,65 @@ def create_user(
         role=role,
         is_prescriber=is_prescriber,
         is_medical_lead=is_medical_lead,
+        must_change_password=must_change_password,
     )
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+    check_new_password(password, user)
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
-            _record(actor, "account.create", user)
+            record_account_change(actor, "account.create", user)
+            if role in User.RECORD_ROLES:
+                tell_overseers(
+                    actor,
+                    f"created the {user.get_role_display().lower()} account "
+                    f"{username!r} for {user.full_name}.",
+                )
     except IntegrityError as exc:
         raise ValidationError("That account conflicts with one created at the same time.") from exc
     return user
 
 
-def set_active(actor, user: User, active: bool) -> User:
+def _managed(actor, user: User):
     policy.require(actor, Action.MANAGE_ACCOUNTS)
+    if user.role == Role.RESIDENT:
+        # Resident accounts belong to the care side; the administrator sees no resident data.
+        raise ValidationError("Resident log-ins are managed from the resident's chart.")
+
+
+def set_active(actor, user: User, active: bool) -> User:
+    _managed(actor, user)
     if user.pk == actor.pk and not active:
         raise ValidationError("You cannot deactivate your own account.")
     with transaction.atomic():
         user.is_active = active
         user.save(update_fields=["is_active"])
-        _record(actor, "account.activate" if active else "account.deactivate", user)
+        record_account_change(actor, "account.activate" if active else "account.deactivate", user)
     return user
 
 
 def reset_second_factor(actor, user: User):
     """Remove the user's authenticator: they enrol a new one at their next log-in."""
-    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    _managed(actor, user)
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        _record(actor, "account.reset_second_factor", user)
+        record_account_change(actor, "account.reset_second_factor", user)
+        if user.role in User.RECORD_ROLES:
+            tell_overseers(actor, f"reset the second factor of {user.username!r} ({user}).")
 
 
 def unlock(actor, user: User):
-    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    _managed(actor, user)
     axes_reset(username=user.username)
     with transaction.atomic():
-        _record(actor, "account.unlock", user)
+        record_account_change(actor, "account.unlock", user)
+
+
+def change_own_password(user: User, new_password: str):
+    """The owner replaces their password, and with it any password someone else chose."""
+    check_new_password(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        record_account_change(user, "account.change_password", user)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/second-factor/", views.second_factor, name="second_factor"),
     path("logout/", views.logout_view, name="logout"),
+    path("password/", views.change_password, name="change_password"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_new, name="staff_new"),
     path("staff/<int:user_id>/<str:action>/", views.staff_action, name="staff_action"),

@@ -6,10 +6,13 @@ import time
 
 import qrcode
 import qrcode.image.svg
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response as lockout_response
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,12 +25,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.core.forms import apply_errors
+from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.urls_safe import safe_next
 
 from . import services
 from .forms import CodeForm, LoginForm, NewStaffForm
-from .models import User
+from .models import Role, User
 
 PENDING_KEY = "homecoming_pending_login"
 PENDING_SECONDS = 300
@@ -57,7 +60,7 @@ def login_view(request):
         else:
             login(request, user)
             return redirect(safe_next(request, "core:home"))
-    status = 400 if request.method == "POST" else 200
+    status = form_status(request)
     return render(request, "accounts/login.html", {"form": form}, status=status)
 
 
@@ -86,6 +89,10 @@ def second_factor(request):
         device, _ = TOTPDevice.objects.get_or_create(
             user=user, confirmed=False, defaults={"name": "Authenticator app"}
         )
+    if not AxesProxyHandler.is_allowed(request, {"username": user.username}):
+        # Locked out while between the two steps: the lock holds, whatever the code.
+        request.session.flush()
+        return lockout_response(request, None, {"username": user.username})
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["code"]):
@@ -107,8 +114,32 @@ def second_factor(request):
     if enrolling:
         context["qr_svg"] = mark_safe(_qr_svg(device.config_url))
         context["secret"] = base64.b32encode(device.bin_key).decode("ascii")
-    status = 400 if request.method == "POST" else 200
+    status = form_status(request)
     return render(request, "accounts/second_factor.html", context, status=status)
+
+
+def change_password(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_own_password(request.user, form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            update_session_auth_hash(request, request.user)
+            return redirect("core:home")
+    context = {
+        "form": form,
+        "title": "Choose your own password",
+        "submit": "Change password",
+        "cancel_url": reverse("core:home"),
+        "note": (
+            "Someone else set your current password, so replace it with one only you know."
+            if request.user.must_change_password
+            else ""
+        ),
+    }
+    return render(request, "simple_form.html", context, status=form_status(request))
 
 
 @login_not_required
@@ -120,7 +151,8 @@ def logout_view(request):
 
 def staff_list(request):
     policy.require(request.user, Action.MANAGE_ACCOUNTS)
-    users = User.objects.order_by("role", "username")
+    # Staff only: resident log-ins carry residents' names, which the administrator may not see.
+    users = User.objects.exclude(role=Role.RESIDENT).order_by("role", "username")
     enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
     locked = set(
         AccessAttempt.objects.filter(
@@ -145,7 +177,7 @@ def staff_new(request):
             apply_errors(exc, form)
         else:
             return redirect("accounts:staff_list")
-    status = 400 if request.method == "POST" else 200
+    status = form_status(request)
     context = {
         "form": form,
         "title": "New staff account",

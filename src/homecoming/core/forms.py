@@ -19,3 +19,8 @@ def messages_by_field(exc: ValidationError) -> dict:
     if hasattr(exc, "error_dict"):
         return {f: [m for e in errs for m in e.messages] for f, errs in exc.error_dict.items()}
     return {NON_FIELD_ERRORS: exc.messages}
+
+
+def form_status(request) -> int:
+    """A form shown again after a POST was refused: 400, so clients and tests see the refusal."""
+    return 400 if request.method == "POST" else 200

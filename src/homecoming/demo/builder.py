@@ -113,6 +113,7 @@ def _staff(fake):
             role=role,
             password=DEMO_PASSWORD,
             check_policy=False,
+            must_change_password=False,  # the demo's passwords are published on purpose
             **flags,
         )
         TOTPDevice.objects.create(
@@ -253,7 +254,10 @@ def _build(fake, rng, today, residents, progress):
             ),
         )
         if i == 0:
-            services.grant_portal_access(actor, resident, "walter", DEMO_PASSWORD)
+            # Walter's demo password is published; a real resident replaces theirs at once.
+            services.grant_portal_access(
+                actor, resident, "walter", DEMO_PASSWORD, must_change_password=False
+            )
 
 
 def existing_summary() -> str:

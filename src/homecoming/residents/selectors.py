@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
 
 from .models import OPEN_STAY, Bed, BedAssignment, CareTeamMember, Deployment, Resident, Stay
 
@@ -89,12 +90,25 @@ def search(actor, query: str, limit: int = 50) -> list[Row]:
     return _list(actor, qs, limit)
 
 
-def chart(actor, resident_id: int) -> Chart:
-    """A resident's chart: the read is checked, and recorded against the resident version read."""
+def _existing(actor, resident_id: int, action: Action) -> Resident:
+    """The resident, or DoesNotExist after recording the attempt: probing for records that do
+    not exist is accounted for like any other refused access."""
     resident = Resident.objects.filter(pk=resident_id).first()
     if resident is None:
-        # Not finding is not a read of anyone's record, but the attempt is still accounted for.
+        ledger.append(
+            actor,
+            str(action),
+            ledger.Target(object_type="residents.resident", object_id=str(resident_id)),
+            purpose=policy.Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
         raise Resident.DoesNotExist(f"No resident #{resident_id}.")
+    return resident
+
+
+def chart(actor, resident_id: int) -> Chart:
+    """A resident's chart: the read is checked, and recorded against the resident version read."""
+    resident = _existing(actor, resident_id, Action.VIEW)
     decision = policy.require(actor, Action.VIEW, resident)
     with transaction.atomic():
         stays = list(
@@ -178,9 +192,7 @@ def free_beds():
 def resident_for(actor, resident_id: int, action: Action) -> Resident:
     """Open one resident to take `action` on (an edit form, a bed move): the action is checked,
     and showing the current record is recorded as a read."""
-    resident = Resident.objects.filter(pk=resident_id).first()
-    if resident is None:
-        raise Resident.DoesNotExist(f"No resident #{resident_id}.")
+    resident = _existing(actor, resident_id, action)
     decision = policy.require(actor, action, resident)
     with transaction.atomic():
         ledger.record_reads(

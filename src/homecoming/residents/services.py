@@ -9,7 +9,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils import timezone
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
+from homecoming.accounts.services import check_new_password, check_new_username
 from homecoming.ledger import services as ledger
 
 from .models import (
@@ -43,6 +43,9 @@ INTAKE_FIELDS = (
     "emergency_contact_relationship",
     "emergency_contact_phone",
 )
+# May be left empty: text fields become "", the service end date stays unknown (still serving).
+BLANKABLE_INTAKE_FIELDS = ("preferred_name", "pronouns")
+OPTIONAL_INTAKE_FIELDS = (*BLANKABLE_INTAKE_FIELDS, "service_end")
 TEAM_ROLE_NEEDS = {TeamRole.PRIMARY_CASEWORKER: Role.CASEWORKER, TeamRole.CLINICIAN: Role.CLINICIAN}
 
 
@@ -148,6 +151,16 @@ def update_intake(actor, resident: Resident, changes: dict) -> Resident:
     unknown = set(changes) - set(INTAKE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    missing = {
+        k: "This field cannot be emptied."
+        for k, v in changes.items()
+        if v is None and k not in OPTIONAL_INTAKE_FIELDS
+    }
+    if missing:
+        raise ValidationError(missing)
+    changes = {
+        k: ("" if v is None and k in BLANKABLE_INTAKE_FIELDS else v) for k, v in changes.items()
+    }
     merged = {k: getattr(resident, k) for k in INTAKE_FIELDS} | changes
     _check_intake(merged)
     with transaction.atomic():
@@ -260,27 +273,39 @@ def assign_care_team(actor, resident: Resident, team_role: str, user) -> CareTea
         raise ValidationError("The care team was changed at the same time. Try again.") from exc
 
 
-def grant_portal_access(actor, resident: Resident, username: str, password: str):
-    """Give the resident a log-in for the portal (residents have no second factor)."""
+def grant_portal_access(
+    actor, resident: Resident, username: str, password: str, must_change_password: bool = True
+):
+    """Give the resident a log-in for the portal (residents have no second factor). The first
+    password is chosen by staff, so the resident must replace it at their first log-in."""
     decision = policy.require(actor, Action.GRANT_PORTAL, resident)
-    User = get_user_model()
     if resident.user_id is not None:
         raise ValidationError("This resident already has a portal log-in.")
-    username = (username or "").strip()
-    if not username:
-        raise ValidationError({"username": "Choose a username."})
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": f"The username {username!r} is taken."})
-    candidate = User(username=username, full_name=resident.display_name, role=Role.RESIDENT)
+    username = check_new_username(username)
+    candidate = get_user_model()(
+        username=username,
+        full_name=resident.display_name,
+        role=Role.RESIDENT,
+        must_change_password=must_change_password,
+    )
+    check_new_password(password, candidate)
+    candidate.set_password(password)
     try:
-        validate_password(password, candidate)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    with transaction.atomic():
-        candidate.set_password(password)
-        candidate.save()
-        resident = Resident.objects.select_for_update().get(pk=resident.pk)
-        resident.user = candidate
-        resident.save(update_fields=["user"])
-        _write(actor, Action.GRANT_PORTAL, resident, resident, decision.purpose)
+        with transaction.atomic():
+            resident = Resident.objects.select_for_update().get(pk=resident.pk)
+            if resident.user_id is not None:  # another grant won the race
+                raise ValidationError("This resident already has a portal log-in.")
+            candidate.save()
+            ledger.record_write(
+                actor,
+                "account.create",
+                candidate,
+                resident_id=resident.pk,
+                purpose=decision.purpose,
+            )
+            resident.user = candidate
+            resident.save(update_fields=["user"])
+            _write(actor, Action.GRANT_PORTAL, resident, resident, decision.purpose)
+    except IntegrityError as exc:
+        raise ValidationError({"username": f"The username {username!r} is taken."}) from exc
     return candidate

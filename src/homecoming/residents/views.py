@@ -11,7 +11,7 @@ from homecoming.access import policy
 from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
 from homecoming.accounts.models import Role
-from homecoming.core.forms import apply_errors
+from homecoming.core.forms import apply_errors, form_status
 from homecoming.ledger.selectors import entries_for_resident
 
 from . import selectors, services
@@ -27,10 +27,6 @@ from .forms import (
     deployments_from,
 )
 from .models import Resident
-
-
-def _status(request):
-    return 400 if request.method == "POST" else 200
 
 
 def _resident_or_404(actor, resident_id, action):
@@ -74,7 +70,7 @@ def intake(request):
         else:
             return redirect("residents:chart", resident_id=resident.pk)
     context = {"person": person, "admission": admission, "deployments": deployments}
-    return render(request, "residents/intake.html", context, status=_status(request))
+    return render(request, "residents/intake.html", context, status=form_status(request))
 
 
 def chart(request, resident_id):
@@ -150,7 +146,7 @@ def _form_page(request, resident_id, action, make_form, perform, title, submit):
         "submit": submit,
         "cancel_url": reverse("residents:chart", args=[resident_id]),
     }
-    return render(request, "simple_form.html", context, status=_status(request))
+    return render(request, "simple_form.html", context, status=form_status(request))
 
 
 def edit(request, resident_id):

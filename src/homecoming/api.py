@@ -13,6 +13,7 @@ from homecoming.access.policy import AccessDenied
 from homecoming.accounts import tokens
 from homecoming.accounts.middleware import has_second_factor
 from homecoming.core.forms import messages_by_field
+from homecoming.ledger.signing import KeyMissing
 
 
 class TokenAuth(HttpBearer):
@@ -56,9 +57,15 @@ def invalid(request, exc):
     )
 
 
+@api.exception_handler(KeyMissing)
+def no_key(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=503)
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
 
 
 api.add_router("/", "homecoming.residents.api.router")
+api.add_router("/", "homecoming.ledger.api.router")

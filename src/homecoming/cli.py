@@ -38,17 +38,30 @@ def cmd_migrate(args):
 
 
 def cmd_demo(args):
+    from django.conf import settings
+
     from homecoming.demo import builder
+    from homecoming.ledger import signing
 
     if args.residents < 1:
         raise CommandError("--residents must be at least 1.")
+    if not signing.key_path().exists():
+        # The demo signs its ledger from the start; a real center runs `ledger keygen` itself.
+        signing.generate(settings.HOMECOMING_LEDGER_NAME)
     try:
         summary = builder.build(residents=args.residents, progress=not args.quiet)
     except builder.AlreadyBuilt as exc:
         if args.residents != builder.DEFAULT_RESIDENTS:
             raise CommandError(str(exc)) from exc
         summary = builder.existing_summary()
+    from homecoming.ledger.checkpoints import make_checkpoint
+
+    checkpoint = make_checkpoint()
     print(summary)
+    print(
+        f"\nThe ledger holds {checkpoint.tree_size} entries, signed in a checkpoint; "
+        f"verify it with: {builder.own_command()} ledger verify --database"
+    )
 
 
 def cmd_serve(args):
@@ -137,6 +150,12 @@ def cmd_demo_code(args):
         raise CommandError(str(exc)) from exc
 
 
+def cmd_worker(args):
+    from homecoming.ledger import worker
+
+    worker.run(once=args.once)
+
+
 def cmd_manage(args):
     from django.core.management import execute_from_command_line
 
@@ -169,7 +188,20 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=2)
+    s.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run the checkpoint worker beside the server",
+    )
     s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("worker", help="scheduled checkpoints and witness deliveries")
+    s.add_argument("--once", action="store_true", help="one round, then exit (for cron)")
+    s.set_defaults(func=cmd_worker)
+
+    from homecoming.ledger import cli as ledger_cli
+
+    ledger_cli.add_parser(sub, CommandError)
 
     from homecoming.accounts.models import Role
 

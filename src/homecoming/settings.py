@@ -159,6 +159,16 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# The audit ledger: its signing key (made by `homecoming ledger keygen`), how often the worker
+# signs a checkpoint when the ledger has grown, and the witnesses every checkpoint is sent to:
+# comma-separated HTTPS base URLs of C2SP tlog-witnesses, or folders another system collects.
+HOMECOMING_LEDGER_KEY = os.environ.get("HOMECOMING_LEDGER_KEY") or str(DATA_DIR / "ledger.key")
+HOMECOMING_LEDGER_NAME = os.environ.get("HOMECOMING_LEDGER_NAME", "homecoming.invalid/ledger")
+HOMECOMING_CHECKPOINT_MINUTES = float(os.environ.get("HOMECOMING_CHECKPOINT_MINUTES", "5"))
+HOMECOMING_WITNESSES = [
+    w.strip() for w in os.environ.get("HOMECOMING_WITNESSES", "").split(",") if w.strip()
+]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("homecoming.accounts.urls")),
     path("", include("homecoming.residents.urls")),
     path("alerts/", include("homecoming.alerts.urls")),
+    path("ledger/", include("homecoming.ledger.urls")),
     path("", include("homecoming.core.urls")),
 ]
 

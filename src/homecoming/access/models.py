@@ -5,6 +5,8 @@ from django.db import models
 
 
 class BreakGlass(models.Model):
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass_accesses"
     )

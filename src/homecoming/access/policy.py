@@ -31,6 +31,7 @@ class Action(StrEnum):
     VIEW_BED_BOARD = "center.bed_board"
     VIEW_AGGREGATES = "center.aggregates"
     MANAGE_ACCOUNTS = "accounts.manage"
+    VIEW_LEDGER = "ledger.view"  # checkpoints, proofs, leaf entries: ids and hashes only
 
 
 class Purpose(StrEnum):
@@ -85,6 +86,7 @@ CENTER = {
         Role.OVERSIGHT,
     },
     Action.MANAGE_ACCOUNTS: {Role.SYSADMIN},
+    Action.VIEW_LEDGER: {Role.OVERSIGHT, Role.INVESTIGATOR},
 }
 # Out-of-caseload reads a clinician may open by giving a reason.
 BREAK_GLASS_ROLES = {Role.CLINICIAN}

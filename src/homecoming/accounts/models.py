@@ -27,6 +27,7 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(default=False)
 
     REQUIRED_FIELDS = ["role", "full_name"]
+    ledger_versioned = True  # every change stores a version; verify --database checks it
     # Never part of a record version: secrets and bookkeeping that changes on every log-in.
     ledger_exclude = ("password", "last_login")
 

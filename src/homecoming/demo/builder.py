@@ -268,7 +268,7 @@ def existing_summary() -> str:
         "",
         "Demo log-ins (password for all: " + DEMO_PASSWORD + "):",
     ]
-    command = _own_command()
+    command = own_command()
     story = ["heidi", "walter", "colin", "carrasco"]
     users = sorted(
         User.objects.all(),
@@ -294,7 +294,7 @@ def existing_summary() -> str:
     return "\n".join(lines)
 
 
-def _own_command() -> str:
+def own_command() -> str:
     """How the operator just called us, so the printed commands can be pasted as they are."""
     invoked = sys.argv[0] if sys.argv else ""
     if os.path.basename(invoked) == "homecoming" and shutil.which("homecoming") != invoked:

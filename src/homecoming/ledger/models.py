@@ -45,6 +45,9 @@ class Entry(models.Model):
     purpose = models.CharField(max_length=32)
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     version_sha256 = models.CharField(max_length=64, blank=True)
+    # RFC 6962 leaf hash of this entry's canonical JSON, computed once at append: the tree,
+    # its checkpoints and proofs are built from these.
+    leaf_hash = models.BinaryField(max_length=32)
 
     class Meta:
         ordering = ["seq"]
@@ -72,6 +75,73 @@ class Entry(models.Model):
             "outcome": self.outcome,
             "version": self.version_sha256 or None,
         }
+
+
+class Node(models.Model):
+    """A completed perfect subtree of the ledger's Merkle tree above the leaves (level >= 1):
+    leaves [index * 2**level, (index + 1) * 2**level). Written when a checkpoint extends the
+    tree, so a proof is a handful of lookups instead of a pass over every entry."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="ledger_node_unique")
+        ]
+
+    def __str__(self):
+        return f"node {self.level}/{self.index}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement of the tree's size and root, kept forever and sent to witnesses."""
+
+    tree_size = models.PositiveBigIntegerField(unique=True)
+    root = models.BinaryField(max_length=32)
+    note = models.TextField(help_text="The C2SP signed note, exactly as signed.")
+    # The compact range at this size (hex hashes): lets the next checkpoint extend the tree
+    # without reading old entries again.
+    frontier = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["tree_size"]
+
+    def __str__(self):
+        return f"checkpoint of {self.tree_size}"
+
+
+class Witness(models.Model):
+    """Somewhere outside the operator's control that keeps every checkpoint: an HTTPS endpoint
+    speaking C2SP tlog-witness, or a folder that another system collects."""
+
+    address = models.CharField(max_length=500, unique=True)
+    # The largest tree size the witness has accepted from us: the next delivery proves
+    # consistency from it.
+    size = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return self.address
+
+
+class Delivery(models.Model):
+    checkpoint = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="deliveries")
+    witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="deliveries")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "witness"], name="delivery_once")
+        ]
+        indexes = [models.Index(fields=["delivered_at", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.checkpoint} to {self.witness}"
 
 
 class Version(models.Model):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from .canonical import canonical_json, sha256_hex, snapshot
 from .models import Entry, Head, Outcome, Version
+from .verify import leaf_hash
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def append_many(actor, action, targets, *, purpose, outcome=Outcome.ALLOWED) -> 
             )
             for i, t in enumerate(targets)
         ]
+        for entry in entries:
+            entry.leaf_hash = leaf_hash(canonical_json(entry.leaf()))
         Entry.objects.bulk_create(entries)
     return entries
 

@@ -40,6 +40,8 @@ class ResidentQuerySet(models.QuerySet):
 
 
 class Resident(models.Model):
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -92,6 +94,8 @@ class Resident(models.Model):
 
 
 class Deployment(models.Model):
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="deployments")
     location = models.CharField(max_length=200)
     started_on = models.DateField()
@@ -122,6 +126,8 @@ OPEN_STAY = Q(status__in=[StayStatus.EXPECTED, StayStatus.IN_RESIDENCE])
 
 class Stay(models.Model):
     """One episode of residence, from admission to discharge."""
+
+    ledger_versioned = True  # every write stores a version; verify --database checks it
 
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="stays")
     admitted_on = models.DateField()
@@ -187,6 +193,8 @@ class Bed(models.Model):
 class BedAssignment(models.Model):
     """A stay's occupancy of a bed. The database refuses two current assignments of one bed."""
 
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
     stay = models.ForeignKey(Stay, on_delete=models.PROTECT, related_name="bed_assignments")
     bed = models.ForeignKey(Bed, on_delete=models.PROTECT, related_name="assignments")
     assigned_at = models.DateTimeField()
@@ -220,6 +228,8 @@ class TeamRole(models.TextChoices):
 
 class CareTeamMember(models.Model):
     """Who looks after a resident. Membership is what puts a resident on a staff caseload."""
+
+    ledger_versioned = True  # every write stores a version; verify --database checks it
 
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="care_team")
     user = models.ForeignKey(

@@ -7,7 +7,8 @@ reversible on purpose: removing the protection is a decision to take by hand, no
 
 from django.db import migrations
 
-TABLES = ["ledger_entry", "ledger_version"]
+# Checkpoints and tree nodes are history too. (Witness and Delivery are bookkeeping and change.)
+TABLES = ["ledger_entry", "ledger_version", "ledger_node", "ledger_checkpoint"]
 
 SQLITE = [
     sql

@@ -1,0 +1,121 @@
+"""The ledger for the oversight body and investigators: checkpoints, proofs, leaves.
+
+Nothing here holds health information: leaves are identifiers, codes and hashes."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from ninja import Router, Schema
+
+from homecoming.access import policy
+from homecoming.access.policy import Action
+
+from . import signing, tree
+from .canonical import canonical_json
+from .models import Checkpoint, Entry
+
+router = Router(tags=["ledger"])
+
+
+class CheckpointOut(Schema):
+    tree_size: int
+    root: str
+    note: str
+
+
+class InclusionOut(Schema):
+    index: int
+    tree_size: int
+    leaf_hash: str
+    proof: list[str]
+
+
+class ConsistencyOut(Schema):
+    old_size: int
+    new_size: int
+    proof: list[str]
+
+
+class EntryOut(Schema):
+    seq: int
+    leaf: str
+    leaf_hash: str
+
+
+class Error(Schema):
+    detail: str
+
+
+def _checkpoint(c: Checkpoint) -> dict:
+    return {"tree_size": c.tree_size, "root": bytes(c.root).hex(), "note": c.note}
+
+
+def _latest(request) -> Checkpoint:
+    latest = tree.latest_checkpoint()
+    if latest is None:
+        raise Http404("The ledger has no checkpoint yet.")
+    return latest
+
+
+@router.get("/ledger/checkpoint", response={200: CheckpointOut, 403: Error, 404: Error})
+def latest_checkpoint(request):
+    """The latest signed checkpoint (C2SP signed note)."""
+    policy.require(request.auth, Action.VIEW_LEDGER)
+    return _checkpoint(_latest(request))
+
+
+@router.get("/ledger/checkpoints", response={200: list[CheckpointOut], 403: Error})
+def checkpoint_history(request):
+    """Every checkpoint ever signed, oldest first: keep your own copy."""
+    policy.require(request.auth, Action.VIEW_LEDGER)
+    return [_checkpoint(c) for c in Checkpoint.objects.order_by("tree_size")]
+
+
+@router.get("/ledger/vkey", response={200: str, 403: Error})
+def vkey(request):
+    """The ledger's public verifier key (C2SP vkey)."""
+    policy.require(request.auth, Action.VIEW_LEDGER)
+    return HttpResponse(signing.load().vkey + "\n", content_type="text/plain")
+
+
+@router.get("/ledger/proof/inclusion", response={200: InclusionOut, 400: Error, 403: Error})
+def inclusion(request, index: int, size: int | None = None):
+    """Proof that entry `index` is in the tree of `size` (default: the latest checkpoint)."""
+    policy.require(request.auth, Action.VIEW_LEDGER)
+    size = size or _latest(request).tree_size
+    proof = _proof(lambda: tree.inclusion(index, size))
+    entry = Entry.objects.get(seq=index)
+    return {
+        "index": index,
+        "tree_size": size,
+        "leaf_hash": bytes(entry.leaf_hash).hex(),
+        "proof": proof,
+    }
+
+
+@router.get("/ledger/proof/consistency", response={200: ConsistencyOut, 400: Error, 403: Error})
+def consistency(request, old: int, new: int | None = None):
+    """Proof that the tree of `new` (default: the latest checkpoint) extends the tree of `old`."""
+    policy.require(request.auth, Action.VIEW_LEDGER)
+    new = new or _latest(request).tree_size
+    return {"old_size": old, "new_size": new, "proof": _proof(lambda: tree.consistency(old, new))}
+
+
+@router.get("/ledger/entries/{seq}", response={200: EntryOut, 403: Error, 404: Error})
+def entry(request, seq: int):
+    """One leaf, as the exact bytes that were hashed."""
+    policy.require(request.auth, Action.VIEW_LEDGER)
+    row = Entry.objects.filter(seq=seq).first()
+    if row is None:
+        raise Http404(f"No entry #{seq}.")
+    return {
+        "seq": seq,
+        "leaf": canonical_json(row.leaf()).decode(),
+        "leaf_hash": bytes(row.leaf_hash).hex(),
+    }
+
+
+def _proof(make) -> list[str]:
+    try:
+        return [h.hex() for h in make()]
+    except ValueError as exc:  # out of range, or beyond the latest checkpoint
+        raise ValidationError(str(exc)) from exc

@@ -1,0 +1,117 @@
+"""Writing ledger bundles for investigators: `homecoming ledger export -o DIR`.
+
+A bundle is written into a temporary folder beside DIR and renamed into place at the end, so an
+interrupted export leaves nothing half-written. Formats are in docs/ledger.md; verify.py checks
+them offline."""
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from . import signing, tree
+from .canonical import canonical_json
+from .checkpoints import make_checkpoint
+from .models import Entry, Version
+from .verify import Checkpoint, NoteError, VerifierKey, open_checkpoint
+
+BATCH = 5000
+
+
+class ExportError(Exception):
+    pass
+
+
+def _entries_ndjson(path: Path, entries) -> set[str]:
+    """One leaf's canonical bytes per line; returns the version hashes they commit to."""
+    referenced = set()
+    with path.open("wb") as f:
+        for entry in entries.iterator(chunk_size=BATCH):
+            f.write(canonical_json(entry.leaf()) + b"\n")
+            if entry.version_sha256:
+                referenced.add(entry.version_sha256)
+    return referenced
+
+
+def _versions_ndjson(path: Path, hashes: set[str] | None):
+    """The record versions the entries commit to (all of them for a full bundle)."""
+    versions = Version.objects.order_by("pk")
+    if hashes is not None:
+        versions = versions.filter(sha256__in=hashes)
+    seen = set()
+    with path.open("wb") as f:
+        for v in versions.iterator(chunk_size=BATCH):
+            if v.sha256 in seen:
+                continue  # the same content saved twice commits to one hash
+            seen.add(v.sha256)
+            f.write(
+                canonical_json(
+                    {
+                        "object_type": v.object_type,
+                        "object_id": v.object_id,
+                        "number": v.number,
+                        "sha256": v.sha256,
+                        "content": v.content,
+                    }
+                )
+                + b"\n"
+            )
+
+
+def export(out: Path, resident_id: int | None = None, since: str | None = None) -> dict:
+    """Write a bundle to `out` (which must not exist yet); return a summary."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExportError(f"{out} exists and is not empty; choose a new folder.")
+    if resident_id is not None and since is not None:
+        raise ExportError("Choose either --resident or --since-checkpoint, not both.")
+    key = signing.load()
+    checkpoint = make_checkpoint(key)
+    size = checkpoint.tree_size
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
+    try:
+        (work / "checkpoint").write_text(checkpoint.note, encoding="utf-8")
+        (work / "vkey").write_text(key.vkey + "\n", encoding="utf-8")
+        entries = Entry.objects.filter(seq__lt=size).order_by("seq")
+        if resident_id is not None:
+            entries = entries.filter(resident_id=resident_id)
+            if not entries.exists():
+                raise ExportError(f"The ledger holds no entry about resident #{resident_id}.")
+            referenced = _entries_ndjson(work / "entries.ndjson", entries)
+            with (work / "proofs.ndjson").open("wb") as f:
+                for seq in entries.values_list("seq", flat=True).iterator(chunk_size=BATCH):
+                    proof = [h.hex() for h in tree.inclusion(seq, size)]
+                    f.write(canonical_json({"seq": seq, "proof": proof}) + b"\n")
+            _versions_ndjson(work / "versions.ndjson", referenced)
+            kind = "resident"
+        elif since is not None:
+            start = _older(since, key)
+            frontier = tree.frontier(start.size)
+            (work / "previous").write_text(since, encoding="utf-8")
+            (work / "range.json").write_text(
+                json.dumps({"size": start.size, "hashes": [h.hex() for h in frontier.hashes]})
+            )
+            referenced = _entries_ndjson(
+                work / "entries.ndjson", entries.filter(seq__gte=start.size)
+            )
+            _versions_ndjson(work / "versions.ndjson", referenced)
+            kind = "since"
+        else:
+            _entries_ndjson(work / "entries.ndjson", entries)
+            _versions_ndjson(work / "versions.ndjson", None)
+            kind = "full"
+        if out.exists():
+            out.rmdir()
+        os.replace(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return {"kind": kind, "tree_size": size, "folder": str(out)}
+
+
+def _older(note: str, key) -> Checkpoint:
+    try:
+        return open_checkpoint(note, VerifierKey.parse(key.vkey))
+    except NoteError as exc:
+        raise ExportError(f"The older checkpoint is not one of this ledger's: {exc}") from exc

@@ -1,0 +1,746 @@
+"""Verify a Homecoming ledger offline: the Merkle tree, its proofs, signed checkpoints, bundles.
+
+This file is deliberately self-contained: it imports only the Python standard library and the
+`cryptography` package, never Django or the rest of Homecoming, so an investigator can copy it
+and run it with nothing but an exported bundle and the log's public key:
+
+    python verify.py DIR [--vkey FILE] [--previous CHECKPOINT]
+    python verify.py witness DIR --vkey FILE          (check a witness folder)
+    python verify.py serve-witness --vkey FILE --state FILE [--port 8100]
+
+The formats it checks are specified in docs/ledger.md:
+
+- the tree is RFC 6962's Merkle Tree Hash: leaf hash SHA-256(0x00 || leaf), node hash
+  SHA-256(0x01 || left || right);
+- checkpoints are C2SP `tlog-checkpoint` bodies in a C2SP `signed-note`, signed with Ed25519,
+  and the public key is a C2SP verifier key (`vkey`);
+- a bundle is a folder with entries.ndjson, versions.ndjson, checkpoint and vkey (and, for a
+  per-resident bundle, proofs.ndjson; for a bundle since an older checkpoint, range.json).
+
+Homecoming itself uses the tree and note functions below when it builds the ledger, so the
+writer and the verifier cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+# ---------------------------------------------------------------------------------------------
+# RFC 6962 Merkle tree
+# ---------------------------------------------------------------------------------------------
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+_sha256 = hashlib.sha256
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    return _sha256(b"\x00" + leaf).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return _sha256(b"\x01" + left + right).digest()
+
+
+def split_point(n: int) -> int:
+    """The largest power of two smaller than n (n > 1): where RFC 6962 splits a tree."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+class CompactRange:
+    """The right edge of a tree of `size` leaves: the roots of its perfect subtrees, left to
+    right (one per 1-bit of size). O(log n) hashes give the root of the tree so far, and the
+    tree can grow from them without its leaves: this is how the verifier streams a million
+    entries in flat memory, and how the ledger extends its tree at each checkpoint."""
+
+    __slots__ = ("size", "hashes")
+
+    def __init__(self, size: int = 0, hashes: Iterable[bytes] = ()):
+        self.size = size
+        self.hashes = list(hashes)
+        if len(self.hashes) != bin(size).count("1"):
+            raise ValueError(f"a compact range of size {size} has {bin(size).count('1')} hashes")
+
+    def append(self, leaf_h: bytes, on_node: Callable[[int, int, bytes], None] | None = None):
+        """Add one leaf hash. `on_node(level, index, hash)` hears of every subtree completed."""
+        hashes = self.hashes
+        hashes.append(leaf_h)
+        self.size += 1
+        size, level = self.size, 0
+        while not size & 1:
+            right = hashes.pop()
+            hashes[-1] = node_hash(hashes[-1], right)
+            size >>= 1
+            level += 1
+            if on_node is not None:
+                on_node(level, size - 1, hashes[-1])
+
+    def root(self) -> bytes:
+        if not self.hashes:
+            return EMPTY_ROOT
+        h = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
+            h = node_hash(left, h)
+        return h
+
+
+def root_of(leaf_hashes: Iterable[bytes]) -> bytes:
+    cr = CompactRange()
+    for h in leaf_hashes:
+        cr.append(h)
+    return cr.root()
+
+
+def perfect_subtrees(begin: int, end: int) -> list[tuple[int, int]]:
+    """The aligned perfect subtrees, as (level, index), that make up leaves [begin, end) the way
+    RFC 6962 composes them; their hashes are all a proof ever needs from storage."""
+    out = []
+    while begin < end:
+        level = (begin & -begin).bit_length() - 1 if begin else (end - begin).bit_length() - 1
+        while (1 << level) > end - begin:
+            level -= 1
+        out.append((level, begin >> level))
+        begin += 1 << level
+    return out
+
+
+SubtreeHash = Callable[[int, int], bytes]  # (begin, end) -> MTH of leaves [begin, end)
+
+
+def inclusion_proof(index: int, size: int, mth: SubtreeHash) -> list[bytes]:
+    """RFC 6962 section 2.1.1 PATH(index, D[size]); `mth(a, b)` hashes any subtree."""
+    if not 0 <= index < size:
+        raise ValueError(f"entry {index} is not in a tree of {size}")
+    proof, begin, end = [], 0, size
+    while end - begin > 1:
+        k = split_point(end - begin)
+        if index - begin < k:
+            proof.append(mth(begin + k, end))
+            end = begin + k
+        else:
+            proof.append(mth(begin, begin + k))
+            begin += k
+    return list(reversed(proof))
+
+
+def consistency_proof(old: int, new: int, mth: SubtreeHash) -> list[bytes]:
+    """RFC 6962 section 2.1.2 PROOF(old, D[new])."""
+    if not 0 <= old <= new:
+        raise ValueError(f"no consistency proof from {old} to {new}")
+    if old == 0 or old == new:
+        return []
+    proof, begin, end, m, complete = [], 0, new, old, True
+    while m != end - begin:
+        k = split_point(end - begin)
+        if m <= k:
+            proof.append(mth(begin + k, end))
+            end = begin + k
+        else:
+            proof.append(mth(begin, begin + k))
+            begin += k
+            m -= k
+            complete = False
+    if not complete:
+        proof.append(mth(begin, end))
+    return list(reversed(proof))
+
+
+class ProofError(ValueError):
+    pass
+
+
+def root_from_inclusion(index: int, size: int, leaf_h: bytes, proof: list[bytes]) -> bytes:
+    """RFC 9162 section 2.1.3.2: the root the proof leads to."""
+    if not 0 <= index < size:
+        raise ProofError(f"entry {index} is not in a tree of {size}")
+    fn, sn, r = index, size - 1, leaf_h
+    for p in proof:
+        if sn == 0:
+            raise ProofError("the inclusion proof is too long")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("the inclusion proof is too short")
+    return r
+
+
+def verify_inclusion(index: int, size: int, leaf_h: bytes, proof: list[bytes], root: bytes):
+    if root_from_inclusion(index, size, leaf_h, proof) != root:
+        raise ProofError(f"entry {index} is not in the tree of {size} with that root")
+
+
+def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: list[bytes]):
+    """RFC 9162 section 2.1.4.2: the tree of `new` leaves extends the tree of `old`."""
+    if not 0 <= old <= new:
+        raise ProofError(f"a tree of {new} cannot extend one of {old}")
+    if old == new:
+        if proof or old_root != new_root:
+            raise ProofError("equal sizes need equal roots and an empty proof")
+        return
+    if old == 0:
+        if proof:
+            raise ProofError("a proof from the empty tree must be empty")
+        return
+    if not proof:
+        raise ProofError("the consistency proof is empty")
+    path = list(proof)
+    if old & (old - 1) == 0:  # a power of two: the old root is itself the first node
+        path.insert(0, old_root)
+    fn, sn = old - 1, new - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise ProofError("the consistency proof is too long")
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ProofError("the consistency proof is too short")
+    if fr != old_root:
+        raise ProofError(f"the proof does not lead to the old root of tree {old}")
+    if sr != new_root:
+        raise ProofError(f"the proof does not lead to the new root of tree {new}")
+
+
+# ---------------------------------------------------------------------------------------------
+# C2SP signed notes, checkpoints and verifier keys (Ed25519)
+# ---------------------------------------------------------------------------------------------
+
+ED25519 = 0x01
+EM_DASH = "\u2014"
+
+
+class NoteError(ValueError):
+    pass
+
+
+def key_id(name: str, public_key: bytes) -> bytes:
+    """C2SP signed-note key ID: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
+    return _sha256(name.encode() + b"\n" + bytes([ED25519]) + public_key).digest()[:4]
+
+
+def check_key_name(name: str):
+    if not name or any(c.isspace() or c == "+" for c in name):
+        raise NoteError(f"a key name has no spaces and no '+': {name!r}")
+
+
+def format_vkey(name: str, public_key: bytes) -> str:
+    check_key_name(name)
+    blob = base64.b64encode(bytes([ED25519]) + public_key).decode()
+    return f"{name}+{key_id(name, public_key).hex()}+{blob}"
+
+
+@dataclass(frozen=True)
+class VerifierKey:
+    name: str
+    id: bytes
+    public_key: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> VerifierKey:
+        try:
+            name, hex_id, blob = text.strip().split("+", 2)  # base64 may hold "+"
+            raw = base64.b64decode(blob, validate=True)
+            kid = bytes.fromhex(hex_id)
+        except ValueError as exc:
+            raise NoteError(f"not a verifier key: {exc}") from exc
+        if len(raw) != 33 or raw[0] != ED25519:
+            raise NoteError("the verifier key is not an Ed25519 key")
+        if key_id(name, raw[1:]) != kid:
+            raise NoteError("the verifier key's ID does not match its name and key")
+        return cls(name, kid, raw[1:])
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+def sign_note(text: str, name: str, sign: Callable[[bytes], bytes], public_key: bytes) -> str:
+    """A signed note: the text, a blank line, and a signature line by key `name`."""
+    if not text.endswith("\n") or "\n\n" in text:
+        raise NoteError("a note's text ends with one newline and has no blank lines")
+    signature = sign(text.encode())
+    blob = base64.b64encode(key_id(name, public_key) + signature).decode()
+    return f"{text}\n{EM_DASH} {name} {blob}\n"
+
+
+def open_note(note: str, vkey: VerifierKey) -> str:
+    """The note's text if `vkey` signed it; NoteError otherwise."""
+    cut = note.rfind("\n\n")
+    if cut < 0:
+        raise NoteError("not a signed note: no blank line before the signatures")
+    text, sig_lines = note[: cut + 1], note[cut + 2 :]
+    if not sig_lines.endswith("\n"):
+        raise NoteError("a signed note ends with a newline")
+    for line in sig_lines[:-1].split("\n"):
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != EM_DASH:
+            raise NoteError(f"malformed signature line: {line!r}")
+        try:
+            blob = base64.b64decode(parts[2], validate=True)
+        except ValueError as exc:
+            raise NoteError(f"malformed signature: {exc}") from exc
+        if parts[1] == vkey.name and blob[:4] == vkey.id:
+            if len(blob) == 68 and vkey.verify(text.encode(), blob[4:]):
+                return text
+            raise NoteError(f"the signature by {vkey.name} is not valid")
+    raise NoteError(f"the note carries no signature by {vkey.name}")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+    extensions: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        lines = [self.origin, str(self.size), base64.b64encode(self.root).decode()]
+        return "\n".join([*lines, *self.extensions]) + "\n"
+
+    @classmethod
+    def parse(cls, text: str) -> Checkpoint:
+        lines = text.split("\n")
+        if len(lines) < 4 or lines[-1] != "":
+            raise NoteError("a checkpoint has an origin, a size and a root hash, one per line")
+        origin, size_text, root_text, *ext = lines[:-1]
+        if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+            raise NoteError(f"the checkpoint's size is not a number: {size_text!r}")
+        try:
+            root = base64.b64decode(root_text, validate=True)
+        except ValueError as exc:
+            raise NoteError(f"the checkpoint's root is not base64: {exc}") from exc
+        if len(root) != 32:
+            raise NoteError("the checkpoint's root is not a SHA-256 hash")
+        return cls(origin, int(size_text), root, tuple(ext))
+
+
+def open_checkpoint(note: str, vkey: VerifierKey) -> Checkpoint:
+    checkpoint = Checkpoint.parse(open_note(note, vkey))
+    if checkpoint.origin != vkey.name:
+        raise NoteError(f"the checkpoint is for {checkpoint.origin!r}, not {vkey.name!r}")
+    return checkpoint
+
+
+# ---------------------------------------------------------------------------------------------
+# Bundles
+# ---------------------------------------------------------------------------------------------
+
+
+class BundleError(Exception):
+    """The bundle is not intact; the message names the first thing found wrong."""
+
+
+@dataclass
+class Report:
+    kind: str
+    size: int
+    entries: int = 0
+    versions: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        what = {
+            "full": f"all {self.entries} entries",
+            "resident": f"{self.entries} entries about one resident, each with its proof,",
+            "since": f"{self.entries} new entries",
+        }[self.kind]
+        extra = "".join(f"; {n}" for n in self.notes)
+        return (
+            f"OK: {what} and {self.versions} record versions verified against the signed "
+            f"checkpoint of tree size {self.size}{extra}"
+        )
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise BundleError(f"{path.name} is missing from the bundle") from exc
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{path.name} is not UTF-8 text") from exc
+
+
+def _field(line: bytes, name: bytes) -> bytes | None:
+    """A scalar field's raw value in a canonical JSON line, found without a full parse: this
+    keeps the verifier near the speed of bare hashing. Canonical JSON escapes quotes inside
+    strings, so `"name":` only occurs as a key."""
+    at = line.find(b'"' + name + b'":')
+    if at < 0:
+        return None
+    start = at + len(name) + 3
+    if line[start : start + 1] == b'"':
+        return line[start + 1 : line.index(b'"', start + 1)]
+    end = start
+    while end < len(line) and line[end : end + 1] not in (b",", b"}"):
+        end += 1
+    return line[start:end]
+
+
+def _versions(path: Path) -> tuple[set[bytes], int]:
+    """Check every version's content against its hash; return the hashes present."""
+    present, count = set(), 0
+    if not path.exists():
+        raise BundleError("versions.ndjson is missing from the bundle")
+    with path.open("rb") as f:
+        for number, line in enumerate(f, start=1):
+            try:
+                version = json.loads(line)
+                content, claimed = version["content"], version["sha256"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BundleError(f"versions.ndjson line {number} is not a version") from exc
+            actual = _sha256(content.encode("utf-8")).hexdigest()
+            if actual != claimed:
+                label = f"{version.get('object_type')}#{version.get('object_id')}"
+                raise BundleError(
+                    f"version on line {number} ({label} v{version.get('number')}) was altered: "
+                    f"its content hashes to {actual[:16]}…, not {str(claimed)[:16]}…"
+                )
+            present.add(bytes.fromhex(claimed))
+            count += 1
+    return present, count
+
+
+def _entry_lines(path: Path):
+    if not path.exists():
+        raise BundleError("entries.ndjson is missing from the bundle")
+    with path.open("rb") as f:
+        for line in f:
+            if not line.endswith(b"\n"):
+                raise BundleError("entries.ndjson does not end with a newline (truncated?)")
+            yield line[:-1]
+
+
+def _check_entry(line: bytes, expected_seq: int, versions: set[bytes]):
+    seq = _field(line, b"seq")
+    if seq is None or not seq.isdigit():
+        raise BundleError(f"entry after #{expected_seq - 1} is not a ledger entry")
+    if int(seq) != expected_seq:
+        raise BundleError(
+            f"entry #{expected_seq} is missing or out of order: found #{int(seq)} in its place"
+        )
+    version = _field(line, b"version")
+    if version not in (None, b"null") and bytes.fromhex(version.decode()) not in versions:
+        raise BundleError(f"entry #{expected_seq} commits to a version missing from the bundle")
+
+
+def _checkpoints(bundle: Path, vkey: VerifierKey) -> Checkpoint:
+    return open_checkpoint(_read_text(bundle / "checkpoint"), vkey)
+
+
+def _vkey(bundle: Path, trusted: str | None) -> tuple[VerifierKey, list[str]]:
+    own = VerifierKey.parse(_read_text(bundle / "vkey"))
+    if trusted is None:
+        return own, ["signature checked with the bundle's own vkey: pass --vkey to use yours"]
+    vkey = VerifierKey.parse(trusted)
+    if vkey != own:
+        raise BundleError("the bundle's vkey is not the key you trust (--vkey)")
+    return vkey, []
+
+
+def verify_bundle(bundle: Path, trusted_vkey: str | None = None, previous: str | None = None):
+    """Check a bundle; return a Report, or raise BundleError/NoteError/ProofError."""
+    vkey, notes = _vkey(bundle, trusted_vkey)
+    checkpoint = _checkpoints(bundle, vkey)
+    older = open_checkpoint(previous, vkey) if previous is not None else None
+    if older is not None and older.size > checkpoint.size:
+        raise BundleError(
+            f"the older checkpoint (size {older.size}) is larger than the bundle's "
+            f"({checkpoint.size})"
+        )
+    versions, version_count = _versions(bundle / "versions.ndjson")
+    if (bundle / "proofs.ndjson").exists():
+        if older is not None:
+            raise BundleError(
+                "a per-resident bundle cannot be checked against an older checkpoint; "
+                "export in full or with --since-checkpoint for that"
+            )
+        report = _verify_resident(bundle, checkpoint, versions)
+    elif (bundle / "range.json").exists():
+        report = _verify_since(bundle, checkpoint, versions, older, vkey)
+    else:
+        report = _verify_full(bundle, checkpoint, versions, older)
+    report.versions = version_count
+    report.notes = notes + report.notes
+    return report
+
+
+def _verify_full(bundle, checkpoint, versions, older) -> Report:
+    cr = CompactRange()
+    for line in _entry_lines(bundle / "entries.ndjson"):
+        if cr.size == checkpoint.size:
+            raise BundleError(f"entry #{cr.size} is beyond the checkpoint's tree size")
+        _check_entry(line, cr.size, versions)
+        cr.append(_sha256(b"\x00" + line).digest())
+        if older is not None and cr.size == older.size and cr.root() != older.root:
+            raise BundleError(
+                f"the entries do not extend the older checkpoint: entries #0..#{older.size - 1} "
+                "differ from what it signed, so history was rewritten"
+            )
+    if cr.size != checkpoint.size:
+        raise BundleError(
+            f"the bundle holds {cr.size} entries but the checkpoint signs {checkpoint.size}: "
+            f"entry #{cr.size} onwards is missing"
+        )
+    if cr.root() != checkpoint.root:
+        raise BundleError(
+            "the entries do not hash to the checkpoint's root: an entry was altered "
+            "(its sequence numbers are intact, so a field inside an entry changed)"
+        )
+    notes = [f"consistent with the older checkpoint of size {older.size}"] if older else []
+    return Report("full", checkpoint.size, cr.size, notes=notes)
+
+
+def _verify_since(bundle, checkpoint, versions, older, vkey) -> Report:
+    start = open_checkpoint(_read_text(bundle / "previous"), vkey)
+    if older is not None and older != start:
+        raise BundleError("--previous differs from the checkpoint the bundle starts from")
+    try:
+        frontier = json.loads(_read_text(bundle / "range.json"))
+        cr = CompactRange(frontier["size"], [bytes.fromhex(h) for h in frontier["hashes"]])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleError(f"range.json is not a compact range: {exc}") from exc
+    if cr.size != start.size or cr.root() != start.root:
+        raise BundleError(
+            f"range.json does not hash to the starting checkpoint's root (size {start.size})"
+        )
+    count = 0
+    for line in _entry_lines(bundle / "entries.ndjson"):
+        if cr.size == checkpoint.size:
+            raise BundleError(f"entry #{cr.size} is beyond the checkpoint's tree size")
+        _check_entry(line, cr.size, versions)
+        cr.append(_sha256(b"\x00" + line).digest())
+        count += 1
+    if cr.size != checkpoint.size:
+        raise BundleError(f"entries #{cr.size}..#{checkpoint.size - 1} are missing")
+    if cr.root() != checkpoint.root:
+        raise BundleError(
+            f"entries #{start.size}..#{checkpoint.size - 1} do not hash to the checkpoint's root "
+            "on top of the starting checkpoint: history was altered"
+        )
+    notes = [f"the tree extends the checkpoint of size {start.size}"]
+    return Report("since", checkpoint.size, count, notes=notes)
+
+
+def _verify_resident(bundle, checkpoint, versions) -> Report:
+    proofs_path = bundle / "proofs.ndjson"
+    count = 0
+    with proofs_path.open("rb") as proofs:
+        for line in _entry_lines(bundle / "entries.ndjson"):
+            raw = proofs.readline()
+            try:
+                proof = json.loads(raw)
+                index, path = proof["seq"], [bytes.fromhex(h) for h in proof["proof"]]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BundleError(f"proofs.ndjson has no proof for entry {count + 1}") from exc
+            _check_entry(line, index, versions)
+            try:
+                verify_inclusion(index, checkpoint.size, leaf_hash(line), path, checkpoint.root)
+            except ProofError as exc:
+                raise BundleError(
+                    f"entry #{index} was altered or is not in the ledger: {exc}"
+                ) from exc
+            count += 1
+        if proofs.readline():
+            raise BundleError("proofs.ndjson has more proofs than there are entries")
+    return Report("resident", checkpoint.size, count)
+
+
+# ---------------------------------------------------------------------------------------------
+# A witness: a folder of checkpoints kept outside the operator's control
+# ---------------------------------------------------------------------------------------------
+
+
+def check_witness_folder(folder: Path, vkey: VerifierKey) -> list[Checkpoint]:
+    """Check every checkpoint delivered to a witness folder against the one before it.
+
+    The ledger delivers `checkpoint.<size>` files and, beside each, `consistency.<old>.<size>`
+    (the hashes of a consistency proof from the previous delivered checkpoint, one hex per line).
+    A checkpoint that does not extend its predecessor is reported: that is a rewritten history."""
+    sizes = sorted(
+        int(p.name.split(".")[1]) for p in folder.glob("checkpoint.*") if p.name[11:].isdigit()
+    )
+    seen: list[Checkpoint] = []
+    for size in sizes:
+        checkpoint = open_checkpoint((folder / f"checkpoint.{size}").read_text("utf-8"), vkey)
+        if checkpoint.size != size:
+            raise BundleError(f"checkpoint.{size} signs a tree of {checkpoint.size}")
+        if seen:
+            before = seen[-1]
+            proof_file = folder / f"consistency.{before.size}.{size}"
+            if not proof_file.exists():
+                raise BundleError(f"no consistency proof from {before.size} to {size}")
+            proof = [bytes.fromhex(h) for h in proof_file.read_text().split()]
+            try:
+                verify_consistency(before.size, size, before.root, checkpoint.root, proof)
+            except ProofError as exc:
+                raise BundleError(
+                    f"INCONSISTENT: checkpoint {size} does not extend checkpoint {before.size}: "
+                    f"{exc}. The log's history was rewritten."
+                ) from exc
+        seen.append(checkpoint)
+    return seen
+
+
+class TlogWitness:
+    """A minimal C2SP tlog-witness for one log, for an oversight body to run: it keeps the
+    latest checkpoint it accepted in a state file, and accepts a new one only with a valid
+    consistency proof from it. (It does not cosign; it refuses and reports.)"""
+
+    def __init__(self, vkey: VerifierKey, state: Path):
+        self.vkey, self.state = vkey, state
+
+    def current(self) -> Checkpoint | None:
+        if not self.state.exists():
+            return None
+        return open_checkpoint(self.state.read_text("utf-8"), self.vkey)
+
+    def add_checkpoint(self, body: bytes) -> tuple[int, str]:
+        """Handle one add-checkpoint request body; return (HTTP status, response text)."""
+        try:
+            text = body.decode("utf-8")
+            head, note = text.split("\n\n", 1)
+            lines = head.split("\n")
+            if not lines[0].startswith("old ") or not lines[0][4:].isdigit():
+                return 400, "the request starts with 'old <size>'\n"
+            old = int(lines[0][4:])
+            proof = [base64.b64decode(line, validate=True) for line in lines[1:]]
+        except ValueError:
+            return 400, "malformed add-checkpoint request\n"
+        try:
+            checkpoint = open_checkpoint(note, self.vkey)
+        except NoteError as exc:
+            return 403, f"{exc}\n"
+        current = self.current()
+        size = current.size if current else 0
+        if old != size or checkpoint.size < size:
+            return 409, f"{size}\n"
+        try:
+            verify_consistency(
+                size,
+                checkpoint.size,
+                current.root if current else EMPTY_ROOT,
+                checkpoint.root,
+                proof,
+            )
+        except ProofError as exc:
+            print(f"INCONSISTENT checkpoint {checkpoint.size}: {exc}", file=sys.stderr)
+            return 422, f"{exc}\n"
+        tmp = self.state.with_name(self.state.name + ".tmp")
+        tmp.write_text(note, encoding="utf-8")
+        os.replace(tmp, self.state)
+        return 200, ""
+
+
+def serve_witness(witness: TlogWitness, host: str, port: int):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            if self.path.rstrip("/").split("/")[-1] != "add-checkpoint":
+                self.send_error(404)
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            status, text = witness.add_checkpoint(self.rfile.read(min(length, 1 << 20)))
+            self.send_response(status)
+            kind = "text/x.tlog.size" if status == 409 else "text/plain; charset=utf-8"
+            self.send_header("Content-Type", kind)
+            self.end_headers()
+            self.wfile.write(text.encode())
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    print(f"witness listening on http://{host}:{server.server_address[1]}/", flush=True)
+    return server
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["witness"]:
+        p = argparse.ArgumentParser(prog="verify.py witness")
+        p.add_argument("folder", type=Path)
+        p.add_argument("--vkey", type=Path, required=True, help="the log's verifier key")
+        args = p.parse_args(argv[1:])
+        try:
+            vkey = VerifierKey.parse(args.vkey.read_text("utf-8"))
+            seen = check_witness_folder(args.folder, vkey)
+        except (OSError, NoteError, BundleError) as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            return 1
+        last = seen[-1].size if seen else 0
+        print(f"OK: {len(seen)} checkpoints, each consistent with the one before (size {last})")
+        return 0
+
+    if argv[:1] == ["serve-witness"]:
+        p = argparse.ArgumentParser(prog="verify.py serve-witness")
+        p.add_argument("--vkey", type=Path, required=True)
+        p.add_argument("--state", type=Path, required=True, help="file holding the latest note")
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8100)
+        args = p.parse_args(argv[1:])
+        vkey = VerifierKey.parse(args.vkey.read_text("utf-8"))
+        serve_witness(TlogWitness(vkey, args.state), args.host, args.port).serve_forever()
+        return 0
+
+    p = argparse.ArgumentParser(
+        prog="homecoming ledger verify",
+        description="Check a Homecoming ledger bundle offline.",
+    )
+    p.add_argument("bundle", type=Path, help="the bundle folder")
+    p.add_argument("--vkey", type=Path, help="the log's verifier key, as you hold it")
+    p.add_argument("--previous", type=Path, help="an older checkpoint the bundle must extend")
+    args = p.parse_args(argv)
+    if not args.bundle.is_dir():
+        print(f"FAILED: {args.bundle} is not a bundle folder", file=sys.stderr)
+        return 2
+    try:
+        trusted = args.vkey.read_text("utf-8") if args.vkey else None
+        previous = args.previous.read_text("utf-8") if args.previous else None
+        report = verify_bundle(args.bundle, trusted, previous)
+    except OSError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 2
+    except (BundleError, NoteError, ProofError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    sys.exit(main())

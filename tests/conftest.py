@@ -14,6 +14,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from homecoming.accounts.models import Role, User
+from homecoming.ledger import services as ledger
 from homecoming.residents import services
 from homecoming.residents.models import Bed, Room, ServiceBranch
 
@@ -40,6 +41,8 @@ def make_user(db):
         )
         if enrolled and role != Role.RESIDENT:
             TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        # As accounts.services.create_user does: the account's first version, on the ledger.
+        ledger.record_write(None, "account.create", user, resident_id=None, purpose="operations")
         return user
 
     return make
@@ -116,3 +119,13 @@ def logged_in(user) -> Client:
 @pytest.fixture
 def client_for():
     return logged_in
+
+
+@pytest.fixture
+def ledger_key(settings, tmp_path):
+    """A fresh signing key for the ledger, as `homecoming ledger keygen` makes it."""
+    from homecoming.ledger import signing
+
+    settings.HOMECOMING_LEDGER_KEY = str(tmp_path / "ledger.key")
+    settings.HOMECOMING_WITNESSES = []
+    return signing.generate("test.homecoming/ledger")

@@ -10,10 +10,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
+
+from tests.support.databases import isolated_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,36 +36,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _postgres_database(url: str):
-    """Create a fresh database beside the one DATABASE_URL names; return its URL and a dropper."""
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    name = f"homecoming_browser_{uuid.uuid4().hex[:10]}"
-    admin = f"{base}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return f"{base}/{name}", drop
-
-
 @pytest.fixture(scope="session")
 def center(tmp_path_factory):
     """Base URL of a served demo center, and a helper to run `homecoming` against its database."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium).")
     data_dir = tmp_path_factory.mktemp("center")
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["HOMECOMING_DATA_DIR"] = str(data_dir)
-    drop = None
-    if env.get("DATABASE_URL", "").startswith("postgres"):
-        env["DATABASE_URL"], drop = _postgres_database(env["DATABASE_URL"])
-    else:
-        env.pop("DATABASE_URL", None)
+    env, drop = isolated_env(data_dir, database="same")
 
     def homecoming(*args, stdin=None):
         return subprocess.run(
@@ -105,8 +83,7 @@ def center(tmp_path_factory):
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
         log.close()
-        if drop is not None:
-            drop()
+        drop()
 
 
 @pytest.fixture(scope="session")

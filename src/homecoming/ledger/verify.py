@@ -442,15 +442,19 @@ def _entry_lines(path: Path):
 
 
 def _check_entry(line: bytes, expected_seq: int, versions: set[bytes]):
-    seq = _field(line, b"seq")
-    if seq is None or not seq.isdigit():
-        raise BundleError(f"entry after #{expected_seq - 1} is not a ledger entry")
+    try:
+        seq = _field(line, b"seq")
+        if seq is None or not seq.isdigit():
+            raise ValueError
+        version = _field(line, b"version")
+        committed = None if version in (None, b"null") else bytes.fromhex(version.decode())
+    except ValueError as exc:  # garbled bytes, unreadable hash: not an entry any more
+        raise BundleError(f"entry #{expected_seq} is not a well-formed ledger entry") from exc
     if int(seq) != expected_seq:
         raise BundleError(
             f"entry #{expected_seq} is missing or out of order: found #{int(seq)} in its place"
         )
-    version = _field(line, b"version")
-    if version not in (None, b"null") and bytes.fromhex(version.decode()) not in versions:
+    if committed is not None and committed not in versions:
         raise BundleError(f"entry #{expected_seq} commits to a version missing from the bundle")
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from homecoming.access.policy import AccessDenied
 from homecoming.ledger import verify as v
 from homecoming.ledger.checkpoints import make_checkpoint
 from homecoming.ledger.export import ExportError, export
@@ -25,7 +26,7 @@ def busy_ledger(resident, admit, staff, beds, ledger_key):
     for _ in range(3):
         selectors.chart(staff["caseworker"], resident.pk)
     services.update_intake(staff["caseworker"], resident, {"preferred_name": "Walt"})
-    with pytest.raises(Exception):
+    with pytest.raises(AccessDenied):
         selectors.chart(staff["contractor"], other.pk)
     make_checkpoint()
     return resident

@@ -19,7 +19,6 @@ log = logging.getLogger("homecoming.worker")
 
 def one_round() -> tuple[int | None, int, int]:
     """(size of the checkpoint signed, or None), deliveries sent, deliveries failed."""
-    close_old_connections()
     latest = Checkpoint.objects.order_by("-tree_size").values_list("tree_size", flat=True).first()
     size = Head.objects.values_list("size", flat=True).get(pk=1)
     signed = make_checkpoint().tree_size if size > (latest or 0) else None
@@ -39,6 +38,7 @@ def run(once: bool = False):
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     interval = settings.HOMECOMING_CHECKPOINT_MINUTES * 60
     while True:
+        close_old_connections()  # a long-lived process: never reuse a dropped connection
         try:
             signed, sent, failed = one_round()
             if once or signed or sent or failed:

@@ -176,7 +176,7 @@ def _verify_database(args, command_error):
     report = check()
     if report.ok:
         print(
-            f"OK: {report.entries} entries, {report.checkpoints} signed checkpoints and "
+            f"OK: {report.entries} entries, {report.checkpoints} signed checkpoint(s) and "
             f"{report.rows} record rows are intact"
         )
         return

@@ -51,7 +51,7 @@ def test_a_read_commits_to_the_version_read(resident, staff):
     read = Entry.objects.filter(action="resident.view").latest("seq")
     latest = Version.objects.filter(
         object_type="residents.resident", object_id=str(resident.pk)
-    ).latest("number")
+    ).latest("seq")
     assert read.version_sha256 == latest.sha256
     assert (read.actor, read.actor_role, read.purpose, read.outcome) == (
         staff["caseworker"],

@@ -161,3 +161,30 @@ def test_the_verifier_runs_alone_without_django(busy_ledger, tmp_path):
     path.write_text(path.read_text().replace('"outcome":"denied"', '"outcome":"allowed"'))
     bad = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=alone)
     assert bad.returncode == 1 and bad.stderr.startswith("FAILED:")
+
+
+@pytest.mark.parametrize("change", ["none", "delete", "duplicate", "swap", "byte", "truncate"])
+def test_the_parallel_verifier_agrees_with_the_sequential_one(busy_ledger, tmp_path,
+                                                              monkeypatch, change):
+    """Large bundles are split between processes; force that on a small one, with parts so
+    small that some hold no line at all, and check every tampering is still caught."""
+    export(tmp_path / "b")
+    path = tmp_path / "b" / "entries.ndjson"
+    lines = path.read_bytes().split(b"\n")[:-1]
+    if change == "delete":
+        del lines[len(lines) // 2]
+    elif change == "duplicate":
+        lines.insert(7, lines[7])
+    elif change == "swap":
+        lines[3], lines[11] = lines[11], lines[3]
+    elif change == "byte":
+        lines[9] = lines[9].replace(b'"outcome":"allowed"', b'"outcome":"denied!"')
+    data = b"".join(x + b"\n" for x in lines)
+    path.write_bytes(data[:-1] if change == "truncate" else data)
+    monkeypatch.setattr(v, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(v.os, "cpu_count", lambda: 4)
+    if change == "none":
+        assert v.verify_bundle(tmp_path / "b").entries == len(lines)
+    else:
+        with pytest.raises(v.BundleError):
+            v.verify_bundle(tmp_path / "b")

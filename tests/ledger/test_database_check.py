@@ -27,10 +27,11 @@ def test_a_record_row_edited_in_sql_is_named(resident, staff, ledger_key):
         ["1980-01-01", resident.pk],
     )
     report = dbcheck.check()
-    assert report.problems == [
-        f"residents.resident #{resident.pk} differs from its latest recorded version (v1): "
-        "it was changed outside the application"
-    ]
+    assert len(report.problems) == 1
+    assert report.problems[0].startswith(
+        f"residents.resident #{resident.pk} differs from its latest recorded version"
+    )
+    assert report.problems[0].endswith("it was changed outside the application")
 
 
 def test_a_row_inserted_in_sql_is_named(resident, staff, ledger_key):

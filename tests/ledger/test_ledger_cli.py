@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 from homecoming import cli
 from homecoming.ledger import verify as v
 

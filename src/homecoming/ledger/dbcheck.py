@@ -92,12 +92,10 @@ def _check_rows(report: DatabaseReport, limit: int):
     for model in versioned_models():
         label = model._meta.label_lower
         latest: dict[str, tuple[int, str]] = {}
-        rows = Version.objects.filter(object_type=label).values_list(
-            "object_id", "number", "sha256"
-        )
-        for object_id, number, sha in rows.iterator(chunk_size=BATCH):
-            if object_id not in latest or latest[object_id][0] < number:
-                latest[object_id] = (number, sha)
+        rows = Version.objects.filter(object_type=label).values_list("object_id", "seq", "sha256")
+        for object_id, seq, sha in rows.iterator(chunk_size=BATCH):
+            if object_id not in latest or latest[object_id][0] < seq:
+                latest[object_id] = (seq, sha)
         exclude = getattr(model, "ledger_exclude", ())
         for row in model._default_manager.order_by("pk").iterator(chunk_size=BATCH):
             report.rows += 1
@@ -110,8 +108,8 @@ def _check_rows(report: DatabaseReport, limit: int):
                 )
             elif known[1] != actual:
                 report.problems.append(
-                    f"{label} #{row.pk} differs from its latest recorded version (v{known[0]}): "
-                    "it was changed outside the application"
+                    f"{label} #{row.pk} differs from its latest recorded version (written by "
+                    f"entry #{known[0]}): it was changed outside the application"
                 )
             if len(report.problems) >= limit:
                 return

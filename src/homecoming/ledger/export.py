@@ -50,7 +50,7 @@ def _versions_ndjson(path: Path, hashes: set[str] | None):
                     {
                         "object_type": v.object_type,
                         "object_id": v.object_id,
-                        "number": v.number,
+                        "seq": v.seq,
                         "sha256": v.sha256,
                         "content": v.content,
                     }

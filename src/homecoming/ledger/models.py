@@ -149,7 +149,9 @@ class Version(models.Model):
 
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
-    number = models.PositiveIntegerField()
+    # The ledger entry that wrote this version: versions are ordered by it, and each entry
+    # writes at most one version.
+    seq = models.PositiveBigIntegerField(unique=True)
     time = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -158,12 +160,8 @@ class Version(models.Model):
     sha256 = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["object_type", "object_id", "number"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["object_type", "object_id", "number"], name="ledger_version_unique_number"
-            )
-        ]
+        ordering = ["object_type", "object_id", "seq"]
+        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
 
     def __str__(self):
-        return f"{self.object_type}#{self.object_id} v{self.number}"
+        return f"{self.object_type}#{self.object_id} at #{self.seq}"

@@ -7,12 +7,11 @@ commit order and a rolled-back write takes its entry with it: no gaps, no orphan
 
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .canonical import canonical_json, sha256_hex, snapshot
-from .models import Entry, Head, Outcome, Version
+from .models import Entry, Outcome, Version
 from .verify import leaf_hash
 
 
@@ -43,6 +42,16 @@ def role_of(actor) -> str:
     return actor.role
 
 
+def _claim(count: int) -> int:
+    """Take `count` sequence numbers; return the first. The UPDATE locks the head row until
+    our transaction ends, which is what keeps the ledger gap-free and in commit order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_head SET size = size + %s WHERE id = 1 RETURNING size", [count]
+        )
+        return cursor.fetchone()[0] - count
+
+
 def append_many(actor, action, targets, *, purpose, outcome=Outcome.ALLOWED) -> list[Entry]:
     """Append one entry per target, all with the same actor, action and purpose."""
     targets = list(targets)
@@ -51,10 +60,7 @@ def append_many(actor, action, targets, *, purpose, outcome=Outcome.ALLOWED) -> 
     actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
     role = role_of(actor)
     with transaction.atomic():
-        # The UPDATE takes the row lock that serialises appenders until our transaction ends.
-        Head.objects.filter(pk=1).update(size=F("size") + len(targets))
-        size = Head.objects.values_list("size", flat=True).get(pk=1)
-        first = size - len(targets)
+        first = _claim(len(targets))
         now = timezone.now()
         entries = [
             Entry(
@@ -82,34 +88,28 @@ def append(actor, action, target=Target(), *, purpose, outcome=Outcome.ALLOWED) 
     return append_many(actor, action, [target], purpose=purpose, outcome=outcome)[0]
 
 
-def save_version(actor, instance) -> Version:
-    """Store the row's current content as its next version (call right after saving it)."""
-    content = canonical_json(snapshot(instance, exclude=getattr(instance, "ledger_exclude", ())))
-    object_type, object_id = instance._meta.label_lower, str(instance.pk)
-    last = Version.objects.filter(object_type=object_type, object_id=object_id).aggregate(
-        n=Max("number")
-    )["n"]
-    return Version.objects.create(
-        object_type=object_type,
-        object_id=object_id,
-        number=(last or 0) + 1,
-        time=timezone.now(),
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        content=content.decode("utf-8"),
-        sha256=sha256_hex(content),
-    )
-
-
 def record_write(actor, action, instance, *, resident_id, purpose) -> Entry:
-    """A write of a record row: its new version, and an entry that commits to that version."""
+    """A write of a record row: its new version, and the entry that commits to it (call right
+    after saving the row, inside the same transaction)."""
+    content = canonical_json(snapshot(instance, exclude=getattr(instance, "ledger_exclude", ())))
+    sha = sha256_hex(content)
     with transaction.atomic():
-        version = save_version(actor, instance)
-        return append(
+        entry = append(
             actor,
             action,
-            Target.of(instance, resident_id=resident_id, version_sha256=version.sha256),
+            Target.of(instance, resident_id=resident_id, version_sha256=sha),
             purpose=purpose,
         )
+        Version.objects.create(
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            seq=entry.seq,
+            time=entry.time,
+            actor_id=entry.actor_id,
+            content=content.decode("utf-8"),
+            sha256=sha,
+        )
+    return entry
 
 
 def current_version_hashes(object_type: str, object_ids) -> dict[str, str]:
@@ -118,11 +118,11 @@ def current_version_hashes(object_type: str, object_ids) -> dict[str, str]:
     latest = {}
     rows = (
         Version.objects.filter(object_type=object_type, object_id__in=ids)
-        .order_by("object_id", "number")
+        .order_by("object_id", "seq")
         .values_list("object_id", "sha256")
     )
     for object_id, sha in rows:
-        latest[object_id] = sha  # ordered by number, so the last one wins
+        latest[object_id] = sha  # ordered by seq, so the last one wins
     return latest
 
 

@@ -1,0 +1,217 @@
+"""Ledger benchmark: what the audit trail costs a write, and how fast a bundle verifies.
+
+    .venv/bin/python bench/ledger.py [--writes 2000] [--entries 1000000]
+
+Prints, from one run, side by side:
+1. a resident write (an intake correction through the service) with the ledger vs the very
+   same code with the ledger calls switched off: time per write and the ratio; on SQLite, and
+   on PostgreSQL too when DATABASE_URL names one;
+2. offline verification of a bundle of N entries vs bare hashlib hashing of the same leaves
+   (read from the same file): entries per second and the ratio, and peak memory of each, at
+   N/4 and N entries (flat memory means the two peaks match).
+
+Numbers from a shared machine are noisy; the ratios, measured in one run, are what to quote.
+"""
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+# --------------------------------------------------------------------------------- writes
+
+
+def bench_writes(writes: int, database_url: str | None) -> dict:
+    """Run in a child process per database, so each has its own Django set-up."""
+    with tempfile.TemporaryDirectory() as data:
+        env = dict(os.environ, HOMECOMING_DATA_DIR=data, DJANGO_SETTINGS_MODULE="homecoming.settings")
+        env.pop("DATABASE_URL", None)
+        drop = None
+        if database_url:
+            sys.path.insert(0, str(ROOT))
+            from tests.support.databases import fresh_postgres_database
+
+            env["DATABASE_URL"], drop = fresh_postgres_database(database_url)
+        try:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child-writes", str(writes)], env=env,
+                capture_output=True, text=True, check=True,
+            )
+        finally:
+            if drop:
+                drop()
+        return json.loads(out.stdout.splitlines()[-1])
+
+
+def child_writes(writes: int):
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from homecoming.demo import builder
+    from homecoming.residents import services
+    from homecoming.residents.models import Resident
+    from homecoming.accounts.models import User
+
+    builder.build(residents=3, progress=False)
+    actor = User.objects.get(username="colin")
+    resident = Resident.objects.order_by("pk").first()
+    real_write = services._write
+
+    def run(n, tag):
+        start = time.perf_counter()
+        for i in range(n):
+            services.update_intake(actor, resident, {"preferred_name": f"{tag}{i}"})
+        return (time.perf_counter() - start) / n
+
+    run(50, "warm")
+    with_ledger, without = [], []
+    for round_ in range(4):  # interleave, so drift on a shared machine hits both alike
+        services._write = real_write
+        with_ledger.append(run(writes // 4, f"a{round_}-"))
+        services._write = lambda *a, **k: None
+        without.append(run(writes // 4, f"b{round_}-"))
+    services._write = real_write
+    print(json.dumps({"with": min(with_ledger), "without": min(without)}))
+
+
+# --------------------------------------------------------------------------------- verify
+
+
+def make_bundle(folder: Path, n: int):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from homecoming.ledger import verify as v
+
+    rng = random.Random(7)
+    folder.mkdir()
+    pool = []
+    with (folder / "versions.ndjson").open("w") as f:
+        for i in range(10_000):
+            content = json.dumps({"type": "residents.resident", "id": i, "fields": {"n": i}},
+                                 sort_keys=True, separators=(",", ":"))
+            sha = hashlib.sha256(content.encode()).hexdigest()
+            pool.append(sha)
+            f.write(json.dumps({"object_type": "residents.resident", "object_id": str(i),
+                                "number": 1, "sha256": sha, "content": content},
+                               sort_keys=True, separators=(",", ":")) + "\n")
+    tree = v.CompactRange()
+    actions = ["resident.view", "resident.list", "bed.assign", "resident.edit"]
+    with (folder / "entries.ndjson").open("wb") as f:
+        for seq in range(n):
+            leaf = json.dumps({
+                "action": rng.choice(actions), "actor": rng.randint(1, 60), "object_id":
+                str(rng.randint(1, 9999)), "object_type": "residents.resident",
+                "outcome": "allowed", "purpose": "care", "resident": rng.randint(1, 9999),
+                "role": "caseworker", "seq": seq,
+                "time": f"2026-11-{1 + seq % 28:02d}T12:00:{seq % 60:02d}.{seq % 999999:06d}Z",
+                "version": rng.choice(pool),
+            }, sort_keys=True, separators=(",", ":")).encode()
+            f.write(leaf + b"\n")
+            tree.append(v.leaf_hash(leaf))
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    name = "bench/ledger"
+    note = v.sign_note(v.Checkpoint(name, n, tree.root()).text(), name, private.sign, public)
+    (folder / "checkpoint").write_text(note)
+    (folder / "vkey").write_text(v.format_vkey(name, public) + "\n")
+
+
+def child_hash(path: str):
+    """The baseline: bare hashlib over the same leaves, read the same way."""
+    import resource
+
+    start = time.perf_counter()
+    sha = hashlib.sha256
+    count = 0
+    with open(path, "rb") as f:
+        for line in f:
+            sha(b"\x00" + line[:-1]).digest()
+            count += 1
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "entries": count, "peak_kib": peak}))
+
+
+def child_verify(folder: str):
+    import resource
+
+    from homecoming.ledger import verify as v
+
+    start = time.perf_counter()
+    report = v.verify_bundle(Path(folder))
+    seconds = time.perf_counter() - start
+    # The verifier may fork workers: the peak is the largest of this process and any of them.
+    peak = max(resource.getrusage(who).ru_maxrss
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(json.dumps({"seconds": seconds, "entries": report.entries, "peak_kib": peak}))
+
+
+def measure(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                         check=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def bench_verify(n: int):
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = []
+        for size in (n // 4, n):
+            folder = Path(tmp) / f"b{size}"
+            make_bundle(folder, size)
+            raw = measure(["--child-hash", str(folder / "entries.ndjson")])
+            ver = measure(["--child-verify", str(folder)])
+            rows.append((size, raw, ver))
+            print(f"  {size:>9,} entries: verify {size / ver['seconds']:>10,.0f}/s "
+                  f"(peak {ver['peak_kib'] / 1024:6.1f} MiB)   bare hashing "
+                  f"{size / raw['seconds']:>10,.0f}/s (peak {raw['peak_kib'] / 1024:6.1f} MiB)   "
+                  f"ratio {raw['seconds'] / ver['seconds']:.2f}", flush=True)
+        small, big = rows[0][2]["peak_kib"], rows[1][2]["peak_kib"]
+        print(f"  verifier peak memory at {n:,} vs {n // 4:,} entries: {big / small:.2f}x "
+              "(1.00 is flat)")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--writes", type=int, default=2000)
+    p.add_argument("--entries", type=int, default=1_000_000)
+    p.add_argument("--child-writes", type=int)
+    p.add_argument("--child-hash")
+    p.add_argument("--child-verify")
+    args = p.parse_args()
+    if args.child_writes:
+        return child_writes(args.child_writes)
+    if args.child_hash:
+        return child_hash(args.child_hash)
+    if args.child_verify:
+        return child_verify(args.child_verify)
+
+    print(f"1. A resident write (intake correction through the service), {args.writes} writes")
+    databases = [("SQLite", None)]
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        databases.append(("PostgreSQL", url))
+    for label, db in databases:
+        r = bench_writes(args.writes, db)
+        print(f"  {label:<10} with ledger {r['with'] * 1e6:8.0f} µs   without {r['without'] * 1e6:8.0f} µs"
+              f"   ratio {r['with'] / r['without']:.2f}  (aim: under 1.3)", flush=True)
+    print(f"2. Offline verification vs bare hashing of the same leaves (aim: ratio >= 0.5)")
+    bench_verify(args.entries)
+
+
+if __name__ == "__main__":
+    main()

@@ -70,22 +70,40 @@ def cmd_serve(args):
 
     call_command("collectstatic", interactive=False, verbosity=0)
     bind = f"{args.host}:{args.port}"
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "homecoming.wsgi:application",
-        "--bind",
-        bind,
-        "--workers",
-        str(args.workers),
-        "--access-logfile",
-        "-",
-        "--forwarded-allow-ips",
-        "127.0.0.1",
-    ]
+    web = [
+        sys.executable, "-m", "gunicorn", "homecoming.wsgi:application",
+        "--bind", bind, "--workers", str(args.workers), "--access-logfile", "-",
+        "--forwarded-allow-ips", "127.0.0.1",
+    ]  # fmt: skip
     print(f"Serving {settings.DATABASES['default']['NAME']} on http://{bind}/", flush=True)
-    os.execv(sys.executable, argv)
+    if args.no_worker:
+        os.execv(sys.executable, web)
+    _run_together([web, [sys.executable, "-m", "homecoming.cli", "worker"]])
+
+
+def _run_together(commands):
+    """Run the web server and the ledger worker side by side; when one stops, stop the other."""
+    import signal
+    import subprocess
+    import time
+
+    children = [subprocess.Popen(c) for c in commands]
+
+    def stop(*_):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+    finally:
+        stop()
+        for child in children:
+            child.wait()
+    return children[0].returncode
 
 
 def _password(args) -> str:
@@ -151,9 +169,12 @@ def cmd_demo_code(args):
 
 
 def cmd_worker(args):
-    from homecoming.ledger import worker
+    from homecoming.ledger import signing, worker
 
-    worker.run(once=args.once)
+    try:
+        worker.run(once=args.once)
+    except signing.KeyMissing as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def cmd_manage(args):

@@ -23,7 +23,10 @@ def overview(request):
         "vkey": vkey,
         "checkpoints": Checkpoint.objects.order_by("-tree_size")[:50],
         "count": Checkpoint.objects.count(),
-        "witnesses": Witness.objects.order_by("address").prefetch_related("deliveries"),
+        "witnesses": [
+            (w, [d for d in w.deliveries.all() if d.delivered_at is None])
+            for w in Witness.objects.order_by("address").prefetch_related("deliveries__checkpoint")
+        ],
     }
     return render(request, "ledger/overview.html", context)
 

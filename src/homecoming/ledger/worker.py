@@ -27,16 +27,10 @@ def one_round() -> tuple[int | None, int, int]:
 
 
 def run(once: bool = False):
-    try:
-        signing.load()
-    except signing.KeyMissing as exc:
-        print(f"worker: {exc} Checkpoints are not being signed.", flush=True)
-        if once:
-            raise
-        return
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     interval = settings.HOMECOMING_CHECKPOINT_MINUTES * 60
+    warned = False
     while True:
         close_old_connections()  # a long-lived process: never reuse a dropped connection
         try:
@@ -44,6 +38,12 @@ def run(once: bool = False):
             if once or signed or sent or failed:
                 made = f"signed checkpoint {signed}; " if signed else ""
                 print(f"worker: {made}{sent} deliveries sent, {failed} failed", flush=True)
+        except signing.KeyMissing as exc:
+            if once:
+                raise
+            if not warned:  # keep serving, and start signing as soon as the key exists
+                print(f"worker: {exc} No checkpoint is signed until then.", flush=True)
+                warned = True
         except Exception:  # the worker must outlive a bad round; the next one retries
             log.exception("worker round failed")
             if once:

@@ -163,9 +163,12 @@ def test_the_verifier_runs_alone_without_django(busy_ledger, tmp_path):
     assert bad.returncode == 1 and bad.stderr.startswith("FAILED:")
 
 
-@pytest.mark.parametrize("change", ["none", "delete", "duplicate", "swap", "byte", "truncate"])
-def test_the_parallel_verifier_agrees_with_the_sequential_one(busy_ledger, tmp_path,
-                                                              monkeypatch, change):
+@pytest.mark.parametrize(
+    "change", ["none", "delete", "duplicate", "swap", "byte", "truncate", "junk", "tail"]
+)
+def test_the_parallel_verifier_agrees_with_the_sequential_one(
+    busy_ledger, tmp_path, monkeypatch, change
+):
     """Large bundles are split between processes; force that on a small one, with parts so
     small that some hold no line at all, and check every tampering is still caught."""
     export(tmp_path / "b")
@@ -179,7 +182,11 @@ def test_the_parallel_verifier_agrees_with_the_sequential_one(busy_ledger, tmp_p
         lines[3], lines[11] = lines[11], lines[3]
     elif change == "byte":
         lines[9] = lines[9].replace(b'"outcome":"allowed"', b'"outcome":"denied!"')
+    elif change == "junk":  # lines that are no entry, where a part of the file may start
+        lines[10:10] = [b"", b'{"forged":"break_glass"}', b"x" * 500]
     data = b"".join(x + b"\n" for x in lines)
+    if change == "tail":
+        data += lines[3]  # a fake entry without its newline
     path.write_bytes(data[:-1] if change == "truncate" else data)
     monkeypatch.setattr(v, "PARALLEL_FROM_BYTES", 0)
     monkeypatch.setattr(v.os, "cpu_count", lambda: 4)
@@ -188,3 +195,60 @@ def test_the_parallel_verifier_agrees_with_the_sequential_one(busy_ledger, tmp_p
     else:
         with pytest.raises(v.BundleError):
             v.verify_bundle(tmp_path / "b")
+
+
+def _rewrite_versions(bundle, change):
+    path = bundle / "versions.ndjson"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(change(lines)))
+
+
+def _forged_version(lines):
+    content = json.dumps(
+        {"fields": {"diagnosis": "invented"}, "id": 1, "type": "residents.resident"},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    forged = {
+        "content": content,
+        "object_id": "1",
+        "object_type": "residents.resident",
+        "seq": 3,
+        "sha256": __import__("hashlib").sha256(content.encode()).hexdigest(),
+    }
+    return [*lines, json.dumps(forged, sort_keys=True, separators=(",", ":")) + "\n"]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda ls: [*ls, ls[0]], "listed twice"),
+        (_forged_version, "committed to by no entry"),
+        (
+            lambda ls: [ls[0].replace('"object_type":"', '"object_type":"x', 1), *ls[1:]],
+            "its content says",
+        ),
+    ],
+)
+def test_versions_must_be_the_ones_the_entries_commit_to(busy_ledger, tmp_path, change, message):
+    export(tmp_path / "b")
+    _rewrite_versions(tmp_path / "b", change)
+    with pytest.raises(v.BundleError, match=message):
+        v.verify_bundle(tmp_path / "b")
+
+
+def test_a_resident_bundle_refuses_repeats_and_garbled_proofs(busy_ledger, tmp_path):
+    export(tmp_path / "r", resident_id=busy_ledger.pk)
+    entries = (tmp_path / "r" / "entries.ndjson").read_text().splitlines(keepends=True)
+    proofs = (tmp_path / "r" / "proofs.ndjson").read_text().splitlines(keepends=True)
+    (tmp_path / "r" / "entries.ndjson").write_text("".join([entries[0], *entries]))
+    (tmp_path / "r" / "proofs.ndjson").write_text("".join([proofs[0], *proofs]))
+    with pytest.raises(v.BundleError, match="repeated or out of order"):
+        v.verify_bundle(tmp_path / "r")
+    (tmp_path / "r" / "entries.ndjson").write_text("".join(entries))
+    first = json.loads(proofs[0])
+    (tmp_path / "r" / "proofs.ndjson").write_text(
+        "".join([json.dumps(first | {"seq": str(first["seq"])}) + "\n", *proofs[1:]])
+    )
+    with pytest.raises(v.BundleError, match="no proof for entry 1"):
+        v.verify_bundle(tmp_path / "r")

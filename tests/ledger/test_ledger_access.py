@@ -78,8 +78,9 @@ def test_the_ledger_page_and_downloads(resident, ledger_key, staff, client_for):
     assert client.get("/ledger/ledger.vkey").content.decode().strip() == ledger_key.vkey
 
 
-def test_the_ledger_page_shows_waiting_deliveries(resident, ledger_key, staff, client_for,
-                                                  settings):
+def test_the_ledger_page_shows_waiting_deliveries(
+    resident, ledger_key, staff, client_for, settings
+):
     settings.HOMECOMING_WITNESSES = ["http://127.0.0.1:9"]
     from homecoming.ledger.witnesses import deliver_pending
 

@@ -84,3 +84,36 @@ def test_without_a_key_no_checkpoint_is_made(resident, settings, tmp_path):
     settings.HOMECOMING_LEDGER_KEY = str(tmp_path / "none.key")
     with pytest.raises(signing.KeyMissing, match="ledger keygen"):
         make_checkpoint()
+
+
+def test_a_checkpoint_of_the_empty_ledger_and_the_database_check(db, ledger_key):
+    from homecoming.ledger import dbcheck
+    from homecoming.ledger import services as ledger
+
+    assert make_checkpoint().tree_size == 0
+    for _ in range(3):
+        ledger.append(None, "test.entry", purpose="operations")
+    make_checkpoint()
+    report = dbcheck.check()
+    assert report.ok and report.checkpoints == 2, report.problems
+
+
+def test_a_larger_checkpoint_signed_meanwhile_does_not_break_signing(db, ledger_key):
+    """Another process signs a larger tree between our reading the head and extending."""
+    from unittest import mock
+
+    from homecoming.ledger import checkpoints
+    from homecoming.ledger import services as ledger
+
+    for _ in range(4):
+        ledger.append(None, "test.entry", purpose="operations")
+    real = checkpoints._extend_and_sign
+
+    def racing(key, size):
+        ledger.append(None, "test.entry", purpose="operations")
+        real(key, size + 1)
+        return real(key, size)
+
+    with mock.patch.object(checkpoints, "_extend_and_sign", racing):
+        assert make_checkpoint().tree_size == 4
+    assert sorted(Checkpoint.objects.values_list("tree_size", flat=True)) == [4, 5]

@@ -128,3 +128,40 @@ def test_the_worker_signs_and_delivers(resident, staff, ledger_key, settings, tm
     signed, sent, failed = worker.one_round()
     assert signed and sent == 1 and failed == 0
     assert worker.one_round() == (None, 0, 0)  # nothing new
+
+
+def test_a_broken_witness_does_not_stop_the_others(
+    resident, ledger_key, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import http.client
+    from unittest import mock
+
+    settings.HOMECOMING_WITNESSES = ["http://127.0.0.1:9", str(tmp_path / "inbox")]
+    with mock.patch("urllib.request.urlopen", side_effect=http.client.BadStatusLine("??")):
+        with django_capture_on_commit_callbacks(execute=True):
+            make_checkpoint()  # delivery runs on commit and must not fail the signing
+        assert deliver_pending() == (0, 0)  # both were tried on commit already
+    assert Delivery.objects.filter(delivered_at__isnull=False).count() == 1
+    broken = Delivery.objects.get(delivered_at__isnull=True)
+    assert broken.attempts == 1 and "BadStatusLine" in broken.last_error
+    assert list((tmp_path / "inbox").glob("checkpoint.*"))
+
+
+def test_a_witness_already_holding_a_later_checkpoint_of_ours_is_no_alarm(
+    resident, staff, ledger_key, settings, http_witness
+):
+    witness, url = http_witness
+    settings.HOMECOMING_WITNESSES = [url]
+    first = make_checkpoint()
+    selectors.chart(staff["caseworker"], resident.pk)
+    second = make_checkpoint()
+    # The later checkpoint reached the witness first (another process delivered it).
+    Path(witness.state).write_text(second.note)
+    Delivery.objects.filter(checkpoint=second).update(delivered_at=first.created_at)
+    Delivery.objects.filter(checkpoint=first).update(
+        delivered_at=None, last_error="", next_attempt_at=first.created_at
+    )
+    Witness.objects.update(size=0)
+    deliver_pending()
+    assert not Alert.objects.filter(kind="ledger").exists()
+    assert Witness.objects.get().size == second.tree_size

@@ -20,8 +20,10 @@ class LedgerBroken(Exception):
     """The stored ledger contradicts itself (a gap in the entries): signing stops."""
 
 
-def _start() -> CompactRange:
-    last = Checkpoint.objects.order_by("-tree_size").first()
+def _start(size: int) -> CompactRange:
+    # The largest checkpoint not beyond `size`: another process may have signed a larger
+    # tree since we read the head, and that one is not where this one starts.
+    last = Checkpoint.objects.filter(tree_size__lte=size).order_by("-tree_size").first()
     if last is None:
         return CompactRange()
     return CompactRange(last.tree_size, [bytes.fromhex(h) for h in last.frontier])
@@ -41,12 +43,12 @@ def make_checkpoint(key: signing.SigningKey | None = None) -> Checkpoint:
     except IntegrityError:
         # Another process signed the same size a moment ago: theirs is as good as ours.
         return Checkpoint.objects.get(tree_size=size)
-    transaction.on_commit(witnesses.deliver_pending)
+    transaction.on_commit(witnesses.deliver_pending_quietly)
     return checkpoint
 
 
 def _extend_and_sign(key, size) -> Checkpoint:
-    tree = _start()
+    tree = _start(size)
     nodes: list[Node] = []
 
     def keep(level, index, h):

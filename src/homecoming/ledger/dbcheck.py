@@ -46,6 +46,9 @@ def _check_ledger(report: DatabaseReport):
     pending = iter(checkpoints)
     next_cp = next(pending, None)
     tree = CompactRange()
+    while next_cp is not None and next_cp.tree_size == 0:  # a checkpoint of the empty ledger
+        _check_checkpoint(report, next_cp, tree, verifier)
+        next_cp = next(pending, None)
     for entry in Entry.objects.order_by("seq").iterator(chunk_size=BATCH):
         if entry.seq != tree.size:
             report.problems.append(f"entry #{tree.size} is missing (the next one is #{entry.seq})")
@@ -82,6 +85,9 @@ def _check_checkpoint(report, checkpoint, tree, verifier):
             f"the entries up to #{checkpoint.tree_size - 1} no longer hash to the root "
             f"checkpoint {checkpoint.tree_size} signed: history was rewritten"
         )
+    elif checkpoint.frontier != [h.hex() for h in tree.hashes]:
+        # The next checkpoint, and since-checkpoint bundles, start from this stored range.
+        report.problems.append(f"checkpoint {checkpoint.tree_size}'s stored frontier was altered")
 
 
 def versioned_models():

@@ -36,12 +36,17 @@ def _entries_ndjson(path: Path, entries) -> set[str]:
 
 def _versions_ndjson(path: Path, hashes: set[str] | None):
     """The record versions the entries commit to (all of them for a full bundle)."""
-    versions = Version.objects.order_by("pk")
-    if hashes is not None:
-        versions = versions.filter(sha256__in=hashes)
+    if hashes is None:
+        batches = [Version.objects.order_by("pk")]
+    else:  # in slices: databases limit how many values one IN (...) may hold
+        wanted = sorted(hashes)
+        batches = [
+            Version.objects.filter(sha256__in=wanted[i : i + BATCH]).order_by("pk")
+            for i in range(0, len(wanted), BATCH)
+        ]
     seen = set()
     with path.open("wb") as f:
-        for v in versions.iterator(chunk_size=BATCH):
+        for v in (v for batch in batches for v in batch.iterator(chunk_size=BATCH)):
             if v.sha256 in seen:
                 continue  # the same content saved twice commits to one hash
             seen.add(v.sha256)

@@ -395,31 +395,68 @@ def _read_text(path: Path) -> str:
 
 
 _SEQ = re.compile(rb'"seq":(\d+)[,}]')
+_NULL_TAIL = b'"version":null}'  # how an entry that commits to no version ends
 
 
-def _versions(path: Path) -> tuple[set[bytes], int]:
-    """Check every version's content against its hash; return the hashes present (hex)."""
-    present, count = set(), 0
+@dataclass
+class _Versions:
+    """The bundle's record versions: hash -> the entry that wrote it, and a label to name it."""
+
+    writer: dict[bytes, int] = field(default_factory=dict)
+    label: dict[bytes, str] = field(default_factory=dict)
+
+    def keys(self):
+        return self.writer.keys()
+
+
+def _versions(path: Path) -> tuple[_Versions, int]:
+    """Check every version: its content hashes to its hash, it says what it is a version of,
+    and it is listed once. (That an entry commits to it is checked while scanning entries.)"""
+    found = _Versions()
     if not path.exists():
         raise BundleError("versions.ndjson is missing from the bundle")
     with path.open("rb") as f:
         for number, line in enumerate(f, start=1):
             try:
                 version = json.loads(line)
-                content, claimed = version["content"], version["sha256"]
+                content, claimed, seq = version["content"], version["sha256"], version["seq"]
                 actual = _sha256(content.encode("utf-8")).hexdigest()
+                inner = json.loads(content)
+                what = (inner["type"], str(inner["id"]))
+                if type(seq) is not int or not isinstance(claimed, str):
+                    raise TypeError("seq is a number, sha256 a string")
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise BundleError(f"versions.ndjson line {number} is not a version") from exc
+            label = f"{version.get('object_type')}#{version.get('object_id')}"
             if actual != claimed:
-                label = f"{version.get('object_type')}#{version.get('object_id')}"
                 raise BundleError(
-                    f"version on line {number} ({label}, written by entry "
-                    f"#{version.get('seq')}) was altered: its content hashes to "
-                    f"{actual[:16]}…, not {str(claimed)[:16]}…"
+                    f"version on line {number} ({label}, written by entry #{seq}) was altered: "
+                    f"its content hashes to {actual[:16]}…, not {claimed[:16]}…"
                 )
-            present.add(claimed.encode())
-            count += 1
-    return present, count
+            if what != (version.get("object_type"), version.get("object_id")):
+                raise BundleError(
+                    f"version on line {number} says it is {label}, its content "
+                    f"says {what[0]}#{what[1]}"
+                )
+            key = claimed.encode()
+            if key in found.writer:
+                raise BundleError(f"version on line {number} ({label}) is listed twice")
+            found.writer[key] = seq
+            found.label[key] = f"{label} (line {number}, written by entry #{seq})"
+    return found, len(found.writer)
+
+
+def _check_versions_committed(versions: _Versions, scans, covers):
+    """Every version in the bundle is committed to by an entry in it, and a version whose
+    writing entry is in the bundle (`covers(seq)`) is the one that entry commits to: a version
+    added to the bundle, or swapped for another, is named here."""
+    referenced = set().union(*(s.referenced for s in scans))
+    confirmed = set().union(*(s.confirmed for s in scans))
+    for key in sorted(versions.keys() - referenced, key=versions.writer.__getitem__)[:1]:
+        raise BundleError(f"version {versions.label[key]} is committed to by no entry")
+    for key, seq in versions.writer.items():
+        if covers(seq) and key not in confirmed:
+            raise BundleError(f"version {versions.label[key]} is not the one that entry commits to")
 
 
 def _entry_lines(path: Path):
@@ -432,7 +469,7 @@ def _entry_lines(path: Path):
             yield line[:-1]
 
 
-def _entry_problem(leaf: bytes, expected: int, versions: set[bytes]) -> str | None:
+def _entry_problem(leaf: bytes, expected: int, versions: _Versions) -> str | None:
     """What is wrong with this line as entry #expected, or None.
 
     Keys are sorted, so "version" comes last: two slices and a substring test instead of a
@@ -445,12 +482,12 @@ def _entry_problem(leaf: bytes, expected: int, versions: set[bytes]) -> str | No
     if leaf[-15:] != b'"version":null}':
         if leaf[-77:-66] != b'"version":"' or leaf[-2:] != b'"}':
             return f"entry #{expected} is not a well-formed ledger entry"
-        if leaf[-66:-2] not in versions:
+        if leaf[-66:-2] not in versions.writer:
             return f"entry #{expected} commits to a version missing from the bundle"
     return None
 
 
-def _check_entry(leaf: bytes, expected: int, versions: set[bytes]):
+def _check_entry(leaf: bytes, expected: int, versions: _Versions):
     problem = _entry_problem(leaf, expected, versions)
     if problem:
         raise BundleError(problem)
@@ -466,6 +503,8 @@ class _Scan:
     stack: list[tuple[int, int, bytes]] = field(default_factory=list)
     error: str | None = None
     roots_at: dict[int, bytes] = field(default_factory=dict)
+    referenced: set[bytes] = field(default_factory=set)  # versions the entries commit to
+    confirmed: set[bytes] = field(default_factory=set)  # ... that their writing entry commits to
 
 
 def _push(stack, level, index, h):
@@ -486,7 +525,7 @@ def _stack_root(stack) -> bytes:
     return h
 
 
-_VERSIONS_FOR_WORKERS: set[bytes] = set()
+_VERSIONS_FOR_WORKERS = _Versions()
 # Below this, starting worker processes costs more than it saves.
 PARALLEL_FROM_BYTES = 32 * 2**20
 
@@ -495,7 +534,7 @@ def _scan(
     path: str,
     start: int,
     stop: int,
-    versions: set[bytes] | None = None,
+    versions: _Versions | None = None,
     first: int | None = None,
     roots_at: tuple[int, ...] = (),
 ) -> _Scan:
@@ -530,6 +569,10 @@ def _scan(
             if problem:
                 out.error = problem
                 break
+            if leaf[-15:] != _NULL_TAIL:
+                out.referenced.add(leaf[-66:-2])
+                if versions.writer.get(leaf[-66:-2]) == expected:
+                    out.confirmed.add(leaf[-66:-2])
             # _push, inlined: this loop runs once per entry.
             h, level, index = sha(b"\x00" + leaf).digest(), 0, expected
             while stack and index & 1 and stack[-1][0] == level and stack[-1][1] == index - 1:
@@ -549,7 +592,6 @@ def _scan(
 
 
 BLOCK = 1 << 14  # entries read, checked and hashed together
-_NULL_TAIL = b'"version":null}'
 
 
 def _push_hashes(stack, begin: int, hashes: list[bytes]):
@@ -600,9 +642,23 @@ def _fast_scan(path: str, start: int, stop: int, first: int | None = None) -> _S
                 out.error = "truncated"
                 break
             leaves = [line[:-1] for line in lines]
-            if not {leaf[-66:-2] for leaf in leaves if leaf[-15:] != _NULL_TAIL} <= versions:
+            # Every entry carries its own number: '"seq":N,' for N = expected, expected+1, ...
+            # (checked by C-level map/all, no Python loop per entry).
+            numbers = map(b'"seq":%d,'.__mod__, range(expected, expected + len(leaves)))
+            if not all(map(bytes.__contains__, leaves, numbers)):
+                out.error = "sequence"
+                break
+            tails = [leaf[-66:-2] if leaf[-15:] != _NULL_TAIL else None for leaf in leaves]
+            refs = set(tails)
+            refs.discard(None)
+            if not refs <= versions.keys():
                 out.error = "version"
                 break
+            out.referenced |= refs
+            writer = versions.writer.get
+            out.confirmed.update(
+                h for i, h in enumerate(tails, expected) if h is not None and writer(h) == i
+            )
             _push_hashes(out.stack, expected, [sha(b"\x00" + leaf).digest() for leaf in leaves])
             expected += len(leaves)
     if out.begin is None and first is not None:
@@ -611,7 +667,7 @@ def _fast_scan(path: str, start: int, stop: int, first: int | None = None) -> _S
     return out
 
 
-def _scan_in_parallel(path: Path, versions: set[bytes]) -> list[_Scan]:
+def _scan_in_parallel(path: Path, versions: _Versions) -> list[_Scan]:
     """The fast pass. A large file is split between the machine's cores; each part is hashed
     into perfect subtrees, which are then joined in order."""
     import multiprocessing
@@ -633,7 +689,7 @@ def _scan_in_parallel(path: Path, versions: set[bytes]) -> list[_Scan]:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             return pool.starmap(_fast_scan, jobs)
     finally:
-        _VERSIONS_FOR_WORKERS = set()
+        _VERSIONS_FOR_WORKERS = _Versions()
 
 
 def _join(scans: list[_Scan], stack=None) -> tuple[list, int]:
@@ -642,6 +698,12 @@ def _join(scans: list[_Scan], stack=None) -> tuple[list, int]:
     stack = [] if stack is None else stack
     end = None
     for part in scans:
+        if part.error:
+            if part.begin is not None and end is not None and part.begin != end:
+                raise BundleError(
+                    f"entry #{end} is missing or out of order: found #{part.begin} in its place"
+                )
+            raise BundleError(part.error)
         if part.begin is None:  # a stretch in which no line starts
             continue
         if end is not None and part.begin != end:
@@ -650,8 +712,6 @@ def _join(scans: list[_Scan], stack=None) -> tuple[list, int]:
             )
         for item in part.stack:
             _push(stack, *item)
-        if part.error:
-            raise BundleError(part.error)
         end = part.end
     return stack, end if end is not None else 0
 
@@ -703,8 +763,10 @@ def _verify_full(bundle, checkpoint, versions, older) -> Report:
         raise BundleError("entries.ndjson is missing from the bundle")
     if older is None:
         try:
-            stack, size = _join(_scan_in_parallel(path, versions))
+            parts = _scan_in_parallel(path, versions)
+            stack, size = _join(parts)
             if size == checkpoint.size and _stack_root(stack) == checkpoint.root:
+                _check_versions_committed(versions, parts, lambda seq: seq < size)
                 return Report("full", checkpoint.size, size)
         except BundleError:
             pass
@@ -735,6 +797,7 @@ def _verify_full(bundle, checkpoint, versions, older) -> Report:
             "the entries do not hash to the checkpoint's root: an entry was altered "
             "(its sequence numbers are intact, so a field inside an entry changed)"
         )
+    _check_versions_committed(versions, [scan], lambda seq: seq < size)
     notes = [f"consistent with the older checkpoint of size {older.size}"] if older else []
     return Report("full", checkpoint.size, size, notes=notes)
 
@@ -745,9 +808,11 @@ def _verify_since(bundle, checkpoint, versions, older, vkey) -> Report:
         raise BundleError("--previous differs from the checkpoint the bundle starts from")
     try:
         frontier = json.loads(_read_text(bundle / "range.json"))
+        if type(frontier["size"]) is not int or frontier["size"] < 0:
+            raise TypeError("its size is not a whole number")
         hashes = [bytes.fromhex(h) for h in frontier["hashes"]]
         subtrees = perfect_subtrees(0, frontier["size"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BundleError(f"range.json is not a compact range: {exc}") from exc
     stack = [(level, index, h) for (level, index), h in zip(subtrees, hashes, strict=False)]
     if (
@@ -772,21 +837,29 @@ def _verify_since(bundle, checkpoint, versions, older, vkey) -> Report:
             f"entries #{start.size}..#{checkpoint.size - 1} do not hash to the checkpoint's root "
             "on top of the starting checkpoint: history was altered"
         )
+    _check_versions_committed(versions, [scan], lambda seq: start.size <= seq < size)
     notes = [f"the tree extends the checkpoint of size {start.size}"]
     return Report("since", checkpoint.size, size - start.size, notes=notes)
 
 
 def _verify_resident(bundle, checkpoint, versions) -> Report:
-    proofs_path = bundle / "proofs.ndjson"
-    count = 0
-    with proofs_path.open("rb") as proofs:
+    """A resident's entries, each with its inclusion proof: in ledger order, each once, all
+    about the same resident, and every version committed to by its writing entry."""
+    count, last, resident, seen, present = 0, -1, None, _Scan(), set()
+    with (bundle / "proofs.ndjson").open("rb") as proofs:
         for line in _entry_lines(bundle / "entries.ndjson"):
-            raw = proofs.readline()
             try:
-                proof = json.loads(raw)
+                proof = json.loads(proofs.readline())
                 index, path = proof["seq"], [bytes.fromhex(h) for h in proof["proof"]]
-            except (ValueError, KeyError, TypeError) as exc:
+                if type(index) is not int:
+                    raise TypeError("seq is not a whole number")
+                about = json.loads(line)["resident"]
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise BundleError(f"proofs.ndjson has no proof for entry {count + 1}") from exc
+            if index <= last:
+                raise BundleError(f"entry #{index} is repeated or out of order")
+            if resident is not None and about != resident:
+                raise BundleError(f"entry #{index} is about another resident")
             _check_entry(line, index, versions)
             try:
                 verify_inclusion(index, checkpoint.size, leaf_hash(line), path, checkpoint.root)
@@ -794,9 +867,15 @@ def _verify_resident(bundle, checkpoint, versions) -> Report:
                 raise BundleError(
                     f"entry #{index} was altered or is not in the ledger: {exc}"
                 ) from exc
-            count += 1
+            if line[-15:] != _NULL_TAIL:
+                seen.referenced.add(line[-66:-2])
+                if versions.writer.get(line[-66:-2]) == index:
+                    seen.confirmed.add(line[-66:-2])
+            present.add(index)
+            count, last, resident = count + 1, index, about
         if proofs.readline():
             raise BundleError("proofs.ndjson has more proofs than there are entries")
+    _check_versions_committed(versions, [seen], present.__contains__)
     return Report("resident", checkpoint.size, count)
 
 
@@ -824,10 +903,10 @@ def check_witness_folder(folder: Path, vkey: VerifierKey) -> list[Checkpoint]:
             proof_file = folder / f"consistency.{before.size}.{size}"
             if not proof_file.exists():
                 raise BundleError(f"no consistency proof from {before.size} to {size}")
-            proof = [bytes.fromhex(h) for h in proof_file.read_text().split()]
             try:
+                proof = [bytes.fromhex(h) for h in proof_file.read_text().split()]
                 verify_consistency(before.size, size, before.root, checkpoint.root, proof)
-            except ProofError as exc:
+            except (ProofError, ValueError) as exc:
                 raise BundleError(
                     f"INCONSISTENT: checkpoint {size} does not extend checkpoint {before.size}: "
                     f"{exc}. The log's history was rewritten."
@@ -842,7 +921,10 @@ class TlogWitness:
     consistency proof from it. (It does not cosign; it refuses and reports.)"""
 
     def __init__(self, vkey: VerifierKey, state: Path):
+        import threading
+
         self.vkey, self.state = vkey, state
+        self.lock = threading.Lock()  # one request at a time may read, check and replace state
 
     def current(self) -> Checkpoint | None:
         if not self.state.exists():
@@ -851,6 +933,10 @@ class TlogWitness:
 
     def add_checkpoint(self, body: bytes) -> tuple[int, str]:
         """Handle one add-checkpoint request body; return (HTTP status, response text)."""
+        with self.lock:
+            return self._add_checkpoint(body)
+
+    def _add_checkpoint(self, body: bytes) -> tuple[int, str]:
         try:
             text = body.decode("utf-8")
             head, note = text.split("\n\n", 1)
@@ -867,8 +953,10 @@ class TlogWitness:
             return 403, f"{exc}\n"
         current = self.current()
         size = current.size if current else 0
-        if old != size or checkpoint.size < size:
+        if old != size:
             return 409, f"{size}\n"
+        if checkpoint.size < size:
+            return 400, "the checkpoint is older than the one this witness holds\n"
         try:
             verify_consistency(
                 size,

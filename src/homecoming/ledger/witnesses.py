@@ -15,6 +15,7 @@ alerts the oversight body and the program director at once."""
 
 import base64
 import datetime as dt
+import logging
 import os
 import tempfile
 import urllib.error
@@ -32,6 +33,7 @@ from . import tree
 from .models import Checkpoint, Delivery, Witness
 
 TIMEOUT_SECONDS = 10
+log = logging.getLogger("homecoming.witnesses")
 
 
 class Refused(Exception):
@@ -95,18 +97,30 @@ def _to_url(witness: Witness, checkpoint: Checkpoint) -> int:
         if status == 409 and text.strip().isdigit() and int(text) <= checkpoint.tree_size:
             old = int(text)
             continue
+        if (
+            status == 409
+            and text.strip().isdigit()
+            and Checkpoint.objects.filter(tree_size=int(text)).exists()
+        ):
+            return int(text)  # it already holds a later checkpoint of ours
         if status == 409:
-            raise Refused(f"holds a tree of {text.strip()}, larger than this checkpoint")
+            raise Refused(f"holds a tree of {text.strip()}, which this ledger never signed")
         if status == 422:
             raise Refused(f"could not verify the consistency proof: {text.strip()[:200]}")
         raise OSError(f"answered HTTP {status}: {text.strip()[:200]}")
     raise OSError("kept answering 409")
 
 
+def _accepted(witness: Witness, size: int):
+    """Record what the witness holds; never backwards (deliveries may run side by side)."""
+    Witness.objects.filter(pk=witness.pk, size__lt=size).update(size=size)
+    witness.size = max(witness.size, size)
+
+
 def deliver(delivery: Delivery):
     witness, checkpoint = delivery.witness, delivery.checkpoint
     if checkpoint.tree_size <= witness.size:
-        return  # it already holds this tree or a larger one
+        return  # it already holds this tree or a later one of ours, which extends it
     if _is_url(witness.address):
         accepted = _to_url(witness, checkpoint)
     else:
@@ -114,12 +128,21 @@ def deliver(delivery: Delivery):
         proof = tree.consistency(witness.size, checkpoint.tree_size)
         _to_folder(folder, witness.size, checkpoint, proof)
         accepted = checkpoint.tree_size
-    Witness.objects.filter(pk=witness.pk).update(size=accepted)
-    witness.size = accepted
+    _accepted(witness, accepted)
 
 
 def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(60, attempts * attempts))
+
+
+def _claim(delivery: Delivery) -> bool:
+    """Take a due delivery for a while, so two processes never send it side by side. A plain
+    compare-and-set UPDATE: no lock is held while talking to the witness."""
+    hold = timezone.now() + dt.timedelta(seconds=TIMEOUT_SECONDS * 6)
+    taken = Delivery.objects.filter(
+        pk=delivery.pk, delivered_at__isnull=True, next_attempt_at=delivery.next_attempt_at
+    ).update(next_attempt_at=hold)
+    return taken == 1
 
 
 def deliver_pending() -> tuple[int, int]:
@@ -131,6 +154,8 @@ def deliver_pending() -> tuple[int, int]:
         .order_by("witness_id", "checkpoint__tree_size")
     )
     for delivery in due:
+        if not _claim(delivery):
+            continue
         delivery.witness.refresh_from_db()
         delivery.attempts += 1
         refused_before = delivery.last_error.startswith("REFUSED")
@@ -142,9 +167,10 @@ def deliver_pending() -> tuple[int, int]:
             delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
             if not refused_before:  # alarm once, not at every retry
                 _alarm(delivery, str(exc))
-        except (OSError, LookupError, ValueError) as exc:
+        except Exception as exc:  # one broken witness must not stop the others
+            log.warning("delivery of %s failed: %s", delivery, exc)
             failed += 1
-            delivery.last_error = str(exc)[:1000]
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
         else:
             sent += 1
@@ -152,6 +178,15 @@ def deliver_pending() -> tuple[int, int]:
             delivery.last_error = ""
         delivery.save(update_fields=["attempts", "last_error", "next_attempt_at", "delivered_at"])
     return sent, failed
+
+
+def deliver_pending_quietly():
+    """Right after a checkpoint commits: try at once, but never fail the signing for it (the
+    worker retries)."""
+    try:
+        deliver_pending()
+    except Exception:
+        log.exception("delivering checkpoints failed; the worker will retry")
 
 
 def _alarm(delivery: Delivery, reason: str):

@@ -14,7 +14,6 @@ Numbers from a shared machine are noisy; the ratios, measured in one run, are wh
 """
 
 import argparse
-import base64
 import hashlib
 import json
 import os
@@ -35,7 +34,9 @@ sys.path.insert(0, str(ROOT / "src"))
 def bench_writes(writes: int, database_url: str | None) -> dict:
     """Run in a child process per database, so each has its own Django set-up."""
     with tempfile.TemporaryDirectory() as data:
-        env = dict(os.environ, HOMECOMING_DATA_DIR=data, DJANGO_SETTINGS_MODULE="homecoming.settings")
+        env = dict(
+            os.environ, HOMECOMING_DATA_DIR=data, DJANGO_SETTINGS_MODULE="homecoming.settings"
+        )
         env.pop("DATABASE_URL", None)
         drop = None
         if database_url:
@@ -45,8 +46,11 @@ def bench_writes(writes: int, database_url: str | None) -> dict:
             env["DATABASE_URL"], drop = fresh_postgres_database(database_url)
         try:
             out = subprocess.run(
-                [sys.executable, __file__, "--child-writes", str(writes)], env=env,
-                capture_output=True, text=True, check=True,
+                [sys.executable, __file__, "--child-writes", str(writes)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
             )
         finally:
             if drop:
@@ -61,10 +65,10 @@ def child_writes(writes: int):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from homecoming.accounts.models import User
     from homecoming.demo import builder
     from homecoming.residents import services
     from homecoming.residents.models import Resident
-    from homecoming.accounts.models import User
 
     builder.build(residents=3, progress=False)
     actor = User.objects.get(username="colin")
@@ -91,36 +95,58 @@ def child_writes(writes: int):
 # --------------------------------------------------------------------------------- verify
 
 
-def make_bundle(folder: Path, n: int):
+def make_bundle(folder: Path, n: int, distinct_versions: int = 10_000):
+    """A realistic bundle: the first entries write record versions, the rest read them."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     from homecoming.ledger import verify as v
 
+    def canonical(obj) -> bytes:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+
     rng = random.Random(7)
     folder.mkdir()
+    writes = min(distinct_versions, n)
     pool = []
-    with (folder / "versions.ndjson").open("w") as f:
-        for i in range(10_000):
-            content = json.dumps({"type": "residents.resident", "id": i, "fields": {"n": i}},
-                                 sort_keys=True, separators=(",", ":"))
-            sha = hashlib.sha256(content.encode()).hexdigest()
+    with (folder / "versions.ndjson").open("wb") as f:
+        for i in range(writes):
+            content = canonical({"fields": {"n": i}, "id": i, "type": "residents.resident"})
+            sha = hashlib.sha256(content).hexdigest()
             pool.append(sha)
-            f.write(json.dumps({"object_type": "residents.resident", "object_id": str(i),
-                                "number": 1, "sha256": sha, "content": content},
-                               sort_keys=True, separators=(",", ":")) + "\n")
+            f.write(
+                canonical(
+                    {
+                        "content": content.decode(),
+                        "object_id": str(i),
+                        "object_type": "residents.resident",
+                        "seq": i,
+                        "sha256": sha,
+                    }
+                )
+                + b"\n"
+            )
     tree = v.CompactRange()
-    actions = ["resident.view", "resident.list", "bed.assign", "resident.edit"]
     with (folder / "entries.ndjson").open("wb") as f:
         for seq in range(n):
-            leaf = json.dumps({
-                "action": rng.choice(actions), "actor": rng.randint(1, 60), "object_id":
-                str(rng.randint(1, 9999)), "object_type": "residents.resident",
-                "outcome": "allowed", "purpose": "care", "resident": rng.randint(1, 9999),
-                "role": "caseworker", "seq": seq,
-                "time": f"2026-11-{1 + seq % 28:02d}T12:00:{seq % 60:02d}.{seq % 999999:06d}Z",
-                "version": rng.choice(pool),
-            }, sort_keys=True, separators=(",", ":")).encode()
+            target = seq if seq < writes else rng.randrange(writes)
+            leaf = canonical(
+                {
+                    "action": "resident.edit"
+                    if seq < writes
+                    else rng.choice(["resident.view", "resident.list"]),
+                    "actor": rng.randint(1, 60),
+                    "object_id": str(target),
+                    "object_type": "residents.resident",
+                    "outcome": "allowed",
+                    "purpose": "care",
+                    "resident": target,
+                    "role": "caseworker",
+                    "seq": seq,
+                    "time": f"2026-11-{1 + seq % 28:02d}T12:00:{seq % 60:02d}.{seq % 999999:06d}Z",
+                    "version": pool[target],
+                }
+            )
             f.write(leaf + b"\n")
             tree.append(v.leaf_hash(leaf))
     private = Ed25519PrivateKey.generate()
@@ -156,14 +182,21 @@ def child_verify(folder: str):
     report = v.verify_bundle(Path(folder))
     seconds = time.perf_counter() - start
     # The verifier may fork workers: the peak is the largest of this process and any of them.
-    peak = max(resource.getrusage(who).ru_maxrss
-               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    peak = max(
+        resource.getrusage(who).ru_maxrss
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
     print(json.dumps({"seconds": seconds, "entries": report.entries, "peak_kib": peak}))
 
 
 def measure(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                         check=True, env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    out = subprocess.run(
+        [sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
+    )
     return json.loads(out.stdout.splitlines()[-1])
 
 
@@ -176,13 +209,18 @@ def bench_verify(n: int):
             raw = measure(["--child-hash", str(folder / "entries.ndjson")])
             ver = measure(["--child-verify", str(folder)])
             rows.append((size, raw, ver))
-            print(f"  {size:>9,} entries: verify {size / ver['seconds']:>10,.0f}/s "
-                  f"(peak {ver['peak_kib'] / 1024:6.1f} MiB)   bare hashing "
-                  f"{size / raw['seconds']:>10,.0f}/s (peak {raw['peak_kib'] / 1024:6.1f} MiB)   "
-                  f"ratio {raw['seconds'] / ver['seconds']:.2f}", flush=True)
+            print(
+                f"  {size:>9,} entries: verify {size / ver['seconds']:>10,.0f}/s "
+                f"(peak {ver['peak_kib'] / 1024:6.1f} MiB)   bare hashing "
+                f"{size / raw['seconds']:>10,.0f}/s (peak {raw['peak_kib'] / 1024:6.1f} MiB)   "
+                f"ratio {raw['seconds'] / ver['seconds']:.2f}",
+                flush=True,
+            )
         small, big = rows[0][2]["peak_kib"], rows[1][2]["peak_kib"]
-        print(f"  verifier peak memory at {n:,} vs {n // 4:,} entries: {big / small:.2f}x "
-              "(1.00 is flat)")
+        print(
+            f"  verifier peak memory at {n:,} vs {n // 4:,} entries: {big / small:.2f}x "
+            "(1.00 is flat)"
+        )
 
 
 def main():
@@ -207,9 +245,12 @@ def main():
         databases.append(("PostgreSQL", url))
     for label, db in databases:
         r = bench_writes(args.writes, db)
-        print(f"  {label:<10} with ledger {r['with'] * 1e6:8.0f} µs   without {r['without'] * 1e6:8.0f} µs"
-              f"   ratio {r['with'] / r['without']:.2f}  (aim: under 1.3)", flush=True)
-    print(f"2. Offline verification vs bare hashing of the same leaves (aim: ratio >= 0.5)")
+        print(
+            f"  {label:<10} with ledger {r['with'] * 1e6:8.0f} µs   without {r['without'] * 1e6:8.0f} µs"
+            f"   ratio {r['with'] / r['without']:.2f}  (aim: under 1.3)",
+            flush=True,
+        )
+    print("2. Offline verification vs bare hashing of the same leaves (aim: ratio >= 0.5)")
     bench_verify(args.entries)
 
 

@@ -403,6 +403,7 @@ class _Versions:
     """The bundle's record versions: hash -> the entry that wrote it, and a label to name it."""
 
     writer: dict[bytes, int] = field(default_factory=dict)
+    by_writer: dict[int, bytes] = field(default_factory=dict)
     label: dict[bytes, str] = field(default_factory=dict)
 
     def keys(self):
@@ -442,6 +443,7 @@ def _versions(path: Path) -> tuple[_Versions, int]:
             if key in found.writer:
                 raise BundleError(f"version on line {number} ({label}) is listed twice")
             found.writer[key] = seq
+            found.by_writer[seq] = key
             found.label[key] = f"{label} (line {number}, written by entry #{seq})"
     return found, len(found.writer)
 
@@ -655,9 +657,10 @@ def _fast_scan(path: str, start: int, stop: int, first: int | None = None) -> _S
                 out.error = "version"
                 break
             out.referenced |= refs
-            writer = versions.writer.get
+            # The versions written in this block: is each the one its writing entry commits to?
+            written = versions.by_writer.keys() & range(expected, expected + len(leaves))
             out.confirmed.update(
-                h for i, h in enumerate(tails, expected) if h is not None and writer(h) == i
+                h for w in written if tails[w - expected] == (h := versions.by_writer[w])
             )
             _push_hashes(out.stack, expected, [sha(b"\x00" + leaf).digest() for leaf in leaves])
             expected += len(leaves)

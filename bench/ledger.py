@@ -247,7 +247,8 @@ def main():
         r = bench_writes(args.writes, db)
         print(
             f"  {label:<10} with ledger {r['with'] * 1e6:8.0f} µs   "
-            f"without {r['without'] * 1e6:8.0f} µs   ratio {r['with'] / r['without']:.2f}  (aim: under 1.3)",
+            f"without {r['without'] * 1e6:8.0f} µs   "
+            f"ratio {r['with'] / r['without']:.2f}  (aim: under 1.3)",
             flush=True,
         )
     print("2. Offline verification vs bare hashing of the same leaves (aim: ratio >= 0.5)")

@@ -114,7 +114,7 @@ def on_care_team(user, resident) -> bool:
     return resident.care_team.filter(user=user, ended_at__isnull=True).exists()
 
 
-def open_break_glass(user, resident):
+def active_break_glass(user, resident):
     from .models import BreakGlass
 
     return (
@@ -146,7 +146,7 @@ def decide(user, action: Action, resident=None) -> Decision:
         if role in BREAK_GLASS_ROLES and not member:
             if action == Action.BREAK_GLASS:
                 return Decision(True, Purpose.BREAK_GLASS, "")
-            if action in BREAK_GLASS_ACTIONS and open_break_glass(user, resident):
+            if action in BREAK_GLASS_ACTIONS and active_break_glass(user, resident):
                 return Decision(True, Purpose.BREAK_GLASS, "")
             if action in BREAK_GLASS_ACTIONS:
                 return _deny(

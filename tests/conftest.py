@@ -6,17 +6,26 @@ rolled back; the browser tests run a real server against a database of their own
 
 import datetime as dt
 import functools
+import os
 
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from homecoming.accounts.models import Role, User
 from homecoming.ledger import services as ledger
 from homecoming.residents import services
 from homecoming.residents.models import Bed, Room, ServiceBranch
+
+# Property tests run the same examples on every run ("ci", the default): a stop whose CI fails lands
+# nothing, so a rare example must not decide that by chance. HYPOTHESIS_PROFILE=explore draws fresh,
+# more numerous examples each run; use it while working on the ledger, the dose guard or scoring.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", max_examples=500, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PASSWORD = "correct horse battery staple"
 

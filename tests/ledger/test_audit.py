@@ -1,10 +1,11 @@
 """The audit trail: one entry per access, gap-free, in the work's transaction, append-only."""
 
 import json
+import re
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from homecoming.ledger import services as ledger
@@ -103,11 +104,16 @@ def test_head_row_is_single(db):
         max_size=6,
     )
 )
+@example({", ": None, "a: b": "c, d"})
 def test_canonical_json_is_sorted_compact_and_stable(obj):
     data = canonical_json(obj)
     assert data == canonical_json(dict(reversed(list(obj.items()))))
     assert json.loads(data) == obj
-    assert b"\n" not in data and b", " not in data and b": " not in data
+    # Compact: no whitespace outside string literals (a key may itself contain ", ").
+    outside_strings = re.sub(rb'"(?:[^"\\]|\\.)*"', b'""', data)
+    assert not re.search(rb"\s", outside_strings)
+    keys = json.loads(data, object_pairs_hook=lambda pairs: [k for k, _ in pairs])
+    assert keys == sorted(keys)
 
 
 @settings(

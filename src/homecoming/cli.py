@@ -131,6 +131,7 @@ def cmd_createuser(args):
             password=_password(args),
             is_prescriber=args.prescriber,
             is_medical_lead=args.medical_lead,
+            is_trainee=args.trainee,
             check_policy=False,
         )
     except ValidationError as exc:
@@ -232,6 +233,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--full-name", required=True)
     s.add_argument("--prescriber", action="store_true")
     s.add_argument("--medical-lead", action="store_true")
+    s.add_argument(
+        "--trainee", action="store_true", help="a trainee: a supervisor co-signs their notes"
+    )
     s.add_argument("--password-stdin", action="store_true")
     s.set_defaults(func=cmd_createuser)
 

@@ -35,6 +35,10 @@ INSTALLED_APPS = [
     "homecoming.access",
     "homecoming.alerts",
     "homecoming.residents",
+    "homecoming.consents",
+    "homecoming.encounters",
+    "homecoming.measures",
+    "homecoming.timeline",
     "homecoming.outcomes",
     "homecoming.demo",
 ]
@@ -168,6 +172,13 @@ HOMECOMING_CHECKPOINT_MINUTES = float(os.environ.get("HOMECOMING_CHECKPOINT_MINU
 HOMECOMING_WITNESSES = [
     w.strip() for w in os.environ.get("HOMECOMING_WITNESSES", "").split(",") if w.strip()
 ]
+
+# Session recordings: the largest audio file accepted (in megabytes). Files are checked by their
+# content, not their name, and kept in the default storage (DATA_DIR/media), never served directly.
+HOMECOMING_RECORDING_MAX_MB = int(os.environ.get("HOMECOMING_RECORDING_MAX_MB", "200"))
+# PCL-5 total at or above which PTSD is provisionally indicated (the National Center for PTSD
+# suggests 31-33; programs choose theirs).
+HOMECOMING_PCL5_CUTPOINT = int(os.environ.get("HOMECOMING_PCL5_CUTPOINT", "33"))
 
 LOGGING = {
     "version": 1,

@@ -12,30 +12,46 @@ from homecoming.ledger.models import Entry
 from homecoming.residents import selectors
 from homecoming.residents.models import Resident
 
-RESIDENT_ACTIONS = [
+RECORD_ADMIN = {
     Action.VIEW,
     Action.LIST,
     Action.EDIT,
     Action.OPEN_STAY,
     Action.ASSIGN_BED,
-    Action.ASSIGN_CARE_TEAM,
     Action.GRANT_PORTAL,
-]
-# Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"].
+}
+CLINICAL_WORK = {
+    Action.VIEW_HISTORY,
+    Action.WRITE_NOTE,
+    Action.ADD_ADDENDUM,
+    Action.UPLOAD_RECORDING,
+    Action.PLAY_RECORDING,
+    Action.RECORD_MEASURE,
+    Action.RECORD_CONSENT,
+    Action.REVOKE_CONSENT,
+}
+SUPERVISING = (
+    RECORD_ADMIN
+    | CLINICAL_WORK
+    | {
+        Action.ASSIGN_CARE_TEAM,
+        Action.SCHEDULE_SESSION,
+        Action.UPDATE_SESSION,
+        Action.COSIGN_NOTE,
+        Action.RELEASE_NOTE,
+    }
+)
+RESIDENT_ACTIONS = sorted(SUPERVISING | {Action.BREAK_GLASS})
+# Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"]
+# (written out again on purpose: a change to the policy must change this table too).
 ALLOWED = {
-    "caseworker": {
-        Action.VIEW,
-        Action.LIST,
-        Action.EDIT,
-        Action.OPEN_STAY,
-        Action.ASSIGN_BED,
-        Action.GRANT_PORTAL,
-    },
-    "clinician": {Action.VIEW, Action.LIST},
+    "caseworker": RECORD_ADMIN | CLINICAL_WORK | {Action.SCHEDULE_SESSION, Action.UPDATE_SESSION},
+    # Only a clinician may withhold a note; neither schedules sessions nor co-signs.
+    "clinician": {Action.VIEW, Action.LIST, Action.RELEASE_NOTE} | CLINICAL_WORK,
     "caseworker_other": set(),
-    "clinician_other": set(),
-    "supervisor": set(RESIDENT_ACTIONS),
-    "program_director": set(RESIDENT_ACTIONS),
+    "clinician_other": {Action.BREAK_GLASS},
+    "supervisor": SUPERVISING,
+    "program_director": SUPERVISING,
     "contractor": set(),
     "oversight": set(),
     "investigator": set(),
@@ -71,6 +87,9 @@ CENTER_ALLOWED = {
     Action.VIEW_BED_BOARD: {"caseworker", "clinician", "supervisor", "program_director"},
     Action.VIEW_AGGREGATES: {"contractor", "supervisor", "program_director", "oversight"},
     Action.MANAGE_ACCOUNTS: {"sysadmin"},
+    Action.VIEW_LEDGER: {"oversight", "investigator"},
+    Action.VIEW_CALENDAR: {"caseworker", "supervisor", "program_director"},
+    Action.PUBLISH_CONSENT_DOCUMENT: {"program_director"},
 }
 
 
@@ -89,7 +108,17 @@ def test_resident_sees_only_their_own_record(resident, admit, make_user, staff):
     assert policy.decide(user, Action.LIST, resident).allowed
     assert not policy.decide(user, Action.VIEW, other).allowed
     assert not policy.decide(user, Action.LIST, other).allowed
-    assert not policy.decide(user, Action.EDIT, resident).allowed
+    for action in (Action.RECORD_MEASURE, Action.RECORD_CONSENT, Action.REVOKE_CONSENT):
+        assert policy.decide(user, action, resident).allowed
+        assert not policy.decide(user, action, other).allowed
+    for action in set(RESIDENT_ACTIONS) - {
+        Action.VIEW,
+        Action.LIST,
+        Action.RECORD_MEASURE,
+        Action.RECORD_CONSENT,
+        Action.REVOKE_CONSENT,
+    }:
+        assert not policy.decide(user, action, resident).allowed, action
     assert not policy.decide(user, Action.REGISTER).allowed
     assert list(Resident.objects.visible_to(user)) == [resident]
 
@@ -134,8 +163,9 @@ def test_break_glass_opens_a_flagged_read_and_alerts_the_supervisors(resident, s
     assert read.purpose == "break_glass" and read.outcome == "allowed"
     alerted = set(Alert.objects.filter(kind="break_glass").values_list("recipient", flat=True))
     assert alerted == {staff["supervisor"].pk, second_supervisor.pk}
-    # Break-glass opens reading only, never changing the record.
-    assert not policy.decide(nurse, Action.EDIT, resident).allowed
+    # Break-glass opens reading only, never changing the record nor its history and notes.
+    for action in set(RESIDENT_ACTIONS) - {Action.VIEW, Action.BREAK_GLASS}:
+        assert not policy.decide(nurse, action, resident).allowed, action
 
 
 @pytest.mark.parametrize("who", ["caseworker_other", "contractor", "sysadmin", "oversight"])

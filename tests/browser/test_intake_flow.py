@@ -88,15 +88,8 @@ def test_new_caseworker_enrols_second_factor_admits_a_resident_and_assigns_a_bed
     shoot("bed-board")
 
 
-def test_intake_with_a_mistake_keeps_what_was_typed(center, page):
-    url, homecoming = center
-    code = homecoming("demo-code", "heidi").strip()
-    page.goto(f"{url}/login/")
-    page.get_by_label("Username").fill("heidi")
-    page.get_by_label("Password").fill("homecoming-demo")
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Six-digit code").fill(code)
-    page.get_by_role("button", name="Log in").click()
+def test_intake_with_a_mistake_keeps_what_was_typed(page, log_in):
+    log_in(page, "heidi")
     page.get_by_role("heading", name="Your caseload").wait_for()
     assert "Walter Cruz" in page.content()
 

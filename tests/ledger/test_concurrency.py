@@ -8,15 +8,9 @@ import textwrap
 
 import pytest
 
-from tests.support.databases import isolated_env, postgres_url
+from tests.support.databases import both_databases, isolated_env
 
-DATABASES = [
-    "sqlite",
-    pytest.param(
-        "postgres",
-        marks=pytest.mark.skipif(postgres_url() is None, reason="needs PostgreSQL (DATABASE_URL)"),
-    ),
-]
+DATABASES = both_databases()
 
 WRITER = textwrap.dedent("""
     import os, random, sys, time

@@ -10,6 +10,21 @@ def postgres_url() -> str | None:
     return url if url.startswith("postgres") else None
 
 
+def both_databases():
+    """Parameters for a test that runs on SQLite, and on PostgreSQL when DATABASE_URL names one."""
+    import pytest
+
+    return [
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=pytest.mark.skipif(
+                postgres_url() is None, reason="needs PostgreSQL (DATABASE_URL)"
+            ),
+        ),
+    ]
+
+
 def fresh_postgres_database(url: str):
     """Create a new database on the server DATABASE_URL names; return its URL and a dropper."""
     import psycopg

@@ -26,12 +26,26 @@ class Action(StrEnum):
     ASSIGN_CARE_TEAM = "careteam.assign"
     GRANT_PORTAL = "resident.portal_access"
     BREAK_GLASS = "resident.break_glass"
+    VIEW_HISTORY = "resident.view_history"  # the record "as of" a past moment, drafts included
+    SCHEDULE_SESSION = "session.schedule"
+    UPDATE_SESSION = "session.update"  # check-in, attendance, no-show, cancellation
+    WRITE_NOTE = "note.write"  # start, save and sign one's own notes
+    COSIGN_NOTE = "note.cosign"
+    ADD_ADDENDUM = "note.addendum"
+    RELEASE_NOTE = "note.release"  # withhold a signed note from the resident, or release it
+    UPLOAD_RECORDING = "recording.upload"
+    PLAY_RECORDING = "recording.play"
+    RECORD_MEASURE = "measure.record"  # a questionnaire, by staff or self-completed
+    RECORD_CONSENT = "consent.record"  # the resident signs (in the portal, or before a witness)
+    REVOKE_CONSENT = "consent.revoke"
     # On the center as a whole
     REGISTER = "resident.register"
     VIEW_BED_BOARD = "center.bed_board"
     VIEW_AGGREGATES = "center.aggregates"
     MANAGE_ACCOUNTS = "accounts.manage"
     VIEW_LEDGER = "ledger.view"  # checkpoints, proofs, leaf entries: ids and hashes only
+    VIEW_CALENDAR = "center.calendar"  # a caseworker's week of sessions
+    PUBLISH_CONSENT_DOCUMENT = "consent.publish"
 
 
 class Purpose(StrEnum):
@@ -44,6 +58,17 @@ class Purpose(StrEnum):
 
 
 # Actions a care-team member may take on the residents of their own caseload.
+# The clinical record: what both caseworkers and clinicians on the team do.
+CLINICAL_WORK = {
+    Action.VIEW_HISTORY,
+    Action.WRITE_NOTE,
+    Action.ADD_ADDENDUM,
+    Action.UPLOAD_RECORDING,
+    Action.PLAY_RECORDING,
+    Action.RECORD_MEASURE,
+    Action.RECORD_CONSENT,
+    Action.REVOKE_CONSENT,
+}
 CARE_TEAM = {
     Role.CASEWORKER: {
         Action.VIEW,
@@ -52,8 +77,12 @@ CARE_TEAM = {
         Action.OPEN_STAY,
         Action.ASSIGN_BED,
         Action.GRANT_PORTAL,
+        Action.SCHEDULE_SESSION,
+        Action.UPDATE_SESSION,
+        *CLINICAL_WORK,
     },
-    Role.CLINICIAN: {Action.VIEW, Action.LIST},
+    # Only a clinician judges that reading a note would harm the resident.
+    Role.CLINICIAN: {Action.VIEW, Action.LIST, Action.RELEASE_NOTE, *CLINICAL_WORK},
 }
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {
@@ -65,11 +94,23 @@ WHOLE_CENTER = {
         Action.ASSIGN_BED,
         Action.ASSIGN_CARE_TEAM,
         Action.GRANT_PORTAL,
+        Action.SCHEDULE_SESSION,
+        Action.UPDATE_SESSION,
+        Action.COSIGN_NOTE,
+        Action.RELEASE_NOTE,
+        *CLINICAL_WORK,
     }
     for role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
 }
-# What a resident may do with their own record.
-OWN_RECORD = {Action.VIEW, Action.LIST}
+# What a resident may do with their own record: read it (minus withheld notes and drafts),
+# fill in their questionnaires, and give or revoke their consents.
+OWN_RECORD = {
+    Action.VIEW,
+    Action.LIST,
+    Action.RECORD_MEASURE,
+    Action.RECORD_CONSENT,
+    Action.REVOKE_CONSENT,
+}
 # Actions that concern no single resident, and who may take them.
 CENTER = {
     Action.REGISTER: {Role.CASEWORKER, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},
@@ -87,6 +128,9 @@ CENTER = {
     },
     Action.MANAGE_ACCOUNTS: {Role.SYSADMIN},
     Action.VIEW_LEDGER: {Role.OVERSIGHT, Role.INVESTIGATOR},
+    # Caseworkers see their own week (services narrow it); supervisors anyone's.
+    Action.VIEW_CALENDAR: {Role.CASEWORKER, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},
+    Action.PUBLISH_CONSENT_DOCUMENT: {Role.PROGRAM_DIRECTOR},
 }
 # Out-of-caseload reads a clinician may open by giving a reason.
 BREAK_GLASS_ROLES = {Role.CLINICIAN}

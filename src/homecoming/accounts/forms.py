@@ -31,6 +31,11 @@ class NewStaffForm(forms.Form):
     role = forms.ChoiceField(choices=STAFF_ROLES)
     is_prescriber = forms.BooleanField(required=False, label="Prescriber (clinicians only)")
     is_medical_lead = forms.BooleanField(required=False, label="Medical lead (clinicians only)")
+    is_trainee = forms.BooleanField(
+        required=False,
+        label="Trainee (caseworkers and clinicians)",
+        help_text="A supervisor co-signs a trainee's notes.",
+    )
     password = forms.CharField(
         widget=forms.PasswordInput, strip=False, help_text="At least 12 characters; not common."
     )

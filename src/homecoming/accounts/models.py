@@ -22,6 +22,8 @@ class User(AbstractUser):
     # A clinician is a nurse unless a prescriber; exactly one clinician may be the medical lead.
     is_prescriber = models.BooleanField(default=False)
     is_medical_lead = models.BooleanField(default=False)
+    # A caseworker or clinician in training: the notes they sign need a supervisor's co-signature.
+    is_trainee = models.BooleanField(default=False)
     # Set when someone else chose the password (a new account, a portal log-in): the owner must
     # replace it before doing anything else, so nobody keeps a working copy of it.
     must_change_password = models.BooleanField(default=False)

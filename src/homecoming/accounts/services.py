@@ -61,6 +61,7 @@ def create_user(
     password,
     is_prescriber=False,
     is_medical_lead=False,
+    is_trainee=False,
     check_policy=True,
     must_change_password=True,
 ) -> User:
@@ -81,6 +82,8 @@ def create_user(
         errors["role"] = "Only a clinician can be a prescriber or the medical lead."
     if is_medical_lead and User.objects.filter(is_medical_lead=True).exists():
         errors["is_medical_lead"] = "There is already a medical lead; step them down first."
+    if is_trainee and role not in (Role.CASEWORKER, Role.CLINICIAN):
+        errors["is_trainee"] = "Only caseworkers and clinicians are trainees."
     if not (full_name or "").strip():
         errors["full_name"] = "Give the person's full name."
     if errors:
@@ -91,6 +94,7 @@ def create_user(
         role=role,
         is_prescriber=is_prescriber,
         is_medical_lead=is_medical_lead,
+        is_trainee=is_trainee,
         must_change_password=must_change_password,
     )
     check_new_password(password, user)

@@ -2,8 +2,11 @@
 
 from django.shortcuts import redirect, render
 
+from homecoming.access import policy
+from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.alerts.services import unread_for
+from homecoming.encounters import scheduling
 from homecoming.outcomes.selectors import occupancy
 from homecoming.residents import selectors
 
@@ -16,6 +19,9 @@ def home(request):
         return redirect("residents:my_record")
     if role == Role.SYSADMIN:
         return redirect("accounts:staff_list")
+    if policy.decide(user, Action.VIEW_CALENDAR).allowed:
+        # Those who keep calendars start the day with its sessions, above the caseload.
+        context["today_sessions"] = scheduling.today(user)
     if role in (Role.CASEWORKER, Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR):
         context["rows"] = selectors.caseload(user)
         context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)

@@ -26,6 +26,7 @@ from homecoming.accounts.models import Role, User
 from homecoming.residents import services
 from homecoming.residents.models import Bed, Center, Resident, Room, ServiceBranch
 
+from . import clock, story
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, SEED
 
 __all__ = ["DEFAULT_RESIDENTS", "AlreadyBuilt", "build", "current_code", "existing_summary"]
@@ -37,13 +38,15 @@ STAFF = [
     ("carrasco", "Thomas Carrasco", Role.OVERSIGHT, {}),
     ("director", None, Role.PROGRAM_DIRECTOR, {}),
     ("caseworker2", None, Role.CASEWORKER, {}),
-    ("caseworker3", None, Role.CASEWORKER, {}),
+    ("caseworker3", None, Role.CASEWORKER, {"is_trainee": True}),
     ("nurse", None, Role.CLINICIAN, {}),
     ("prescriber", None, Role.CLINICIAN, {"is_prescriber": True, "is_medical_lead": True}),
     ("geist", None, Role.CONTRACTOR, {}),
     ("investigator", None, Role.INVESTIGATOR, {}),
     ("sysadmin", None, Role.SYSADMIN, {}),
 ]
+# How far back the demo center's history starts (the longest stay began 80 days ago).
+HISTORY_DAYS = 90
 WINGS = ["North", "South", "East", "West"]
 BEDS_PER_ROOM = 2
 DEPLOYMENT_PLACES = [
@@ -220,30 +223,37 @@ def build(residents: int = DEFAULT_RESIDENTS, progress: bool = True) -> str:
 
 
 def _build(fake, rng, today, residents, progress):
-    Center.objects.create(
-        name="Homecoming",
-        operator="Geist Group",
-        sponsor="Office of Service Member Transition (government sponsor)",
+    # The center opens HISTORY_DAYS ago and lives up to now on a simulated clock, so that every
+    # ledger entry is dated when its event happened (see clock.py).
+    until = timezone.now()
+    opened = timezone.make_aware(
+        dt.datetime.combine(today - dt.timedelta(days=HISTORY_DAYS), dt.time(8, 0))
     )
-    people = _staff(fake)
-    beds = _rooms(max(48, math.ceil(residents * 1.2)))
-    caseworkers = [people["heidi"], people["caseworker2"], people["caseworker3"]]
-    clinicians = [people["nurse"], people["prescriber"]]
-    steps = tqdm(
-        range(residents), desc="Admitting residents", unit="resident", disable=not progress
-    )
-    for i in steps:
-        if i == 0:
-            intake, deployments = WALTER, WALTER_DEPLOYMENTS
-            actor, caseworker = people["heidi"], people["heidi"]
-            admitted = today - dt.timedelta(days=23)
-        else:
-            intake, deployments = _synthetic_intake(fake, rng, today)
-            actor, caseworker = people["colin"], caseworkers[i % len(caseworkers)]
-            admitted = today - dt.timedelta(days=rng.randint(0, 80))
-        resident = services.admit(
-            actor,
-            services.Admission(
+    with clock.simulated(opened) as simulated, story.passwords_checked_once():
+        Center.objects.create(
+            name="Homecoming",
+            operator="Geist Group",
+            sponsor="Office of Service Member Transition (government sponsor)",
+        )
+        people = _staff(fake)
+        beds = _rooms(max(48, math.ceil(residents * 1.2)))
+        ctx = story.Context(documents=story.publish_documents(people["director"]))
+        caseworkers = [people["heidi"], people["caseworker2"], people["caseworker3"]]
+        clinicians = [people["nurse"], people["prescriber"]]
+        steps = tqdm(
+            total=residents, desc="Admitting residents", unit="resident", disable=not progress
+        )
+        stories = []
+        for i in range(residents):
+            if i == 0:
+                intake, deployments = WALTER, WALTER_DEPLOYMENTS
+                actor, caseworker = people["heidi"], people["heidi"]
+                admitted = today - dt.timedelta(days=23)
+            else:
+                intake, deployments = _synthetic_intake(fake, rng, today)
+                actor, caseworker = people["colin"], caseworkers[i % len(caseworkers)]
+                admitted = today - dt.timedelta(days=rng.randint(0, 80))
+            admission = services.Admission(
                 intake=intake,
                 admitted_on=admitted,
                 expected_length_days=rng.choice([28, 42, 56, 90]),
@@ -251,13 +261,30 @@ def _build(fake, rng, today, residents, progress):
                 primary_caseworker=caseworker,
                 clinician=clinicians[i % len(clinicians)],
                 deployments=deployments,
-            ),
-        )
-        if i == 0:
-            # Walter's demo password is published; a real resident replaces theirs at once.
-            services.grant_portal_access(
-                actor, resident, "walter", DEMO_PASSWORD, must_change_password=False
             )
+            stories.append(
+                _stay(ctx, i, actor, caseworker, admission, random.Random(SEED + i), until, steps)
+            )
+        clock.live(simulated, stories, until)
+        steps.close()
+        story.cosign_backlog(people["colin"], ctx.awaiting_cosignature)
+        story.book_today(people["heidi"], Resident.objects.get(family_name="Cruz"), until)
+
+
+def _stay(ctx, i, actor, caseworker, admission, rng, until, steps):
+    """One resident: admitted on their day (before now, even if that is today), then their
+    story of sessions, notes and questionnaires."""
+    arrives = timezone.make_aware(dt.datetime.combine(admission.admitted_on, dt.time(9, i % 60)))
+    yield min(arrives, until - dt.timedelta(seconds=60 - i % 60))
+    resident = services.admit(actor, admission)
+    steps.update()
+    if i == 0:
+        # Walter's demo password is published; a real resident replaces theirs at once.
+        services.grant_portal_access(
+            actor, resident, "walter", DEMO_PASSWORD, must_change_password=False
+        )
+        resident.refresh_from_db()
+    yield from story.resident_story(ctx, i, resident, admission.admitted_on, caseworker, rng, until)
 
 
 def existing_summary() -> str:

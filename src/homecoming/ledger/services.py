@@ -167,3 +167,9 @@ def record_reads(actor, action, instances, *, resident_of, purpose) -> list[Entr
         for i in instances
     ]
     return append_many(actor, action, targets, purpose=purpose)
+
+
+def record_resident_read(actor, action, resident, *, purpose) -> Entry:
+    """A read of the resident as a whole (a chart, a history, an empty list about them): one
+    entry committing to the version of their record that was read."""
+    return record_reads(actor, action, [resident], resident_of=lambda r: r.pk, purpose=purpose)[0]

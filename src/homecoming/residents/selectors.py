@@ -51,7 +51,7 @@ def _row(resident) -> Row:
     return Row(resident, stay, bed)
 
 
-def _record_listing(actor, residents):
+def record_listing(actor, residents):
     """One LIST entry per resident shown, with the viewer's standing purpose."""
     ledger.record_reads(
         actor,
@@ -66,7 +66,7 @@ def _list(actor, queryset, limit=None) -> list[Row]:
     qs = queryset.visible_to(actor).prefetch_related(_open_stays_prefetch())
     with transaction.atomic():
         residents = list(qs[:limit] if limit else qs)
-        _record_listing(actor, residents)
+        record_listing(actor, residents)
     return [_row(r) for r in residents]
 
 
@@ -90,7 +90,7 @@ def search(actor, query: str, limit: int = 50) -> list[Row]:
     return _list(actor, qs, limit)
 
 
-def _existing(actor, resident_id: int, action: Action) -> Resident:
+def existing(actor, resident_id: int, action: Action) -> Resident:
     """The resident, or DoesNotExist after recording the attempt: probing for records that do
     not exist is accounted for like any other refused access."""
     resident = Resident.objects.filter(pk=resident_id).first()
@@ -108,7 +108,7 @@ def _existing(actor, resident_id: int, action: Action) -> Resident:
 
 def chart(actor, resident_id: int) -> Chart:
     """A resident's chart: the read is checked, and recorded against the resident version read."""
-    resident = _existing(actor, resident_id, Action.VIEW)
+    resident = existing(actor, resident_id, Action.VIEW)
     decision = policy.require(actor, Action.VIEW, resident)
     with transaction.atomic():
         stays = list(
@@ -126,13 +126,7 @@ def chart(actor, resident_id: int) -> Chart:
         bed = open_stay.current_beds[0].bed if open_stay and open_stay.current_beds else None
         team = list(resident.care_team.filter(ended_at__isnull=True).select_related("user"))
         deployments = list(resident.deployments.all())
-        ledger.record_reads(
-            actor,
-            str(Action.VIEW),
-            [resident],
-            resident_of=lambda r: r.pk,
-            purpose=decision.purpose,
-        )
+        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
     return Chart(
         resident=resident,
         stay=open_stay,
@@ -168,7 +162,7 @@ def bed_board(actor) -> list[BoardBed]:
             .values_list("pk", flat=True)
         )
         shown = [a.stay.resident for a in current.values() if a.stay.resident_id in visible_ids]
-        _record_listing(actor, shown)
+        record_listing(actor, shown)
     return [
         BoardBed(
             bed=b,
@@ -192,14 +186,8 @@ def free_beds():
 def resident_for(actor, resident_id: int, action: Action) -> Resident:
     """Open one resident to take `action` on (an edit form, a bed move): the action is checked,
     and showing the current record is recorded as a read."""
-    resident = _existing(actor, resident_id, action)
+    resident = existing(actor, resident_id, action)
     decision = policy.require(actor, action, resident)
     with transaction.atomic():
-        ledger.record_reads(
-            actor,
-            str(Action.VIEW),
-            [resident],
-            resident_of=lambda r: r.pk,
-            purpose=decision.purpose,
-        )
+        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
     return resident

@@ -11,8 +11,11 @@ from homecoming.access import policy
 from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
 from homecoming.accounts.models import Role
+from homecoming.consents.services import active_consents
 from homecoming.core.forms import apply_errors, form_status
+from homecoming.encounters import notes_selectors, scheduling
 from homecoming.ledger.selectors import entries_for_resident
+from homecoming.measures import selectors as measures_selectors
 
 from . import selectors, services
 from .forms import (
@@ -102,9 +105,21 @@ def chart(request, resident_id):
             Action.ASSIGN_CARE_TEAM,
             Action.GRANT_PORTAL,
             Action.OPEN_STAY,
+            Action.SCHEDULE_SESSION,
+            Action.WRITE_NOTE,
+            Action.VIEW_HISTORY,
         )
     }
-    return render(request, "residents/chart.html", {"chart": chart, "can": can})
+    # The chart's one recorded read covers its summaries; the notes listed are each recorded.
+    context = {
+        "chart": chart,
+        "can": can,
+        "upcoming": scheduling.upcoming_for_resident(chart.resident),
+        "notes": notes_selectors.notes_for(user, resident_id, limit=5),
+        "measures": measures_selectors.trends(user, resident_id),
+        "consents_in_force": active_consents(chart.resident).select_related("document"),
+    }
+    return render(request, "residents/chart.html", context)
 
 
 @require_POST
@@ -236,8 +251,12 @@ def my_record(request):
     if resident is None:
         raise Http404("Your account is not linked to a resident record.")
     chart = selectors.chart(request.user, resident.pk)
-    return render(
-        request,
-        "residents/my_record.html",
-        {"chart": chart, "accesses": entries_for_resident(resident.pk, limit=50)},
-    )
+    context = {
+        "chart": chart,
+        "upcoming": scheduling.upcoming_for_resident(resident),
+        "my_notes": notes_selectors.notes_for(request.user, resident.pk, limit=3),
+        "measures": measures_selectors.trends(request.user, resident.pk),
+        "consents_in_force": active_consents(resident).select_related("document"),
+        "accesses": entries_for_resident(resident.pk, limit=50),
+    }
+    return render(request, "residents/my_record.html", context)

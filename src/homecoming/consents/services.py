@@ -1,0 +1,271 @@
+"""Every write to consents, and the one check of whether a consent counts right now.
+
+Publishing, signing and revoking follow the project's service shape: the policy first (a denial
+is committed on its own), then the row, its version and its ledger entry in one transaction.
+`active_consent` / `require_consent` are what the rest of the center calls at the moment of use
+(an upload, an administration, an export); they read the database every time, so a revocation
+or an expired ethics approval takes effect on the very next use.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from homecoming.access import policy
+from homecoming.access.policy import Action
+from homecoming.accounts.models import Role, User
+from homecoming.ledger import services as ledger
+from homecoming.residents.models import Resident
+
+from .models import NEEDS_ETHICS_APPROVAL, Consent, ConsentDocument, ConsentPurpose, SignedVia
+
+PUBLISH = "consent.publish"
+SIGN = "consent.sign"
+REVOKE = "consent.revoke"
+REASON_NEEDED = "Say how the resident withdrew consent, e.g. “the resident told me …”."
+
+
+class ConsentMissing(ValidationError):
+    """The resident has no consent that counts for what is about to be done. The message names
+    the missing consent in words, so whoever was refused knows what to ask the resident for."""
+
+    def __init__(self, message, *, resident, purpose, code=None):
+        super().__init__(message, code="consent_missing")
+        self.resident = resident
+        self.purpose = purpose
+        self.document_code = code
+
+
+def long_date(day: dt.date) -> str:
+    return date_format(day, "F j, Y")
+
+
+def purpose_words(purpose) -> str:
+    """'Audio recording of sessions' -> 'audio recording of sessions', for inside a sentence."""
+    label = ConsentPurpose(purpose).label
+    return label[0].lower() + label[1:]
+
+
+def _approval_lapsed(document, day: dt.date) -> bool:
+    return document.ethics_approval_expires is not None and document.ethics_approval_expires < day
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+
+def _check_document(purpose, code, title, body, ref, expires):
+    errors = {}
+    if purpose not in ConsentPurpose.values:
+        errors["purpose"] = "Choose what the consent is for."
+    try:
+        validate_slug(code or "")
+    except ValidationError:
+        errors["code"] = "A code is a short name of letters, digits and hyphens."
+    if not (title or "").strip():
+        errors["title"] = "Give the document a title."
+    elif len(title.strip()) > 200:
+        errors["title"] = "A title has at most 200 characters."
+    if len(ref) > 100:
+        errors["ethics_approval_ref"] = "An approval reference has at most 100 characters."
+    if not (body or "").strip():
+        errors["body"] = "Write the text the resident agrees to."
+    needs_approval = purpose in NEEDS_ETHICS_APPROVAL
+    if needs_approval or ref or expires:
+        # A research protocol must carry its approval; any other document may, and then the
+        # approval's expiry governs its consents in the same way.
+        if not ref:
+            errors["ethics_approval_ref"] = "Give the ethics-board approval reference."
+        if expires is None:
+            errors["ethics_approval_expires"] = "Give the date the ethics approval expires."
+        elif expires <= timezone.localdate():
+            errors["ethics_approval_expires"] = "The ethics approval must expire in the future."
+    if errors:
+        raise ValidationError(errors)
+
+
+def publish(
+    actor,
+    *,
+    purpose,
+    code,
+    title,
+    body,
+    ethics_approval_ref="",
+    ethics_approval_expires=None,
+) -> ConsentDocument:
+    """Publish a consent text as the next version of its code. Published versions are final:
+    a changed text is a new version, and what residents signed stays readable as they read it."""
+    decision = policy.require(actor, Action.PUBLISH_CONSENT_DOCUMENT)
+    ref = (ethics_approval_ref or "").strip()
+    _check_document(purpose, code, title, body, ref, ethics_approval_expires)
+    earlier = ConsentDocument.objects.filter(code=code).order_by("-version").first()
+    if earlier is not None and earlier.purpose != purpose:
+        raise ValidationError(
+            {
+                "code": f"The code {code!r} names a document about "
+                f"{purpose_words(earlier.purpose)}; a code keeps its purpose. Choose another code."
+            }
+        )
+    try:
+        with transaction.atomic():
+            latest = ConsentDocument.objects.filter(code=code).aggregate(v=Max("version"))["v"]
+            document = ConsentDocument.objects.create(
+                purpose=purpose,
+                code=code,
+                version=(latest or 0) + 1,
+                title=title.strip(),
+                body=body.strip(),
+                published_at=timezone.now(),
+                published_by=actor,
+                ethics_approval_ref=ref,
+                ethics_approval_expires=ethics_approval_expires,
+            )
+            ledger.record_write(
+                actor, PUBLISH, document, resident_id=None, purpose=decision.purpose
+            )
+    except IntegrityError as exc:  # another version of this code was published at the same time
+        raise ValidationError(
+            {"code": "Another version of this document was published at the same time. Try again."}
+        ) from exc
+    return document
+
+
+# --- whether a consent counts -----------------------------------------------------------------
+
+
+def _counting_at(resident, at, purpose=None, code=None):
+    """Consents signed by `at` and not revoked by then, newest first, with their documents."""
+    resident_id = getattr(resident, "pk", resident)
+    qs = Consent.objects.filter(resident_id=resident_id, signed_at__lte=at).filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)
+    )
+    if purpose is not None:
+        qs = qs.filter(document__purpose=purpose)
+    if code is not None:
+        qs = qs.filter(document__code=code)
+    return qs.select_related("document").order_by("-signed_at", "-id")
+
+
+def active_consents(resident, at=None):
+    """Every consent of the resident that counts at the moment `at` (now by default): signed by
+    then, not revoked by then, and, for a document under an ethics approval, that approval not
+    expired on the center's date of `at`."""
+    at = at or timezone.now()
+    day = timezone.localdate(at)
+    return _counting_at(resident, at).filter(
+        Q(document__ethics_approval_expires__isnull=True)
+        | Q(document__ethics_approval_expires__gte=day)
+    )
+
+
+def active_consent(resident, purpose, code=None, at=None) -> Consent | None:
+    """The consent that allows `purpose` (for one document `code`, if given) at `at`, or None.
+    Asked at the moment of use, every time: never cached."""
+    qs = active_consents(resident, at).filter(document__purpose=purpose)
+    if code is not None:
+        qs = qs.filter(document__code=code)
+    return qs.first()
+
+
+def require_consent(resident, purpose, code=None) -> Consent:
+    """The active consent, or ConsentMissing naming what is missing."""
+    now = timezone.now()
+    consent = active_consent(resident, purpose, code, at=now)
+    if consent is not None:
+        return consent
+    wanted = purpose_words(purpose)
+    if code is not None:
+        document = ConsentDocument.objects.filter(code=code).order_by("-version").first()
+        if document is not None:
+            wanted = f"{wanted} ({document.title})"
+    message = f"{resident.display_name} has no active consent to {wanted}"
+    lapsed = _counting_at(resident, now, purpose, code).first()
+    if lapsed is not None:  # signed and not revoked: only its ethics approval has run out
+        expired_on = long_date(lapsed.document.ethics_approval_expires)
+        message += f": the ethics approval of {lapsed.document.title} expired on {expired_on}"
+    raise ConsentMissing(message + ".", resident=resident, purpose=purpose, code=code)
+
+
+# --- signing and revoking ---------------------------------------------------------------------
+
+
+def _check_witness(witness):
+    if witness is None or not witness.is_active or witness.role not in User.RECORD_ROLES:
+        raise ValidationError({"witness": f"{witness} is not an active member of the staff."})
+
+
+def sign(actor, resident, document: ConsentDocument, *, witness=None) -> Consent:
+    """The resident agrees to one version of a document: in the portal (the resident is the
+    actor), or in person, recorded by a member of staff before a staff witness (the recorder
+    unless someone else witnessed it)."""
+    decision = policy.require(actor, Action.RECORD_CONSENT, resident)
+    if actor.role == Role.RESIDENT:
+        if witness is not None:
+            raise ValidationError({"witness": "Consent in the portal has no witness."})
+        via = SignedVia.PORTAL
+    else:
+        via = SignedVia.IN_PERSON
+        witness = witness or actor
+        _check_witness(witness)
+    today = timezone.localdate()
+    if _approval_lapsed(document, today):
+        raise ValidationError(
+            {
+                "document": f"The ethics approval of {document.title} expired on "
+                f"{long_date(document.ethics_approval_expires)}; it cannot be signed."
+            }
+        )
+    newer = (
+        ConsentDocument.objects.filter(code=document.code, version__gt=document.version)
+        .order_by("-version")
+        .first()
+    )
+    if newer is not None:
+        raise ValidationError(
+            {"document": f"{document} has been replaced by version {newer.version}: sign that."}
+        )
+    with transaction.atomic():
+        # Lock the resident: two signatures of the same document at once cannot both pass the
+        # check below (SQLite already serialises writers; this is for PostgreSQL).
+        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        if active_consent(resident, document.purpose, code=document.code) is not None:
+            raise ValidationError(
+                {"document": f"{resident.display_name} has already consented to {document.title}."}
+            )
+        consent = Consent.objects.create(
+            resident=resident,
+            document=document,
+            signed_at=timezone.now(),
+            signed_via=via,
+            recorded_by=actor,
+            witness=witness if via == SignedVia.IN_PERSON else None,
+        )
+        ledger.record_write(actor, SIGN, consent, resident_id=resident.pk, purpose=decision.purpose)
+    return consent
+
+
+def revoke(actor, consent: Consent, reason: str = "") -> Consent:
+    """Withdraw a consent from now on. Staff record a revocation the resident told them of, and
+    say so in the reason; the resident revoking in the portal owes nobody a reason."""
+    decision = policy.require(actor, Action.REVOKE_CONSENT, consent.resident)
+    reason = (reason or "").strip()
+    if actor.role != Role.RESIDENT and not reason:
+        raise ValidationError({"reason": REASON_NEEDED})
+    with transaction.atomic():
+        consent = Consent.objects.select_for_update().select_related("document").get(pk=consent.pk)
+        if consent.revoked_at is not None:
+            revoked_on = long_date(timezone.localdate(consent.revoked_at))
+            raise ValidationError(f"This consent was already revoked on {revoked_on}.")
+        consent.revoked_at = timezone.now()
+        consent.revoked_by = actor
+        consent.revocation_reason = reason
+        consent.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+        ledger.record_write(
+            actor, REVOKE, consent, resident_id=consent.resident_id, purpose=decision.purpose
+        )
+    return consent

@@ -1,0 +1,185 @@
+"""Consent pages: a resident's consents for their care team, the resident's own consents in the
+portal, and the program director's documents. Thin: parse, call a selector or service, render;
+a refused POST shows the page again with what was typed and a 400."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from homecoming.access import policy
+from homecoming.access.policy import Action
+from homecoming.accounts.models import Role
+from homecoming.core.forms import apply_errors, form_status
+from homecoming.residents.models import Resident
+
+from . import selectors, services
+from .forms import InPersonConsentForm, OwnRevokeForm, PublishForm, RevokeForm
+from .models import ConsentDocument
+
+
+def _record_or_404(actor, resident_id):
+    try:
+        return selectors.consents_of(actor, resident_id)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _own_resident(request):
+    resident = getattr(request.user, "resident", None)
+    if request.user.role != Role.RESIDENT or resident is None:
+        raise Http404("Your account is not linked to a resident record.")
+    return resident
+
+
+def _revoke_form(form_class, consent_id, data=None):
+    # Several revoke forms share the page: distinct ids keep each label on its own field.
+    return form_class(data, initial={"consent": consent_id}, auto_id=f"id_revoke{consent_id}_%s")
+
+
+def _revoke(request, record, form_class):
+    """Revoke one of the consents on the page (never one of another resident's). Returns the
+    bound form: with errors when refused."""
+    try:
+        consent_id = int(request.POST.get("consent", ""))
+    except ValueError as exc:
+        raise Http404("No such consent on this record.") from exc
+    line = record.line_for(consent_id)
+    if line is None:
+        raise Http404("No such consent on this record.")
+    form = _revoke_form(form_class, consent_id, request.POST)
+    if form.is_valid():
+        try:
+            services.revoke(request.user, line.consent, form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_errors(exc, form)
+    return form
+
+
+def _revoke_rows(record, form_class, bound=None):
+    """(line, form) for each consent that can be revoked now; the refused one keeps its input."""
+    rows = []
+    for line in record.lines:
+        if line.revoked:
+            continue
+        if bound is not None and bound.data.get("consent") == str(line.consent.pk):
+            rows.append((line, bound))
+        else:
+            rows.append((line, _revoke_form(form_class, line.consent.pk)))
+    return rows
+
+
+def _stray_errors(record, bound):
+    """Errors of a refused revocation whose consent no longer shows a form (already revoked)."""
+    if bound is None or not bound.errors:
+        return []
+    line = record.line_for(int(bound.data["consent"]))
+    if line is not None and not line.revoked:
+        return []
+    return [message for messages in bound.errors.values() for message in messages]
+
+
+@require_http_methods(["GET", "POST"])
+def resident_consents(request, resident_id):
+    if request.user.role == Role.RESIDENT:
+        own = getattr(request.user, "resident", None)
+        if own is not None and own.pk == resident_id:
+            return redirect("consents:my_consents")
+    record = _record_or_404(request.user, resident_id)
+    resident = record.resident
+    available = selectors.documents_available(resident)
+    sign_form = InPersonConsentForm(documents=available)
+    revoke_form = None
+    if request.method == "POST":
+        if request.POST.get("do") == "revoke":
+            revoke_form = _revoke(request, record, RevokeForm)
+            if not revoke_form.errors:
+                return redirect("consents:resident_consents", resident_id=resident_id)
+        else:
+            sign_form = InPersonConsentForm(request.POST, documents=available)
+            if sign_form.is_valid():
+                try:
+                    services.sign(
+                        request.user,
+                        resident,
+                        sign_form.cleaned_data["document"],
+                        witness=sign_form.cleaned_data["witness"],
+                    )
+                except ValidationError as exc:
+                    apply_errors(exc, sign_form)
+                else:
+                    return redirect("consents:resident_consents", resident_id=resident_id)
+    context = {
+        "record": record,
+        "sign_form": sign_form,
+        "revoke_rows": _revoke_rows(record, RevokeForm, revoke_form),
+        "revoke_errors": _stray_errors(record, revoke_form),
+        "can_record": policy.decide(request.user, Action.RECORD_CONSENT, resident).allowed,
+        "can_revoke": policy.decide(request.user, Action.REVOKE_CONSENT, resident).allowed,
+        "has_documents": bool(available),
+    }
+    return render(request, "consents/resident_consents.html", context, status=form_status(request))
+
+
+@require_http_methods(["GET", "POST"])
+def my_consents(request):
+    resident = _own_resident(request)
+    record = selectors.consents_of(request.user, resident.pk)
+    revoke_form = None
+    if request.method == "POST":
+        revoke_form = _revoke(request, record, OwnRevokeForm)
+        if not revoke_form.errors:
+            return redirect("consents:my_consents")
+    context = {
+        "record": record,
+        "available": selectors.documents_available(resident),
+        "revoke_rows": _revoke_rows(record, OwnRevokeForm, revoke_form),
+        "revoke_errors": _stray_errors(record, revoke_form),
+    }
+    return render(request, "consents/my_consents.html", context, status=form_status(request))
+
+
+@require_http_methods(["GET", "POST"])
+def sign_own(request, document_id):
+    resident = _own_resident(request)
+    try:
+        document = selectors.document(document_id)
+    except ConsentDocument.DoesNotExist as exc:
+        raise Http404(f"No consent document #{document_id}.") from exc
+    error = None
+    if request.method == "POST":
+        try:
+            services.sign(request.user, resident, document)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("consents:my_consents")
+    return render(
+        request,
+        "consents/sign_own.html",
+        {"document": document, "error": error},
+        status=form_status(request),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def documents(request):
+    series = selectors.documents(request.user)
+    if request.method == "POST":
+        form = PublishForm(request.POST)
+        if form.is_valid():
+            try:
+                services.publish(request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_errors(exc, form)
+            else:
+                return redirect("consents:documents")
+    else:
+        base = next((s.latest for s in series if s.code == request.GET.get("code")), None)
+        form = PublishForm.next_version_of(base) if base else PublishForm()
+    return render(
+        request,
+        "consents/documents.html",
+        {"series": series, "form": form},
+        status=form_status(request),
+    )

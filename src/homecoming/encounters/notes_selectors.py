@@ -1,0 +1,218 @@
+"""Every read of progress notes: checked by the policy, and one ledger entry per note shown.
+
+Drafts are their author's working copy: staff see their own drafts and everyone's signed notes.
+A resident sees their signed notes with the addenda, except those withheld from them, and never
+the reasons or explanations of a decision to withhold.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q
+
+from homecoming.access import policy
+from homecoming.access.policy import Action, Purpose
+from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
+from homecoming.residents.models import Resident
+from homecoming.residents.selectors import existing
+
+from .models import Addendum, CoSignature, Note, NoteRelease, Session
+
+
+@dataclass
+class NoteView:
+    """A note as the reader may see it."""
+
+    note: Note
+    addenda: list[Addendum]
+    cosignature: CoSignature | None
+    # Every decision about showing it to the resident, oldest first (staff only).
+    decisions: list[NoteRelease] = field(default_factory=list)
+    withheld: bool = False
+
+    @property
+    def awaiting_cosignature(self) -> bool:
+        return self.note.needs_cosignature and self.cosignature is None
+
+    @property
+    def status(self) -> str:
+        if not self.note.is_signed:
+            return "draft"
+        if self.withheld:
+            return "withheld"
+        if self.awaiting_cosignature:
+            return "awaiting co-signature"
+        return "signed"
+
+    @property
+    def badges(self) -> list[tuple[str, str]]:
+        """(words, badge class) for each state the note is in."""
+        if not self.note.is_signed:
+            return [("draft", "warn")]
+        shown = [("signed", "ok")]
+        if self.awaiting_cosignature:
+            shown.append(("awaiting co-signature", "warn"))
+        elif self.cosignature is not None:
+            shown.append(("co-signed", "ok"))
+        if self.withheld:
+            shown.append(("withheld from the resident", "danger"))
+        return shown
+
+
+@dataclass
+class ResidentNotes:
+    resident: Resident
+    notes: list[NoteView]
+    purpose: str
+
+
+def _notes():
+    """Notes with everything a page shows about them, in a fixed number of queries."""
+    return Note.objects.select_related(
+        "resident", "author", "session", "cosignature__cosigner"
+    ).prefetch_related(
+        Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
+        Prefetch(
+            "release_decisions",
+            queryset=NoteRelease.objects.select_related("decided_by").order_by("decided_at", "id"),
+        ),
+    )
+
+
+def _cosignature(note):
+    try:
+        return note.cosignature
+    except ObjectDoesNotExist:
+        return None
+
+
+def _view(note: Note, purpose) -> NoteView:
+    decisions = list(note.release_decisions.all())
+    withheld = bool(decisions) and decisions[-1].withheld
+    return NoteView(
+        note=note,
+        addenda=list(note.addenda.all()),
+        cosignature=_cosignature(note),
+        # The resident reads the note, never the deliberation about whether they may.
+        decisions=[] if purpose == Purpose.SELF else decisions,
+        withheld=withheld,
+    )
+
+
+def _record(actor, notes, purpose):
+    ledger.record_reads(
+        actor, str(Action.VIEW), notes, resident_of=lambda n: n.resident_id, purpose=purpose
+    )
+
+
+def _deny(actor, target, reason):
+    ledger.append(actor, str(Action.VIEW), target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
+    raise policy.AccessDenied(policy.Decision(False, Purpose.NONE, reason))
+
+
+def _shown(qs, purpose, limit) -> list[NoteView]:
+    """The notes the reader sees, newest first. With a `limit` (the chart's summary) only as
+    many rows are loaded as it takes, so the summary costs the same for a record of thousands
+    of notes; a resident's withheld notes are skipped, so a batch may not fill the limit."""
+    views, start = [], 0
+    batch = limit * 2 if limit else None
+    while True:
+        rows = list(qs[start : start + batch]) if batch else list(qs)
+        views += [
+            v
+            for v in (_view(n, purpose) for n in rows)
+            if not (purpose == Purpose.SELF and v.withheld)
+        ]
+        if not batch or len(rows) < batch or len(views) >= limit:
+            return views[:limit] if limit else views
+        start += batch
+
+
+def notes_for(actor, resident_id: int, limit: int | None = None) -> ResidentNotes:
+    """A resident's notes, newest first, as the actor may see them (`limit` for a summary)."""
+    resident = existing(actor, resident_id, Action.VIEW)
+    decision = policy.require(actor, Action.VIEW, resident)
+    qs = _notes().filter(resident=resident)
+    if decision.purpose == Purpose.SELF:
+        qs = qs.filter(signed_at__isnull=False)
+    else:
+        qs = qs.filter(Q(signed_at__isnull=False) | Q(author=actor))
+    with transaction.atomic():
+        views = _shown(qs, decision.purpose, limit)
+        _record(actor, [v.note for v in views], decision.purpose)
+        if not views:  # "no notes" is still something read about this resident
+            ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
+    return ResidentNotes(resident=resident, notes=views, purpose=decision.purpose)
+
+
+def note_detail(actor, note_id: int) -> NoteView:
+    """One note, if the actor may read it: a draft only by its author, a withheld note not by
+    the resident. Unknown ids are recorded as refused probes, like unknown residents."""
+    note = _notes().filter(pk=note_id).first()
+    if note is None:
+        target = ledger.Target(object_type="encounters.note", object_id=str(note_id))
+        ledger.append(actor, str(Action.VIEW), target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
+        raise Note.DoesNotExist(f"No note #{note_id}.")
+    decision = policy.require(actor, Action.VIEW, note.resident)
+    view = _view(note, decision.purpose)
+    target = ledger.Target.of(note, resident_id=note.resident_id)
+    if decision.purpose == Purpose.SELF:
+        if not note.is_signed or view.withheld:
+            _deny(actor, target, "This note is not available to you.")
+    elif not note.is_signed and note.author_id != actor.pk:
+        _deny(actor, target, "A draft is its author's working copy until they sign it.")
+    with transaction.atomic():
+        _record(actor, [note], decision.purpose)
+    return view
+
+
+def my_notes(actor) -> ResidentNotes:
+    """The resident's own notes, for their portal."""
+    resident = getattr(actor, "resident", None)
+    if resident is None:
+        raise Resident.DoesNotExist("Your account is not linked to a resident record.")
+    return notes_for(actor, resident.pk)
+
+
+def notes_to_cosign(actor) -> list[NoteView]:
+    """Trainees' signed notes that no supervisor has co-signed yet, oldest first."""
+    if Action.COSIGN_NOTE not in policy.WHOLE_CENTER.get(getattr(actor, "role", None), ()):
+        ledger.append(
+            actor,
+            str(Action.COSIGN_NOTE),
+            ledger.Target(),
+            purpose=Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        role = actor.get_role_display().lower()
+        raise policy.AccessDenied(
+            policy.Decision(False, Purpose.NONE, f"A {role} co-signs no notes.")
+        )
+    purpose = policy.standing_purpose(actor)
+    qs = (
+        _notes()
+        .filter(
+            signed_at__isnull=False,
+            needs_cosignature=True,
+            cosignature__isnull=True,
+            resident__in=policy.visible_residents(actor),
+        )
+        .exclude(author=actor)
+        .order_by("signed_at", "id")
+    )
+    with transaction.atomic():
+        views = [_view(n, purpose) for n in qs]
+        _record(actor, [v.note for v in views], purpose)
+    return views
+
+
+def session_for_note(session_id) -> Session | None:
+    """The session a new note is about (the service checks the resident attended it)."""
+    if session_id in (None, ""):
+        return None
+    session = Session.objects.filter(pk=session_id).first()
+    if session is None:
+        raise ValidationError({"session": f"No session #{session_id}."})
+    return session

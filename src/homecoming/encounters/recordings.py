@@ -1,0 +1,410 @@
+"""Audio recordings of individual sessions: upload (consent checked at that moment), the list
+on a session's page, and playback, where every play is an access on the resident's ledger.
+
+A file is accepted by what its bytes are (the `filetype` package reads the header), never by its
+name or the browser's claim. It is stored through Django's storage API under a random name, and
+its SHA-256, computed while it is copied, is in the row, so the ledger version commits to the
+exact bytes. The audio itself is fetched with a short-lived token minted by the logged play, so
+a player's many range requests are one access on the ledger, not dozens.
+"""
+
+import datetime as dt
+import hashlib
+import io
+import os
+import uuid
+from dataclasses import dataclass
+
+import filetype
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from homecoming.access import policy
+from homecoming.access.policy import Action, Decision, Purpose
+from homecoming.consents import services as consents
+from homecoming.consents.models import Consent, ConsentPurpose
+from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
+
+from .models import Attendance, Recording, Session, SessionKind, SessionStatus
+
+UPLOAD = "recording.upload"
+PLAY = "recording.play"
+
+# What filetype 1.2.0 recognises as audio and browsers play, by the extension it reports, and
+# the Content-Type we serve it with. Not WebM: filetype only knows it as video/webm and cannot
+# tell an audio-only file from a video; AAC/AMR/AIFF/MIDI are not session recorders' formats.
+AUDIO_TYPES = {
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "m4a": "audio/mp4",
+}
+FORMAT_NAMES = "MP3, WAV, Ogg, FLAC or M4A"
+HEADER_BYTES = 8192  # what filetype reads of a file to recognise it
+
+TOKEN_SALT = "homecoming.encounters.recording-audio"
+TOKEN_MAX_AGE = dt.timedelta(hours=4)  # long enough to listen to a long session with pauses
+
+
+def max_bytes() -> int:
+    return settings.HOMECOMING_RECORDING_MAX_MB * 1024 * 1024
+
+
+# --- which resident, and may the actor ---------------------------------------------------------
+
+
+def _attendees(session):
+    return list(session.attendees.select_related("resident").order_by("id"))
+
+
+def _require_for_each(actor, action, attendees) -> Decision:
+    """The action must be allowed on every resident of the session: whoever may not act on all
+    of them learns nothing more about the session than that."""
+    decision = None
+    for attendee in attendees:
+        decision = policy.require(actor, action, attendee.resident)
+    if decision is None:
+        raise ValidationError({"session": "This session has no resident."})
+    return decision
+
+
+def _check_recordable(session, attendees):
+    if session.kind != SessionKind.INDIVIDUAL:
+        raise ValidationError(
+            {
+                "session": "Only individual sessions may be recorded: a group recording would "
+                "hold the voices of other residents, who have not consented to it."
+            }
+        )
+    if session.status == SessionStatus.CANCELLED:
+        raise ValidationError({"session": "This session was cancelled: nothing to record."})
+    if session.starts_at > timezone.now():
+        raise ValidationError({"session": "This session has not started yet."})
+    attendee = attendees[0]
+    if attendee.attendance in (Attendance.NO_SHOW, Attendance.CANCELLED):
+        raise ValidationError(
+            {
+                "session": f"{attendee.resident.display_name} did not attend this session "
+                f"({attendee.get_attendance_display().lower()})."
+            }
+        )
+
+
+# --- upload ------------------------------------------------------------------------------------
+
+
+def _audio_type(uploaded_file) -> tuple[str, str]:
+    """(extension, content type) recognised from the file's first bytes, or a ValidationError."""
+    uploaded_file.seek(0)
+    head = uploaded_file.read(HEADER_BYTES)
+    uploaded_file.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.extension not in AUDIO_TYPES:
+        found = f"its content is {kind.mime}" if kind else "its content is not a format we know"
+        raise ValidationError(
+            {"file": f"This is not an audio recording we accept ({FORMAT_NAMES}): {found}."}
+        )
+    return kind.extension, AUDIO_TYPES[kind.extension]
+
+
+def _check_size(uploaded_file):
+    if not uploaded_file.size:
+        raise ValidationError({"file": "The file is empty."})
+    if uploaded_file.size > max_bytes():
+        size_mb = uploaded_file.size / (1024 * 1024)
+        raise ValidationError(
+            {
+                "file": f"The file is {size_mb:.1f} MB; recordings may be at most "
+                f"{settings.HOMECOMING_RECORDING_MAX_MB} MB."
+            }
+        )
+
+
+class _HashingReader:
+    """The upload as the storage reads it, hashing and counting every byte on the way, so the
+    file is read once. A storage that rewinds to read again starts the digest again."""
+
+    def __init__(self, upload):
+        self._upload = upload
+        self.size = upload.size
+        self.seek(0)
+
+    def read(self, size=-1):
+        data = self._upload.read(size)
+        self._sha256.update(data)
+        self.bytes_read += len(data)
+        return data
+
+    def seek(self, offset, whence=os.SEEK_SET):
+        if (offset, whence) != (0, os.SEEK_SET):
+            raise io.UnsupportedOperation("the upload is read from its start only")
+        self._upload.seek(0)
+        self._sha256 = hashlib.sha256()
+        self.bytes_read = 0
+        return 0
+
+    def tell(self):
+        return self.bytes_read
+
+    @property
+    def hexdigest(self) -> str:
+        return self._sha256.hexdigest()
+
+
+def _store(uploaded_file, extension) -> tuple[str, _HashingReader]:
+    """Copy the upload into the storage under a fresh random name (nothing about the resident
+    or the file's own name reaches the storage). Returns the stored name and the digest."""
+    wanted = f"recordings/{uuid.uuid4().hex}.{extension}"
+    reader = _HashingReader(uploaded_file)
+    try:
+        stored = default_storage.save(wanted, File(reader, name=wanted))
+    except BaseException:
+        # A copy that failed half-way may have left part of the file behind.
+        default_storage.delete(wanted)
+        raise
+    if reader.bytes_read != uploaded_file.size:
+        default_storage.delete(stored)
+        raise ValidationError({"file": "The file could not be read completely. Try again."})
+    return stored, reader
+
+
+def _record_consent_refusal(actor, session, resident):
+    """A refused upload for want of consent is an attempt on the resident's record: it goes to
+    the ledger (committed on its own, like every denial)."""
+    ledger.append(
+        actor,
+        UPLOAD,
+        ledger.Target.of(session, resident_id=resident.pk),
+        purpose=Purpose.NONE,
+        outcome=Outcome.DENIED,
+    )
+
+
+def _consent_in_force(resident) -> Consent:
+    """The recording consent, checked now and locked until the upload commits, so a revocation
+    made at this very moment either comes first (and refuses the upload) or waits for it."""
+    consent = consents.require_consent(resident, ConsentPurpose.RECORDING)
+    locked = Consent.objects.select_for_update().get(pk=consent.pk)
+    if locked.revoked_at is not None:
+        return consents.require_consent(resident, ConsentPurpose.RECORDING)
+    return locked
+
+
+def upload(actor, session: Session, uploaded_file) -> Recording:
+    """Keep the audio of an individual session, while the resident's consent to recording is
+    active. On any refusal or failure nothing is kept: neither the row nor the file."""
+    attendees = _attendees(session)
+    decision = _require_for_each(actor, Action.UPLOAD_RECORDING, attendees)
+    _check_recordable(session, attendees)
+    resident = attendees[0].resident
+    try:
+        consents.require_consent(resident, ConsentPurpose.RECORDING)
+    except consents.ConsentMissing:
+        _record_consent_refusal(actor, session, resident)
+        raise
+    _check_size(uploaded_file)
+    extension, content_type = _audio_type(uploaded_file)
+    original_name = os.path.basename(uploaded_file.name or "")[:255] or "recording"
+
+    stored, reader = _store(uploaded_file, extension)
+    try:
+        with transaction.atomic():
+            consent = _consent_in_force(resident)
+            recording = Recording.objects.create(
+                session=session,
+                resident=resident,
+                uploaded_by=actor,
+                uploaded_at=timezone.now(),
+                storage_name=stored,
+                original_name=original_name,
+                content_type=content_type,
+                size=reader.bytes_read,
+                sha256=reader.hexdigest,
+                consent=consent,
+            )
+            ledger.record_write(
+                actor, UPLOAD, recording, resident_id=resident.pk, purpose=decision.purpose
+            )
+    except BaseException as exc:
+        default_storage.delete(stored)
+        if isinstance(exc, consents.ConsentMissing):  # revoked while the file was copied
+            _record_consent_refusal(actor, session, resident)
+        raise
+    return recording
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def _session_or_probe(actor, session_id, action) -> Session:
+    """The session, or DoesNotExist after recording the attempt, as for unknown residents."""
+    session = Session.objects.filter(pk=session_id).first()
+    if session is None:
+        ledger.append(
+            actor,
+            str(action),
+            ledger.Target(object_type="encounters.session", object_id=str(session_id)),
+            purpose=Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        raise Session.DoesNotExist(f"No session #{session_id}.")
+    return session
+
+
+@dataclass
+class UploadTarget:
+    session: Session
+    residents: list  # the session's residents (one, for a session that may be recorded)
+    consent: Consent | None  # the recording consent in force now, if any
+    refusal: str  # why this session cannot be recorded at all, or ""
+
+
+def upload_target(actor, session_id: int) -> UploadTarget:
+    """Open a session's upload page: the action is checked, and the residents and consent shown
+    are recorded as a read."""
+    session = _session_or_probe(actor, session_id, Action.UPLOAD_RECORDING)
+    attendees = _attendees(session)
+    if not attendees:  # no resident to check the policy against: nothing to show anyone
+        raise Session.DoesNotExist(f"Session #{session_id} has no residents.")
+    decision = _require_for_each(actor, Action.UPLOAD_RECORDING, attendees)
+    residents = [a.resident for a in attendees]
+    refusal = ""
+    try:
+        _check_recordable(session, attendees)
+    except ValidationError as exc:
+        refusal = " ".join(exc.messages)
+    with transaction.atomic():
+        consent = None
+        if not refusal:
+            consent = consents.active_consent(residents[0], ConsentPurpose.RECORDING)
+        ledger.record_reads(
+            actor,
+            str(Action.VIEW),
+            [consent] if consent is not None else residents,
+            resident_of=lambda row: row.resident_id if isinstance(row, Consent) else row.pk,
+            purpose=decision.purpose,
+        )
+    return UploadTarget(session, residents, consent, refusal)
+
+
+@dataclass
+class SessionRecordings:
+    """What the session page shows about recordings, and what the viewer may do with them."""
+
+    session: Session
+    recordings: list[Recording]
+    may_upload: bool
+    may_play: bool
+
+
+def recordings_for_session(actor, session: Session) -> SessionRecordings:
+    """The recordings of a session (only individual sessions have any), checked and recorded as
+    reads of the resident's record, one entry per recording listed."""
+    attendees = _attendees(session)
+    if session.kind != SessionKind.INDIVIDUAL or not attendees:
+        return SessionRecordings(session, [], False, False)
+    resident = attendees[0].resident
+    decision = policy.require(actor, Action.VIEW, resident)
+    with transaction.atomic():
+        recordings = list(session.recordings.select_related("uploaded_by").order_by("uploaded_at"))
+        ledger.record_reads(
+            actor,
+            str(Action.VIEW),
+            recordings,
+            resident_of=lambda r: r.resident_id,
+            purpose=decision.purpose,
+        )
+    try:
+        _check_recordable(session, attendees)
+        recordable = True
+    except ValidationError:
+        recordable = False
+    return SessionRecordings(
+        session=session,
+        recordings=recordings,
+        may_upload=recordable and policy.decide(actor, Action.UPLOAD_RECORDING, resident).allowed,
+        may_play=policy.decide(actor, Action.PLAY_RECORDING, resident).allowed,
+    )
+
+
+# --- playback ----------------------------------------------------------------------------------
+
+
+def _recording_or_probe(actor, recording_id) -> Recording:
+    recording = (
+        Recording.objects.select_related("resident", "session", "uploaded_by")
+        .filter(pk=recording_id)
+        .first()
+    )
+    if recording is None:
+        ledger.append(
+            actor,
+            PLAY,
+            ledger.Target(object_type="encounters.recording", object_id=str(recording_id)),
+            purpose=Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        raise Recording.DoesNotExist(f"No recording #{recording_id}.")
+    return recording
+
+
+@dataclass
+class Play:
+    recording: Recording
+    token: str  # lets this user fetch this recording's audio for a few hours
+    purpose: str
+
+
+def play(actor, recording_id: int) -> Play:
+    """Open a recording to listen to: checked, recorded as one access ("recording.play") that
+    commits to the recording's version, and only then a token for its audio is minted."""
+    recording = _recording_or_probe(actor, recording_id)
+    decision = policy.require(actor, Action.PLAY_RECORDING, recording.resident)
+    with transaction.atomic():
+        ledger.record_reads(
+            actor, PLAY, [recording], resident_of=lambda r: r.resident_id, purpose=decision.purpose
+        )
+    token = signing.dumps({"user": actor.pk, "recording": recording.pk}, salt=TOKEN_SALT)
+    return Play(recording, token, decision.purpose)
+
+
+def _refuse(reason: str):
+    raise policy.AccessDenied(Decision(False, Purpose.NONE, reason))
+
+
+def audio_for(actor, recording_id: int, token: str) -> Recording:
+    """The recording whose audio the token opens for this user, if the policy still allows.
+
+    No ledger entry for an allowed fetch: the play that minted the token was the access, and a
+    player fetches a file in many ranges. A valid token used by someone else (a shared link) or
+    for another recording is recorded as a denied attempt."""
+    try:
+        claim = signing.loads(token or "", salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        _refuse("This player has expired. Open the recording again to listen.")
+    except signing.BadSignature:
+        _refuse("Open the recording's page to listen to it.")
+    recording = Recording.objects.select_related("resident").filter(pk=recording_id).first()
+    if recording is None:
+        raise Recording.DoesNotExist(f"No recording #{recording_id}.")
+    if claim.get("user") != actor.pk or claim.get("recording") != recording.pk:
+        ledger.append(
+            actor,
+            PLAY,
+            ledger.Target.of(recording, resident_id=recording.resident_id),
+            purpose=Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        _refuse("This link to the audio was opened for someone else or another recording.")
+    # Access may have ended since the play was recorded (a care team changed): refuse, on the
+    # ledger. Allowed range requests under the token add no entry: the play was recorded.
+    if not policy.decide(actor, Action.PLAY_RECORDING, recording.resident).allowed:
+        policy.require(actor, Action.PLAY_RECORDING, recording.resident)
+    return recording

@@ -1,0 +1,181 @@
+"""Reading a resident's questionnaires: every administration, and each instrument's trend.
+
+The policy is checked first; the rows are read in one query and each questionnaire shown is a
+read entry in the ledger, in the same transaction. A resident reads their own (purpose "self").
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from homecoming.access import policy
+from homecoming.access.policy import Action
+from homecoming.ledger import services as ledger
+from homecoming.residents.models import Resident
+from homecoming.residents.selectors import existing
+
+from . import charts, instruments, scoring
+from .instruments import Definition
+from .models import Questionnaire
+from .present import Administration, administration
+from .scoring import Band
+
+
+@dataclass
+class Trend:
+    definition: Definition
+    administrations: list[Administration]  # oldest first
+    points: list[tuple[dt.datetime, int]]  # (completed, in the center's zone; total), oldest first
+    baseline: int | None  # the first administration's total
+    bands: tuple[Band, ...]
+    latest: Administration | None
+    plot: charts.Plot | None
+    from_first: bool = True  # False when only the latest administrations are plotted
+
+    @property
+    def summary(self) -> str:
+        """What the chart shows, in a sentence (the SVG's description for screen readers)."""
+        name = self.definition.name
+        if not self.points:
+            return f"No {name} completed yet."
+        first, last = self.points[0][0], self.points[-1][0]
+        count = len(self.points)
+        span = (
+            f"on {charts.date_label(first, True)}"
+            if count == 1
+            else f"from {charts.date_label(first, True)} to {charts.date_label(last, True)}"
+        )
+        bands = ", ".join(f"{b.label} {b.low}–{b.high}" for b in self.bands)
+        latest = self.latest.questionnaire
+        return (
+            f"{name} totals, {count} administration{'s' if count > 1 else ''} {span}: "
+            f"baseline {self.baseline}, latest {latest.total} ({latest.band}). "
+            f"Scale 0–{self.definition.max_total}; bands: {bands}."
+        )
+
+
+@dataclass
+class Trends:
+    resident: Resident
+    instruments: list[Trend]  # every instrument, in the center's order, completed or not
+    own: bool  # the viewer is the resident: links lead to their own pages
+    can_record: bool
+    purpose: str
+
+    @property
+    def any(self) -> bool:
+        return any(t.points for t in self.instruments)
+
+
+@dataclass
+class History:
+    resident: Resident
+    administrations: list[Administration]  # newest first
+    trends: Trends
+    purpose: str
+
+    def find(self, questionnaire_id) -> Administration | None:
+        """One of the administrations shown (a confirmation page names the one just saved)."""
+        return next(
+            (a for a in self.administrations if str(a.questionnaire.pk) == str(questionnaire_id)),
+            None,
+        )
+
+
+def _read(actor, resident_id: int, *, record_resident: bool):
+    resident = existing(actor, resident_id, Action.VIEW)
+    decision = policy.require(actor, Action.VIEW, resident)
+    with transaction.atomic():
+        rows = list(Questionnaire.objects.filter(resident=resident).select_related("completed_by"))
+        shown = rows or ([resident] if record_resident else [])
+        ledger.record_reads(
+            actor,
+            str(Action.VIEW),
+            shown,
+            resident_of=lambda _: resident.pk,
+            purpose=decision.purpose,
+        )
+    return resident, decision, rows
+
+
+def _trends(
+    actor, resident, decision, administrations: list[Administration], baselines=None
+) -> Trends:
+    """`baselines`: each instrument's first total ever, when `administrations` are only the
+    latest ones; otherwise the first administration given is the baseline."""
+    cutpoint = settings.HOMECOMING_PCL5_CUTPOINT
+    trends = []
+    for definition in instruments.ALL:
+        mine = [a for a in administrations if a.definition.code == definition.code]
+        points = [
+            (timezone.localtime(a.questionnaire.completed_at), a.questionnaire.total) for a in mine
+        ]
+        bands = scoring.bands(definition.code, cutpoint)
+        baseline = (baselines or {}).get(definition.code, points[0][1] if points else None)
+        trends.append(
+            Trend(
+                definition=definition,
+                administrations=mine,
+                points=points,
+                baseline=baseline,
+                bands=bands,
+                latest=mine[-1] if mine else None,
+                from_first=definition.code not in (baselines or {}),
+                plot=(
+                    charts.plot(
+                        points, max_total=definition.max_total, bands=bands, baseline=baseline
+                    )
+                    if points
+                    else None
+                ),
+            )
+        )
+    return Trends(
+        resident=resident,
+        instruments=trends,
+        own=resident.user_id is not None and resident.user_id == actor.pk,
+        can_record=policy.decide(actor, Action.RECORD_MEASURE, resident).allowed,
+        purpose=decision.purpose,
+    )
+
+
+# A chart plots each instrument's latest administrations: weekly for half a year is plenty to
+# read a trend, and the chart costs the same however long the record grows.
+TREND_POINTS = 26
+
+
+def trends(actor, resident_id: int) -> Trends:
+    """Each instrument's recent trend, for a page that already shows (and records reading) the
+    resident, like the chart or the resident's own record. The totals plotted are part of that
+    one recorded read; the questionnaires page, which shows every answer, records each one."""
+    resident = existing(actor, resident_id, Action.VIEW)
+    decision = policy.require(actor, Action.VIEW, resident)
+    rows, baselines = [], {}
+    for definition in instruments.ALL:
+        theirs = Questionnaire.objects.filter(resident=resident, instrument=definition.code)
+        latest = list(
+            theirs.select_related("completed_by").order_by("-completed_at", "-id")[:TREND_POINTS]
+        )
+        rows += reversed(latest)
+        if len(latest) == TREND_POINTS:  # older ones exist: the baseline is the very first
+            baselines[definition.code] = (
+                theirs.order_by("completed_at", "id").values_list("total", flat=True).first()
+            )
+    administrations = [administration(q) for q in rows]
+    return _trends(actor, resident, decision, administrations, baselines)
+
+
+def history(actor, resident_id: int) -> History:
+    """Every administration, newest first, with the trends: the questionnaires page. With no
+    questionnaire yet, reading the page is recorded as a read of the resident."""
+    resident, decision, rows = _read(actor, resident_id, record_resident=True)
+    administrations = [administration(q) for q in rows]
+    return History(
+        resident=resident,
+        administrations=administrations[::-1],
+        trends=_trends(actor, resident, decision, administrations),
+        purpose=decision.purpose,
+    )

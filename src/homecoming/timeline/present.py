@@ -1,0 +1,180 @@
+"""Turning stored record versions back into words: field labels, values in the center's time
+zone, names instead of ids, and a one-line summary of each change.
+
+Versions are canonical JSON (see ledger.canonical): dates as ISO strings, foreign keys as ids.
+Names are looked up for a whole page at once (`Names`), one query per kind of row referenced,
+so a page of fifty events costs the same few queries as a page of five.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format
+from django.utils.text import capfirst
+
+from homecoming.core.templatetags.ledger_words import action_words
+
+# Shown nowhere: the resident is whose record this is, and ids say nothing to a reader.
+HIDDEN_FIELDS = {"id", "resident_id"}
+
+
+@dataclass
+class Version:
+    """One stored state of a record row, parsed."""
+
+    object_type: str
+    object_id: str
+    seq: int
+    fields: dict
+
+    @property
+    def model(self):
+        try:
+            return apps.get_model(self.object_type)
+        except (LookupError, ValueError):
+            return None
+
+
+def parse(object_type, object_id, seq, content: str) -> Version:
+    return Version(object_type, object_id, seq, json.loads(content)["fields"])
+
+
+def local_datetime(value: str) -> str:
+    moment = parse_datetime(value)
+    if moment is None:
+        return value
+    return date_format(timezone.localtime(moment), "D j M Y, H:i")
+
+
+class Names:
+    """The rows that versions point to, fetched in bulk: {model: {pk: row}}."""
+
+    def __init__(self, versions):
+        wanted: dict = {}
+        for v in versions:
+            model = v.model
+            if model is None:
+                continue
+            for field in model._meta.concrete_fields:
+                if field.attname in HIDDEN_FIELDS:
+                    continue
+                if field.is_relation and v.fields.get(field.attname) is not None:
+                    wanted.setdefault(field.related_model, set()).add(v.fields[field.attname])
+        self.rows = {m: m.objects.in_bulk(ids) for m, ids in wanted.items()}
+
+    def of(self, model, pk) -> str:
+        row = self.rows.get(model, {}).get(pk)
+        if row is None:
+            return f"#{pk}"
+        starts_at = getattr(row, "starts_at", None)  # a session is known by its time
+        if starts_at is not None:
+            return f"{row} on {date_format(timezone.localtime(starts_at), 'D j M Y, H:i')}"
+        return str(row)
+
+
+def value_words(field, value, names: Names) -> str:
+    if value is None or value == "":
+        return "—"
+    if field.is_relation:
+        return names.of(field.related_model, value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField):
+        return local_datetime(value)
+    if isinstance(field, models.DateField):
+        parsed = parse_date(value)
+        return date_format(parsed, "j M Y") if parsed else value
+    if isinstance(field, models.BooleanField):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def field_rows(version: Version, names: Names) -> list[tuple[str, str]]:
+    """(label, value) for every field of the version, in the model's field order."""
+    model = version.model
+    if model is None:
+        return [(k, str(v)) for k, v in version.fields.items()]
+    rows = []
+    for field in model._meta.concrete_fields:
+        if field.attname in HIDDEN_FIELDS or field.attname not in version.fields:
+            continue
+        value = version.fields[field.attname]
+        if isinstance(field, models.JSONField) and isinstance(value, dict):
+            # A note's sections, a questionnaire's findings: one line each, readable.
+            rows.extend(
+                (f"{capfirst(field.verbose_name)}: {k}", str(v) or "—") for k, v in value.items()
+            )
+            continue
+        rows.append((capfirst(field.verbose_name), value_words(field, value, names)))
+    return rows
+
+
+def _get(version, names, attname):
+    model = version.model
+    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    return value_words(field, version.fields.get(attname), names)
+
+
+# The few words that identify a row in a summary line, per kind of row.
+IDENTIFY = {
+    "residents.resident": lambda v, n: "intake record",
+    "accounts.user": lambda v, n: f"portal log-in {v.fields.get('username')}",
+    "residents.deployment": lambda v, n: f"deployment to {v.fields.get('location')}",
+    "residents.stay": lambda v, n: (
+        f"stay from {_get(v, n, 'admitted_on')} ({_get(v, n, 'status').lower()})"
+    ),
+    "residents.bedassignment": lambda v, n: f"bed {_get(v, n, 'bed_id')}",
+    "residents.careteammember": lambda v, n: (
+        f"{_get(v, n, 'team_role').lower()}: {_get(v, n, 'user_id')}"
+    ),
+    "encounters.session": lambda v, n: (
+        f"{_get(v, n, 'kind').lower()} on "
+        f"{_get(v, n, 'starts_at')} ({_get(v, n, 'status').lower()})"
+    ),
+    "encounters.sessionattendee": lambda v, n: (
+        f"{_get(v, n, 'session_id')}: {_get(v, n, 'attendance').lower()}"
+    ),
+    "encounters.note": lambda v, n: (
+        f"{v.fields.get('template', '').upper()} note #{v.object_id}"
+        + (" (signed)" if v.fields.get("signed_at") else " (draft)")
+    ),
+    "encounters.addendum": lambda v, n: (
+        f"addendum to note #{v.fields.get('note_id')}: {v.fields.get('reason')}"
+    ),
+    "encounters.cosignature": lambda v, n: f"co-signature of note #{v.fields.get('note_id')}",
+    "encounters.noterelease": lambda v, n: (
+        f"note #{v.fields.get('note_id')} "
+        + (f"withheld ({_get(v, n, 'reason')})" if v.fields.get("withheld") else "released")
+    ),
+    "encounters.recording": lambda v, n: (
+        f"recording {v.fields.get('original_name')} ({v.fields.get('content_type')})"
+    ),
+    "measures.questionnaire": lambda v, n: (
+        f"{_get(v, n, 'instrument')}: total "
+        f"{v.fields.get('total')}" + (f" ({v.fields['band']})" if v.fields.get("band") else "")
+    ),
+    "consents.consent": lambda v, n: (
+        f"consent to {_get(v, n, 'document_id')}"
+        + (" (revoked)" if v.fields.get("revoked_at") else "")
+    ),
+}
+
+
+def identify(version: Version, names: Names) -> str:
+    describe = IDENTIFY.get(version.object_type)
+    if describe is None or version.model is None:
+        return f"{version.object_type} #{version.object_id}"
+    return describe(version, names)
+
+
+def summary(action: str, version: Version, names: Names) -> str:
+    words = action_words(action)
+    return f"{words[:1].upper()}{words[1:]}: {identify(version, names)}"

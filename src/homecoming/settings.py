@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "homecoming.alerts",
     "homecoming.residents",
     "homecoming.consents",
+    "homecoming.medications",
     "homecoming.encounters",
     "homecoming.measures",
     "homecoming.timeline",

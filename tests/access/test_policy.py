@@ -10,6 +10,7 @@ from homecoming.accounts.models import Role
 from homecoming.alerts.models import Alert
 from homecoming.ledger.models import Entry
 from homecoming.residents import selectors
+from homecoming.residents import services as residents_services
 from homecoming.residents.models import Resident
 
 RECORD_ADMIN = {
@@ -41,17 +42,23 @@ SUPERVISING = (
         Action.RELEASE_NOTE,
     }
 )
-RESIDENT_ACTIONS = sorted(SUPERVISING | {Action.BREAK_GLASS})
+MEDICATIONS = {Action.VIEW_MEDICATIONS, Action.PRESCRIBE, Action.ADMINISTER}
+# What any clinician may do for a resident in residence on the medication round.
+ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER}
+RESIDENT_ACTIONS = sorted(SUPERVISING | MEDICATIONS | {Action.BREAK_GLASS})
 # Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"]
 # (written out again on purpose: a change to the policy must change this table too).
 ALLOWED = {
-    "caseworker": RECORD_ADMIN | CLINICAL_WORK | {Action.SCHEDULE_SESSION, Action.UPDATE_SESSION},
-    # Only a clinician may withhold a note; neither schedules sessions nor co-signs.
-    "clinician": {Action.VIEW, Action.LIST, Action.RELEASE_NOTE} | CLINICAL_WORK,
+    "caseworker": RECORD_ADMIN
+    | CLINICAL_WORK
+    | {Action.SCHEDULE_SESSION, Action.UPDATE_SESSION, Action.VIEW_MEDICATIONS},
+    # Only a clinician may withhold a note or give a dose; neither schedules sessions nor
+    # co-signs; and this clinician is no prescriber.
+    "clinician": {Action.VIEW, Action.LIST, Action.RELEASE_NOTE} | CLINICAL_WORK | ROUND,
     "caseworker_other": set(),
-    "clinician_other": {Action.BREAK_GLASS},
-    "supervisor": SUPERVISING,
-    "program_director": SUPERVISING,
+    "clinician_other": {Action.BREAK_GLASS} | ROUND,
+    "supervisor": SUPERVISING | {Action.VIEW_MEDICATIONS},
+    "program_director": SUPERVISING | {Action.VIEW_MEDICATIONS},
     "contractor": set(),
     "oversight": set(),
     "investigator": set(),
@@ -90,6 +97,8 @@ CENTER_ALLOWED = {
     Action.VIEW_LEDGER: {"oversight", "investigator"},
     Action.VIEW_CALENDAR: {"caseworker", "supervisor", "program_director"},
     Action.PUBLISH_CONSENT_DOCUMENT: {"program_director"},
+    Action.VIEW_MAR: {"clinician"},
+    Action.VIEW_FORMULARY: {"clinician", "supervisor", "program_director", "oversight"},
 }
 
 
@@ -108,16 +117,16 @@ def test_resident_sees_only_their_own_record(resident, admit, make_user, staff):
     assert policy.decide(user, Action.LIST, resident).allowed
     assert not policy.decide(user, Action.VIEW, other).allowed
     assert not policy.decide(user, Action.LIST, other).allowed
-    for action in (Action.RECORD_MEASURE, Action.RECORD_CONSENT, Action.REVOKE_CONSENT):
-        assert policy.decide(user, action, resident).allowed
-        assert not policy.decide(user, action, other).allowed
-    for action in set(RESIDENT_ACTIONS) - {
-        Action.VIEW,
-        Action.LIST,
+    own = (
         Action.RECORD_MEASURE,
         Action.RECORD_CONSENT,
         Action.REVOKE_CONSENT,
-    }:
+        Action.VIEW_MEDICATIONS,
+    )
+    for action in own:
+        assert policy.decide(user, action, resident).allowed
+        assert not policy.decide(user, action, other).allowed
+    for action in set(RESIDENT_ACTIONS) - {Action.VIEW, Action.LIST, *own}:
         assert not policy.decide(user, action, resident).allowed, action
     assert not policy.decide(user, Action.REGISTER).allowed
     assert list(Resident.objects.visible_to(user)) == [resident]
@@ -164,7 +173,7 @@ def test_break_glass_opens_a_flagged_read_and_alerts_the_supervisors(resident, s
     alerted = set(Alert.objects.filter(kind="break_glass").values_list("recipient", flat=True))
     assert alerted == {staff["supervisor"].pk, second_supervisor.pk}
     # Break-glass opens reading only, never changing the record nor its history and notes.
-    for action in set(RESIDENT_ACTIONS) - {Action.VIEW, Action.BREAK_GLASS}:
+    for action in set(RESIDENT_ACTIONS) - {Action.VIEW, Action.BREAK_GLASS} - ROUND:
         assert not policy.decide(nurse, action, resident).allowed, action
 
 
@@ -213,3 +222,41 @@ def test_asking_for_a_resident_that_does_not_exist_is_recorded(staff, db):
         selectors.chart(staff["caseworker"], 424242)
     entry = Entry.objects.get(actor=staff["caseworker"])
     assert (entry.outcome, entry.object_id, entry.resident_id) == ("denied", "424242", None)
+
+
+def test_only_a_prescriber_on_the_care_team_may_prescribe(resident, staff, make_user):
+    prescriber = make_user(Role.CLINICIAN, is_prescriber=True)
+    assert not policy.decide(prescriber, Action.PRESCRIBE, resident).allowed  # not on the team
+    assert not policy.decide(staff["clinician"], Action.PRESCRIBE, resident).allowed  # a nurse
+    assert not policy.decide(staff["supervisor"], Action.PRESCRIBE, resident).allowed
+    residents_services.assign_care_team(staff["supervisor"], resident, "clinician", prescriber)
+    assert policy.decide(prescriber, Action.PRESCRIBE, resident).allowed
+    with pytest.raises(AccessDenied, match="Only a prescriber"):
+        policy.require(staff["clinician"], Action.PRESCRIBE, resident)
+    denied = Entry.objects.filter(outcome="denied").latest("seq")
+    assert (denied.actor, denied.action) == (staff["clinician"], "medication.prescribe")
+
+
+def test_only_the_medical_lead_keeps_the_formulary(staff, make_user):
+    lead = make_user(Role.CLINICIAN, is_prescriber=True, is_medical_lead=True)
+    assert policy.decide(lead, Action.MANAGE_FORMULARY).allowed
+    for who in ("clinician", "supervisor", "program_director", "oversight", "sysadmin"):
+        assert not policy.decide(staff[who], Action.MANAGE_FORMULARY).allowed, who
+
+
+def test_the_medication_round_covers_only_residents_in_residence(resident, staff):
+    nurse = staff["clinician_other"]
+    decision = policy.decide(nurse, Action.ADMINISTER, resident)
+    assert decision.allowed and decision.purpose == "medication_round"
+    # Nothing else of the record opens on the round.
+    assert not policy.decide(nurse, Action.VIEW, resident).allowed
+    stay = resident.stays.get()
+    stay.status = "expected"
+    stay.save()
+    for action in ROUND:
+        assert not policy.decide(nurse, action, resident).allowed
+    # Caseworkers, supervisors and the rest are never on the round.
+    stay.status = "in_residence"
+    stay.save()
+    for who in ("caseworker_other", "supervisor", "contractor", "oversight", "sysadmin"):
+        assert not policy.decide(staff[who], Action.ADMINISTER, resident).allowed, who

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from homecoming.access.policy import AccessDenied
 from homecoming.accounts.models import Role
-from homecoming.consents import services
+from homecoming.consents import selectors, services
 from homecoming.consents.models import Consent, ConsentDocument, ConsentPurpose, SignedVia
 from homecoming.ledger.models import Entry, Version
 
@@ -146,12 +146,21 @@ def test_signing_twice_is_refused_while_the_first_consent_stands(resident, staff
     assert Consent.objects.filter(resident=resident).count() == 2
 
 
-def test_an_active_consent_to_an_earlier_version_counts_as_consented(resident, staff):
+def test_signing_a_newer_version_replaces_the_consent_to_the_earlier_one(resident, staff):
     director = staff["program_director"]
-    services.sign(staff["caseworker"], resident, publish(director))
+    first = services.sign(staff["caseworker"], resident, publish(director))
     newer = publish(director, body="Version two.")
+    assert newer in selectors.documents_available(resident)  # offered, though consented to v1
+    second = services.sign(staff["caseworker"], resident, newer)
+    first.refresh_from_db()
+    assert first.revoked_at is not None
+    assert first.revocation_reason == "Replaced by consent to version 2."
+    assert services.active_consent(resident, newer.purpose, code=newer.code) == second
+    assert newer not in selectors.documents_available(resident)
     with pytest.raises(ValidationError, match="already consented"):
         services.sign(staff["caseworker"], resident, newer)
+    # Both the ending of the first and the second signature are on the ledger.
+    assert Entry.objects.filter(action="consent.revoke", object_id=str(first.pk)).exists()
 
 
 def test_a_replaced_version_cannot_be_signed(resident, staff):

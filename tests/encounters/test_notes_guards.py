@@ -4,6 +4,7 @@ drafts kept from colleagues in the history views, and a limit on wrong signing s
 import pytest
 from django.utils import timezone
 
+from homecoming.accounts import reauth
 from homecoming.encounters import notes
 from homecoming.encounters.models import NoteTemplate
 from homecoming.ledger.models import Entry
@@ -60,7 +61,7 @@ def test_signing_stops_after_five_wrong_secrets(resident, staff):
     author = staff["caseworker"]
     note = notes.start(author, resident, NoteTemplate.DAP)
     note = notes.save_draft(author, note, {**SECRET_TEXT, "assessment": "a", "plan": "b"}, 0)
-    for _ in range(notes.CONFIRM_ATTEMPTS):
+    for _ in range(reauth.CONFIRM_ATTEMPTS):
         with pytest.raises(ValidationError, match="not your password"):
             notes.sign(author, note, "a wrong guess at it")
     with pytest.raises(ValidationError, match="Too many wrong"):

@@ -38,6 +38,9 @@ class Action(StrEnum):
     RECORD_MEASURE = "measure.record"  # a questionnaire, by staff or self-completed
     RECORD_CONSENT = "consent.record"  # the resident signs (in the portal, or before a witness)
     REVOKE_CONSENT = "consent.revoke"
+    VIEW_MEDICATIONS = "medication.view"  # orders, administrations and stopped doses
+    PRESCRIBE = "medication.prescribe"  # write and discontinue orders (prescribers only)
+    ADMINISTER = "medication.administer"  # give a dose, or record it refused, held or missed
     # On the center as a whole
     REGISTER = "resident.register"
     VIEW_BED_BOARD = "center.bed_board"
@@ -46,6 +49,9 @@ class Action(StrEnum):
     VIEW_LEDGER = "ledger.view"  # checkpoints, proofs, leaf entries: ids and hashes only
     VIEW_CALENDAR = "center.calendar"  # a caseworker's week of sessions
     PUBLISH_CONSENT_DOCUMENT = "consent.publish"
+    VIEW_MAR = "center.mar"  # the shift's medication round: due doses of everyone in residence
+    VIEW_FORMULARY = "medication.formulary"
+    MANAGE_FORMULARY = "medication.manage_formulary"  # add and retire protocols (medical lead)
 
 
 class Purpose(StrEnum):
@@ -53,6 +59,7 @@ class Purpose(StrEnum):
     SUPERVISION = "supervision"  # supervisor or program director, whole center
     SELF = "self"  # the resident, on their own record
     BREAK_GLASS = "break_glass"
+    MEDICATION_ROUND = "medication_round"  # a nurse giving the shift's doses
     OPERATIONS = "operations"  # running the center: intake, beds, aggregates, accounts
     NONE = "none"  # a denied attempt has no valid purpose
 
@@ -81,9 +88,19 @@ CARE_TEAM = {
         Action.UPDATE_SESSION,
         *CLINICAL_WORK,
     },
-    # Only a clinician judges that reading a note would harm the resident.
-    Role.CLINICIAN: {Action.VIEW, Action.LIST, Action.RELEASE_NOTE, *CLINICAL_WORK},
+    # Only a clinician judges that reading a note would harm the resident, gives medication,
+    # and (a prescriber) orders it.
+    Role.CLINICIAN: {
+        Action.VIEW,
+        Action.LIST,
+        Action.RELEASE_NOTE,
+        Action.VIEW_MEDICATIONS,
+        Action.PRESCRIBE,
+        Action.ADMINISTER,
+        *CLINICAL_WORK,
+    },
 }
+CARE_TEAM[Role.CASEWORKER].add(Action.VIEW_MEDICATIONS)
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {
     role: {
@@ -98,6 +115,7 @@ WHOLE_CENTER = {
         Action.UPDATE_SESSION,
         Action.COSIGN_NOTE,
         Action.RELEASE_NOTE,
+        Action.VIEW_MEDICATIONS,
         *CLINICAL_WORK,
     }
     for role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
@@ -110,6 +128,16 @@ OWN_RECORD = {
     Action.RECORD_MEASURE,
     Action.RECORD_CONSENT,
     Action.REVOKE_CONSENT,
+    Action.VIEW_MEDICATIONS,
+}
+# The medication round: any clinician (the nurse on shift) may read the medication record of a
+# resident in residence and record their doses, without being on their care team. Nothing else
+# of the record opens this way, and a discharged or expected resident is not on the round.
+MEDICATION_ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER}
+# Actions that need more than a role: a flag on the account, and the words of the refusal.
+NEEDS_FLAG = {
+    Action.PRESCRIBE: ("is_prescriber", "Only a prescriber may order or stop medication."),
+    Action.MANAGE_FORMULARY: ("is_medical_lead", "Only the medical lead keeps the formulary."),
 }
 # Actions that concern no single resident, and who may take them.
 CENTER = {
@@ -131,6 +159,14 @@ CENTER = {
     # Caseworkers see their own week (services narrow it); supervisors anyone's.
     Action.VIEW_CALENDAR: {Role.CASEWORKER, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},
     Action.PUBLISH_CONSENT_DOCUMENT: {Role.PROGRAM_DIRECTOR},
+    Action.VIEW_MAR: {Role.CLINICIAN},
+    Action.VIEW_FORMULARY: {
+        Role.CLINICIAN,
+        Role.SUPERVISOR,
+        Role.PROGRAM_DIRECTOR,
+        Role.OVERSIGHT,
+    },
+    Action.MANAGE_FORMULARY: {Role.CLINICIAN},
 }
 # Out-of-caseload reads a clinician may open by giving a reason.
 BREAK_GLASS_ROLES = {Role.CLINICIAN}
@@ -168,10 +204,23 @@ def active_break_glass(user, resident):
     )
 
 
+def in_residence(resident) -> bool:
+    from homecoming.residents.models import StayStatus
+
+    return resident.stays.filter(status=StayStatus.IN_RESIDENCE).exists()
+
+
 def decide(user, action: Action, resident=None) -> Decision:
     if user is None or not user.is_authenticated or not user.is_active:
         return _deny("You must be logged in.")
-    role = user.role
+    if action in NEEDS_FLAG:
+        flag, refusal = NEEDS_FLAG[action]
+        if not getattr(user, flag, False):
+            return _deny(refusal)
+    return _decide(user, user.role, action, resident)
+
+
+def _decide(user, role, action: Action, resident) -> Decision:
     if resident is None:
         if action in CENTER and role in CENTER[action]:
             return Decision(True, Purpose.OPERATIONS, "")
@@ -187,6 +236,10 @@ def decide(user, action: Action, resident=None) -> Decision:
         member = on_care_team(user, resident)
         if member and action in CARE_TEAM[role]:
             return Decision(True, Purpose.CARE, "")
+        if role == Role.CLINICIAN and action in MEDICATION_ROUND and not member:
+            if in_residence(resident):
+                return Decision(True, Purpose.MEDICATION_ROUND, "")
+            return _deny("This resident is not on your care team, nor in residence.")
         if role in BREAK_GLASS_ROLES and not member:
             if action == Action.BREAK_GLASS:
                 return Decision(True, Purpose.BREAK_GLASS, "")

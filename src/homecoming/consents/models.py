@@ -13,13 +13,16 @@ from django.db.models import Q
 class ConsentPurpose(models.TextChoices):
     TREATMENT = "treatment", "The treatment program"
     MEDICATION = "medication", "A medication protocol"
+    INVESTIGATIONAL = "investigational", "An investigational medication protocol"
     RECORDING = "recording", "Audio recording of sessions"
     RESEARCH = "research", "A research protocol"
     SPONSOR_SHARING = "sponsor_sharing", "Sharing data with the sponsor"
 
 
 # Purposes whose documents must carry an ethics-board approval and its expiry date.
-NEEDS_ETHICS_APPROVAL = (ConsentPurpose.RESEARCH,)
+NEEDS_ETHICS_APPROVAL = (ConsentPurpose.RESEARCH, ConsentPurpose.INVESTIGATIONAL)
+# Purposes whose documents a medication protocol names as the consent its doses need.
+MEDICATION_PURPOSES = (ConsentPurpose.MEDICATION, ConsentPurpose.INVESTIGATIONAL)
 
 
 class ConsentDocument(models.Model):
@@ -48,8 +51,8 @@ class ConsentDocument(models.Model):
                 condition=~Q(purpose__in=NEEDS_ETHICS_APPROVAL)
                 | (Q(ethics_approval_expires__isnull=False) & ~Q(ethics_approval_ref="")),
                 name="consent_document_research_approved",
-                violation_error_message="A research protocol needs its ethics-board approval "
-                "reference and expiry date.",
+                violation_error_message="A research or investigational protocol needs its "
+                "ethics-board approval reference and expiry date.",
             ),
         ]
 

@@ -90,16 +90,17 @@ def _latest_versions():
 
 def documents_available(resident) -> list[ConsentDocument]:
     """The documents the resident could sign now: the latest version of each, not under an
-    expired ethics approval, and not already consented to. Call it on a page that has already
-    read (and recorded) the resident's consents with `consents_of`."""
+    expired ethics approval, and not already consented to (a newer version of a document the
+    resident consented to is offered: signing it replaces the earlier consent). Call it on a
+    page that has already read (and recorded) the resident's consents with `consents_of`."""
     today = timezone.localdate()
     documents = list(
         _latest_versions()
         .filter(Q(ethics_approval_expires__isnull=True) | Q(ethics_approval_expires__gte=today))
         .order_by("purpose", "title")
     )
-    consented = set(active_consents(resident).values_list("document__code", flat=True))
-    return [d for d in documents if d.code not in consented]
+    consented = set(active_consents(resident).values_list("document__code", "document__version"))
+    return [d for d in documents if (d.code, d.version) not in consented]
 
 
 def document(document_id: int) -> ConsentDocument:

@@ -233,9 +233,17 @@ def sign(actor, resident, document: ConsentDocument, *, witness=None) -> Consent
         # Lock the resident: two signatures of the same document at once cannot both pass the
         # check below (SQLite already serialises writers; this is for PostgreSQL).
         Resident.objects.select_for_update().filter(pk=resident.pk).first()
-        if active_consent(resident, document.purpose, code=document.code) is not None:
+        standing = active_consent(resident, document.purpose, code=document.code)
+        if standing is not None and standing.document.version >= document.version:
             raise ValidationError(
                 {"document": f"{resident.display_name} has already consented to {document.title}."}
+            )
+        if standing is not None:  # consent to an earlier version: the new one replaces it
+            _end(
+                actor,
+                standing,
+                f"Replaced by consent to version {document.version}.",
+                decision.purpose,
             )
         consent = Consent.objects.create(
             resident=resident,
@@ -261,11 +269,13 @@ def revoke(actor, consent: Consent, reason: str = "") -> Consent:
         if consent.revoked_at is not None:
             revoked_on = long_date(timezone.localdate(consent.revoked_at))
             raise ValidationError(f"This consent was already revoked on {revoked_on}.")
-        consent.revoked_at = timezone.now()
-        consent.revoked_by = actor
-        consent.revocation_reason = reason
-        consent.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
-        ledger.record_write(
-            actor, REVOKE, consent, resident_id=consent.resident_id, purpose=decision.purpose
-        )
+        _end(actor, consent, reason, decision.purpose)
     return consent
+
+
+def _end(actor, consent: Consent, reason: str, purpose):
+    consent.revoked_at = timezone.now()
+    consent.revoked_by = actor
+    consent.revocation_reason = reason
+    consent.save(update_fields=["revoked_at", "revoked_by", "revocation_reason"])
+    ledger.record_write(actor, REVOKE, consent, resident_id=consent.resident_id, purpose=purpose)

@@ -14,10 +14,13 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def refuse(table: str, operation: str, message: str, when: str = "") -> dict[str, list[str]]:
+def refuse(
+    table: str, operation: str, message: str, when: str = "", name: str = ""
+) -> dict[str, list[str]]:
     """SQL, per database vendor, for a trigger refusing `operation` (UPDATE or DELETE) on `table`
-    whenever `when` (a condition on OLD and NEW) holds, or always."""
-    name = f"{table}_refuse_{operation.lower()}"
+    whenever `when` (a condition on OLD and NEW) holds, or always. `name` tells apart two
+    triggers on the same table and operation."""
+    name = f"{table}_refuse_{operation.lower()}{'_' + name if name else ''}"
     if "'" in message:
         raise ValueError("the message is put in SQL literally: no quotes")
     sqlite_when = f" WHEN {when}" if when else ""
@@ -48,3 +51,8 @@ def guard(*rules):
                 schema_editor.execute(sql, params=None)
 
     return migrations.RunPython(forwards, reverse_code=None, elidable=False)
+
+
+def changed(*columns: str) -> str:
+    """A trigger condition: any of these NOT NULL columns differs between OLD and NEW."""
+    return " OR ".join(f"NEW.{c} <> OLD.{c}" for c in columns)

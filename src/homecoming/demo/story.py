@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from homecoming.accounts import reauth
 from homecoming.consents import services as consents
 from homecoming.consents.models import ConsentPurpose
 from homecoming.encounters import notes, recordings, scheduling
@@ -115,8 +116,8 @@ def passwords_checked_once():
             return True
         return False
 
-    real_confirm = notes.confirm_identity
-    with mock.patch.object(notes, "confirm_identity", confirm_once):
+    real_confirm = reauth.confirm_identity
+    with mock.patch.object(reauth, "confirm_identity", confirm_once):
         yield
 
 

@@ -7,20 +7,18 @@ resident or release it. Each function checks the access policy before its transa
 is committed on its own), then writes the rows and their ledger entries in one transaction.
 """
 
-import datetime as dt
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
+from homecoming.accounts import reauth
 from homecoming.accounts.models import Role
-from homecoming.accounts.reauth import confirm_identity
 from homecoming.alerts import services as alerts
 from homecoming.ledger import services as ledger
 from homecoming.ledger.canonical import canonical_json, sha256_hex
-from homecoming.ledger.models import Entry, Outcome
+from homecoming.ledger.models import Outcome
 
 from .models import (
     SECTIONS,
@@ -34,7 +32,6 @@ from .models import (
 )
 
 SIGNED_IS_FINAL = "This note is signed and cannot be changed. Add an addendum instead."
-WRONG_SECRET = "That is not your password or a current code from your authenticator app."
 
 
 class DraftConflict(ValidationError):
@@ -73,37 +70,11 @@ def _refuse(actor, action: str, note: Note, reason: str):
     raise policy.AccessDenied(policy.Decision(False, Purpose.NONE, reason))
 
 
-# Wrong passwords or codes at signing, per person, before signing stops for a while: the log-in
-# lock-out does not see these, and a session left open must not become a password oracle.
-CONFIRM_ATTEMPTS = 5
-CONFIRM_LOCKOUT = dt.timedelta(minutes=15)
-TOO_MANY = "Too many wrong passwords or codes: signing is locked for 15 minutes."
-
-
-def _recent_wrong_confirmations(actor) -> int:
-    """Counted from the ledger's own refusals (each wrong secret is one)."""
-    return Entry.objects.filter(
-        actor=actor,
-        action__in=("note.sign", "note.cosign"),
-        outcome=Outcome.DENIED,
-        purpose=Purpose.NONE,
-        time__gte=timezone.now() - CONFIRM_LOCKOUT,
-    ).count()
-
-
 def _confirm(actor, action: str, note: Note, secret: str):
     """The signer is who the session says: a wrong secret is a refused attempt on the ledger."""
-    if _recent_wrong_confirmations(actor) >= CONFIRM_ATTEMPTS:
-        raise ValidationError({"secret": TOO_MANY})
-    if not confirm_identity(actor, secret):
-        ledger.append(
-            actor,
-            action,
-            ledger.Target.of(note, resident_id=note.resident_id),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise ValidationError({"secret": WRONG_SECRET})
+    reauth.confirm(
+        actor, secret, action=action, target=ledger.Target.of(note, resident_id=note.resident_id)
+    )
 
 
 def _locked(note: Note) -> Note:

@@ -112,9 +112,12 @@ def append(actor, action, target=Target(), *, purpose, outcome=Outcome.ALLOWED) 
     return append_many(actor, action, [target], purpose=purpose, outcome=outcome)[0]
 
 
-def record_write(actor, action, instance, *, resident_id, purpose) -> Entry:
+def record_write(
+    actor, action, instance, *, resident_id, purpose, outcome=Outcome.ALLOWED
+) -> Entry:
     """A write of a record row: its new version, and the entry that commits to it (call right
-    after saving the row, inside the same transaction)."""
+    after saving the row, inside the same transaction). A refused attempt whose details are
+    worth keeping (a stopped dose) is a row of its own, written with outcome DENIED."""
     content = canonical_json(snapshot(instance, exclude=getattr(instance, "ledger_exclude", ())))
     sha = sha256_hex(content)
     with transaction.atomic(savepoint=False):  # no SAVEPOINT round trips: it all commits or not
@@ -123,6 +126,7 @@ def record_write(actor, action, instance, *, resident_id, purpose) -> Entry:
             action,
             Target.of(instance, resident_id=resident_id, version_sha256=sha),
             purpose=purpose,
+            outcome=outcome,
         )
         _insert(
             Version,

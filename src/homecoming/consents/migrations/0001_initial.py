@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='ConsentDocument',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('treatment', 'The treatment program'), ('medication', 'A medication protocol'), ('recording', 'Audio recording of sessions'), ('research', 'A research protocol'), ('sponsor_sharing', 'Sharing data with the sponsor')], max_length=32)),
+                ('purpose', models.CharField(choices=[('treatment', 'The treatment program'), ('medication', 'A medication protocol'), ('investigational', 'An investigational medication protocol'), ('recording', 'Audio recording of sessions'), ('research', 'A research protocol'), ('sponsor_sharing', 'Sharing data with the sponsor')], max_length=32)),
                 ('code', models.SlugField(max_length=64)),
                 ('version', models.PositiveIntegerField()),
                 ('title', models.CharField(max_length=200)),
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='consentdocument',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('purpose__in', ('research',)), _negated=True), models.Q(('ethics_approval_expires__isnull', False), models.Q(('ethics_approval_ref', ''), _negated=True)), _connector='OR'), name='consent_document_research_approved', violation_error_message='A research protocol needs its ethics-board approval reference and expiry date.'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('purpose__in', ('research', 'investigational')), _negated=True), models.Q(('ethics_approval_expires__isnull', False), models.Q(('ethics_approval_ref', ''), _negated=True)), _connector='OR'), name='consent_document_research_approved', violation_error_message='A research or investigational protocol needs its ethics-board approval reference and expiry date.'),
         ),
         migrations.AddIndex(
             model_name='consent',

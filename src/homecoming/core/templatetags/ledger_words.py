@@ -36,6 +36,16 @@ ACTIONS = {
     "consent.sign": "recorded a consent",
     "consent.record": "recorded a consent",
     "consent.revoke": "revoked a consent",
+    "medication.view": "viewed the medication record",
+    "medication.prescribe": "ordered a medication",
+    "medication.discontinue": "stopped a medication order",
+    "medication.administer": "recorded a dose",
+    "medication.witness": "witnessed a dose",
+    "medication.override": "co-signed a dose given early",
+    "medication.formulary": "read the formulary",
+    "medication.protocol_add": "added a protocol to the formulary",
+    "medication.protocol_retire": "retired a protocol",
+    "center.mar": "saw the name on the medication round",
 }
 PURPOSES = {
     "care": "care team",
@@ -43,6 +53,7 @@ PURPOSES = {
     "self": "the resident",
     "break_glass": "emergency (break-glass)",
     "operations": "center operations",
+    "medication_round": "medication round",
     "none": "no valid purpose",
 }
 

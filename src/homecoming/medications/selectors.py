@@ -1,0 +1,248 @@
+"""Every read of medication data: a resident's medication record, the shift's round, the formulary.
+
+Reads are checked against the policy and recorded on the ledger like any other read of a record:
+the resident sees that the nurse on the evening round looked at their medications.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from homecoming.access import policy
+from homecoming.access.policy import Action
+from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
+from homecoming.residents.models import Resident, StayStatus
+from homecoming.residents.selectors import existing
+
+from . import schedule
+from .guard import WINDOW
+from .models import Administration, AdministrationStatus, DoseStop, Frequency, Order, Protocol
+
+VIEW = str(Action.VIEW_MEDICATIONS)
+# How far back the record shows administrations and stopped doses on one page.
+RECORD_DAYS = 14
+
+
+@dataclass
+class OrderLine:
+    order: Order
+    active: bool
+    # For an as-needed order: when the last dose was given, and from when the next may be.
+    last_given: Administration | None = None
+    next_allowed: dt.datetime | None = None
+    given_last_24h: object = None  # Fraction in the protocol's limit unit
+
+
+@dataclass
+class MedicationRecord:
+    resident: Resident
+    orders: list[OrderLine]
+    administrations: list[Administration]
+    stops: list[DoseStop]
+    purpose: str
+    since: dt.datetime
+
+
+def _orders(resident_ids, now):
+    return (
+        Order.objects.filter(resident_id__in=resident_ids)
+        .select_related("protocol", "prescribed_by", "discontinued_by")
+        .order_by("resident_id", "-starts_at", "-id")
+    )
+
+
+def _line(order: Order, givens: list[Administration], now) -> OrderLine:
+    from .administering import limits_of
+    from .doses import to_unit
+
+    protocol = order.protocol
+    line = OrderLine(order=order, active=order.active_at(now))
+    mine = [a for a in givens if a.order.protocol_id == protocol.pk]
+    if mine:
+        last = max(mine, key=lambda a: a.at)
+        line.last_given = last
+        interval = limits_of(protocol).min_interval
+        line.next_allowed = last.at + interval if last.at + interval > now else None
+        line.given_last_24h = sum(
+            (
+                to_unit(a.dose_amount, a.dose_unit, protocol.limit_unit, protocol.strength)
+                for a in mine
+                if now - WINDOW < a.at <= now
+            ),
+            start=Fraction(0),
+        )
+    return line
+
+
+def medication_record(actor, resident_id: int) -> MedicationRecord:
+    resident = existing(actor, resident_id, Action.VIEW_MEDICATIONS)
+    decision = policy.require(actor, Action.VIEW_MEDICATIONS, resident)
+    now = timezone.now()
+    since = now - dt.timedelta(days=RECORD_DAYS)
+    with transaction.atomic():
+        administrations = list(
+            Administration.objects.filter(resident=resident, at__gte=since)
+            .select_related("order__protocol", "recorded_by", "witness", "override_cosigner")
+            .order_by("-at", "-id")
+        )
+        givens = [a for a in administrations if a.status == AdministrationStatus.GIVEN]
+        orders = [_line(o, givens, now) for o in _orders([resident.pk], now)]
+        stops = list(
+            DoseStop.objects.filter(resident=resident, attempted_at__gte=since)
+            .select_related("order__protocol", "attempted_by")
+            .order_by("-attempted_at", "-id")
+        )
+        ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
+    return MedicationRecord(
+        resident=resident,
+        orders=orders,
+        administrations=administrations,
+        stops=stops,
+        purpose=decision.purpose,
+        since=since,
+    )
+
+
+# --- the shift's medication round ----------------------------------------------------------
+
+
+@dataclass
+class Slot:
+    due: dt.datetime
+    record: Administration | None
+    state: str  # "given", "refused", "held", "missed", "due", "overdue", "later"
+
+
+@dataclass
+class RoundLine:
+    order: Order
+    slots: list[Slot]
+    line: OrderLine  # as-needed orders: last dose and next allowed time
+
+    @property
+    def as_needed(self) -> bool:
+        return self.order.frequency == Frequency.AS_NEEDED
+
+
+@dataclass
+class RoundResident:
+    resident: Resident
+    lines: list[RoundLine] = field(default_factory=list)
+
+
+@dataclass
+class Round:
+    day: dt.date
+    shift: schedule.Shift
+    start: dt.datetime
+    end: dt.datetime
+    residents: list[RoundResident]
+    columns: list[dt.datetime]  # the distinct dose times of the shift, for the grid's header
+
+
+# A scheduled dose not recorded this long after its time shows as overdue.
+OVERDUE_AFTER = dt.timedelta(hours=1)
+
+
+def _state(due, record, now) -> str:
+    if record is not None:
+        return record.status
+    if due > now:
+        return "later"
+    return "overdue" if now - due > OVERDUE_AFTER else "due"
+
+
+def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
+    """The shift's grid: every resident in residence with an order running in the shift, each
+    order's dose times in the shift and what was recorded for them. Each resident shown is a
+    recorded read of their medication record."""
+    policy.require(actor, Action.VIEW_MAR)
+    start, end = schedule.shift_bounds(day, shift)
+    now = timezone.now()
+    running = Q(starts_at__lt=end) & (Q(ends_at__isnull=True) | Q(ends_at__gt=start))
+    running &= Q(discontinued_at__isnull=True) | Q(discontinued_at__gt=start)
+    residents = list(
+        Resident.objects.filter(
+            stays__status=StayStatus.IN_RESIDENCE,
+            medication_orders__in=Order.objects.filter(running),
+        )
+        .distinct()
+        .order_by("family_name", "given_name", "pk")
+    )
+    decisions = {r.pk: policy.decide(actor, Action.VIEW_MEDICATIONS, r) for r in residents}
+    allowed = [r for r in residents if decisions[r.pk].allowed]
+    ids = [r.pk for r in allowed]
+    with transaction.atomic():
+        orders = list(_orders(ids, now).filter(running))
+        records = Administration.objects.filter(
+            resident_id__in=ids, at__gt=start - WINDOW, at__lt=end + WINDOW
+        ).select_related("order__protocol", "recorded_by")
+        records = list(records)
+        by_slot = {(a.order_id, a.scheduled_for): a for a in records if a.scheduled_for}
+        givens_by_resident = {}
+        for a in records:
+            if a.status == AdministrationStatus.GIVEN and a.at <= now:
+                givens_by_resident.setdefault(a.resident_id, []).append(a)
+        lines_by_resident = {}
+        columns = set()
+        for order in orders:
+            dues = schedule.due_times(order, start, end)
+            columns.update(dues)
+            slots = [Slot(d, by_slot.get((order.pk, d)), "") for d in dues]
+            for slot in slots:
+                slot.state = _state(slot.due, slot.record, now)
+            line = _line(order, givens_by_resident.get(order.resident_id, []), now)
+            lines_by_resident.setdefault(order.resident_id, []).append(
+                RoundLine(order=order, slots=slots, line=line)
+            )
+        shown = [r for r in allowed if r.pk in lines_by_resident]
+        for purpose in {decisions[r.pk].purpose for r in shown}:
+            ledger.record_reads(
+                actor,
+                VIEW,
+                [r for r in shown if decisions[r.pk].purpose == purpose],
+                resident_of=lambda r: r.pk,
+                purpose=purpose,
+            )
+    return Round(
+        day=day,
+        shift=shift,
+        start=start,
+        end=end,
+        residents=[RoundResident(r, lines_by_resident[r.pk]) for r in shown],
+        columns=sorted(columns),
+    )
+
+
+def formulary(actor, include_retired=False) -> list[Protocol]:
+    policy.require(actor, Action.VIEW_FORMULARY)
+    qs = Protocol.objects.select_related("added_by", "retired_by")
+    if not include_retired:
+        qs = qs.filter(retired_at__isnull=True)
+    return list(qs)
+
+
+def order_for(actor, order_id: int, action=Action.ADMINISTER) -> Order:
+    """One order, for acting on it: the policy decides on its resident (a probe for an order
+    that does not exist is recorded like one for a resident)."""
+    order = (
+        Order.objects.select_related("protocol", "resident", "prescribed_by")
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        ledger.append(
+            actor,
+            str(action),
+            ledger.Target(object_type="medications.order", object_id=str(order_id)),
+            purpose=policy.Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        raise Order.DoesNotExist(f"No medication order #{order_id}.")
+    policy.require(actor, action, order.resident)
+    return order

@@ -6,14 +6,12 @@ transactions let one writer in at a time). The clash check is slowed down in the
 without the locks both bookings would pass it before either commits."""
 
 import json
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 
 from tests.support.databases import both_databases, isolated_env
+from tests.support.races import STARTING_LINE, homecoming, race, run_script
 from tests.support.sessions import at
 
 DATABASES = both_databases()
@@ -57,7 +55,9 @@ SETUP = PRELUDE + textwrap.dedent("""
 """)
 
 # argv: actor id, caseworker id, resident id, start (ISO), folder for the start signal, name
-WORKER = PRELUDE + textwrap.dedent("""
+WORKER = (
+    PRELUDE
+    + textwrap.dedent("""
     from django.core.exceptions import ValidationError
     actor, caseworker, resident, start, folder, name = sys.argv[1:7]
     checked = scheduling._check_clashes
@@ -70,9 +70,9 @@ WORKER = PRELUDE + textwrap.dedent("""
     actor, caseworker = User.objects.get(pk=actor), User.objects.get(pk=caseworker)
     resident = Resident.objects.get(pk=resident)
     starts_at = dt.datetime.fromisoformat(start)
-    open(os.path.join(folder, name + ".ready"), "w").close()
-    while not os.path.exists(os.path.join(folder, "go")):
-        time.sleep(0.01)
+""")
+    + STARTING_LINE
+    + textwrap.dedent("""
     try:
         scheduling.schedule(actor, caseworker=caseworker, residents=[resident],
                             kind="individual", starts_at=starts_at,
@@ -81,56 +81,21 @@ WORKER = PRELUDE + textwrap.dedent("""
     except ValidationError as exc:
         print("refused: " + " ".join(exc.messages))
 """)
+)
 
 
 def _race(env, folder, bookings):
-    """Start one worker per booking, let them go at once, return what each printed."""
-    workers = []
-    for i, args in enumerate(bookings):
-        workers.append(
-            subprocess.Popen(
-                [sys.executable, "-c", WORKER, *map(str, args), str(folder), f"w{i}"],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-    deadline = time.monotonic() + 120
-    while not all((folder / f"w{i}.ready").exists() for i in range(len(bookings))):
-        assert time.monotonic() < deadline, "the workers did not start"
-        assert all(w.poll() is None for w in workers), [w.communicate() for w in workers]
-        time.sleep(0.05)
-    (folder / "go").touch()
-    results = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=120)
-        assert worker.returncode == 0, err
-        results.append(out.strip())
-    (folder / "go").unlink()
-    for i in range(len(bookings)):
-        (folder / f"w{i}.ready").unlink()
-    return results
+    return race(env, folder, WORKER, bookings)
 
 
 @pytest.mark.parametrize("database", DATABASES)
 def test_overlapping_bookings_at_the_same_moment_let_exactly_one_through(tmp_path, database):
     env, drop = isolated_env(tmp_path, database=database)
     try:
-        run = lambda *a: subprocess.run(  # noqa: E731
-            [sys.executable, "-m", "homecoming.cli", *a],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        run = homecoming(env)
         assert run("migrate").returncode == 0
         assert run("ledger", "keygen", "--name", "sessions-race/ledger").returncode == 0
-        setup = subprocess.run(
-            [sys.executable, "-c", SETUP], env=env, capture_output=True, text=True, timeout=300
-        )
-        assert setup.returncode == 0, setup.stderr
-        ids = json.loads(setup.stdout.splitlines()[-1])
+        ids = json.loads(run_script(env, SETUP).splitlines()[-1])
         ten, half_past, next_day = (t.isoformat() for t in (at(2, 10), at(2, 10, 30), at(3, 10)))
 
         # One caseworker, two of her residents, overlapping times: her calendar is the clash.

@@ -2,6 +2,7 @@
 services as the center makes them."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -101,9 +102,12 @@ def add_protocol(staff, medical_lead):
 
 @pytest.fixture
 def consent_to(staff):
-    def sign(resident, protocol):
+    def sign(resident, protocol, days_ago=2):
+        """Signed `days_ago` days back, so doses charted late still fall under it."""
         document = ConsentDocument.objects.filter(code=protocol.consent_code).latest("version")
-        return consents.sign(staff["caseworker"], resident, document)
+        then = timezone.now() - dt.timedelta(days=days_ago)
+        with mock.patch("django.utils.timezone.now", return_value=then):
+            return consents.sign(staff["caseworker"], resident, document)
 
     return sign
 

@@ -122,3 +122,18 @@ def test_discontinuing_needs_a_reason_and_happens_once(
         orders.discontinue(prescriber, order, "Again.")
     with pytest.raises(AccessDenied):
         orders.discontinue(nurse, order, "A nurse cannot stop an order.")
+
+
+def test_no_protocol_under_an_expired_ethics_approval(staff, medical_lead):
+    import datetime as dt
+    from unittest import mock
+
+    from django.utils import timezone
+
+    consent_document(staff["program_director"], MNEMOSYNE["consent_code"], investigational=True)
+    later = timezone.now() + dt.timedelta(days=181)
+    with (
+        mock.patch("django.utils.timezone.now", return_value=later),
+        pytest.raises(ValidationError, match="ethics approval of Investigational protocol"),
+    ):
+        formulary.add_protocol(medical_lead, MNEMOSYNE)

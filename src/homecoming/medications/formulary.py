@@ -88,8 +88,11 @@ def add_protocol(actor, data: dict) -> Protocol:
         errors["consent_code"] = "Name the consent document the doses need."
     if errors:
         raise ValidationError(errors)
-    if document is not None and investigational and not document.ethics_approval_ref:
-        raise ValidationError({"consent_code": f"{document} carries no ethics approval."})
+    expires = document.ethics_approval_expires if document is not None else None
+    if expires is not None and expires < timezone.localdate():
+        raise ValidationError(
+            {"consent_code": f"The ethics approval of {document.title} expired on {expires}."}
+        )
     with transaction.atomic():
         protocol = Protocol.objects.create(
             drug=drug,

@@ -69,3 +69,5 @@ def not_found(request, exc):
 
 api.add_router("/", "homecoming.residents.api.router")
 api.add_router("/", "homecoming.ledger.api.router")
+api.add_router("/", "homecoming.medications.api.router")
+api.add_router("/", "homecoming.consents.api.router")

@@ -26,7 +26,7 @@ from homecoming.accounts.models import Role, User
 from homecoming.residents import services
 from homecoming.residents.models import Bed, Center, Resident, Room, ServiceBranch
 
-from . import clock, story
+from . import clock, medications, story
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, SEED
 
 __all__ = ["DEFAULT_RESIDENTS", "AlreadyBuilt", "build", "current_code", "existing_summary"]
@@ -237,9 +237,16 @@ def _build(fake, rng, today, residents, progress):
         )
         people = _staff(fake)
         beds = _rooms(max(48, math.ceil(residents * 1.2)))
-        ctx = story.Context(documents=story.publish_documents(people["director"]))
+        ctx = story.Context(
+            documents=story.publish_documents(people["director"]),
+            pharmacy=medications.open_pharmacy(
+                people["director"], people["prescriber"], people["nurse"], until
+            ),
+        )
         caseworkers = [people["heidi"], people["caseworker2"], people["caseworker3"]]
-        clinicians = [people["nurse"], people["prescriber"]]
+        # The prescriber's caseload (Walter's among them) is the residents on medication; the
+        # nurse gives their doses on the round, from outside their care teams.
+        clinicians = [people["prescriber"], people["nurse"]]
         steps = tqdm(
             total=residents, desc="Admitting residents", unit="resident", disable=not progress
         )
@@ -273,7 +280,7 @@ def _build(fake, rng, today, residents, progress):
 
 def _stay(ctx, i, actor, caseworker, admission, rng, until, steps):
     """One resident: admitted on their day (before now, even if that is today), then their
-    story of sessions, notes and questionnaires."""
+    story of sessions, notes and questionnaires, and their medications alongside."""
     arrives = timezone.make_aware(dt.datetime.combine(admission.admitted_on, dt.time(9, i % 60)))
     yield min(arrives, until - dt.timedelta(seconds=60 - i % 60))
     resident = services.admit(actor, admission)
@@ -284,7 +291,12 @@ def _stay(ctx, i, actor, caseworker, admission, rng, until, steps):
             actor, resident, "walter", DEMO_PASSWORD, must_change_password=False
         )
         resident.refresh_from_db()
-    yield from story.resident_story(ctx, i, resident, admission.admitted_on, caseworker, rng, until)
+    yield from medications.merge(
+        story.resident_story(ctx, i, resident, admission.admitted_on, caseworker, rng, until),
+        medications.resident_story(
+            ctx.pharmacy, i, resident, admission.admitted_on, caseworker, until
+        ),
+    )
 
 
 def existing_summary() -> str:

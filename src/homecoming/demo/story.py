@@ -86,10 +86,12 @@ DAP = {
 
 @dataclass
 class Context:
-    """What the residents' stories share: the consent documents, each caseworker's weekly
-    slots (one per resident, so nobody is double-booked), and trainee notes to co-sign."""
+    """What the residents' stories share: the consent documents, the formulary (see
+    medications.py), each caseworker's weekly slots (one per resident, so nobody is
+    double-booked), and trainee notes to co-sign."""
 
     documents: dict
+    pharmacy: object = None
     slots: dict = field(default_factory=dict)
     awaiting_cosignature: list = field(default_factory=list)
 

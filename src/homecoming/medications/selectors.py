@@ -20,6 +20,8 @@ from homecoming.residents.models import Resident, StayStatus
 from homecoming.residents.selectors import existing
 
 from . import schedule
+from .administering import limits_of
+from .doses import to_unit
 from .guard import WINDOW
 from .models import Administration, AdministrationStatus, DoseStop, Frequency, Order, Protocol
 
@@ -57,8 +59,6 @@ def _orders(resident_ids, now):
 
 
 def _line(order: Order, givens: list[Administration], now) -> OrderLine:
-    from .administering import limits_of
-    from .doses import to_unit
 
     protocol = order.protocol
     line = OrderLine(order=order, active=order.active_at(now))
@@ -122,7 +122,8 @@ class Slot:
 class RoundLine:
     order: Order
     slots: list[Slot]
-    line: OrderLine  # as-needed orders: last dose and next allowed time
+    line: OrderLine  # as-needed orders: last dose and next allowed time, as of now
+    in_shift: list[Administration] = field(default_factory=list)  # as-needed doses this shift
 
     @property
     def as_needed(self) -> bool:
@@ -179,14 +180,26 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
     ids = [r.pk for r in allowed]
     with transaction.atomic():
         orders = list(_orders(ids, now).filter(running))
-        records = Administration.objects.filter(
-            resident_id__in=ids, at__gt=start - WINDOW, at__lt=end + WINDOW
-        ).select_related("order__protocol", "recorded_by")
-        records = list(records)
+        # What the grid shows: the shift's scheduled doses and its as-needed doses; and what the
+        # as-needed lines need to say where things stand now (whichever shift is shown): every
+        # dose given within the longest minimum interval or the 24-hour window.
+        reach = max([WINDOW] + [limits_of(o.protocol).min_interval for o in orders])
+        records = list(
+            Administration.objects.filter(resident_id__in=ids)
+            .filter(
+                Q(scheduled_for__gte=start, scheduled_for__lt=end)
+                | Q(scheduled_for__isnull=True, at__gte=start, at__lt=end)
+                | Q(status=AdministrationStatus.GIVEN, at__gt=now - reach, at__lte=now)
+            )
+            .select_related("order__protocol", "recorded_by")
+        )
         by_slot = {(a.order_id, a.scheduled_for): a for a in records if a.scheduled_for}
+        in_shift = {}
         givens_by_resident = {}
         for a in records:
-            if a.status == AdministrationStatus.GIVEN and a.at <= now:
+            if a.scheduled_for is None and start <= a.at < end:
+                in_shift.setdefault(a.order_id, []).append(a)
+            if a.status == AdministrationStatus.GIVEN and now - reach < a.at <= now:
                 givens_by_resident.setdefault(a.resident_id, []).append(a)
         lines_by_resident = {}
         columns = set()
@@ -197,8 +210,9 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
             for slot in slots:
                 slot.state = _state(slot.due, slot.record, now)
             line = _line(order, givens_by_resident.get(order.resident_id, []), now)
+            given = sorted(in_shift.get(order.pk, []), key=lambda a: a.at)
             lines_by_resident.setdefault(order.resident_id, []).append(
-                RoundLine(order=order, slots=slots, line=line)
+                RoundLine(order=order, slots=slots, line=line, in_shift=given)
             )
         shown = [r for r in allowed if r.pk in lines_by_resident]
         for purpose in {decisions[r.pk].purpose for r in shown}:

@@ -1,0 +1,264 @@
+"""Consent over JSON: the documents a resident may sign, a resident's consents, signing, revoking.
+
+The same services and selectors as the pages. Staff record consent the resident gave in person
+(before a staff witness: the caller, or the colleague named); a resident signs their own in the
+portal, with no witness. A revocation takes effect on the very next use of the consent.
+"""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from homecoming.access import policy
+from homecoming.access.policy import AccessDenied, Action, Decision, Purpose
+from homecoming.accounts.models import Role
+from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
+from homecoming.residents.models import Resident
+from homecoming.residents.selectors import existing
+
+from . import selectors, services
+from .models import Consent, ConsentDocument, ConsentPurpose, SignedVia
+
+router = Router(tags=["consents"])
+
+
+class Error(Schema):
+    detail: str
+    errors: dict[str, list[str]] | None = None
+
+
+class DocumentSummary(Schema):
+    id: int
+    code: str  # names the document across its versions
+    version: int
+    purpose: ConsentPurpose
+    title: str
+    ethics_approval_ref: str
+    ethics_approval_expires: dt.date | None
+
+
+class DocumentOut(DocumentSummary):
+    body: str
+    published_at: dt.datetime
+    # Past its ethics approval: it can no longer be signed, and consents to it no longer count.
+    approval_expired: bool
+
+
+class ConsentOut(Schema):
+    id: int
+    resident_id: int
+    document: DocumentSummary
+    signed_at: dt.datetime
+    signed_via: SignedVia
+    recorded_by: str
+    witness: str | None
+    revoked_at: dt.datetime | None
+    revoked_by: str | None
+    revocation_reason: str
+    counts: bool  # allows its purpose right now
+    approval_expired_on: dt.date | None
+
+
+class ConsentRecordOut(Schema):
+    resident_id: int
+    display_name: str
+    consents: list[ConsentOut]  # every signature, newest first, revoked ones included
+    available_documents: list[DocumentSummary]  # what the resident could sign now
+
+
+class SignIn(Schema):
+    document_id: int
+    # Staff only: the colleague before whom the resident consented, if not the caller.
+    witness_username: str | None = None
+
+
+class RevokeIn(Schema):
+    # Staff say how the resident withdrew consent; a resident owes nobody a reason.
+    reason: str = Field("", max_length=2000)
+
+
+def _name(user) -> str | None:
+    return None if user is None else str(user)
+
+
+def _summary(d: ConsentDocument) -> dict:
+    return {
+        "id": d.pk,
+        "code": d.code,
+        "version": d.version,
+        "purpose": d.purpose,
+        "title": d.title,
+        "ethics_approval_ref": d.ethics_approval_ref,
+        "ethics_approval_expires": d.ethics_approval_expires,
+    }
+
+
+def _document(d: ConsentDocument, today: dt.date) -> dict:
+    expires = d.ethics_approval_expires
+    return {
+        **_summary(d),
+        "body": d.body,
+        "published_at": d.published_at,
+        "approval_expired": expires is not None and expires < today,
+    }
+
+
+def _consent(line: selectors.ConsentLine) -> dict:
+    c = line.consent
+    return {
+        "id": c.pk,
+        "resident_id": c.resident_id,
+        "document": _summary(c.document),
+        "signed_at": c.signed_at,
+        "signed_via": c.signed_via,
+        "recorded_by": _name(c.recorded_by),
+        "witness": _name(c.witness),
+        "revoked_at": c.revoked_at,
+        "revoked_by": _name(c.revoked_by),
+        "revocation_reason": c.revocation_reason,
+        "counts": line.counts,
+        "approval_expired_on": line.approval_expired_on,
+    }
+
+
+def _line_now(consent: Consent) -> selectors.ConsentLine:
+    """Where a consent just signed or revoked stands now, as the consents page would show it."""
+    now = timezone.now()
+    return selectors._line(consent, now, timezone.localdate(now))
+
+
+# Who may read the consent texts: whoever may have a resident sign one. The policy's own tables
+# say who that is, so the rule cannot drift from the one that guards signing.
+SIGNING_ROLES = frozenset(
+    [
+        *(
+            role
+            for role, actions in {**policy.CARE_TEAM, **policy.WHOLE_CENTER}.items()
+            if Action.RECORD_CONSENT in actions
+        ),
+        *([Role.RESIDENT] if Action.RECORD_CONSENT in policy.OWN_RECORD else []),
+    ]
+)
+
+
+def _require_signer(user):
+    """Allow whoever may sign or record consents; otherwise the refusal goes on the ledger, as
+    policy.require does for the actions it knows."""
+    if user.is_active and user.role in SIGNING_ROLES:
+        return
+    decision = Decision(
+        False, Purpose.NONE, f"A {user.get_role_display().lower()} does not handle consents."
+    )
+    ledger.append(
+        user,
+        str(Action.RECORD_CONSENT),
+        ledger.Target(object_type="consents.consentdocument"),
+        purpose=decision.purpose,
+        outcome=Outcome.DENIED,
+    )
+    raise AccessDenied(decision)
+
+
+def _consent_for_revoking(actor, consent_id: int) -> Consent:
+    """One consent, or a 404 after recording the probe (as for a resident or an order that does
+    not exist). Whether the caller may revoke it is the service's to decide."""
+    consent = (
+        Consent.objects.select_related("resident", "document", "recorded_by", "witness")
+        .filter(pk=consent_id)
+        .first()
+    )
+    if consent is None:
+        ledger.append(
+            actor,
+            str(Action.REVOKE_CONSENT),
+            ledger.Target(object_type="consents.consent", object_id=str(consent_id)),
+            purpose=Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        raise Http404(f"No consent #{consent_id}.")
+    return consent
+
+
+def _witness(username: str | None):
+    if username is None:
+        return None
+    person = get_user_model().objects.filter(username=username).first()
+    if person is None:
+        raise ValidationError({"witness": f"No member of the staff has the username {username!r}."})
+    return person
+
+
+def _document_by_id(document_id: int) -> ConsentDocument:
+    try:
+        return selectors.document(document_id)
+    except ConsentDocument.DoesNotExist as exc:
+        raise ValidationError({"document_id": f"No consent document #{document_id}."}) from exc
+
+
+@router.get("/consent-documents", response={200: list[DocumentOut], 403: Error})
+def consent_documents(request):
+    """The latest version of every consent document, with its text."""
+    _require_signer(request.auth)
+    today = timezone.localdate()
+    latest = (
+        selectors._latest_versions().select_related("published_by").order_by("purpose", "title")
+    )
+    return [_document(d, today) for d in latest]
+
+
+@router.get(
+    "/residents/{resident_id}/consents",
+    response={200: ConsentRecordOut, 403: Error, 404: Error},
+)
+def resident_consents(request, resident_id: int):
+    """What the resident agreed to, when and before whom, revoked consents included; and the
+    documents they could sign now."""
+    try:
+        record = selectors.consents_of(request.auth, resident_id)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+    return {
+        "resident_id": record.resident.pk,
+        "display_name": record.resident.display_name,
+        "consents": [_consent(line) for line in record.lines],
+        "available_documents": [
+            _summary(d) for d in selectors.documents_available(record.resident)
+        ],
+    }
+
+
+@router.post(
+    "/residents/{resident_id}/consents",
+    response={201: ConsentOut, 400: Error, 403: Error, 404: Error},
+)
+def sign(request, resident_id: int, payload: SignIn):
+    """Staff record consent given in person; a resident signs their own in the portal."""
+    try:
+        resident = existing(request.auth, resident_id, Action.RECORD_CONSENT)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+    # Refused callers are refused before the body's references are looked up.
+    policy.require(request.auth, Action.RECORD_CONSENT, resident)
+    consent = services.sign(
+        request.auth,
+        resident,
+        _document_by_id(payload.document_id),
+        witness=_witness(payload.witness_username),
+    )
+    return Status(201, _consent(_line_now(consent)))
+
+
+@router.post(
+    "/consents/{consent_id}/revoke",
+    response={200: ConsentOut, 400: Error, 403: Error, 404: Error},
+)
+def revoke(request, consent_id: int, payload: RevokeIn):
+    consent = _consent_for_revoking(request.auth, consent_id)
+    consent = services.revoke(request.auth, consent, payload.reason)
+    return _consent(_line_now(consent))

@@ -1,0 +1,591 @@
+"""Medications over JSON: the formulary, orders, the administration record and the shift's round.
+
+The same services and selectors as the pages, so the same permissions, hard stops and ledger
+entries. Amounts travel as strings both ways ("2.5", never 2.5): a float would round a dose, and
+the services parse exactly what was typed. A dose the hard stops refuse is a 422 that names every
+rule it broke, whether a co-signed override could pass it, and the id of the stopped attempt the
+record now keeps.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+from typing import Literal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from homecoming.access import policy
+from homecoming.access.policy import Action
+from homecoming.residents.models import Resident
+from homecoming.residents.selectors import existing
+
+from . import formulary, orders, schedule, selectors
+from .administering import DoseStopped, Override, Witness, give, not_given
+from .doses import Unit, plain
+from .guard import OVERRIDABLE, Rule
+from .models import Administration, DoseStop, Form, Frequency, Order, Protocol, Route
+
+router = Router(tags=["medications"])
+
+
+# --- schemas ------------------------------------------------------------------------------
+
+
+class Error(Schema):
+    detail: str
+    errors: dict[str, list[str]] | None = None
+
+
+class ProtocolOut(Schema):
+    id: int
+    name: str  # drug, strength and form in words, e.g. "Sertraline 50 mg tablet"
+    drug: str
+    form: Form
+    strength_amount: str
+    strength_unit: Unit
+    strength_per_ml: str | None  # a liquid: strength_amount per this many mL
+    limit_unit: Unit
+    max_single_dose: str
+    max_daily_dose: str  # in any rolling 24 hours
+    min_interval_minutes: int
+    controlled: bool
+    investigational: bool
+    consent_code: str
+    added_at: dt.datetime
+    added_by: str
+    retired_at: dt.datetime | None
+    retired_by: str | None
+
+
+class ProtocolIn(Schema):
+    drug: str
+    form: Form
+    strength_amount: str
+    strength_unit: Unit
+    strength_per_ml: str | None = None
+    limit_unit: Unit
+    max_single_dose: str
+    max_daily_dose: str
+    min_interval_minutes: int
+    controlled: bool = False
+    investigational: bool = False
+    consent_code: str
+
+
+class OrderOut(Schema):
+    id: int
+    resident_id: int
+    protocol_id: int
+    protocol: str
+    dose_amount: str
+    dose_unit: Unit
+    route: Route
+    frequency: Frequency
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None
+    instructions: str
+    prescribed_by: str
+    prescribed_at: dt.datetime
+    discontinued_at: dt.datetime | None
+    discontinued_by: str | None
+    discontinue_reason: str
+
+
+class OrderLineOut(OrderOut):
+    active: bool
+    last_given_at: dt.datetime | None
+    # When the minimum interval since the last dose ends, while it has not yet.
+    next_allowed: dt.datetime | None
+    # Given in the last 24 hours, exactly, in the protocol's limit unit ("5/3" if not decimal).
+    given_last_24h: str | None
+    limit_unit: Unit
+
+
+class PrescriptionIn(Schema):
+    protocol_id: int
+    dose_amount: str
+    dose_unit: Unit
+    route: Route
+    frequency: Frequency
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    instructions: str = ""
+
+
+class DiscontinueIn(Schema):
+    reason: str
+
+
+class AdministrationOut(Schema):
+    id: int
+    resident_id: int
+    order_id: int
+    drug: str
+    status: str
+    scheduled_for: dt.datetime | None
+    at: dt.datetime
+    dose_amount: str | None
+    dose_unit: str
+    reason: str
+    recorded_by: str
+    recorded_at: dt.datetime
+    witness: str | None
+    override_cosigner: str | None
+    override_reason: str
+
+
+class StopOut(Schema):
+    rule: Rule
+    message: str
+    overridable: bool
+
+
+class DoseStopOut(Schema):
+    id: int
+    order_id: int
+    drug: str
+    scheduled_for: dt.datetime | None
+    at: dt.datetime
+    dose_amount: str | None
+    dose_unit: str
+    attempted_by: str
+    attempted_at: dt.datetime
+    stops: list[StopOut]
+    override_requested: bool
+
+
+class MedicationRecordOut(Schema):
+    resident_id: int
+    display_name: str
+    since: dt.datetime  # administrations and stopped doses are shown from here on
+    orders: list[OrderLineOut]
+    administrations: list[AdministrationOut]
+    stops: list[DoseStopOut]
+
+
+class WitnessIn(Schema):
+    username: str
+    secret: str  # the witness's own password or a current authenticator code
+
+
+class OverrideIn(Schema):
+    cosigner_username: str
+    secret: str  # the co-signer's own password or a current authenticator code
+    reason: str
+
+
+class DoseIn(Schema):
+    dose_amount: str
+    dose_unit: str  # as typed: a unit the protocol cannot take is a hard stop, not a 422
+    at: dt.datetime | None = None
+    scheduled_for: dt.datetime | None = None
+    witness: WitnessIn | None = None
+    override: OverrideIn | None = None
+
+
+class DoseStoppedOut(Schema):
+    detail: str
+    stops: list[StopOut]
+    stop_id: int | None
+    overridable: bool
+
+
+class NotGivenIn(Schema):
+    status: Literal["refused", "held", "missed"]
+    scheduled_for: dt.datetime
+    reason: str = Field("", max_length=2000)
+
+
+class ShiftOut(Schema):
+    key: str
+    name: str
+
+
+class SlotOut(Schema):
+    due: dt.datetime
+    state: str  # given, refused, held, missed, due, overdue or later
+    administration_id: int | None
+
+
+class RoundLineOut(Schema):
+    order: OrderOut
+    as_needed: bool
+    slots: list[SlotOut]
+    last_given_at: dt.datetime | None
+    next_allowed: dt.datetime | None
+
+
+class RoundResidentOut(Schema):
+    resident_id: int
+    display_name: str
+    lines: list[RoundLineOut]
+
+
+class RoundOut(Schema):
+    day: dt.date
+    shift: ShiftOut
+    start: dt.datetime
+    end: dt.datetime
+    columns: list[dt.datetime]
+    residents: list[RoundResidentOut]
+
+
+# --- shaping ------------------------------------------------------------------------------
+
+
+def _amount(value) -> str | None:
+    return None if value is None else plain(value)
+
+
+def _exact(quantity: Fraction | None) -> str | None:
+    """A sum of doses as an exact string: a decimal when it has one, else "numerator/denominator"
+    (1 mL of 5 mg in 3 mL is 5/3 mg, which no decimal holds)."""
+    if quantity is None:
+        return None
+    rest = quantity.denominator
+    for factor in (2, 5):
+        while rest % factor == 0:
+            rest //= factor
+    if rest != 1:
+        return f"{quantity.numerator}/{quantity.denominator}"
+    return plain(Decimal(quantity.numerator) / Decimal(quantity.denominator))
+
+
+def _name(user) -> str | None:
+    return None if user is None else str(user)
+
+
+def _protocol(p: Protocol) -> dict:
+    return {
+        "id": p.pk,
+        "name": str(p),
+        "drug": p.drug,
+        "form": p.form,
+        "strength_amount": plain(p.strength_amount),
+        "strength_unit": p.strength_unit,
+        "strength_per_ml": _amount(p.strength_per_ml),
+        "limit_unit": p.limit_unit,
+        "max_single_dose": plain(p.max_single_dose),
+        "max_daily_dose": plain(p.max_daily_dose),
+        "min_interval_minutes": p.min_interval_minutes,
+        "controlled": p.controlled,
+        "investigational": p.investigational,
+        "consent_code": p.consent_code,
+        "added_at": p.added_at,
+        "added_by": _name(p.added_by),
+        "retired_at": p.retired_at,
+        "retired_by": _name(p.retired_by),
+    }
+
+
+def _order(o: Order) -> dict:
+    return {
+        "id": o.pk,
+        "resident_id": o.resident_id,
+        "protocol_id": o.protocol_id,
+        "protocol": str(o.protocol),
+        "dose_amount": plain(o.dose_amount),
+        "dose_unit": o.dose_unit,
+        "route": o.route,
+        "frequency": o.frequency,
+        "starts_at": o.starts_at,
+        "ends_at": o.ends_at,
+        "instructions": o.instructions,
+        "prescribed_by": _name(o.prescribed_by),
+        "prescribed_at": o.prescribed_at,
+        "discontinued_at": o.discontinued_at,
+        "discontinued_by": _name(o.discontinued_by),
+        "discontinue_reason": o.discontinue_reason,
+    }
+
+
+def _order_line(line: selectors.OrderLine) -> dict:
+    return {
+        **_order(line.order),
+        "active": line.active,
+        "last_given_at": line.last_given.at if line.last_given else None,
+        "next_allowed": line.next_allowed,
+        "given_last_24h": _exact(line.given_last_24h),
+        "limit_unit": line.order.protocol.limit_unit,
+    }
+
+
+def _administration(a: Administration) -> dict:
+    return {
+        "id": a.pk,
+        "resident_id": a.resident_id,
+        "order_id": a.order_id,
+        "drug": a.order.protocol.drug,
+        "status": a.status,
+        "scheduled_for": a.scheduled_for,
+        "at": a.at,
+        "dose_amount": _amount(a.dose_amount),
+        "dose_unit": a.dose_unit,
+        "reason": a.reason,
+        "recorded_by": _name(a.recorded_by),
+        "recorded_at": a.recorded_at,
+        "witness": _name(a.witness),
+        "override_cosigner": _name(a.override_cosigner),
+        "override_reason": a.override_reason,
+    }
+
+
+def _stop(rule: str, message: str) -> dict:
+    return {"rule": rule, "message": message, "overridable": Rule(rule) in OVERRIDABLE}
+
+
+def _dose_stop(s: DoseStop) -> dict:
+    return {
+        "id": s.pk,
+        "order_id": s.order_id,
+        "drug": s.order.protocol.drug,
+        "scheduled_for": s.scheduled_for,
+        "at": s.at,
+        "dose_amount": _amount(s.dose_amount),
+        "dose_unit": s.dose_unit,
+        "attempted_by": _name(s.attempted_by),
+        "attempted_at": s.attempted_at,
+        "stops": [_stop(item["rule"], item["message"]) for item in s.stops],
+        "override_requested": s.override_requested,
+    }
+
+
+def _stopped(exc: DoseStopped) -> dict:
+    return {
+        "detail": " ".join(s.message for s in exc.stops),
+        "stops": [_stop(s.rule, s.message) for s in exc.stops],
+        "stop_id": exc.record.pk if exc.record is not None else None,
+        "overridable": exc.overridable,
+    }
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A time sent without an offset is the center's local time, as on the pages."""
+    if moment is None or timezone.is_aware(moment):
+        return moment
+    return timezone.make_aware(moment)
+
+
+def _person(username: str, field: str):
+    """The account named in a witness or co-signature; whether it may sign is the service's
+    to say."""
+    person = get_user_model().objects.filter(username=username).first()
+    if person is None:
+        raise ValidationError({field: f"No member of the staff has the username {username!r}."})
+    return person
+
+
+def _protocol_by_id(protocol_id: int, field: str | None = None) -> Protocol:
+    """A protocol (the center's formulary, no resident data). Unknown: a field error when the id
+    was in the body, a 404 when it was in the path."""
+    protocol = Protocol.objects.select_related("added_by", "retired_by").filter(pk=protocol_id)
+    protocol = protocol.first()
+    if protocol is None:
+        message = f"No protocol #{protocol_id} in the formulary."
+        if field is not None:
+            raise ValidationError({field: message})
+        raise Http404(message)
+    return protocol
+
+
+def _order_for(request, order_id: int, action: Action) -> Order:
+    try:
+        return selectors.order_for(request.auth, order_id, action)
+    except Order.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _resident(request, resident_id: int, action: Action) -> Resident:
+    """The resident to act on, refused callers refused before the body's references are looked
+    up (as order_for does for an order); the service checks again as it acts."""
+    try:
+        resident = existing(request.auth, resident_id, action)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+    policy.require(request.auth, action, resident)
+    return resident
+
+
+# --- the formulary ------------------------------------------------------------------------
+
+
+@router.get("/formulary", response={200: list[ProtocolOut], 403: Error})
+def list_formulary(request, include_retired: bool = False):
+    """The protocols orders may be written for (and, on asking, the retired ones)."""
+    return [_protocol(p) for p in selectors.formulary(request.auth, include_retired)]
+
+
+@router.post("/formulary", response={201: ProtocolOut, 400: Error, 403: Error})
+def add_protocol(request, payload: ProtocolIn):
+    """The medical lead adds a protocol; it is final once added."""
+    protocol = formulary.add_protocol(request.auth, payload.dict())
+    return Status(201, _protocol(protocol))
+
+
+@router.post(
+    "/formulary/{protocol_id}/retire",
+    response={200: ProtocolOut, 400: Error, 403: Error, 404: Error},
+)
+def retire_protocol(request, protocol_id: int):
+    """No new orders for it; orders already running keep its limits."""
+    return _protocol(formulary.retire_protocol(request.auth, _protocol_by_id(protocol_id)))
+
+
+# --- a resident's medication record and orders --------------------------------------------
+
+
+@router.get(
+    "/residents/{resident_id}/medications",
+    response={200: MedicationRecordOut, 403: Error, 404: Error},
+)
+def medication_record(request, resident_id: int):
+    """Orders (with whether each runs now and, after a dose, when the next may be given), and
+    the administrations and stopped doses of the last two weeks."""
+    try:
+        record = selectors.medication_record(request.auth, resident_id)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+    return {
+        "resident_id": record.resident.pk,
+        "display_name": record.resident.display_name,
+        "since": record.since,
+        "orders": [_order_line(line) for line in record.orders],
+        "administrations": [_administration(a) for a in record.administrations],
+        "stops": [_dose_stop(s) for s in record.stops],
+    }
+
+
+@router.post(
+    "/residents/{resident_id}/orders",
+    response={201: OrderOut, 400: Error, 403: Error, 404: Error},
+)
+def prescribe(request, resident_id: int, payload: PrescriptionIn):
+    """A prescriber on the resident's care team orders a protocol, within its limits."""
+    resident = _resident(request, resident_id, Action.PRESCRIBE)
+    prescription = orders.Prescription(
+        protocol=_protocol_by_id(payload.protocol_id, "protocol_id"),
+        dose_amount=payload.dose_amount,
+        dose_unit=payload.dose_unit,
+        route=payload.route,
+        frequency=payload.frequency,
+        starts_at=_aware(payload.starts_at),
+        ends_at=_aware(payload.ends_at),
+        instructions=payload.instructions,
+    )
+    order = orders.prescribe(request.auth, resident, prescription)
+    return Status(201, _order(order))
+
+
+@router.post(
+    "/orders/{order_id}/discontinue",
+    response={200: OrderOut, 400: Error, 403: Error, 404: Error},
+)
+def discontinue(request, order_id: int, payload: DiscontinueIn):
+    order = _order_for(request, order_id, Action.PRESCRIBE)
+    return _order(orders.discontinue(request.auth, order, payload.reason))
+
+
+# --- the administration record ------------------------------------------------------------
+
+
+@router.post(
+    "/orders/{order_id}/administrations",
+    response={201: AdministrationOut, 400: Error, 403: Error, 404: Error, 422: DoseStoppedOut},
+)
+def give_dose(request, order_id: int, payload: DoseIn):
+    """Record a dose given. A witness signs for a controlled or investigational drug; a dose
+    inside the minimum interval needs a second clinician's co-signature and a reason (the
+    override). Refused by a hard stop: 422, the stopped attempt kept in the record."""
+    order = _order_for(request, order_id, Action.ADMINISTER)
+    witness = override = None
+    if payload.witness is not None:
+        witness = Witness(_person(payload.witness.username, "witness"), payload.witness.secret)
+    if payload.override is not None:
+        override = Override(
+            _person(payload.override.cosigner_username, "cosigner"),
+            payload.override.secret,
+            payload.override.reason,
+        )
+    try:
+        row = give(
+            request.auth,
+            order,
+            dose_amount=payload.dose_amount,
+            dose_unit=payload.dose_unit,
+            at=_aware(payload.at),
+            scheduled_for=_aware(payload.scheduled_for),
+            witness=witness,
+            override=override,
+        )
+    except DoseStopped as exc:
+        return Status(422, _stopped(exc))
+    return Status(201, _administration(row))
+
+
+@router.post(
+    "/orders/{order_id}/not-given",
+    response={201: AdministrationOut, 400: Error, 403: Error, 404: Error},
+)
+def dose_not_given(request, order_id: int, payload: NotGivenIn):
+    """A scheduled dose refused by the resident, held (with the reason), or missed."""
+    order = _order_for(request, order_id, Action.ADMINISTER)
+    row = not_given(
+        request.auth,
+        order,
+        status=payload.status,
+        scheduled_for=_aware(payload.scheduled_for),
+        reason=payload.reason,
+    )
+    return Status(201, _administration(row))
+
+
+@router.get("/medication-round", response={200: RoundOut, 403: Error})
+def medication_round(
+    request,
+    day: dt.date | None = None,
+    shift: Literal["day", "evening", "night"] | None = None,
+):
+    """The shift's due list for the nurse on the round. Without `day` or `shift`: those of the
+    shift running now (the night shift's day is the evening it starts)."""
+    current_day, current = schedule.current_shift()
+    chosen = schedule.SHIFT_BY_KEY[shift] if shift else current
+    grid = selectors.medication_round(request.auth, day or current_day, chosen)
+    return {
+        "day": grid.day,
+        "shift": {"key": grid.shift.key, "name": grid.shift.name},
+        "start": grid.start,
+        "end": grid.end,
+        "columns": grid.columns,
+        "residents": [
+            {
+                "resident_id": entry.resident.pk,
+                "display_name": entry.resident.display_name,
+                "lines": [
+                    {
+                        "order": _order(line.order),
+                        "as_needed": line.as_needed,
+                        "slots": [
+                            {
+                                "due": slot.due,
+                                "state": slot.state,
+                                "administration_id": slot.record.pk if slot.record else None,
+                            }
+                            for slot in line.slots
+                        ],
+                        "last_given_at": line.line.last_given.at if line.line.last_given else None,
+                        "next_allowed": line.line.next_allowed,
+                    }
+                    for line in entry.lines
+                ],
+            }
+            for entry in grid.residents
+        ],
+    }

@@ -12,15 +12,6 @@ from homecoming.ledger.models import Entry
 from homecoming.residents.models import Resident
 
 
-@pytest.fixture
-def api_for(staff):
-    def make(user):
-        _, clear = tokens.issue(user, "test")
-        return Client(HTTP_AUTHORIZATION=f"Bearer {clear}")
-
-    return make
-
-
 def admission_body(staff, bed, **overrides):
     body = {
         "given_name": "Dana",

@@ -4,9 +4,7 @@ revoking, and the pages' permissions with their denials on the ledger."""
 import json
 
 import pytest
-from django.test import Client
 
-from homecoming.accounts import tokens
 from homecoming.consents.models import Consent
 from homecoming.ledger.models import Entry
 from tests.consents.helpers import (
@@ -16,15 +14,6 @@ from tests.consents.helpers import (
     publish_research,
     recording_consent,
 )
-
-
-@pytest.fixture
-def api_for(staff):
-    def make(user):
-        _, clear = tokens.issue(user, "test")
-        return Client(HTTP_AUTHORIZATION=f"Bearer {clear}")
-
-    return make
 
 
 @pytest.fixture

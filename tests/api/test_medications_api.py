@@ -28,15 +28,6 @@ prescribe = medications.prescribe
 nurse = medications.nurse
 
 
-@pytest.fixture
-def api_for(staff):
-    def make(user):
-        _, clear = tokens.issue(user, "test")
-        return Client(HTTP_AUTHORIZATION=f"Bearer {clear}")
-
-    return make
-
-
 def post(client, url, body=None):
     return client.post(url, json.dumps(body or {}), content_type="application/json")
 

@@ -17,6 +17,7 @@ from pydantic import Field
 from homecoming.access import policy
 from homecoming.access.policy import AccessDenied, Action, Decision, Purpose
 from homecoming.accounts.models import Role
+from homecoming.core.schemas import Error
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident
@@ -26,11 +27,6 @@ from . import selectors, services
 from .models import Consent, ConsentDocument, ConsentPurpose, SignedVia
 
 router = Router(tags=["consents"])
-
-
-class Error(Schema):
-    detail: str
-    errors: dict[str, list[str]] | None = None
 
 
 class DocumentSummary(Schema):

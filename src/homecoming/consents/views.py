@@ -9,8 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.accounts.models import Role
 from homecoming.core.forms import apply_errors, form_status
+from homecoming.core.own_record import is_own, own_resident
 from homecoming.residents.models import Resident
 
 from . import selectors, services
@@ -23,13 +23,6 @@ def _record_or_404(actor, resident_id):
         return selectors.consents_of(actor, resident_id)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
-
-
-def _own_resident(request):
-    resident = getattr(request.user, "resident", None)
-    if request.user.role != Role.RESIDENT or resident is None:
-        raise Http404("Your account is not linked to a resident record.")
-    return resident
 
 
 def _revoke_form(form_class, consent_id, data=None):
@@ -81,10 +74,8 @@ def _stray_errors(record, bound):
 
 @require_http_methods(["GET", "POST"])
 def resident_consents(request, resident_id):
-    if request.user.role == Role.RESIDENT:
-        own = getattr(request.user, "resident", None)
-        if own is not None and own.pk == resident_id:
-            return redirect("consents:my_consents")
+    if is_own(request, resident_id):
+        return redirect("consents:my_consents")
     record = _record_or_404(request.user, resident_id)
     resident = record.resident
     available = selectors.documents_available(resident)
@@ -123,7 +114,7 @@ def resident_consents(request, resident_id):
 
 @require_http_methods(["GET", "POST"])
 def my_consents(request):
-    resident = _own_resident(request)
+    resident = own_resident(request)
     record = selectors.consents_of(request.user, resident.pk)
     revoke_form = None
     if request.method == "POST":
@@ -141,7 +132,7 @@ def my_consents(request):
 
 @require_http_methods(["GET", "POST"])
 def sign_own(request, document_id):
-    resident = _own_resident(request)
+    resident = own_resident(request)
     try:
         document = selectors.document(document_id)
     except ConsentDocument.DoesNotExist as exc:

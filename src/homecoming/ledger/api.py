@@ -8,6 +8,7 @@ from ninja import Router, Schema
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.core.schemas import Error
 
 from . import signing, tree
 from .canonical import canonical_json
@@ -39,10 +40,6 @@ class EntryOut(Schema):
     seq: int
     leaf: str
     leaf_hash: str
-
-
-class Error(Schema):
-    detail: str
 
 
 def _checkpoint(c: Checkpoint) -> dict:

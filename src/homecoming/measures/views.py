@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from homecoming.access.policy import Action
-from homecoming.accounts.models import Role
 from homecoming.core.forms import apply_errors, form_status
+from homecoming.core.own_record import is_own, own_resident
 from homecoming.residents import selectors as resident_selectors
 from homecoming.residents.models import Resident
 
@@ -29,20 +29,8 @@ def _definition_or_404(code):
     return definition
 
 
-def _own_resident(request) -> Resident:
-    resident = getattr(request.user, "resident", None)
-    if resident is None:
-        raise Http404("Your account is not linked to a resident record.")
-    return resident
-
-
-def _is_own(request, resident_id) -> bool:
-    own = getattr(request.user, "resident", None) if request.user.role == Role.RESIDENT else None
-    return own is not None and own.pk == resident_id
-
-
 def resident(request, resident_id):
-    if _is_own(request, resident_id):
+    if is_own(request, resident_id):
         return redirect("measures:mine")
     try:
         history = selectors.history(request.user, resident_id)
@@ -88,7 +76,7 @@ def _answer_page(request, resident, definition, *, back, saved_param, template, 
 
 def administer(request, resident_id, instrument):
     definition = _definition_or_404(instrument)
-    if _is_own(request, resident_id):
+    if is_own(request, resident_id):
         return redirect("measures:self", instrument=definition.code)
     try:
         resident = resident_selectors.resident_for(request.user, resident_id, Action.RECORD_MEASURE)
@@ -107,7 +95,7 @@ def administer(request, resident_id, instrument):
 
 
 def mine(request):
-    own = _own_resident(request)
+    own = own_resident(request)
     history = selectors.history(request.user, own.pk)
     completed = history.find(request.GET.get("completed"))
     context = {
@@ -121,7 +109,7 @@ def mine(request):
 
 def self_complete(request, instrument):
     definition = _definition_or_404(instrument)
-    own = _own_resident(request)
+    own = own_resident(request)
     resident = resident_selectors.resident_for(request.user, own.pk, Action.RECORD_MEASURE)
     back = reverse("measures:mine")
     return _answer_page(

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.core.schemas import Error
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -34,11 +35,6 @@ router = Router(tags=["medications"])
 
 
 # --- schemas ------------------------------------------------------------------------------
-
-
-class Error(Schema):
-    detail: str
-    errors: dict[str, list[str]] | None = None
 
 
 class ProtocolOut(Schema):

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.accounts.models import Role
 from homecoming.core import errors
 from homecoming.core.forms import apply_errors, form_status
+from homecoming.core.own_record import is_own, own_resident
 from homecoming.core.urls_safe import safe_next
 from homecoming.residents import selectors as residents_selectors
 from homecoming.residents.models import Resident
@@ -52,13 +52,6 @@ def _order_or_404(actor, order_id, action):
         return selectors.order_for(actor, order_id, action)
     except Order.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
-
-
-def _own_resident(request):
-    resident = getattr(request.user, "resident", None)
-    if request.user.role != Role.RESIDENT or resident is None:
-        raise Http404("Your account is not linked to a resident record.")
-    return resident
 
 
 # --- the shift's round ---------------------------------------------------------------------
@@ -299,10 +292,8 @@ def _record_page(request, record, order_form=None, refused_stop=None, status=200
 
 @require_GET
 def resident_medications(request, resident_id):
-    if request.user.role == Role.RESIDENT:
-        own = getattr(request.user, "resident", None)
-        if own is not None and own.pk == resident_id:
-            return redirect("medications:mine")
+    if is_own(request, resident_id):
+        return redirect("medications:mine")
     return _record_page(request, _record_or_404(request.user, resident_id))
 
 
@@ -363,7 +354,7 @@ def discontinue(request, resident_id, order_id):
 
 @require_GET
 def my_medications(request):
-    resident = _own_resident(request)
+    resident = own_resident(request)
     record = selectors.medication_record(request.user, resident.pk)
     now = timezone.now()
     context = {

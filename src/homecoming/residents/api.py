@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from homecoming.access.policy import Action
+from homecoming.core.schemas import Error
 
 from . import selectors, services
 from .models import Bed, Resident, ServiceBranch
@@ -117,10 +118,6 @@ class BoardBedOut(Schema):
     occupied: bool
     resident_id: int | None
     resident_name: str | None
-
-
-class Error(Schema):
-    detail: str
 
 
 def _bed(bed):

@@ -10,9 +10,9 @@ from django.views.decorators.http import require_POST
 from homecoming.access import policy
 from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
-from homecoming.accounts.models import Role
 from homecoming.consents.services import active_consents
 from homecoming.core.forms import apply_errors, form_status
+from homecoming.core.own_record import is_own, own_resident
 from homecoming.encounters import notes_selectors, scheduling
 from homecoming.ledger.selectors import entries_for_resident
 from homecoming.measures import selectors as measures_selectors
@@ -77,11 +77,9 @@ def intake(request):
 
 
 def chart(request, resident_id):
-    if request.user.role == Role.RESIDENT:
+    if is_own(request, resident_id):
         # Residents read their own record on their own page; anyone else's is refused there.
-        own = getattr(request.user, "resident", None)
-        if own is not None and own.pk == resident_id:
-            return redirect("residents:my_record")
+        return redirect("residents:my_record")
     try:
         chart = selectors.chart(request.user, resident_id)
     except Resident.DoesNotExist as exc:
@@ -247,9 +245,7 @@ def bed_board(request):
 
 
 def my_record(request):
-    resident = getattr(request.user, "resident", None)
-    if resident is None:
-        raise Http404("Your account is not linked to a resident record.")
+    resident = own_resident(request)
     chart = selectors.chart(request.user, resident.pk)
     context = {
         "chart": chart,

@@ -15,6 +15,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
 
+from homecoming.accounts import tokens
 from homecoming.accounts.models import Role, User
 from homecoming.ledger import services as ledger
 from homecoming.residents import services
@@ -138,3 +139,14 @@ def ledger_key(settings, tmp_path):
     settings.HOMECOMING_LEDGER_KEY = str(tmp_path / "ledger.key")
     settings.HOMECOMING_WITNESSES = []
     return signing.generate("test.homecoming/ledger")
+
+
+@pytest.fixture
+def api_for(staff):
+    """An API client per user: a bearer token issued as `homecoming token create` issues it."""
+
+    def make(user):
+        _, clear = tokens.issue(user, "test")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {clear}")
+
+    return make

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "homecoming.measures",
     "homecoming.timeline",
     "homecoming.outcomes",
+    "homecoming.sharing",
     "homecoming.demo",
 ]
 

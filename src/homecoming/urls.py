@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("homecoming.encounters.urls")),
     path("", include("homecoming.measures.urls")),
     path("", include("homecoming.consents.urls")),
+    path("", include("homecoming.sharing.urls")),
     path("", include("homecoming.medications.urls")),
     path("", include("homecoming.timeline.urls")),
     path("alerts/", include("homecoming.alerts.urls")),

@@ -85,3 +85,15 @@ def test_demo_codes_work_only_for_demo_authenticators(demo, make_user):
     make_user(Role.CASEWORKER, username="real_person")
     with pytest.raises(LookupError):
         builder.current_code("real_person")
+
+
+def test_the_study_and_the_sponsor_each_get_only_their_consenting_residents(demo):
+    from homecoming.consents.services import active_consents
+    from homecoming.sharing import exports
+
+    director = User.objects.get(role=Role.PROGRAM_DIRECTOR)
+    for code in ("sleep-recovery-study", "sponsor-outcomes"):
+        consenting = set(active_consents(None, code=code).values_list("resident_id", flat=True))
+        result = exports.export(director, code)
+        assert 0 < result.participants == len(consenting) < 6
+        assert result.not_included == 6 - len(consenting)

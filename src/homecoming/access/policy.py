@@ -52,6 +52,8 @@ class Action(StrEnum):
     VIEW_MAR = "center.mar"  # the shift's medication round: due doses of everyone in residence
     VIEW_FORMULARY = "medication.formulary"
     MANAGE_FORMULARY = "medication.manage_formulary"  # add and retire protocols (medical lead)
+    # De-identified data of the residents who consented, for a research protocol or the sponsor
+    EXPORT_SHARED_DATA = "data.export"
 
 
 class Purpose(StrEnum):
@@ -61,6 +63,10 @@ class Purpose(StrEnum):
     BREAK_GLASS = "break_glass"
     MEDICATION_ROUND = "medication_round"  # a nurse giving the shift's doses
     OPERATIONS = "operations"  # running the center: intake, beds, aggregates, accounts
+    # De-identified data leaving the center, under the resident's consent to a research protocol,
+    # or to sharing with the sponsor
+    RESEARCH = "research"
+    SPONSOR_SHARING = "sponsor_sharing"
     NONE = "none"  # a denied attempt has no valid purpose
 
 
@@ -167,6 +173,8 @@ CENTER = {
         Role.OVERSIGHT,
     },
     Action.MANAGE_FORMULARY: {Role.CLINICIAN},
+    # The program director is the center's data custodian: what leaves the center, leaves by them.
+    Action.EXPORT_SHARED_DATA: {Role.PROGRAM_DIRECTOR},
 }
 # Out-of-caseload reads a clinician may open by giving a reason.
 BREAK_GLASS_ROLES = {Role.CLINICIAN}

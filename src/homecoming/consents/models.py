@@ -23,6 +23,8 @@ class ConsentPurpose(models.TextChoices):
 NEEDS_ETHICS_APPROVAL = (ConsentPurpose.RESEARCH, ConsentPurpose.INVESTIGATIONAL)
 # Purposes whose documents a medication protocol names as the consent its doses need.
 MEDICATION_PURPOSES = (ConsentPurpose.MEDICATION, ConsentPurpose.INVESTIGATIONAL)
+# Purposes under which de-identified data may leave the center (see homecoming.sharing).
+SHARING_PURPOSES = (ConsentPurpose.RESEARCH, ConsentPurpose.SPONSOR_SHARING)
 
 
 class ConsentDocument(models.Model):

@@ -13,7 +13,7 @@ from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
-from .models import Consent, ConsentDocument
+from .models import SHARING_PURPOSES, Consent, ConsentDocument
 from .services import active_consents
 
 
@@ -118,6 +118,11 @@ class DocumentSeries:
     @property
     def latest(self) -> ConsentDocument:
         return self.versions[0]
+
+    @property
+    def shareable(self) -> bool:
+        """Whether de-identified data may be exported under it."""
+        return self.latest.purpose in SHARING_PURPOSES
 
 
 def documents(actor) -> list[DocumentSeries]:

@@ -139,11 +139,13 @@ def publish(
 
 
 def _counting_at(resident, at, purpose=None, code=None):
-    """Consents signed by `at` and not revoked by then, newest first, with their documents."""
-    resident_id = getattr(resident, "pk", resident)
-    qs = Consent.objects.filter(resident_id=resident_id, signed_at__lte=at).filter(
+    """Consents signed by `at` and not revoked by then, newest first, with their documents: of
+    one resident, or of everyone when `resident` is None."""
+    qs = Consent.objects.filter(signed_at__lte=at).filter(
         Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)
     )
+    if resident is not None:
+        qs = qs.filter(resident_id=getattr(resident, "pk", resident))
     if purpose is not None:
         qs = qs.filter(document__purpose=purpose)
     if code is not None:
@@ -151,13 +153,14 @@ def _counting_at(resident, at, purpose=None, code=None):
     return qs.select_related("document").order_by("-signed_at", "-id")
 
 
-def active_consents(resident, at=None):
-    """Every consent of the resident that counts at the moment `at` (now by default): signed by
-    then, not revoked by then, and, for a document under an ethics approval, that approval not
-    expired on the center's date of `at`."""
+def active_consents(resident, at=None, *, code=None):
+    """Every consent that counts at the moment `at` (now by default): signed by then, not
+    revoked by then, and, for a document under an ethics approval, that approval not expired on
+    the center's date of `at`. Of one resident; of every resident when `resident` is None (an
+    export asks which residents it may include, in one query)."""
     at = at or timezone.now()
     day = timezone.localdate(at)
-    return _counting_at(resident, at).filter(
+    return _counting_at(resident, at, code=code).filter(
         Q(document__ethics_approval_expires__isnull=True)
         | Q(document__ethics_approval_expires__gte=day)
     )
@@ -166,10 +169,7 @@ def active_consents(resident, at=None):
 def active_consent(resident, purpose, code=None, at=None) -> Consent | None:
     """The consent that allows `purpose` (for one document `code`, if given) at `at`, or None.
     Asked at the moment of use, every time: never cached."""
-    qs = active_consents(resident, at).filter(document__purpose=purpose)
-    if code is not None:
-        qs = qs.filter(document__code=code)
-    return qs.first()
+    return active_consents(resident, at, code=code).filter(document__purpose=purpose).first()
 
 
 def require_consent(resident, purpose, code=None) -> Consent:

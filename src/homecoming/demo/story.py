@@ -123,11 +123,31 @@ def passwords_checked_once():
         yield
 
 
+# A study some residents take part in: its consent lets the program director export their
+# questionnaires, de-identified, for the study team (homecoming.sharing).
+STUDY = {
+    "code": "sleep-recovery-study",
+    "title": "Sleep and recovery after deployment (a research study)",
+    "body": "I agree that my questionnaire answers, without my name, dates or other identifying "
+    "details, may be given to the study team of the Sleep and Recovery study, approved by the "
+    "university's ethics board. Taking part is voluntary and changes nothing in my care. I can "
+    "withdraw at any time: nothing of mine is exported after I withdraw.",
+    "ethics_approval_ref": "IRB-2026-031",
+}
+
+
 def publish_documents(director):
-    return {
+    documents = {
         code: consents.publish(director, purpose=purpose, code=code, title=title, body=body)
         for purpose, code, title, body in DOCUMENTS
     }
+    documents[STUDY["code"]] = consents.publish(
+        director,
+        purpose=ConsentPurpose.RESEARCH,
+        ethics_approval_expires=timezone.localdate() + dt.timedelta(days=365),
+        **STUDY,
+    )
+    return documents
 
 
 def tone_wav(seconds=2, rate=8000) -> bytes:
@@ -188,6 +208,8 @@ def resident_story(ctx, index, resident, admitted_on, caseworker, rng, until):
         consents.sign(caseworker, resident, ctx.documents["session-recording"])
     if rng.random() < 0.5:
         consents.sign(caseworker, resident, ctx.documents["sponsor-outcomes"])
+    if index % 3 == 1:  # (not drawn from rng: the rest of the story stays as it was)
+        consents.sign(caseworker, resident, ctx.documents[STUDY["code"]])
 
     # Questionnaires at intake, then every two weeks, heading down with noise.
     starts = WALTER_START if is_walter else {i: rng.randint(*r) for i, r in START.items()}

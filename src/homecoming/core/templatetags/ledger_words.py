@@ -46,6 +46,7 @@ ACTIONS = {
     "medication.protocol_add": "added a protocol to the formulary",
     "medication.protocol_retire": "retired a protocol",
     "center.mar": "saw the name on the medication round",
+    "data.export": "included your scores, without your name, in a data export",
 }
 PURPOSES = {
     "care": "care team",
@@ -54,6 +55,8 @@ PURPOSES = {
     "break_glass": "emergency (break-glass)",
     "operations": "center operations",
     "medication_round": "medication round",
+    "research": "a research protocol you consented to",
+    "sponsor_sharing": "sharing with the sponsor, as you consented",
     "none": "no valid purpose",
 }
 

@@ -170,7 +170,8 @@ def cmd_demo_code(args):
 
 
 def cmd_worker(args):
-    from homecoming.ledger import signing, worker
+    from homecoming.core import worker
+    from homecoming.ledger import signing
 
     try:
         worker.run(once=args.once)

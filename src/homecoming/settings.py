@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
 # Runtime state (the SQLite file, collected static files, uploads) lives outside the package.
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "homecoming.timeline",
     "homecoming.outcomes",
     "homecoming.sharing",
+    "homecoming.safety",
     "homecoming.demo",
 ]
 
@@ -181,6 +183,22 @@ HOMECOMING_RECORDING_MAX_MB = int(os.environ.get("HOMECOMING_RECORDING_MAX_MB", 
 # PCL-5 total at or above which PTSD is provisionally indicated (the National Center for PTSD
 # suggests 31-33; programs choose theirs).
 HOMECOMING_PCL5_CUTPOINT = int(os.environ.get("HOMECOMING_PCL5_CUTPOINT", "33"))
+
+# Signal detection over adverse event reports: which rules raise a signal (any of them, comma-
+# separated: evans, ror, ic, fisher; see safety/statistics.py), and how often the worker scans
+# even when no report came in (a scan also runs after every new report).
+HOMECOMING_SIGNAL_RULES = [
+    r.strip() for r in os.environ.get("HOMECOMING_SIGNAL_RULES", "evans").split(",") if r.strip()
+]
+_unknown_rules = set(HOMECOMING_SIGNAL_RULES) - {"evans", "ror", "ic", "fisher"}
+if _unknown_rules or not HOMECOMING_SIGNAL_RULES:
+    raise ImproperlyConfigured(
+        f"HOMECOMING_SIGNAL_RULES: unknown rule(s) {sorted(_unknown_rules)}; "
+        "choose from evans, ror, ic, fisher."
+    )
+HOMECOMING_SIGNAL_SCAN_INTERVAL = timedelta(
+    hours=float(os.environ.get("HOMECOMING_SIGNAL_SCAN_HOURS", "24"))
+)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("homecoming.measures.urls")),
     path("", include("homecoming.consents.urls")),
     path("", include("homecoming.sharing.urls")),
+    path("", include("homecoming.safety.urls")),
     path("", include("homecoming.medications.urls")),
     path("", include("homecoming.timeline.urls")),
     path("alerts/", include("homecoming.alerts.urls")),

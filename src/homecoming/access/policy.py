@@ -41,6 +41,8 @@ class Action(StrEnum):
     VIEW_MEDICATIONS = "medication.view"  # orders, administrations and stopped doses
     PRESCRIBE = "medication.prescribe"  # write and discontinue orders (prescribers only)
     ADMINISTER = "medication.administer"  # give a dose, or record it refused, held or missed
+    REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
+    VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
     # On the center as a whole
     REGISTER = "resident.register"
     VIEW_BED_BOARD = "center.bed_board"
@@ -54,6 +56,8 @@ class Action(StrEnum):
     MANAGE_FORMULARY = "medication.manage_formulary"  # add and retire protocols (medical lead)
     # De-identified data of the residents who consented, for a research protocol or the sponsor
     EXPORT_SHARED_DATA = "data.export"
+    VIEW_SAFETY = "safety.dashboard"  # signals with their counts and measures (no resident)
+    REVIEW_SIGNAL = "safety.review_signal"  # conclude a signal's review (the medical lead)
 
 
 class Purpose(StrEnum):
@@ -62,6 +66,7 @@ class Purpose(StrEnum):
     SELF = "self"  # the resident, on their own record
     BREAK_GLASS = "break_glass"
     MEDICATION_ROUND = "medication_round"  # a nurse giving the shift's doses
+    SAFETY_REVIEW = "safety_review"  # the medical lead reviewing the center's adverse events
     OPERATIONS = "operations"  # running the center: intake, beds, aggregates, accounts
     # De-identified data leaving the center, under the resident's consent to a research protocol,
     # or to sharing with the sponsor
@@ -74,6 +79,8 @@ class Purpose(StrEnum):
 # The clinical record: what both caseworkers and clinicians on the team do.
 CLINICAL_WORK = {
     Action.VIEW_HISTORY,
+    Action.REPORT_ADVERSE_EVENT,
+    Action.VIEW_ADVERSE_EVENTS,
     Action.WRITE_NOTE,
     Action.ADD_ADDENDUM,
     Action.UPLOAD_RECORDING,
@@ -135,15 +142,20 @@ OWN_RECORD = {
     Action.RECORD_CONSENT,
     Action.REVOKE_CONSENT,
     Action.VIEW_MEDICATIONS,
+    Action.REPORT_ADVERSE_EVENT,
+    Action.VIEW_ADVERSE_EVENTS,
 }
 # The medication round: any clinician (the nurse on shift) may read the medication record of a
 # resident in residence and record their doses, without being on their care team. Nothing else
 # of the record opens this way, and a discharged or expected resident is not on the round.
-MEDICATION_ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER}
+MEDICATION_ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER, Action.REPORT_ADVERSE_EVENT}
+# The medical lead reads every resident's adverse event reports, to review the center's signals.
+SAFETY_REVIEW = {Action.VIEW_ADVERSE_EVENTS}
 # Actions that need more than a role: a flag on the account, and the words of the refusal.
 NEEDS_FLAG = {
     Action.PRESCRIBE: ("is_prescriber", "Only a prescriber may order or stop medication."),
     Action.MANAGE_FORMULARY: ("is_medical_lead", "Only the medical lead keeps the formulary."),
+    Action.REVIEW_SIGNAL: ("is_medical_lead", "Only the medical lead concludes a signal's review."),
 }
 # Actions that concern no single resident, and who may take them.
 CENTER = {
@@ -175,6 +187,14 @@ CENTER = {
     Action.MANAGE_FORMULARY: {Role.CLINICIAN},
     # The program director is the center's data custodian: what leaves the center, leaves by them.
     Action.EXPORT_SHARED_DATA: {Role.PROGRAM_DIRECTOR},
+    # Counts and measures only; the cases behind them open per resident (VIEW_ADVERSE_EVENTS).
+    Action.VIEW_SAFETY: {
+        Role.CLINICIAN,
+        Role.SUPERVISOR,
+        Role.PROGRAM_DIRECTOR,
+        Role.OVERSIGHT,
+    },
+    Action.REVIEW_SIGNAL: {Role.CLINICIAN},
 }
 # Out-of-caseload reads a clinician may open by giving a reason.
 BREAK_GLASS_ROLES = {Role.CLINICIAN}
@@ -244,6 +264,8 @@ def _decide(user, role, action: Action, resident) -> Decision:
         member = on_care_team(user, resident)
         if member and action in CARE_TEAM[role]:
             return Decision(True, Purpose.CARE, "")
+        if role == Role.CLINICIAN and action in SAFETY_REVIEW and user.is_medical_lead:
+            return Decision(True, Purpose.SAFETY_REVIEW, "")
         if role == Role.CLINICIAN and action in MEDICATION_ROUND and not member:
             if in_residence(resident):
                 return Decision(True, Purpose.MEDICATION_ROUND, "")

@@ -106,6 +106,8 @@ def chart(request, resident_id):
             Action.SCHEDULE_SESSION,
             Action.WRITE_NOTE,
             Action.VIEW_HISTORY,
+            Action.VIEW_MEDICATIONS,
+            Action.VIEW_ADVERSE_EVENTS,
         )
     }
     # The chart's one recorded read covers its summaries; the notes listed are each recorded.

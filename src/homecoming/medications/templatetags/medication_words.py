@@ -2,9 +2,6 @@
 
 from django import template
 
-from homecoming.access import policy
-from homecoming.access.policy import Action
-
 from ..doses import describe, plain
 
 register = template.Library()
@@ -52,10 +49,3 @@ def interval(protocol) -> str:
     if hours == 0:
         return f"{minutes} minutes apart"
     return f"{hours} h {minutes} min apart"
-
-
-@register.simple_tag
-def may_view_medications(user, resident) -> bool:
-    """Whether to offer the link to a resident's medication record (the page checks again,
-    and records the read)."""
-    return policy.decide(user, Action.VIEW_MEDICATIONS, resident).allowed

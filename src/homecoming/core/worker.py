@@ -1,0 +1,111 @@
+"""The background worker: the center's scheduled work in one process, its queue the database
+itself, so no other server is needed. `homecoming serve` runs it beside the web server; or run
+`homecoming worker --once` from cron.
+
+Each job has its own interval; the loop wakes every few seconds and runs the jobs that are due.
+- ledger: sign a checkpoint when the ledger has grown, deliver it to the witnesses, retry.
+- signals: scan the adverse event reports when new ones came in, and on a schedule.
+- complaints: escalate to the oversight body every complaint left untouched too long.
+A failing job is logged and retried at its next turn; it never stops the others.
+"""
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import close_old_connections
+
+log = logging.getLogger("homecoming.worker")
+TICK_SECONDS = 5
+
+
+def _ledger() -> str | None:
+    from homecoming.ledger import worker as ledger_worker
+
+    signed, sent, failed = ledger_worker.one_round()
+    if signed or sent or failed:
+        made = f"signed checkpoint {signed}; " if signed else ""
+        return f"{made}{sent} deliveries sent, {failed} failed"
+    return None
+
+
+def _signals() -> str | None:
+    from homecoming.safety import signals
+
+    why = signals.due()
+    if why is None:
+        return None
+    result = signals.scan(why)
+    raised = ", ".join(str(s) for s in result.raised) or "no new signal"
+    return f"signal scan ({why}) over {result.scan.reports} reports: {raised}"
+
+
+def _complaints() -> str | None:
+    from homecoming.oversight import escalation
+
+    escalated = escalation.escalate_untouched()
+    if escalated:
+        return f"escalated {len(escalated)} untouched complaint(s) to the oversight body"
+    return None
+
+
+@dataclass
+class Job:
+    name: str
+    every: Callable[[], float]  # seconds, read from the settings at each turn
+    run: Callable[[], str | None]
+    last: float | None = None
+
+    def due(self, now: float) -> bool:
+        return self.last is None or now - self.last >= self.every()
+
+
+def jobs() -> list[Job]:
+    return [
+        Job("ledger", lambda: settings.HOMECOMING_CHECKPOINT_MINUTES * 60, _ledger),
+        Job("signals", lambda: TICK_SECONDS, _signals),
+        Job("complaints", lambda: 60.0, _complaints),
+    ]
+
+
+def one_round(todo: list[Job], *, once: bool, warned: set) -> None:
+    from homecoming.ledger import signing
+
+    now = time.monotonic()
+    for job in todo:
+        if not (once or job.due(now)):
+            continue
+        job.last = now
+        try:
+            said = job.run()
+            if said or once:
+                print(f"worker: {job.name}: {said or 'nothing to do'}", flush=True)
+        except signing.KeyMissing as exc:
+            if once:
+                raise
+            if job.name not in warned:  # keep serving; start signing once the key exists
+                print(f"worker: {exc} No checkpoint is signed until then.", flush=True)
+                warned.add(job.name)
+        except Exception:  # a bad round must not stop the worker; the next turn retries
+            log.exception("worker job %s failed", job.name)
+            if once:
+                raise
+
+
+def run(once: bool = False):
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    todo, warned = jobs(), set()
+    while True:
+        close_old_connections()  # a long-lived process: never reuse a dropped connection
+        one_round(todo, once=once, warned=warned)
+        if once:
+            return
+        deadline = time.monotonic() + TICK_SECONDS
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if stopping:
+            return

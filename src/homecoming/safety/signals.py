@@ -1,0 +1,277 @@
+"""Signal detection: every (drug, event term) pair of the center's reports, measured at once.
+
+The counts come from one aggregate SQL query (the 2x2 table of each pair over reports, and the
+residents given each drug who had each event); the measures are vector arithmetic over those
+columns (statistics.py); only the pairs a configured rule flags are looked at one by one. A
+flagged pair with no signal yet becomes one: a review task for the medical lead, and alerts to
+the medical lead, the program director and the oversight body. A signal is a prompt for review,
+not a verdict, and it is never raised twice for the same pair: its latest counts keep updating.
+
+Residents "on" a drug are those given at least one dose of it; the comparison is with every
+other resident of the center.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from homecoming.accounts.models import Role, User
+from homecoming.alerts import services as alerts
+from homecoming.ledger import services as ledger
+from homecoming.residents.models import Resident
+
+from . import statistics, terms
+from .models import AdverseEvent, Review, Scan, Signal, SignalStatus
+
+RAISE = "safety.signal"
+UPDATE = "safety.signal_update"  # a signal's counts, as a later scan found them
+ALERT_KIND = "safety_signal"
+
+PAIRS_SQL = """
+WITH reported AS (
+    SELECT s.drug AS drug, e.term AS term, COUNT(*) AS a
+    FROM safety_suspect s JOIN safety_adverseevent e ON e.id = s.event_id
+    WHERE e.id <= %(last)s
+    GROUP BY s.drug, e.term
+),
+exposure AS (
+    SELECT DISTINCT o.resident_id AS resident_id, p.drug AS drug
+    FROM medications_administration m
+    JOIN medications_order o ON o.id = m.order_id
+    JOIN medications_protocol p ON p.id = o.protocol_id
+    WHERE m.status = 'given'
+),
+had AS (
+    SELECT DISTINCT resident_id, term FROM safety_adverseevent WHERE id <= %(last)s
+),
+exposed_cases AS (
+    SELECT x.drug AS drug, h.term AS term, COUNT(*) AS k
+    FROM exposure x JOIN had h ON h.resident_id = x.resident_id
+    GROUP BY x.drug, h.term
+),
+pairs AS (
+    SELECT drug, term, SUM(a) AS a, SUM(k) AS k FROM (
+        SELECT drug, term, a, 0 AS k FROM reported
+        UNION ALL
+        SELECT drug, term, 0 AS a, k FROM exposed_cases
+    ) u
+    GROUP BY drug, term
+),
+drug_reports AS (
+    SELECT s.drug AS drug, COUNT(*) AS n FROM safety_suspect s
+    WHERE s.event_id <= %(last)s GROUP BY s.drug
+),
+term_reports AS (
+    SELECT term, COUNT(*) AS n FROM safety_adverseevent WHERE id <= %(last)s GROUP BY term
+),
+drug_residents AS (SELECT drug, COUNT(*) AS n FROM exposure GROUP BY drug),
+term_residents AS (SELECT term, COUNT(*) AS n FROM had GROUP BY term)
+SELECT p.drug, p.term, p.a, COALESCE(dr.n, 0), COALESCE(tr.n, 0),
+       p.k, COALESCE(dx.n, 0), COALESCE(tx.n, 0)
+FROM pairs p
+LEFT JOIN drug_reports dr ON dr.drug = p.drug
+LEFT JOIN term_reports tr ON tr.term = p.term
+LEFT JOIN drug_residents dx ON dx.drug = p.drug
+LEFT JOIN term_residents tx ON tx.term = p.term
+ORDER BY p.drug, p.term
+"""
+
+
+def configured_rules() -> tuple[str, ...]:
+    return tuple(settings.HOMECOMING_SIGNAL_RULES)
+
+
+@dataclass
+class Counts:
+    """The columns of the pair table, and the totals they are taken from."""
+
+    drugs: list[str]
+    terms: list[str]
+    a: np.ndarray
+    drug_reports: np.ndarray  # a + b
+    term_reports: np.ndarray  # a + c
+    exposed_cases: np.ndarray
+    exposed: np.ndarray
+    cases: np.ndarray
+    reports: int
+    residents: int
+    last_report_id: int
+
+    def table(self) -> statistics.Table:
+        a = self.a
+        b = self.drug_reports - a
+        c = self.term_reports - a
+        d = self.reports - a - b - c
+        return statistics.measures(
+            a, b, c, d, self.exposed_cases, self.exposed, self.cases, self.residents
+        )
+
+
+def count_pairs() -> Counts:
+    """The pair table, from one aggregate query (plus the two totals), in one snapshot."""
+    last = AdverseEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    with connection.cursor() as cursor:
+        cursor.execute(PAIRS_SQL, {"last": last})
+        rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+
+    def ints(i):
+        return np.fromiter(columns[i], dtype=np.int64, count=len(rows))
+
+    return Counts(
+        drugs=list(columns[0]),
+        terms=list(columns[1]),
+        a=ints(2),
+        drug_reports=ints(3),
+        term_reports=ints(4),
+        exposed_cases=ints(5),
+        exposed=ints(6),
+        cases=ints(7),
+        reports=AdverseEvent.objects.filter(id__lte=last).count(),
+        residents=Resident.objects.count(),
+        last_report_id=last,
+    )
+
+
+def _number(x, places=4):
+    x = float(x)
+    if math.isnan(x):
+        return None
+    if math.isinf(x):
+        return "inf"
+    return round(x, places)
+
+
+def pair_measures(table: statistics.Table, i: int, counts: Counts) -> dict:
+    """One pair's counts and measures, as stored with its signal (JSON: no NaN, no infinity)."""
+    return {
+        "reports": {
+            "a": int(table.a[i]),
+            "b": int(table.b[i]),
+            "c": int(table.c[i]),
+            "d": int(table.d[i]),
+        },
+        "prr": _number(table.prr[i]),
+        "chi2": _number(table.chi2[i]),
+        "ror": _number(table.ror[i]),
+        "ror_low": _number(table.ror_low[i]),
+        "ror_high": _number(table.ror_high[i]),
+        "expected": _number(table.expected[i]),
+        "ic": _number(table.ic[i]),
+        "ic025": _number(table.ic025[i]),
+        "residents": {
+            "exposed_cases": int(counts.exposed_cases[i]),
+            "exposed": int(counts.exposed[i]),
+            "cases": int(counts.cases[i]),
+            "total": counts.residents,
+        },
+        "fisher_p": _number(table.fisher_p[i], places=6),
+        "flagged_by": [r for r in statistics.RULES if bool(table.rule(r)[i])],
+    }
+
+
+def _announce(signal: Signal, measures: dict):
+    reports = measures["reports"]["a"]
+    found = ", ".join(signal.rules)
+    message = (
+        f"New safety signal: {signal.drug} and {terms.name_of(signal.term).lower()} "
+        f"({reports} report{'s' if reports != 1 else ''}; PRR {measures['prr']}, "
+        f"IC025 {measures['ic025']}; flagged by {found}). The medical lead's review is open. "
+        "A signal is a prompt for review, not a verdict."
+    )
+    people = User.objects.filter(is_active=True).filter(
+        Q(is_medical_lead=True) | Q(role__in=(Role.PROGRAM_DIRECTOR, Role.OVERSIGHT))
+    )
+    alerts.notify(people, kind=ALERT_KIND, message=message)
+
+
+def _raise(drug, term, measures, rules, now) -> Signal:
+    signal = Signal.objects.create(
+        drug=drug,
+        term=term,
+        rules=list(rules),
+        detected_at=now,
+        measures=measures,
+        latest=measures,
+        latest_at=now,
+        status=SignalStatus.OPEN,
+    )
+    ledger.record_write(None, RAISE, signal, resident_id=None, purpose="operations")
+    review = Review.objects.create(
+        signal=signal,
+        assigned_to=User.objects.filter(is_medical_lead=True, is_active=True).first(),
+        opened_at=now,
+    )
+    ledger.record_write(None, RAISE, review, resident_id=None, purpose="operations")
+    _announce(signal, measures)
+    return signal
+
+
+@dataclass
+class ScanResult:
+    scan: Scan
+    raised: list[Signal]
+    counts: Counts
+    table: statistics.Table
+
+
+def scan(trigger: str = "manual") -> ScanResult:
+    """Measure every pair; raise the signals the configured rules call for."""
+    rules = configured_rules()
+    started = timezone.now()
+    with transaction.atomic():
+        counts = count_pairs()
+        table = counts.table()
+        flagged = np.zeros(len(counts.drugs), dtype=bool)
+        for rule in rules:
+            flagged |= table.rule(rule)
+        known = {(s.drug, s.term): s for s in Signal.objects.select_for_update()}
+        raised = []
+        now = timezone.now()
+        index = {(d, t): i for i, (d, t) in enumerate(zip(counts.drugs, counts.terms, strict=True))}
+        for i in np.flatnonzero(flagged):
+            pair = (counts.drugs[i], counts.terms[i])
+            if pair not in known:
+                by = [r for r in rules if bool(table.rule(r)[i])]
+                measures = pair_measures(table, i, counts)
+                raised.append(_raise(*pair, measures, by, now))
+        for pair, signal in known.items():  # the signals' counts, as they now stand
+            i = index.get(pair)
+            if i is None:
+                continue
+            latest = pair_measures(table, i, counts)
+            if latest != signal.latest:
+                signal.latest, signal.latest_at = latest, now
+                signal.save(update_fields=["latest", "latest_at"])
+                ledger.record_write(None, UPDATE, signal, resident_id=None, purpose="operations")
+        record = Scan.objects.create(
+            started_at=started,
+            finished_at=timezone.now(),
+            trigger=trigger,
+            reports=counts.reports,
+            last_report_id=counts.last_report_id,
+            pairs=len(counts.drugs),
+            rules=list(rules),
+            raised=len(raised),
+        )
+    return ScanResult(scan=record, raised=raised, counts=counts, table=table)
+
+
+def due(now=None) -> str | None:
+    """Why a scan is due now ("report": reports came in since the last; "schedule": the last is
+    older than the scan interval), or None."""
+    now = now or timezone.now()
+    last = Scan.objects.order_by("-started_at", "-id").first()
+    reports = AdverseEvent.objects.count()
+    if last is None:
+        return "report" if reports else None
+    if reports != last.reports:
+        return "report"
+    if now - last.started_at >= settings.HOMECOMING_SIGNAL_SCAN_INTERVAL:
+        return "schedule"
+    return None

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "safety"
+urlpatterns = [
+    path("residents/<int:resident_id>/adverse-events/", views.resident_events, name="resident"),
+    path("my-record/side-effects/", views.my_events, name="mine"),
+    path("safety/", views.dashboard, name="dashboard"),
+    path("safety/scan/", views.scan_now, name="scan"),
+    path("safety/signals/<int:signal_id>/", views.signal, name="signal"),
+]

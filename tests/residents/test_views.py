@@ -263,3 +263,49 @@ def test_a_new_stay_opens_only_when_none_is_open(resident, staff, client_for):
     assert client.post(url, data).status_code == 302
     assert resident.stays.filter(status="in_residence").count() == 1
     assert client_for(staff["clinician"]).post(url, data).status_code == 403
+
+
+def test_who_looked_leaves_out_the_residents_own_visits_and_pages_back(
+    resident, staff, make_user, client_for
+):
+    from tests.consents.helpers import portal_login, publish
+
+    from homecoming.consents import services as consents
+
+    own = portal_login(make_user, resident)
+    client = client_for(own.user)
+    for _ in range(5):
+        client.get("/my-record/")  # each visit reads the record several times
+    consents.sign(own.user, own, publish(staff["program_director"]))  # a change of their own
+    for _ in range(60):
+        client_for(staff["caseworker"]).get(f"/residents/{resident.pk}/")
+    page = client.get("/my-record/").content.decode()
+    who = page[page.index('id="who-looked"') :]
+    assert "Caseworker 1" in who and "(caseworker)" in who
+    assert "Your own visits to your record are not listed" in who
+    assert who.count("Caseworker 1") == 50  # a page of 50, all the caseworker's
+    pages = 1
+    while "recorded a consent" not in who:  # page back to the resident's own change
+        older = who[who.index('href="?older=') + len('href="?older=') :].split("#")[0]
+        who = client.get(f"/my-record/?older={older}").content.decode()
+        who = who[who.index('id="who-looked"') :]
+        pages += 1
+        assert "The latest entries" in who and pages < 10
+    assert pages > 1 and f"{own.display_name} <span" in who  # their own change is listed
+
+
+def test_a_refused_confirmation_is_worded_as_what_happened(resident, staff):
+    from homecoming.core.templatetags.ledger_words import entry_words, role_words
+    from homecoming.ledger import services as ledger
+
+    entry = ledger.append(
+        staff["clinician"],
+        "medication.override",
+        ledger.Target.of(resident, resident_id=resident.pk),
+        purpose="none",
+        outcome="denied",
+    )
+    assert entry_words(entry) == (
+        "co-signature of an early dose not given: a wrong password or code was entered"
+    )
+    assert role_words("program_director") == "program director"

@@ -1,11 +1,31 @@
 """Reading the ledger: a resident's own disclosure history, and the entries staff may review."""
 
-from .models import Entry
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q
+
+from .models import Entry, Version
 
 
-def entries_for_resident(resident_id, limit=200):
-    return (
-        Entry.objects.filter(resident_id=resident_id)
-        .select_related("actor")
-        .order_by("-seq")[:limit]
+@dataclass
+class Disclosures:
+    entries: list[Entry]
+    older: int | None  # the sequence number to page on from, when older entries remain
+    own_reads_hidden: bool
+
+
+def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures:
+    """What the resident reads as "who looked at my record": every entry about them, newest
+    first, a page at a time, except their own reads of it (each page they open would otherwise
+    bury everyone else's accesses under their own). Their own changes stay listed."""
+    wrote = Version.objects.filter(seq=OuterRef("seq"))
+    qs = Entry.objects.filter(resident_id=resident.pk)
+    if resident.user_id:
+        qs = qs.exclude(Q(actor_id=resident.user_id) & ~Exists(wrote))
+    if before is not None:
+        qs = qs.filter(seq__lt=before)
+    rows = list(qs.select_related("actor").order_by("-seq")[: limit + 1])
+    older = rows[limit - 1].seq if len(rows) > limit else None
+    return Disclosures(
+        entries=rows[:limit], older=older, own_reads_hidden=resident.user_id is not None
     )

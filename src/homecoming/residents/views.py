@@ -14,7 +14,7 @@ from homecoming.consents.services import active_consents
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.encounters import notes_selectors, scheduling
-from homecoming.ledger.selectors import entries_for_resident
+from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
 
 from . import selectors, services
@@ -246,6 +246,13 @@ def bed_board(request):
     )
 
 
+def _page_from(request) -> int | None:
+    try:
+        return int(request.GET["older"])
+    except (KeyError, ValueError):
+        return None
+
+
 def my_record(request):
     resident = own_resident(request)
     chart = selectors.chart(request.user, resident.pk)
@@ -255,6 +262,6 @@ def my_record(request):
         "my_notes": notes_selectors.notes_for(request.user, resident.pk, limit=3),
         "measures": measures_selectors.trends(request.user, resident.pk),
         "consents_in_force": active_consents(resident).select_related("document"),
-        "accesses": entries_for_resident(resident.pk, limit=50),
+        "disclosures": disclosures(resident, before=_page_from(request)),
     }
     return render(request, "residents/my_record.html", context)

@@ -35,7 +35,7 @@ ACTIONS = {
     "consent.publish": "published a consent document",
     "consent.sign": "recorded a consent",
     "consent.record": "recorded a consent",
-    "consent.revoke": "revoked a consent",
+    "consent.revoke": "withdrew a consent",
     "medication.view": "viewed the medication record",
     "medication.prescribe": "ordered a medication",
     "medication.discontinue": "stopped a medication order",
@@ -61,9 +61,38 @@ PURPOSES = {
 }
 
 
+# A refused confirmation is entered in the name of the person whose password or code was wrong
+# (so their own lock-out counts it), though someone else may have typed it: say what happened.
+REFUSED_CONFIRMATIONS = {
+    "note.sign": "signature not given: a wrong password or code was entered for it",
+    "note.cosign": "co-signature not given: a wrong password or code was entered for it",
+    "medication.witness": "witness signature not given: a wrong password or code was entered",
+    "medication.override": "co-signature of an early dose not given: a wrong password or code "
+    "was entered",
+}
+
+
 @register.filter
 def action_words(code: str) -> str:
     return ACTIONS.get(code, code)
+
+
+@register.filter
+def entry_words(entry) -> str:
+    """What an entry records, in words (the page says beside it whether it was refused)."""
+    if entry.outcome == "denied" and entry.action in REFUSED_CONFIRMATIONS:
+        return REFUSED_CONFIRMATIONS[entry.action]
+    return action_words(entry.action)
+
+
+@register.filter
+def role_words(code: str) -> str:
+    from homecoming.accounts.models import Role
+
+    try:
+        return Role(code).label.lower()
+    except ValueError:
+        return code or "no role"
 
 
 @register.filter

@@ -271,7 +271,7 @@ def test_the_interval_yields_to_a_cosigned_override(prn, nurse, staff, api_for):
     "extra, field",
     [
         ({"witness": {"username": "nobody", "secret": PASSWORD}}, "witness"),
-        ({"witness": {"username": "clinician", "secret": "not the password"}}, "witness"),
+        ({"witness": {"username": "clinician", "secret": "not the password"}}, "witness_secret"),
         ({"override": {"cosigner_username": "nobody", "secret": "x", "reason": "y"}}, "cosigner"),
         ({"dose_amount": "0.0001"}, "dose_amount"),
         ({"at": "2020-01-01T08:00:00"}, "at"),

@@ -24,8 +24,8 @@ def give(page, drug, amount):
     """Open the dose page for Walter's `drug` from the round and record `amount` as ordered."""
     walters_round(page).get_by_role("link", name=f"Give {drug} to Walter Cruz").click()
     page.get_by_role("heading", name=f"{drug} for Walter Cruz").wait_for()
-    assert page.get_by_label("Dose (required)", exact=True).input_value() == amount
-    assert page.get_by_label("Unit (required)", exact=True).input_value() == "mg"
+    assert page.get_by_label("Dose", exact=True).input_value() == amount
+    assert page.get_by_label("Unit", exact=True).input_value() == "mg"
     page.get_by_role("button", name="Record the dose given").click()
 
 
@@ -40,6 +40,9 @@ def test_a_dose_given_a_second_stopped_and_a_revoked_consent_stops_the_next(page
     walter = walters_round(page)
     ibuprofen = walter.get_by_role("row").filter(has_text="Ibuprofen")
     assert "No dose in the last 24 hours" in ibuprofen.inner_text()
+    melatonin_href = walter.get_by_role("link", name="Give Melatonin to Walter Cruz").get_attribute(
+        "href"
+    )
     shoot("medication-round")
     give(page, "Ibuprofen", "400")
     page.get_by_text(
@@ -60,7 +63,7 @@ def test_a_dose_given_a_second_stopped_and_a_revoked_consent_stops_the_next(page
     alert.wait_for()
     assert alert.get_attribute("role") == "alert"
     assert "doses must be at least 6 hours apart" in alert.inner_text()
-    assert page.get_by_label("Dose (required)", exact=True).input_value() == "400"
+    assert page.get_by_label("Dose", exact=True).input_value() == "400"
     assert page.get_by_role("group", name="Override the minimum interval").is_visible()
     shoot("medication-dose-stopped-interval")
 
@@ -92,9 +95,16 @@ def test_a_dose_given_a_second_stopped_and_a_revoked_consent_stops_the_next(page
     shoot("medication-my-medications")
     log_out(page)
 
-    # The nurse's next melatonin for Walter is stopped: his consent is withdrawn.
+    # The round now says the consent is withdrawn, and offers no Give for melatonin.
     log_in(page, "nurse")
-    give(page, "Melatonin", "3")
+    walter = walters_round(page)
+    melatonin = walter.get_by_role("row").filter(has_text="Melatonin")
+    assert "no active consent: a dose would be stopped" in melatonin.inner_text()
+    assert walter.get_by_role("link", name="Give Melatonin to Walter Cruz").count() == 0
+    # A nurse who opens the dose page anyway (a bookmark) is warned, and the dose is stopped.
+    page.goto(page.url.split("/medications/")[0] + melatonin_href)
+    assert "has no active consent to Melatonin" in page.get_by_role("alert").first.inner_text()
+    page.get_by_role("button", name="Record the dose given").click()
     alert = page.locator("#stopped")
     alert.wait_for()
     assert "no active consent" in alert.inner_text()

@@ -320,3 +320,23 @@ def test_require_consent_is_asked_anew_each_time(resident, staff):
     services.revoke(staff["caseworker"], consent, "The resident told me to stop.")
     with pytest.raises(services.ConsentMissing):
         services.require_consent(resident, RECORDING)
+
+
+def test_consent_to_an_investigational_medicine_is_never_a_click_in_the_portal(
+    resident, staff, make_user
+):
+    walter = portal_login(make_user, resident)
+    trial = services.publish(
+        staff["program_director"],
+        purpose=ConsentPurpose.INVESTIGATIONAL,
+        code="trial-x",
+        title="The X trial",
+        body="An experimental medicine. Its effects on memory are unknown.",
+        ethics_approval_ref="IRB-1",
+        ethics_approval_expires=timezone.localdate() + dt.timedelta(days=90),
+    )
+    with pytest.raises(ValidationError, match="given in person"):
+        services.sign(walter.user, walter, trial)
+    assert not Consent.objects.filter(resident=walter).exists()
+    consent = services.sign(staff["caseworker"], walter, trial, witness=staff["clinician"])
+    assert consent.signed_via == SignedVia.IN_PERSON and consent.witness == staff["clinician"]

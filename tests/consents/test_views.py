@@ -96,7 +96,8 @@ def test_the_resident_reads_signs_and_withdraws_in_the_portal(
 
     page = client.get(f"/my-record/consents/{document.pk}/").content.decode()
     assert "every play is shown to you" in page and "I agree" in page
-    assert client.post(f"/my-record/consents/{document.pk}/").status_code == 302
+    signed = client.post(f"/my-record/consents/{document.pk}/", follow=True)
+    assert f"You agreed to “{document.title}”." in signed.content.decode()
     consent = Consent.objects.get(resident=walter)
     assert consent.signed_via == SignedVia.PORTAL
 
@@ -107,7 +108,11 @@ def test_the_resident_reads_signs_and_withdraws_in_the_portal(
     assert response.status_code == 302
     consent.refresh_from_db()
     assert consent.revoked_by == walter.user
-    assert "revoked" in client.get("/my-record/consents/").content.decode()
+    page = client.get("/my-record/consents/").content.decode()
+    assert "Your consent is withdrawn: it stopped counting at once." in page
+    history = page[page.index('id="history-h"') :]
+    assert "revoked" in history and document.title in history
+    assert "You have no consent in force." in page  # and it is listed once, in the history
 
 
 def test_a_resident_cannot_withdraw_someone_elses_consent(

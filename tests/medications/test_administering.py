@@ -123,7 +123,7 @@ def test_no_consent_stops_the_dose_and_names_what_is_missing(prn, nurse, residen
     with pytest.raises(DoseStopped) as stopped:
         administering.give(nurse, prn, dose_amount="50", dose_unit="mg")
     assert stopped_rules(stopped) == [Rule.NO_CONSENT]
-    assert "has no active consent to a medication protocol (Medication protocol" in str(
+    assert "has no active consent to a medication protocol, “Medication protocol" in str(
         stopped.value
     )
 
@@ -165,7 +165,7 @@ def test_controlled_and_investigational_doses_need_a_witness(
             dose_unit="mcg",
             witness=Witness(staff["caseworker"], "not the password at all"),
         )
-    assert "witness" in wrong.value.message_dict
+    assert "witness_secret" in wrong.value.message_dict
     refused = Entry.objects.filter(action="medication.witness", outcome="denied").get()
     assert refused.actor == staff["caseworker"]  # the secret was the witness's
     with pytest.raises(ValidationError, match="someone other than you"):
@@ -194,7 +194,7 @@ def test_an_interval_override_needs_a_second_clinician_and_alerts_oversight(prn,
             dose_unit="mg",
             override=Override(nurse, PASSWORD, "Pain after a fall"),
         )
-    with pytest.raises(ValidationError, match="active member of the staff"):
+    with pytest.raises(ValidationError, match="must be a clinician; Caseworker 1 is a caseworker"):
         administering.give(
             nurse,
             prn,
@@ -294,6 +294,35 @@ def test_a_scheduled_dose_is_recorded_once(
         administering.not_given(
             nurse, order, status="held", scheduled_for=slot + dt.timedelta(hours=12)
         )
+
+
+def test_a_scheduled_dose_is_given_from_an_hour_before_its_time(
+    resident, add_protocol, consent_to, prescribe, nurse
+):
+    protocol = add_protocol()
+    consent_to(resident, protocol, days_ago=4)
+    then = timezone.now() - dt.timedelta(days=3)
+    with mock.patch("django.utils.timezone.now", return_value=then):
+        order = prescribe(resident, protocol, frequency="twice_daily")
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    due = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(20)))
+    for minutes_before, allowed in ((180, False), (61, False), (50, True)):
+        at = due - dt.timedelta(minutes=minutes_before)
+        with mock.patch("django.utils.timezone.now", return_value=at):
+            if allowed:
+                row = administering.give(
+                    nurse, order, dose_amount="50", dose_unit="mg", scheduled_for=due
+                )
+                assert row.scheduled_for == due and row.at == at
+                continue
+            with pytest.raises(ValidationError) as refused:
+                administering.give(
+                    nurse, order, dose_amount="50", dose_unit="mg", scheduled_for=due
+                )
+        assert refused.value.message_dict["at"] == [
+            "The 20:00 dose may be given from 19:00; it is not due yet. A dose needed now is "
+            "one for an as-needed order."
+        ]
 
 
 def test_doses_are_charted_within_12_hours_and_never_ahead(prn, nurse):

@@ -73,7 +73,7 @@ def test_an_investigational_protocol_needs_an_approved_consent_document(add_prot
         ({"dose": "100", "frequency": "three_times_daily"}, "frequency", "300 mg a day"),
         ({"frequency": "four_times_daily"}, "frequency", "4 hours apart"),
         ({"unit": "mL"}, "dose_unit", "needs a liquid's concentration"),
-        ({"route": "intravenous"}, "route", "is not given intravenous"),
+        ({"route": "intravenous"}, "route", "cannot be given this way (intravenous)"),
         ({"dose": "fifty"}, "dose_amount", "is not a number"),
     ],
 )

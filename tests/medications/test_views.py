@@ -9,7 +9,6 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from homecoming.accounts import reauth
 from homecoming.alerts.models import Alert
 from homecoming.ledger.models import Entry
 from homecoming.medications import administering
@@ -259,7 +258,11 @@ def test_an_override_needs_its_fields_a_known_cosigner_and_their_secret(
 
     fields |= {"cosigner": staff["clinician"].username, "cosigner_secret": "not the password"}
     response = client.post(give_url(prn), fields)
-    assert response.status_code == 400 and reauth.WRONG_SECRET in page(response)
+    wrong = f"That is not {staff['clinician']}&#x27;s password, nor a current code"
+    assert response.status_code == 400 and wrong in page(response)
+    # ...said beside the co-signer's password, not the nurse's own
+    said = page(response)
+    assert said.index(wrong) > said.index("Co-signer&#x27;s password or authenticator code")
     assert "Cannot wait." in page(response)  # the reason typed is kept
     assert Administration.objects.filter(order=prn).count() == 1
     assert not Alert.objects.filter(kind="medication_override").exists()
@@ -287,7 +290,8 @@ def test_a_controlled_drug_asks_for_a_witness_by_log_in_and_secret(
 
     fields["witness"] = staff["clinician"].username
     response = client.post(give_url(order), fields | {"witness_secret": "wrong secret"})
-    assert response.status_code == 400 and reauth.WRONG_SECRET in page(response)
+    wrong = f"That is not {staff['clinician']}&#x27;s password, nor a current code"
+    assert response.status_code == 400 and wrong in page(response)
 
     response = client.post(give_url(order), fields | {"witness_secret": PASSWORD})
     assert response.status_code == 302
@@ -370,7 +374,12 @@ def test_the_record_shows_orders_doses_and_stops(prn, nurse, staff, client_for, 
     assert str(prn.prescribed_by) in text
     assert "given</span> 50 mg" in text
     assert "doses must be at least 6 hours apart" in text  # the stopped attempt
-    assert f"/residents/{prn.resident.pk}/consents/" in text
+    # Links lead only where the reader may go: staff['clinician'] is off this resident's care
+    # team (the prescriber took their place) and reads the record for the round.
+    on_the_round = who == "clinician"
+    assert (f"/residents/{prn.resident.pk}/consents/" in text) is not on_the_round
+    assert ("← The medication round" in text) is on_the_round
+    assert ('href="/medications/formulary/"' in text.split("<main")[1]) is (who != "caseworker")
 
 
 def test_the_nurse_on_the_round_reads_the_record_but_writes_no_order(prn, nurse, client_for):
@@ -598,3 +607,38 @@ def test_the_medical_lead_retires_a_protocol(protocol, medical_lead, client_for)
     response = client.post(f"/medications/formulary/{protocol.pk}/retire/")
     assert response.status_code == 400 and "already retired" in page(response)
     assert client.post("/medications/formulary/999999/retire/").status_code == 404
+
+
+def test_the_round_offers_no_dose_that_would_be_stopped(
+    prn, twice_daily, nurse, staff, consented, client_for, prescriber
+):
+    from homecoming.consents import services as consents
+    from homecoming.medications import orders
+
+    client = client_for(nurse)
+    text = page(client.get("/medications/round/"))
+    assert "Give Sertraline to Walter Cruz" in text
+    consents.revoke(staff["caseworker"], consented, "Walter told me he wants to stop.")
+    text = page(client.get("/medications/round/"))
+    assert "Give Sertraline to Walter Cruz" not in text
+    assert "no active consent: a dose would be stopped" in text
+    give_page = page(client.get(give_url(prn)))
+    assert "Walter Cruz has no active consent to Sertraline: a dose would be stopped." in give_page
+    orders.discontinue(prescriber, prn, "No longer needed.")
+    text = page(client.get("/medications/round/"))
+    assert "discontinued" in text and "Give Sertraline to Walter Cruz" not in text
+    assert "This order is not running now: it was discontinued." in page(client.get(give_url(prn)))
+
+
+def test_a_dose_in_another_unit_reads_in_the_orders_unit_too(prn, nurse, client_for):
+    administering.give(nurse, prn, dose_amount="50000", dose_unit="mcg")
+    text = page(client_for(nurse).get(record_url(prn.resident)))
+    assert "50000 mcg (50 mg)" in text
+
+
+def test_the_give_page_says_where_the_order_stands(prn, nurse, client_for):
+    administering.give(nurse, prn, dose_amount="50", dose_unit="mg")
+    text = page(client_for(nurse).get(give_url(prn)))
+    assert "Last dose of Sertraline 50 mg at" in text and "next dose allowed from" in text
+    entry = Entry.objects.filter(actor=nurse, action="medication.view").latest("seq")
+    assert entry.resident_id == prn.resident_id  # reading it is a recorded read

@@ -268,9 +268,8 @@ def test_a_new_stay_opens_only_when_none_is_open(resident, staff, client_for):
 def test_who_looked_leaves_out_the_residents_own_visits_and_pages_back(
     resident, staff, make_user, client_for
 ):
-    from tests.consents.helpers import portal_login, publish
-
     from homecoming.consents import services as consents
+    from tests.consents.helpers import portal_login, publish
 
     own = portal_login(make_user, resident)
     client = client_for(own.user)

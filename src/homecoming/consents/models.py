@@ -21,6 +21,10 @@ class ConsentPurpose(models.TextChoices):
 
 # Purposes whose documents must carry an ethics-board approval and its expiry date.
 NEEDS_ETHICS_APPROVAL = (ConsentPurpose.RESEARCH, ConsentPurpose.INVESTIGATIONAL)
+# Consent an investigational protocol asks for is given in person, never by a click in the portal:
+# the clinician explains the trial, and a witness signs. (The story behind this product is
+# residents given an experimental drug they had not knowingly agreed to.)
+IN_PERSON_ONLY = (ConsentPurpose.INVESTIGATIONAL,)
 # Purposes whose documents a medication protocol names as the consent its doses need.
 MEDICATION_PURPOSES = (ConsentPurpose.MEDICATION, ConsentPurpose.INVESTIGATIONAL)
 # Purposes under which de-identified data may leave the center (see homecoming.sharing).

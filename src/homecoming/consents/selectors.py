@@ -40,6 +40,10 @@ class ConsentRecord:
     def active(self) -> list[ConsentLine]:
         return [line for line in self.lines if line.counts]
 
+    @property
+    def ended(self) -> list[ConsentLine]:
+        return [line for line in self.lines if not line.counts]
+
     def line_for(self, consent_id) -> ConsentLine | None:
         return next((line for line in self.lines if line.consent.pk == consent_id), None)
 

@@ -22,11 +22,23 @@ from homecoming.accounts.models import Role, User
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 
-from .models import NEEDS_ETHICS_APPROVAL, Consent, ConsentDocument, ConsentPurpose, SignedVia
+from .models import (
+    IN_PERSON_ONLY,
+    NEEDS_ETHICS_APPROVAL,
+    Consent,
+    ConsentDocument,
+    ConsentPurpose,
+    SignedVia,
+)
 
 PUBLISH = "consent.publish"
 SIGN = "consent.sign"
 REVOKE = "consent.revoke"
+IN_PERSON_MESSAGE = (
+    "Consent to an investigational medicine is given in person: the clinician explains the "
+    "trial, answers your questions, and a member of staff witnesses your signature. Ask your "
+    "care team if you want to take part."
+)
 REASON_NEEDED = "Say how the resident withdrew consent, e.g. “the resident told me …”."
 
 
@@ -182,7 +194,7 @@ def require_consent(resident, purpose, code=None) -> Consent:
     if code is not None:
         document = ConsentDocument.objects.filter(code=code).order_by("-version").first()
         if document is not None:
-            wanted = f"{wanted} ({document.title})"
+            wanted = f"{wanted}, “{document.title}”"
     message = f"{resident.display_name} has no active consent to {wanted}"
     lapsed = _counting_at(resident, now, purpose, code).first()
     if lapsed is not None:  # signed and not revoked: only its ethics approval has run out
@@ -207,6 +219,8 @@ def sign(actor, resident, document: ConsentDocument, *, witness=None) -> Consent
     if actor.role == Role.RESIDENT:
         if witness is not None:
             raise ValidationError({"witness": "Consent in the portal has no witness."})
+        if document.purpose in IN_PERSON_ONLY:
+            raise ValidationError({"document": IN_PERSON_MESSAGE})
         via = SignedVia.PORTAL
     else:
         via = SignedVia.IN_PERSON

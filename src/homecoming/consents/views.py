@@ -2,6 +2,7 @@
 portal, and the program director's documents. Thin: parse, call a selector or service, render;
 a refused POST shows the page again with what was typed and a 400."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,7 +16,7 @@ from homecoming.residents.models import Resident
 
 from . import selectors, services
 from .forms import InPersonConsentForm, OwnRevokeForm, PublishForm, RevokeForm
-from .models import ConsentDocument
+from .models import IN_PERSON_ONLY, ConsentDocument
 
 
 def _record_or_404(actor, resident_id):
@@ -120,6 +121,10 @@ def my_consents(request):
     if request.method == "POST":
         revoke_form = _revoke(request, record, OwnRevokeForm)
         if not revoke_form.errors:
+            messages.success(
+                request,
+                "Your consent is withdrawn: it stopped counting at once. It stays in your history.",
+            )
             return redirect("consents:my_consents")
     context = {
         "record": record,
@@ -144,11 +149,17 @@ def sign_own(request, document_id):
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
+            messages.success(request, f"You agreed to “{document.title}”.")
             return redirect("consents:my_consents")
     return render(
         request,
         "consents/sign_own.html",
-        {"document": document, "error": error},
+        {
+            "document": document,
+            "error": error,
+            "in_person_only": document.purpose in IN_PERSON_ONLY,
+            "in_person_message": services.IN_PERSON_MESSAGE,
+        },
         status=form_status(request),
     )
 

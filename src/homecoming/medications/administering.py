@@ -123,14 +123,38 @@ def _check_time(at, now, field_name="at"):
         )
 
 
-def _check_scheduled(order, scheduled_for):
+# A scheduled dose may be given from this long before its time: a round is not to the minute,
+# but the 20:00 dose given at five in the afternoon is a different dose, not an early one.
+EARLIEST_BEFORE_DUE = dt.timedelta(hours=1)
+
+
+def _check_scheduled(order, scheduled_for, at=None):
     if scheduled_for is not None and not schedule.is_scheduled(order, scheduled_for):
         raise ValidationError({"scheduled_for": "That is not a dose time of this order."})
+    if scheduled_for is not None and at is not None and at < scheduled_for - EARLIEST_BEFORE_DUE:
+        due = timezone.localtime(scheduled_for)
+        earliest = timezone.localtime(scheduled_for - EARLIEST_BEFORE_DUE)
+        raise ValidationError(
+            {
+                "at": f"The {due:%H:%M} dose may be given from {earliest:%H:%M}; it is not due "
+                "yet. A dose needed now is one for an as-needed order."
+            }
+        )
 
 
-def _check_second_person(person, actor, field_name, what, roles):
-    if person is None or not person.is_active or person.role not in roles:
+WITNESS_ROLES = "a caseworker, clinician, supervisor or the program director"
+
+
+def _wrong_secret(person) -> str:
+    return f"That is not {person}'s password, nor a current code from their authenticator app."
+
+
+def _check_second_person(person, actor, field_name, what, roles, roles_words):
+    if person is None or not person.is_active:
         raise ValidationError({field_name: f"{what} must be an active member of the staff."})
+    if person.role not in roles:
+        role = person.get_role_display().lower()
+        raise ValidationError({field_name: f"{what} must be {roles_words}; {person} is a {role}."})
     if person.pk == actor.pk:
         raise ValidationError({field_name: f"{what} must be someone other than you."})
 
@@ -211,21 +235,35 @@ def give(
     now = timezone.now()
     at = at or now
     _check_time(at, now)
-    _check_scheduled(order, scheduled_for)
+    _check_scheduled(order, scheduled_for, at)
     amount = parse_amount(dose_amount, "dose_amount")
     protocol = order.protocol
     target = ledger.Target.of(order, resident_id=resident.pk)
     if witness is not None:
-        _check_second_person(witness.user, actor, "witness", "The witness", User.RECORD_ROLES)
-        reauth.confirm(witness.user, witness.secret, action=WITNESS, target=target, field="witness")
+        _check_second_person(
+            witness.user, actor, "witness", "The witness", User.RECORD_ROLES, WITNESS_ROLES
+        )
+        reauth.confirm(
+            witness.user,
+            witness.secret,
+            action=WITNESS,
+            target=target,
+            field="witness_secret",
+            wrong=_wrong_secret(witness.user),
+        )
     if override is not None:
         _check_second_person(
-            override.cosigner, actor, "cosigner", "The co-signer", (Role.CLINICIAN,)
+            override.cosigner, actor, "cosigner", "The co-signer", (Role.CLINICIAN,), "a clinician"
         )
         if not (override.reason or "").strip():
             raise ValidationError({"override_reason": "Say why the dose cannot wait."})
         reauth.confirm(
-            override.cosigner, override.secret, action=OVERRIDE, target=target, field="cosigner"
+            override.cosigner,
+            override.secret,
+            action=OVERRIDE,
+            target=target,
+            field="cosigner_secret",
+            wrong=_wrong_secret(override.cosigner),
         )
     attempt = _Attempt(
         order=order,
@@ -287,10 +325,12 @@ def _countersign(row, entry, witness, override):
 
 def _alert_override(actor, row, stops, override):
     resident = row.resident
+    reason = row.override_reason.strip()
+    reason += "" if reason.endswith((".", "!", "?")) else "."
     message = (
         f"{actor} gave {resident.display_name} {row.order.protocol.drug} "
         f"{describe(Fraction(row.dose_amount), row.dose_unit)} inside the minimum interval, "
-        f"co-signed by {override.cosigner}: “{row.override_reason}”. {stops[0].message}"
+        f"co-signed by {override.cosigner}: “{reason}” {stops[0].message}"
     )
     for role in (Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
         alerts.notify_role(role, kind="medication_override", message=message, resident=resident)

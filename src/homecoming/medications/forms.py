@@ -191,7 +191,7 @@ class ProtocolForm(forms.Form):
     drug = forms.CharField(max_length=120)
     form = forms.ChoiceField(choices=Form.choices)
     strength_amount = forms.CharField(max_length=20, label="Strength")
-    strength_unit = forms.ChoiceField(choices=MASS_CHOICES, label="Strength unit")
+    strength_unit = forms.ChoiceField(choices=MASS_CHOICES, label="Strength unit", initial=Unit.MG)
     strength_per_ml = forms.CharField(
         max_length=20,
         required=False,

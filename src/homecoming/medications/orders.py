@@ -59,7 +59,8 @@ def _check(p: Prescription, now) -> dict:
         errors["route"] = "Choose the route."
     elif p.route not in ROUTES_FOR_FORM[protocol.form]:
         errors["route"] = (
-            f"A {protocol.get_form_display().lower()} is not given {Route(p.route).label.lower()}."
+            f"A {protocol.get_form_display().lower()} cannot be given this way "
+            f"({Route(p.route).label.lower()})."
         )
     if p.frequency not in Frequency.values:
         errors["frequency"] = "Choose how often."
@@ -122,7 +123,12 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
                 resident, consent_purpose(protocol), code=protocol.consent_code
             )
         except consents.ConsentMissing as exc:
-            raise ValidationError({"protocol": exc.messages[0]}) from exc
+            raise ValidationError(
+                {
+                    "protocol": f"{exc.messages[0]} Record the resident's consent on their "
+                    "consents page first, if they give it; then write the order."
+                }
+            ) from exc
         order = Order.objects.create(
             resident=resident,
             protocol=protocol,

@@ -34,6 +34,9 @@ RECORD_DAYS = 14
 class OrderLine:
     order: Order
     active: bool
+    # Whether the resident's consent to the protocol counts now: without it every dose is
+    # stopped, so the pages say so before anyone tries.
+    consented: bool = True
     # For an as-needed order: when the last dose was given, and from when the next may be.
     last_given: Administration | None = None
     next_allowed: dt.datetime | None = None
@@ -58,10 +61,23 @@ def _orders(resident_ids, now):
     )
 
 
-def _line(order: Order, givens: list[Administration], now) -> OrderLine:
+def _consents_now(resident_ids, now) -> set[tuple[int, str]]:
+    """(resident, consent document code) for every consent that counts now, in one query."""
+    from homecoming.consents.services import active_consents
+
+    return set(
+        active_consents(None, now)
+        .filter(resident_id__in=list(resident_ids))
+        .values_list("resident_id", "document__code")
+    )
+
+
+def _line(order: Order, givens: list[Administration], now, consents=None) -> OrderLine:
 
     protocol = order.protocol
     line = OrderLine(order=order, active=order.active_at(now))
+    if consents is not None:
+        line.consented = (order.resident_id, protocol.consent_code) in consents
     mine = [a for a in givens if a.order.protocol_id == protocol.pk]
     if mine:
         last = max(mine, key=lambda a: a.at)
@@ -91,7 +107,8 @@ def medication_record(actor, resident_id: int) -> MedicationRecord:
             .order_by("-at", "-id")
         )
         givens = [a for a in administrations if a.status == AdministrationStatus.GIVEN]
-        orders = [_line(o, givens, now) for o in _orders([resident.pk], now)]
+        consents = _consents_now([resident.pk], now)
+        orders = [_line(o, givens, now, consents) for o in _orders([resident.pk], now)]
         stops = list(
             DoseStop.objects.filter(resident=resident, attempted_at__gte=since)
             .select_related("order__protocol", "attempted_by")
@@ -150,9 +167,11 @@ class Round:
 OVERDUE_AFTER = dt.timedelta(hours=1)
 
 
-def _state(due, record, now) -> str:
+def _state(due, record, now, order=None) -> str:
     if record is not None:
         return record.status
+    if order is not None and not order.active_at(due):
+        return "discontinued"
     if due > now:
         return "later"
     return "overdue" if now - due > OVERDUE_AFTER else "due"
@@ -194,6 +213,7 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
             .select_related("order__protocol", "recorded_by")
         )
         by_slot = {(a.order_id, a.scheduled_for): a for a in records if a.scheduled_for}
+        consents = _consents_now(ids, now)
         in_shift = {}
         givens_by_resident = {}
         for a in records:
@@ -208,8 +228,8 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
             columns.update(dues)
             slots = [Slot(d, by_slot.get((order.pk, d)), "") for d in dues]
             for slot in slots:
-                slot.state = _state(slot.due, slot.record, now)
-            line = _line(order, givens_by_resident.get(order.resident_id, []), now)
+                slot.state = _state(slot.due, slot.record, now, order)
+            line = _line(order, givens_by_resident.get(order.resident_id, []), now, consents)
             given = sorted(in_shift.get(order.pk, []), key=lambda a: a.at)
             lines_by_resident.setdefault(order.resident_id, []).append(
                 RoundLine(order=order, slots=slots, line=line, in_shift=given)
@@ -260,3 +280,24 @@ def order_for(actor, order_id: int, action=Action.ADMINISTER) -> Order:
         raise Order.DoesNotExist(f"No medication order #{order_id}.")
     policy.require(actor, action, order.resident)
     return order
+
+
+def order_status(actor, order: Order) -> OrderLine:
+    """Where one order stands now (last dose of its protocol, the 24-hour total, the next time
+    allowed, consent): what the nurse reads before giving a dose. A recorded read."""
+    decision = policy.require(actor, Action.VIEW_MEDICATIONS, order.resident)
+    now = timezone.now()
+    reach = max(WINDOW, limits_of(order.protocol).min_interval)
+    with transaction.atomic():
+        givens = list(
+            Administration.objects.filter(
+                resident_id=order.resident_id,
+                order__protocol=order.protocol,
+                status=AdministrationStatus.GIVEN,
+                at__gt=now - reach,
+                at__lte=now,
+            ).select_related("order__protocol", "recorded_by")
+        )
+        line = _line(order, givens, now, _consents_now([order.resident_id], now))
+        ledger.record_resident_read(actor, VIEW, order.resident, purpose=decision.purpose)
+    return line

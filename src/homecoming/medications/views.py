@@ -6,6 +6,7 @@ read; the services hold every rule. A refused POST shows the page again with wha
 a 400; a stopped dose shows every reason it was stopped."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -68,7 +69,9 @@ def _which_shift(query):
         try:
             day = dt.date.fromisoformat(query["day"])
         except ValueError:
-            raise ValueError("Give the day as YYYY-MM-DD.") from None
+            raise ValueError(
+                f"“{query['day']}” is not a day of the calendar: give it as YYYY-MM-DD."
+            ) from None
         if not FIRST_DAY <= day <= LAST_DAY:
             raise ValueError(f"Choose a day between {FIRST_DAY.year} and {LAST_DAY.year}.")
     return day, shift
@@ -91,15 +94,27 @@ def _round_url(day, shift):
     return f"{reverse('medications:round')}?day={day.isoformat()}&shift={shift.key}"
 
 
-def _grid(mar):
-    """Each resident's orders as rows, one cell per dose time of the shift (None where the
-    order has no dose then)."""
+@dataclass
+class RoundCard:
+    """One resident on the round: scheduled orders as rows under that resident's own dose
+    times, and as-needed orders apart, each with where it stands now."""
+
+    resident: object
+    columns: list
+    scheduled: list  # (line, [slot or None per column])
+    as_needed: list
+
+
+def _cards(mar):
     for entry in mar.residents:
+        scheduled = [line for line in entry.lines if not line.as_needed]
+        columns = sorted({slot.due for line in scheduled for slot in line.slots})
         rows = []
-        for line in entry.lines:
+        for line in scheduled:
             by_due = {slot.due: slot for slot in line.slots}
-            rows.append((line, [by_due.get(column) for column in mar.columns]))
-        yield entry.resident, rows
+            rows.append((line, [by_due.get(column) for column in columns]))
+        as_needed = [line for line in entry.lines if line.as_needed]
+        yield RoundCard(entry.resident, columns, rows, as_needed)
 
 
 @require_GET
@@ -113,8 +128,7 @@ def medication_round(request):
     before, after = _neighbours(day, shift)
     context = {
         "round": mar,
-        "grid": list(_grid(mar)),
-        "span": max(1, len(mar.columns)),
+        "cards": list(_cards(mar)),
         "today": timezone.localdate(),
         "now": timezone.now(),
         "current": schedule.current_shift() == (day, shift),
@@ -231,6 +245,7 @@ def give(request, order_id):
         return errors.bad_request(request, "Choose to record the dose given, or not given.")
     context = {
         "order": order,
+        "line": selectors.order_status(request.user, order),
         "resident": order.resident,
         "protocol": order.protocol,
         "scheduled": scheduled,
@@ -284,6 +299,7 @@ def _record_page(request, record, order_form=None, refused_stop=None, status=200
         "now": now,
         "can_prescribe": can_prescribe,
         "can_administer": policy.decide(user, Action.ADMINISTER, resident).allowed,
+        "can_read_formulary": policy.decide(user, Action.VIEW_FORMULARY).allowed,
         "order_form": order_form,
         "here": request.get_full_path(),
     }
@@ -328,7 +344,7 @@ def prescribe(request, resident_id):
         except ValidationError as exc:
             apply_errors(exc, form)
         else:
-            messages.success(request, f"Ordered: {order} ({order.get_frequency_display()}).")
+            messages.success(request, f"Ordered: {order}, {order.get_frequency_display().lower()}.")
             return redirect("medications:record", resident_id=resident_id)
     record = _record_or_404(request.user, resident_id)
     return _record_page(request, record, order_form=form, status=400)

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ..doses import describe, plain
+from ..doses import MASS_UNITS, UnitMismatch, describe, plain, to_unit
 
 register = template.Library()
 
@@ -15,10 +15,22 @@ def amount(value) -> str:
 
 @register.filter
 def dose(row) -> str:
-    """The dose of an administration, an order or a stopped attempt: '400 mg'."""
+    """The dose of an administration, an order or a stopped attempt: '400 mg'. A dose charted
+    in another unit than its order's also reads in the order's: '3000 mcg (3 mg)'."""
     if row is None or row.dose_amount is None:
         return ""
-    return f"{plain(row.dose_amount)} {row.dose_unit}"
+    text = f"{plain(row.dose_amount)} {row.dose_unit}"
+    order = getattr(row, "order", None)  # administrations and stopped doses have one
+    if order is not None and row.dose_unit != order.dose_unit:
+        protocol = order.protocol
+        target = order.dose_unit if order.dose_unit in MASS_UNITS else protocol.limit_unit
+        if target != row.dose_unit:
+            try:
+                same = to_unit(row.dose_amount, row.dose_unit, target, protocol.strength)
+            except UnitMismatch:
+                return text  # a stopped dose in a unit that does not convert: as typed
+            text += f" ({describe(same, target)})"
+    return text
 
 
 @register.filter

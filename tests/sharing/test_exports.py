@@ -74,7 +74,9 @@ def test_only_residents_whose_consent_counts_now_are_exported(
     assert header["residents_not_included"] == 2
     participants = of_type(result, "participant")
     assert [p["pseudonym"] for p in participants] == [exports.pseudonym(SPONSOR, walter.pk)]
-    assert participants[0]["age_band_at_admission"] == "35-39"
+    # One participant is a group of one: their branch and age band are withheld.
+    assert participants[0]["age_band_at_admission"] is None
+    assert participants[0]["service_branch"] is None and header["groups_withheld"] == 1
     questionnaires = of_type(result, "questionnaire")
     assert len(questionnaires) == 1
     assert questionnaires[0]["answers"] == [1, 1, 1, 1, 1, 1, 1, 1, 0]
@@ -117,6 +119,7 @@ def test_nothing_in_the_file_names_or_dates_a_resident(three, sponsor_document, 
             "exported_on",
             "participants",
             "residents_not_included",
+            "groups_withheld",
         }
         for line in map(json.loads, raw.splitlines())
     )
@@ -151,7 +154,7 @@ def test_a_research_protocol_counts_until_its_ethics_approval_expires(three, dir
     result = exports.export(director, "sleep-study")
     assert result.participants == 1
     assert lines(result)[0]["document"]["ethics_approval_ref"] == "IRB-2026-014"
-    assert of_type(result, "participant")[0]["age_band_at_admission"] == "25-29"
+    assert of_type(result, "participant")[0]["age_band_at_admission"] is None  # a group of one
     lapsed = lapsed_research_document(director)
     with pytest.raises(ValidationError) as refused:
         exports.export(director, lapsed.code)
@@ -255,3 +258,16 @@ def test_the_resident_reads_that_their_scores_were_exported(
     page = client_for(own.user).get("/my-record/").content.decode()
     assert "included your scores, without your name, in a data export" in page
     assert "sharing with the sponsor, as you consented" in page
+
+
+def test_a_branch_and_age_band_shared_by_five_is_kept(admit, sponsor_document, director, staff):
+    people = [
+        admit(given_name=f"P{i}", family_name="Same", date_of_birth=dt.date(1990, 6, 1))
+        for i in range(5)
+    ] + [admit(given_name="Odd", family_name="One", date_of_birth=dt.date(1960, 6, 1))]
+    for person in people:
+        consents.sign(staff["caseworker"], person, sponsor_document)
+    result = exports.export(director, SPONSOR)
+    bands = [p["age_band_at_admission"] for p in of_type(result, "participant")]
+    assert sorted(bands, key=str) == ["35-39"] * 5 + [None]
+    assert lines(result)[0]["groups_withheld"] == 1

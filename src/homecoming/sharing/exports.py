@@ -15,6 +15,7 @@ questionnaire is dated by days since their first admission.
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -40,6 +41,10 @@ PURPOSE_OF = {
 FORMAT = "homecoming-deidentified-export/1"
 # Ages at or above this are one band: with few residents that old, an exact band could name one.
 OLDEST_BAND = 90
+# A combination of service branch and age band that fewer participants share than this is
+# withheld (both left empty) in that export: in a center of dozens, "the one Space Force veteran
+# in their fifties" is a name.
+SMALLEST_GROUP = 5
 
 
 @dataclass
@@ -71,6 +76,19 @@ def age_band(born: dt.date, on: dt.date) -> str:
         return f"{OLDEST_BAND}+"
     low = age - age % 5
     return f"{low}-{low + 4}"
+
+
+def _withhold_small_groups(participants) -> int:
+    """Empty the branch and age band of every participant whose combination of the two fewer
+    than SMALLEST_GROUP share; how many participants that touched."""
+    key = ("service_branch", "age_band_at_admission")
+    sizes = Counter(tuple(p[k] for k in key) for p in participants)
+    touched = 0
+    for p in participants:
+        if sizes[tuple(p[k] for k in key)] < SMALLEST_GROUP:
+            p.update(dict.fromkeys(key))
+            touched += 1
+    return touched
 
 
 def _document(code: str) -> ConsentDocument:
@@ -149,12 +167,12 @@ def export(actor, code: str) -> Export:
         "participants": len(ids),
         "residents_not_included": not_included,
     }
-    lines = [header]
+    participants = []
     for i in ids:
         consent = consents[i]
         resident = consent.resident
         admitted = first_admitted.get(i) or timezone.localdate(consent.signed_at)
-        lines.append(
+        participants.append(
             {
                 "type": "participant",
                 "pseudonym": names[i],
@@ -164,6 +182,8 @@ def export(actor, code: str) -> Export:
                 "consented_on_day": (timezone.localdate(consent.signed_at) - admitted).days,
             }
         )
+    header["groups_withheld"] = _withhold_small_groups(participants)
+    lines = [header, *participants]
     for q in questionnaires:
         admitted = first_admitted.get(q.resident_id) or timezone.localdate(q.completed_at)
         lines.append(

@@ -173,14 +173,14 @@ def test_a_revoked_consent_no_longer_allows_uploads(media, session, consent, sta
 def test_consent_revoked_while_the_file_is_copied_refuses_the_upload(
     media, session, consent, staff, monkeypatch
 ):
-    store = recordings._store
+    store = recordings.uploads.store
 
     def store_then_revoke(*args):
         stored = store(*args)
         consents.revoke(staff["supervisor"], consent, "The resident phoned to withdraw it.")
         return stored
 
-    monkeypatch.setattr(recordings, "_store", store_then_revoke)
+    monkeypatch.setattr(recordings.uploads, "store", store_then_revoke)
     with pytest.raises(consents.ConsentMissing):
         recordings.upload(staff["caseworker"], session, audio_file())
     assert stored_files(media) == [] and not Recording.objects.exists()

@@ -9,17 +9,11 @@ a player's many range requests are one access on the ledger, not dozens.
 """
 
 import datetime as dt
-import hashlib
-import io
-import os
-import uuid
 from dataclasses import dataclass
 
-import filetype
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +22,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action, Decision, Purpose
 from homecoming.consents import services as consents
 from homecoming.consents.models import Consent, ConsentPurpose
+from homecoming.core import uploads
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
 
@@ -47,7 +42,6 @@ AUDIO_TYPES = {
     "m4a": "audio/mp4",
 }
 FORMAT_NAMES = "MP3, WAV, Ogg, FLAC or M4A"
-HEADER_BYTES = 8192  # what filetype reads of a file to recognise it
 
 TOKEN_SALT = "homecoming.encounters.recording-audio"
 TOKEN_MAX_AGE = dt.timedelta(hours=4)  # long enough to listen to a long session with pauses
@@ -102,77 +96,11 @@ def _check_recordable(session, attendees):
 
 def _audio_type(uploaded_file) -> tuple[str, str]:
     """(extension, content type) recognised from the file's first bytes, or a ValidationError."""
-    uploaded_file.seek(0)
-    head = uploaded_file.read(HEADER_BYTES)
-    uploaded_file.seek(0)
-    kind = filetype.guess(head)
-    if kind is None or kind.extension not in AUDIO_TYPES:
-        found = f"its content is {kind.mime}" if kind else "its content is not a format we know"
-        raise ValidationError(
-            {"file": f"This is not an audio recording we accept ({FORMAT_NAMES}): {found}."}
-        )
-    return kind.extension, AUDIO_TYPES[kind.extension]
+    return uploads.kind_of(uploaded_file, AUDIO_TYPES, FORMAT_NAMES, "an audio recording")
 
 
 def _check_size(uploaded_file):
-    if not uploaded_file.size:
-        raise ValidationError({"file": "The file is empty."})
-    if uploaded_file.size > max_bytes():
-        size_mb = uploaded_file.size / (1024 * 1024)
-        raise ValidationError(
-            {
-                "file": f"The file is {size_mb:.1f} MB; recordings may be at most "
-                f"{settings.HOMECOMING_RECORDING_MAX_MB} MB."
-            }
-        )
-
-
-class _HashingReader:
-    """The upload as the storage reads it, hashing and counting every byte on the way, so the
-    file is read once. A storage that rewinds to read again starts the digest again."""
-
-    def __init__(self, upload):
-        self._upload = upload
-        self.size = upload.size
-        self.seek(0)
-
-    def read(self, size=-1):
-        data = self._upload.read(size)
-        self._sha256.update(data)
-        self.bytes_read += len(data)
-        return data
-
-    def seek(self, offset, whence=os.SEEK_SET):
-        if (offset, whence) != (0, os.SEEK_SET):
-            raise io.UnsupportedOperation("the upload is read from its start only")
-        self._upload.seek(0)
-        self._sha256 = hashlib.sha256()
-        self.bytes_read = 0
-        return 0
-
-    def tell(self):
-        return self.bytes_read
-
-    @property
-    def hexdigest(self) -> str:
-        return self._sha256.hexdigest()
-
-
-def _store(uploaded_file, extension) -> tuple[str, _HashingReader]:
-    """Copy the upload into the storage under a fresh random name (nothing about the resident
-    or the file's own name reaches the storage). Returns the stored name and the digest."""
-    wanted = f"recordings/{uuid.uuid4().hex}.{extension}"
-    reader = _HashingReader(uploaded_file)
-    try:
-        stored = default_storage.save(wanted, File(reader, name=wanted))
-    except BaseException:
-        # A copy that failed half-way may have left part of the file behind.
-        default_storage.delete(wanted)
-        raise
-    if reader.bytes_read != uploaded_file.size:
-        default_storage.delete(stored)
-        raise ValidationError({"file": "The file could not be read completely. Try again."})
-    return stored, reader
+    uploads.check_size(uploaded_file, settings.HOMECOMING_RECORDING_MAX_MB, "recordings")
 
 
 def _record_consent_refusal(actor, session, resident):
@@ -211,9 +139,9 @@ def upload(actor, session: Session, uploaded_file) -> Recording:
         raise
     _check_size(uploaded_file)
     extension, content_type = _audio_type(uploaded_file)
-    original_name = os.path.basename(uploaded_file.name or "")[:255] or "recording"
+    original_name = uploads.original_name(uploaded_file, "recording")
 
-    stored, reader = _store(uploaded_file, extension)
+    stored, reader = uploads.store(uploaded_file, "recordings", extension)
     try:
         with transaction.atomic():
             consent = _consent_in_force(resident)

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "homecoming.outcomes",
     "homecoming.sharing",
     "homecoming.safety",
+    "homecoming.oversight",
     "homecoming.demo",
 ]
 
@@ -196,6 +197,12 @@ if _unknown_rules or not HOMECOMING_SIGNAL_RULES:
         f"HOMECOMING_SIGNAL_RULES: unknown rule(s) {sorted(_unknown_rules)}; "
         "choose from evans, ror, ic, fisher."
     )
+# Complaints: days a complaint may stay untouched by staff before it escalates to the oversight
+# body (and again after each further such period), and the largest attachment accepted.
+HOMECOMING_COMPLAINT_ESCALATION_DAYS = int(
+    os.environ.get("HOMECOMING_COMPLAINT_ESCALATION_DAYS", "14")
+)
+HOMECOMING_ATTACHMENT_MAX_MB = int(os.environ.get("HOMECOMING_ATTACHMENT_MAX_MB", "10"))
 HOMECOMING_SIGNAL_SCAN_INTERVAL = timedelta(
     hours=float(os.environ.get("HOMECOMING_SIGNAL_SCAN_HOURS", "24"))
 )

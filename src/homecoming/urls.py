@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("homecoming.consents.urls")),
     path("", include("homecoming.sharing.urls")),
     path("", include("homecoming.safety.urls")),
+    path("", include("homecoming.oversight.urls")),
     path("", include("homecoming.medications.urls")),
     path("", include("homecoming.timeline.urls")),
     path("alerts/", include("homecoming.alerts.urls")),

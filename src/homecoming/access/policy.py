@@ -43,6 +43,7 @@ class Action(StrEnum):
     ADMINISTER = "medication.administer"  # give a dose, or record it refused, held or missed
     REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
     VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
+    FILE_COMPLAINT = "complaint.file"  # a resident's own complaint, in the portal
     # On the center as a whole
     REGISTER = "resident.register"
     VIEW_BED_BOARD = "center.bed_board"
@@ -58,6 +59,10 @@ class Action(StrEnum):
     EXPORT_SHARED_DATA = "data.export"
     VIEW_SAFETY = "safety.dashboard"  # signals with their counts and measures (no resident)
     REVIEW_SIGNAL = "safety.review_signal"  # conclude a signal's review (the medical lead)
+    FILE_STAFF_COMPLAINT = "complaint.file_staff"  # a complaint by a member of staff
+    HANDLE_COMPLAINTS = "complaint.handle"  # read, assign, answer and move complaints on
+    INVESTIGATE = "oversight.investigate"  # open investigations, grant and revoke access, close
+    VIEW_INVESTIGATIONS = "investigation.view"  # investigations (an investigator: their own)
 
 
 class Purpose(StrEnum):
@@ -67,6 +72,8 @@ class Purpose(StrEnum):
     BREAK_GLASS = "break_glass"
     MEDICATION_ROUND = "medication_round"  # a nurse giving the shift's doses
     SAFETY_REVIEW = "safety_review"  # the medical lead reviewing the center's adverse events
+    INVESTIGATION = "investigation"  # an investigator, under a current grant of the oversight body
+    COMPLAINT = "complaint"  # a complaint being filed, handled or followed up
     OPERATIONS = "operations"  # running the center: intake, beds, aggregates, accounts
     # De-identified data leaving the center, under the resident's consent to a research protocol,
     # or to sharing with the sponsor
@@ -144,6 +151,7 @@ OWN_RECORD = {
     Action.VIEW_MEDICATIONS,
     Action.REPORT_ADVERSE_EVENT,
     Action.VIEW_ADVERSE_EVENTS,
+    Action.FILE_COMPLAINT,
 }
 # The medication round: any clinician (the nurse on shift) may read the medication record of a
 # resident in residence and record their doses, without being on their care team. Nothing else
@@ -151,6 +159,16 @@ OWN_RECORD = {
 MEDICATION_ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER, Action.REPORT_ADVERSE_EVENT}
 # The medical lead reads every resident's adverse event reports, to review the center's signals.
 SAFETY_REVIEW = {Action.VIEW_ADVERSE_EVENTS}
+# What an investigator may read of a resident named in a current grant. Reads only: nothing an
+# investigator does changes the record.
+INVESTIGATION_READS = {
+    Action.VIEW,
+    Action.LIST,
+    Action.VIEW_HISTORY,
+    Action.VIEW_MEDICATIONS,
+    Action.VIEW_ADVERSE_EVENTS,
+    Action.PLAY_RECORDING,
+}
 # Actions that need more than a role: a flag on the account, and the words of the refusal.
 NEEDS_FLAG = {
     Action.PRESCRIBE: ("is_prescriber", "Only a prescriber may order or stop medication."),
@@ -195,6 +213,18 @@ CENTER = {
         Role.OVERSIGHT,
     },
     Action.REVIEW_SIGNAL: {Role.CLINICIAN},
+    Action.FILE_STAFF_COMPLAINT: {
+        Role.CASEWORKER,
+        Role.CLINICIAN,
+        Role.SUPERVISOR,
+        Role.PROGRAM_DIRECTOR,
+        Role.CONTRACTOR,
+        Role.SYSADMIN,
+    },
+    # The center's complaints officers, and the oversight body, which sees every complaint.
+    Action.HANDLE_COMPLAINTS: {Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT},
+    Action.INVESTIGATE: {Role.OVERSIGHT},
+    Action.VIEW_INVESTIGATIONS: {Role.OVERSIGHT, Role.INVESTIGATOR},
 }
 # Out-of-caseload reads a clinician may open by giving a reason.
 BREAK_GLASS_ROLES = {Role.CLINICIAN}
@@ -232,6 +262,25 @@ def active_break_glass(user, resident):
     )
 
 
+def investigation_covers(user, resident) -> bool:
+    from homecoming.oversight.grants import covers
+
+    return covers(user, resident)
+
+
+def may_read_leaf(user, entry) -> bool:
+    """One ledger leaf in full: the oversight body reads any; an investigator only those their
+    current grants cover (about a named resident, or by a named member of staff). Checkpoints,
+    proofs and leaf hashes reveal nothing and stay open to both."""
+    if not decide(user, Action.VIEW_LEDGER).allowed:
+        return False
+    if user.role == Role.INVESTIGATOR:
+        from homecoming.oversight.grants import covers_entry
+
+        return covers_entry(user, entry)
+    return True
+
+
 def in_residence(resident) -> bool:
     from homecoming.residents.models import StayStatus
 
@@ -258,6 +307,12 @@ def _decide(user, role, action: Action, resident) -> Decision:
         if action in OWN_RECORD and resident.user_id == user.pk:
             return Decision(True, Purpose.SELF, "")
         return _deny("Residents may only see their own record.")
+    if role == Role.INVESTIGATOR:
+        if action in INVESTIGATION_READS and investigation_covers(user, resident):
+            return Decision(True, Purpose.INVESTIGATION, "")
+        if action in INVESTIGATION_READS:
+            return _deny("No current grant of yours covers this resident's record.")
+        return _deny("An investigator reads; nothing an investigator does changes a record.")
     if action in WHOLE_CENTER.get(role, ()):
         return Decision(True, Purpose.SUPERVISION, "")
     if role in CARE_TEAM:
@@ -310,6 +365,8 @@ def standing_purpose(user) -> Purpose:
         return Purpose.CARE
     if role == Role.RESIDENT:
         return Purpose.SELF
+    if role == Role.INVESTIGATOR:
+        return Purpose.INVESTIGATION
     return Purpose.NONE
 
 
@@ -327,4 +384,8 @@ def visible_residents(user, queryset=None):
         return qs.filter(care_team__user=user, care_team__ended_at__isnull=True).distinct()
     if role == Role.RESIDENT:
         return qs.filter(user=user)
+    if role == Role.INVESTIGATOR:
+        from homecoming.oversight.grants import covered_residents
+
+        return qs.filter(pk__in=covered_residents(user))
     return qs.none()

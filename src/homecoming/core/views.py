@@ -8,6 +8,7 @@ from homecoming.accounts.models import Role
 from homecoming.alerts.services import unread_for
 from homecoming.encounters import scheduling
 from homecoming.outcomes.selectors import occupancy
+from homecoming.oversight import selectors as oversight_selectors
 from homecoming.residents import selectors
 
 
@@ -27,4 +28,8 @@ def home(request):
         context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
     if role in (Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
         context["occupancy"] = occupancy(user)
+    if role == Role.OVERSIGHT:
+        context["oversight"] = oversight_selectors.summary(user)
+    if role == Role.INVESTIGATOR:
+        context["grants"] = oversight_selectors.my_current_grants(user)
     return render(request, "core/home.html", context)

@@ -10,9 +10,9 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.schemas import Error
 
-from . import signing, tree
+from . import services, signing, tree
 from .canonical import canonical_json
-from .models import Checkpoint, Entry
+from .models import Checkpoint, Entry, Outcome
 
 router = Router(tags=["ledger"])
 
@@ -99,11 +99,24 @@ def consistency(request, old: int, new: int | None = None):
 
 @router.get("/ledger/entries/{seq}", response={200: EntryOut, 403: Error, 404: Error})
 def entry(request, seq: int):
-    """One leaf, as the exact bytes that were hashed."""
+    """One leaf, as the exact bytes that were hashed (an investigator: those in scope)."""
     policy.require(request.auth, Action.VIEW_LEDGER)
     row = Entry.objects.filter(seq=seq).first()
     if row is None:
         raise Http404(f"No entry #{seq}.")
+    if not policy.may_read_leaf(request.auth, row):
+        services.append(
+            request.auth,
+            str(Action.VIEW_LEDGER),
+            services.Target(object_type="ledger.entry", object_id=str(seq)),
+            purpose=policy.Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        raise policy.AccessDenied(
+            policy.Decision(
+                False, policy.Purpose.NONE, "No current grant of yours covers this entry."
+            )
+        )
     return {
         "seq": seq,
         "leaf": canonical_json(row.leaf()).decode(),

@@ -4,10 +4,12 @@ A bundle is written into a temporary folder beside DIR and renamed into place at
 interrupted export leaves nothing half-written. Formats are in docs/ledger.md; verify.py checks
 them offline."""
 
+import io
 import json
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 from . import signing, tree
@@ -120,3 +122,54 @@ def _older(note: str, key) -> Checkpoint:
         return open_checkpoint(note, VerifierKey.parse(key.vkey))
     except NoteError as exc:
         raise ExportError(f"The older checkpoint is not one of this ledger's: {exc}") from exc
+
+
+EVIDENCE_README = """An evidence bundle of the Homecoming audit ledger.
+
+scope.json      the residents (record numbers) and members of staff (account numbers) in scope
+entries.ndjson  every entry of the ledger up to the checkpoint: identifiers, codes and hashes
+                only, so that nothing in scope can have been left out
+versions.ndjson the record versions the entries about the residents in scope commit to: their
+                records, exactly as written
+checkpoint      the signed tree head the entries hash to
+vkey            the ledger's public key (check it against the one the oversight body keeps)
+
+Check it offline:  python verify.py THIS.zip --vkey YOUR-COPY-OF-THE-VKEY
+(verify.py is the one file homecoming/ledger/verify.py; it needs Python and `cryptography`.)
+"""
+
+
+def evidence(resident_ids, actor_ids) -> tuple[bytes, dict]:
+    """An investigator's evidence bundle as a .zip: the whole ledger's entries up to a fresh
+    checkpoint (completeness), with the versions of the entries about the residents in scope,
+    and the scope itself. Returns the archive and a summary."""
+    key = signing.load()
+    checkpoint = make_checkpoint(key)
+    size = checkpoint.tree_size
+    residents, actors = sorted(set(resident_ids)), sorted(set(actor_ids))
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        entries = Entry.objects.filter(seq__lt=size).order_by("seq")
+        _entries_ndjson(work / "entries.ndjson", entries)
+        referenced = set(
+            entries.filter(resident_id__in=residents)
+            .exclude(version_sha256="")
+            .values_list("version_sha256", flat=True)
+        )
+        _versions_ndjson(work / "versions.ndjson", referenced)
+        (work / "scope.json").write_text(
+            json.dumps({"residents": residents, "actors": actors}, sort_keys=True)
+        )
+        (work / "checkpoint").write_text(checkpoint.note, encoding="utf-8")
+        (work / "vkey").write_text(key.vkey + "\n", encoding="utf-8")
+        (work / "README.txt").write_text(EVIDENCE_README, encoding="utf-8")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for name in sorted(p.name for p in work.iterdir()):
+                z.write(work / name, arcname=f"evidence/{name}")
+    return buffer.getvalue(), {
+        "tree_size": size,
+        "residents": residents,
+        "actors": actors,
+        "versions": len(referenced),
+    }

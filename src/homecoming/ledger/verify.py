@@ -15,7 +15,8 @@ The formats it checks are specified in docs/ledger.md:
 - checkpoints are C2SP `tlog-checkpoint` bodies in a C2SP `signed-note`, signed with Ed25519,
   and the public key is a C2SP verifier key (`vkey`);
 - a bundle is a folder with entries.ndjson, versions.ndjson, checkpoint and vkey (and, for a
-  per-resident bundle, proofs.ndjson; for a bundle since an older checkpoint, range.json).
+  per-resident bundle, proofs.ndjson; for a bundle since an older checkpoint, range.json; for
+  an investigator's evidence bundle, scope.json), or the same folder as a .zip file.
 
 Homecoming itself uses the tree and note functions below when it builds the ledger, so the
 writer and the verifier cannot drift apart.
@@ -32,6 +33,8 @@ import json
 import os
 import re
 import sys
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -377,6 +380,7 @@ class Report:
             "full": f"all {self.entries} entries",
             "resident": f"{self.entries} entries about one resident, each with its proof,",
             "since": f"{self.entries} new entries",
+            "evidence": f"all {self.entries} entries (so none is missing from the scope)",
         }[self.kind]
         extra = "".join(f"; {n}" for n in self.notes)
         return (
@@ -744,7 +748,11 @@ def verify_bundle(bundle: Path, trusted_vkey: str | None = None, previous: str |
             f"({checkpoint.size})"
         )
     versions, version_count = _versions(bundle / "versions.ndjson")
-    if (bundle / "proofs.ndjson").exists():
+    if (bundle / "scope.json").exists():
+        if older is not None:
+            raise BundleError("an evidence bundle is checked against its own checkpoint only")
+        report = _verify_evidence(bundle, checkpoint, versions)
+    elif (bundle / "proofs.ndjson").exists():
         if older is not None:
             raise BundleError(
                 "a per-resident bundle cannot be checked against an older checkpoint; "
@@ -882,6 +890,75 @@ def _verify_resident(bundle, checkpoint, versions) -> Report:
     return Report("resident", checkpoint.size, count)
 
 
+def _scope(bundle: Path) -> tuple[set[int], set[int]]:
+    try:
+        scope = json.loads(_read_text(bundle / "scope.json"))
+        residents, actors = scope["residents"], scope["actors"]
+        if not all(type(x) is int for x in [*residents, *actors]):
+            raise TypeError("record numbers are whole numbers")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleError("scope.json does not say which residents and staff are in scope") from exc
+    return set(residents), set(actors)
+
+
+def _verify_evidence(bundle, checkpoint, versions) -> Report:
+    """An investigator's evidence: every entry of the ledger up to the checkpoint, so that no
+    entry about the residents in scope, nor any entry by the staff in scope, can have been left
+    out (they all hash to the signed root); and the record versions the entries about those
+    residents commit to. Entries are identifiers, codes and hashes only; record content comes
+    only for the residents in scope."""
+    residents, actors = _scope(bundle)
+    tree, seen = CompactRange(), _Scan()
+    about, by = 0, 0
+    about_seqs: set[int] = set()
+    for index, line in enumerate(_entry_lines(bundle / "entries.ndjson")):
+        if index >= checkpoint.size:
+            raise BundleError(f"entry #{checkpoint.size} is beyond the checkpoint's tree size")
+        try:
+            entry = json.loads(line)
+            seq = entry["seq"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BundleError(f"entry #{index} is not a well-formed ledger entry") from exc
+        if seq != index:
+            raise BundleError(
+                f"entry #{index} is missing or out of order: found #{seq} in its place"
+            )
+        if entry.get("resident") in residents:
+            about += 1
+            about_seqs.add(index)
+            version = entry.get("version")
+            if version is not None:
+                key = str(version).encode()
+                if key not in versions.writer:
+                    raise BundleError(
+                        f"entry #{index} commits to a version missing from the bundle"
+                    )
+                seen.referenced.add(key)
+                if versions.writer[key] == index:
+                    seen.confirmed.add(key)
+        elif entry.get("actor") in actors:
+            by += 1
+        tree.append(leaf_hash(line))
+    if tree.size != checkpoint.size:
+        raise BundleError(
+            f"the bundle holds {tree.size} entries but the checkpoint signs {checkpoint.size}: "
+            f"entry #{tree.size} onwards is missing"
+        )
+    if tree.root() != checkpoint.root:
+        raise BundleError(
+            "the entries do not hash to the checkpoint's root: an entry was altered, left out "
+            "or added"
+        )
+    _check_versions_committed(versions, [seen], about_seqs.__contains__)
+    parts = []
+    if residents:
+        parts.append(f"{about} entries about resident #{', #'.join(map(str, sorted(residents)))}")
+    if actors:
+        parts.append(f"{by} more by staff #{', #'.join(map(str, sorted(actors)))}")
+    note = "in scope: " + ", ".join(parts)
+    return Report("evidence", checkpoint.size, tree.size, notes=[note])
+
+
 # ---------------------------------------------------------------------------------------------
 # A witness: a folder of checkpoints kept outside the operator's control
 # ---------------------------------------------------------------------------------------------
@@ -1003,6 +1080,36 @@ def serve_witness(witness: TlogWitness, host: str, port: int):
 # ---------------------------------------------------------------------------------------------
 
 
+BUNDLE_FILES = {
+    "checkpoint",
+    "vkey",
+    "entries.ndjson",
+    "versions.ndjson",
+    "proofs.ndjson",
+    "range.json",
+    "previous",
+    "scope.json",
+    "README.txt",
+}
+
+
+def _unzip(archive: Path, folder: Path) -> Path:
+    """A zipped bundle's files, flat in `folder` (a bundle has no subfolders): nothing else is
+    taken from the archive, and no name can reach outside the folder."""
+    try:
+        with zipfile.ZipFile(archive) as z:
+            for info in z.infolist():
+                name = info.filename.rsplit("/", 1)[-1]
+                if info.is_dir() or not name:
+                    continue
+                if name not in BUNDLE_FILES:
+                    raise BundleError(f"{info.filename} in the archive is not a bundle file")
+                (folder / name).write_bytes(z.read(info))
+    except zipfile.BadZipFile as exc:
+        raise BundleError(f"{archive.name} is not a readable .zip file") from exc
+    return folder
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["witness"]:
@@ -1035,17 +1142,22 @@ def main(argv: list[str] | None = None) -> int:
         prog="homecoming ledger verify",
         description="Check a Homecoming ledger bundle offline.",
     )
-    p.add_argument("bundle", type=Path, help="the bundle folder")
+    p.add_argument("bundle", type=Path, help="the bundle folder, or the same as a .zip file")
     p.add_argument("--vkey", type=Path, help="the log's verifier key, as you hold it")
     p.add_argument("--previous", type=Path, help="an older checkpoint the bundle must extend")
     args = p.parse_args(argv)
-    if not args.bundle.is_dir():
-        print(f"FAILED: {args.bundle} is not a bundle folder", file=sys.stderr)
+    zipped = args.bundle.is_file() and zipfile.is_zipfile(args.bundle)
+    if not (args.bundle.is_dir() or zipped):
+        print(f"FAILED: {args.bundle} is not a bundle folder or .zip file", file=sys.stderr)
         return 2
     try:
         trusted = args.vkey.read_text("utf-8") if args.vkey else None
         previous = args.previous.read_text("utf-8") if args.previous else None
-        report = verify_bundle(args.bundle, trusted, previous)
+        if zipped:
+            with tempfile.TemporaryDirectory() as folder:
+                report = verify_bundle(_unzip(args.bundle, Path(folder)), trusted, previous)
+        else:
+            report = verify_bundle(args.bundle, trusted, previous)
     except OSError as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 2

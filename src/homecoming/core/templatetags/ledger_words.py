@@ -47,6 +47,16 @@ ACTIONS = {
     "medication.protocol_retire": "retired a protocol",
     "center.mar": "saw the name on the medication round",
     "data.export": "included your scores, without your name, in a data export",
+    "safety.report": "reported an adverse event (a side effect or other harm)",
+    "safety.outcome": "updated how an adverse event turned out",
+    "safety.view": "read the adverse event reports",
+    "complaint.file": "filed a complaint",
+    "complaint.update": "worked on a complaint",
+    "complaint.view": "read a complaint",
+    "complaint.follow_up": "followed a complaint up with its receipt",
+    "investigation.grant": "gave an investigator of the oversight body read-only access to "
+    "your record, for a fixed period",
+    "investigation.evidence": "exported your record in an investigation's evidence bundle",
 }
 PURPOSES = {
     "care": "care team",
@@ -57,6 +67,9 @@ PURPOSES = {
     "medication_round": "medication round",
     "research": "a research protocol you consented to",
     "sponsor_sharing": "sharing with the sponsor, as you consented",
+    "safety_review": "the medical lead's safety review",
+    "investigation": "an investigation by the oversight body",
+    "complaint": "a complaint",
     "none": "no valid purpose",
 }
 

@@ -1,0 +1,118 @@
+"""The public complaint form (no account needed) and following a complaint up with its receipt.
+
+A complainant who files here gets a receipt code and a passphrase, shown once. With them, they
+read the complaint's status and the replies, and write again. An opened receipt is remembered
+in the browser's session for 30 minutes, and for that complaint only."""
+
+import time
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from homecoming.core.forms import apply_errors, form_status
+
+from . import complaints, escalation, selectors
+from .forms import MessageForm, PublicComplaintForm, ReceiptForm
+from .models import Attachment, Complaint
+from .views_complaints import _filing, serve_attachment
+
+SESSION_KEY = "homecoming.receipt"
+SESSION_SECONDS = 30 * 60
+
+
+def _opened(request) -> Complaint | None:
+    held = request.session.get(SESSION_KEY)
+    if not held or held.get("until", 0) < time.time():
+        request.session.pop(SESSION_KEY, None)
+        return None
+    return Complaint.objects.filter(pk=held["id"]).first()
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def public_form(request):
+    form = PublicComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint, passphrase = complaints.file_public(_filing(form))
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            request.session[SESSION_KEY] = {"id": complaint.pk, "until": time.time() + 600}
+            context = {
+                "complaint": complaint,
+                "passphrase": passphrase,
+                "days": escalation.period().days,
+            }
+            return render(request, "oversight/receipt.html", context)
+    return render(
+        request,
+        "oversight/public_form.html",
+        {"form": form, "days": escalation.period().days},
+        status=form_status(request),
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def follow_up(request):
+    form = ReceiptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            complaint = complaints.open_with_receipt(
+                form.cleaned_data["reference"], form.cleaned_data["passphrase"]
+            )
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            request.session[SESSION_KEY] = {
+                "id": complaint.pk,
+                "until": time.time() + SESSION_SECONDS,
+            }
+            return redirect("oversight:receipt_view")
+    return render(request, "oversight/follow_up.html", {"form": form}, status=form_status(request))
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def receipt_view(request):
+    complaint = _opened(request)
+    if complaint is None:
+        return redirect("oversight:follow_up")
+    form = MessageForm()
+    if request.method == "POST":
+        form = MessageForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                complaints.write(
+                    None, complaint, form.cleaned_data["body"], files=form.cleaned_data["files"]
+                )
+            except ValidationError as exc:
+                apply_errors(exc, form)
+            else:
+                return redirect("oversight:receipt_view")
+    context = {"view": selectors.with_receipt(complaint), "message_form": form}
+    return render(request, "oversight/receipt_view.html", context, status=form_status(request))
+
+
+@login_not_required
+@require_GET
+def receipt_attachment(request, attachment_id):
+    complaint = _opened(request)
+    if complaint is None:
+        raise Http404("Open your complaint with its receipt first.")
+    try:
+        found = selectors.attachment_for(None, attachment_id, receipt_complaint=complaint)
+    except Attachment.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+    return serve_attachment(found)
+
+
+@login_not_required
+@require_http_methods(["POST"])
+def forget(request):
+    request.session.pop(SESSION_KEY, None)
+    return redirect("oversight:follow_up")

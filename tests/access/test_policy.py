@@ -23,6 +23,8 @@ RECORD_ADMIN = {
 }
 CLINICAL_WORK = {
     Action.VIEW_HISTORY,
+    Action.REPORT_ADVERSE_EVENT,
+    Action.VIEW_ADVERSE_EVENTS,
     Action.WRITE_NOTE,
     Action.ADD_ADDENDUM,
     Action.UPLOAD_RECORDING,
@@ -44,8 +46,9 @@ SUPERVISING = (
 )
 MEDICATIONS = {Action.VIEW_MEDICATIONS, Action.PRESCRIBE, Action.ADMINISTER}
 # What any clinician may do for a resident in residence on the medication round.
-ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER}
-RESIDENT_ACTIONS = sorted(SUPERVISING | MEDICATIONS | {Action.BREAK_GLASS})
+ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER, Action.REPORT_ADVERSE_EVENT}
+# A resident's own complaint is filed by the resident only; staff file theirs as staff.
+RESIDENT_ACTIONS = sorted(SUPERVISING | MEDICATIONS | {Action.BREAK_GLASS, Action.FILE_COMPLAINT})
 # Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"]
 # (written out again on purpose: a change to the policy must change this table too).
 ALLOWED = {
@@ -99,6 +102,19 @@ CENTER_ALLOWED = {
     Action.PUBLISH_CONSENT_DOCUMENT: {"program_director"},
     Action.VIEW_MAR: {"clinician"},
     Action.VIEW_FORMULARY: {"clinician", "supervisor", "program_director", "oversight"},
+    Action.EXPORT_SHARED_DATA: {"program_director"},
+    Action.VIEW_SAFETY: {"clinician", "supervisor", "program_director", "oversight"},
+    Action.FILE_STAFF_COMPLAINT: {
+        "caseworker",
+        "clinician",
+        "supervisor",
+        "program_director",
+        "contractor",
+        "sysadmin",
+    },
+    Action.HANDLE_COMPLAINTS: {"supervisor", "program_director", "oversight"},
+    Action.INVESTIGATE: {"oversight"},
+    Action.VIEW_INVESTIGATIONS: {"oversight", "investigator"},
 }
 
 
@@ -122,6 +138,9 @@ def test_resident_sees_only_their_own_record(resident, admit, make_user, staff):
         Action.RECORD_CONSENT,
         Action.REVOKE_CONSENT,
         Action.VIEW_MEDICATIONS,
+        Action.REPORT_ADVERSE_EVENT,
+        Action.VIEW_ADVERSE_EVENTS,
+        Action.FILE_COMPLAINT,
     )
     for action in own:
         assert policy.decide(user, action, resident).allowed

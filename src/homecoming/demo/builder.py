@@ -26,7 +26,7 @@ from homecoming.accounts.models import Role, User
 from homecoming.residents import services
 from homecoming.residents.models import Bed, Center, Resident, Room, ServiceBranch
 
-from . import clock, medications, story
+from . import clock, medications, oversight, story
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, SEED
 
 __all__ = ["DEFAULT_RESIDENTS", "AlreadyBuilt", "build", "current_code", "existing_summary"]
@@ -272,6 +272,7 @@ def _build(fake, rng, today, residents, progress):
             stories.append(
                 _stay(ctx, i, actor, caseworker, admission, random.Random(SEED + i), until, steps)
             )
+        stories.append(oversight.story(people, until))
         clock.live(simulated, stories, until)
         steps.close()
         story.cosign_backlog(people["colin"], ctx.awaiting_cosignature)

@@ -31,6 +31,7 @@ from homecoming.medications import administering, formulary, orders, schedule
 from homecoming.medications.administering import DoseStopped, Override, Witness
 from homecoming.medications.models import Frequency
 
+from . import safety
 from .constants import DEMO_PASSWORD, SEED
 
 # How long after the demo's "now" the trial's ethics approval runs.
@@ -237,6 +238,7 @@ def resident_story(pharmacy: Pharmacy, index, resident, admitted_on, caseworker,
         stories.append(_incidents(pharmacy, resident, day, caseworker))
     elif rng.random() < 0.3:
         stories.append(_as_needed(pharmacy, "ibuprofen", resident, day(2), caseworker, rng, until))
+    stories.append(safety.background_reports(index, caseworker, resident, admitted_on, until))
     yield from merge(*stories)
 
 
@@ -358,7 +360,10 @@ def _trial(pharmacy, resident, starts_on, caseworker, rng, until, withdraws):
     )
     witness = Witness(caseworker, DEMO_PASSWORD)
     withdrawn = order.starts_at + dt.timedelta(days=7, hours=-2) if withdraws else None
-    yield from _scheduled_doses(pharmacy, order, rng, until, witness=witness, stop_at=withdrawn)
+    yield from merge(
+        _scheduled_doses(pharmacy, order, rng, until, witness=witness, stop_at=withdrawn),
+        safety.trial_reports(caseworker, resident, order, until, withdraws),
+    )
     if withdrawn is None or withdrawn > until:
         return
     yield withdrawn

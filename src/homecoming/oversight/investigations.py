@@ -66,6 +66,8 @@ def open_investigation(actor, title: str, *, complaint=None, signal=None) -> Inv
             status=InvestigationStatus.OPEN,
         )
         ledger.record_write(actor, OPEN, investigation, resident_id=None, purpose=decision.purpose)
+    if complaint is not None:
+        complaint.refresh_from_db()
     if complaint is not None and ComplaintStatus.REFERRED in complaints.MOVES.get(
         ComplaintStatus(complaint.status), ()
     ):
@@ -189,6 +191,8 @@ def close_investigation(
             grant.save(update_fields=["revoked_at", "revoked_by"])
             ledger.record_write(actor, REVOKE, grant, resident_id=None, purpose=decision.purpose)
         complaint = investigation.complaint
+        if complaint is not None:
+            complaint.refresh_from_db()
         if complaint is not None and complaint.status not in (
             ComplaintStatus.RESOLVED,
             ComplaintStatus.CLOSED,

@@ -63,7 +63,7 @@ def story(people, until):
     yield ago(12, 16, 5)
     trainee = complaints.file_as_staff(
         people["caseworker3"],
-        complaints.Filing(**{**TRAINEE.__dict__, "named_staff": [people["colin"]]}),
+        dataclasses.replace(TRAINEE, named_staff=[people["colin"]]),
     )
     yield ago(11, 9, 30)
     complaints.assign(people["director"], trainee, people["director"])

@@ -35,7 +35,7 @@ def test_the_public_files_anonymously_and_follows_up_with_the_receipt(staff):
     complaints.write(None, complaint, "Any news? It has been a week.")
     view = selectors.with_receipt(complaint)
     assert [e.body for e in view.events if e.kind == "message"] == ["Any news? It has been a week."]
-    assert view.complainant == "anonymous (public form)"
+    assert view.complainant == "anonymous; public form"
 
 
 def test_five_wrong_passphrases_lock_the_receipt_for_a_while(staff):

@@ -43,9 +43,7 @@ def complainant_words(complaint: Complaint, reader) -> str:
     if reader is not None and complaints.is_named(reader, complaint):
         return WITHHELD
     if complaint.filed_via == FiledVia.PUBLIC:
-        if not complaint.complainant_name:
-            return "anonymous (public form)"
-        words = complaint.complainant_name
+        words = complaint.complainant_name or "anonymous"
         if complaint.relationship:
             words += f", {complaint.relationship}"
         if complaint.complainant_contact:

@@ -145,8 +145,11 @@ def _check_scheduled(order, scheduled_for, at=None):
 WITNESS_ROLES = "a caseworker, clinician, supervisor or the program director"
 
 
-def _wrong_secret(person) -> str:
-    return f"That is not {person}'s password, nor a current code from their authenticator app."
+def _confirm(person, secret, action, target, field):
+    """The second person confirms with their own password or code; a wrong one is said beside
+    their secret's field, in their name (not as if the nurse's own were wrong)."""
+    wrong = f"That is not {person}'s password, nor a current code from their authenticator app."
+    reauth.confirm(person, secret, action=action, target=target, field=field, wrong=wrong)
 
 
 def _check_second_person(person, actor, field_name, what, roles, roles_words):
@@ -243,28 +246,14 @@ def give(
         _check_second_person(
             witness.user, actor, "witness", "The witness", User.RECORD_ROLES, WITNESS_ROLES
         )
-        reauth.confirm(
-            witness.user,
-            witness.secret,
-            action=WITNESS,
-            target=target,
-            field="witness_secret",
-            wrong=_wrong_secret(witness.user),
-        )
+        _confirm(witness.user, witness.secret, WITNESS, target, "witness_secret")
     if override is not None:
         _check_second_person(
             override.cosigner, actor, "cosigner", "The co-signer", (Role.CLINICIAN,), "a clinician"
         )
         if not (override.reason or "").strip():
             raise ValidationError({"override_reason": "Say why the dose cannot wait."})
-        reauth.confirm(
-            override.cosigner,
-            override.secret,
-            action=OVERRIDE,
-            target=target,
-            field="cosigner_secret",
-            wrong=_wrong_secret(override.cosigner),
-        )
+        _confirm(override.cosigner, override.secret, OVERRIDE, target, "cosigner_secret")
     attempt = _Attempt(
         order=order,
         amount=amount,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -239,7 +239,11 @@ def scan(trigger: str = "manual") -> ScanResult:
             if pair not in known:
                 by = [r for r in rules if bool(table.rule(r)[i])]
                 measures = pair_measures(table, i, counts)
-                raised.append(_raise(*pair, measures, by, now))
+                try:
+                    with transaction.atomic():  # a scan running at the same moment may win
+                        raised.append(_raise(*pair, measures, by, now))
+                except IntegrityError:
+                    continue
         for pair, signal in known.items():  # the signals' counts, as they now stand
             i = index.get(pair)
             if i is None:

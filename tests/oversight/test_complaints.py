@@ -128,7 +128,7 @@ def test_attachments_are_checked_by_content_and_size_and_nothing_half_stays(
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     fake = SimpleUploadedFile("photo.png", b"MZ\x90\x00 not a picture at all" * 10)
-    with pytest.raises(ValidationError, match="not a document or picture we accept"):
+    with pytest.raises(ValidationError, match="“photo.png” is not a document or picture we accept"):
         complaints.file_own(own.user, filing(files=[fake]))
     settings.HOMECOMING_ATTACHMENT_MAX_MB = 0
     with pytest.raises(ValidationError, match="at most 0 MB"):
@@ -194,3 +194,42 @@ def test_bad_filings_are_refused_with_the_field_named(staff, fields, field):
     with pytest.raises(ValidationError) as refused:
         complaints.file_public(filing(**fields))
     assert field in refused.value.message_dict and not Complaint.objects.exists()
+
+
+def test_staff_named_in_the_complaints_own_words_are_named_too(staff):
+    """The public form has no list of staff to choose from: whoever the words name by full
+    name is named, and never learns who complained."""
+    supervisor = staff["supervisor"]
+    complaint, _ = complaints.file_public(
+        filing(
+            body=f"{supervisor.full_name.upper()} told my brother to stop complaining.",
+            name="Ana Cruz",
+            contact="ana@example.org",
+        )
+    )
+    assert [n.user for n in complaint.named.all()] == [supervisor]
+    view = selectors.complaint_for(supervisor, complaint.pk)
+    assert view.complainant == selectors.WITHHELD and not view.may_handle
+    assert "Ana Cruz" in selectors.complaint_for(staff["oversight"], complaint.pk).complainant
+
+
+def test_a_complaint_with_the_oversight_body_moves_on_only_by_the_oversight_body(own, staff):
+    complaint = complaints.file_own(own.user, filing())
+    complaints.move(staff["program_director"], complaint, "referred")
+    with pytest.raises(ValidationError, match="only the oversight body moves it on"):
+        complaints.move(staff["program_director"], complaint, "investigating")
+    complaints.write(staff["program_director"], complaint, "We have sent it on.")  # may write
+    complaints.move(staff["oversight"], complaint, "investigating")
+
+
+def test_named_staff_posting_handler_forms_are_refused_on_the_ledger(own, staff, client_for):
+    complaint = complaints.file_own(own.user, filing(named_staff=[staff["supervisor"]]))
+    client = client_for(staff["supervisor"])
+    url = f"/complaints/{complaint.pk}/"
+    assert client.post(url, {"do": "move", "status": "acknowledged"}).status_code == 403
+    assign = {"do": "assign", "assignee": staff["supervisor"].pk}
+    assert client.post(url, assign).status_code == 403
+    refused = Entry.objects.filter(actor=staff["supervisor"], action="complaint.update")
+    assert refused.filter(outcome="denied").count() == 2
+    complaint.refresh_from_db()
+    assert complaint.status == "received" and complaint.assignee is None

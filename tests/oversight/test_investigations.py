@@ -195,3 +195,21 @@ def test_closing_resolves_the_complaint_and_tells_the_complainant(case, own, sta
     assert grant.revoked_at is not None  # open grants end with the investigation
     with pytest.raises(AccessDenied):
         resident_selectors.chart(investigator, own.pk)
+
+
+def test_a_grant_over_records_only_has_no_staff_actions_page(
+    case, own, investigator, staff, client_for
+):
+    _, opened, _ = case
+    records_only = investigations.grant_access(
+        staff["oversight"],
+        opened,
+        investigator=investigator,
+        residents=[own],
+        expires_at=timezone.now() + dt.timedelta(days=2),
+        reason="Only the record.",
+    )
+    client = client_for(investigator)
+    assert client.get(f"/oversight/grants/{records_only.pk}/actions/").status_code == 404
+    page = client.get(f"/oversight/investigations/{opened.pk}/").content.decode()
+    assert page.count("What the named staff did") == 1  # the first grant's, not this one's

@@ -34,9 +34,12 @@ def test_anyone_complains_without_an_account_and_follows_up_with_the_receipt(sta
             "files": [picture()],
         },
     )
-    assert sent.status_code == 200
+    assert sent.status_code == 302 and sent["Location"] == "/complain/receipt/"
+    sent = client.get("/complain/receipt/")
     code = re.search(r'id="receipt-code">([^<]+)<', body(sent))[1]
     passphrase = re.search(r'id="receipt-passphrase">([^<]+)<', body(sent))[1]
+    again = body(client.get("/complain/receipt/"))  # a reload shows it again, files nothing
+    assert code in again and passphrase in again and Complaint.objects.count() == 1
     assert Complaint.objects.get().reference == code
 
     fresh = Client()

@@ -287,3 +287,35 @@ def test_the_api_reports_follows_up_and_lists_signals(ward, dosed, staff, api_fo
     assert api_for(medical_lead).post("/api/v1/safety/scan").json()["raised"] == []
     assert api_for(staff["oversight"]).post("/api/v1/safety/scan").status_code == 403
     assert len(api.get("/api/v1/safety/terms").json()) > 30
+
+
+def test_death_and_a_fatal_outcome_go_together(ward, staff, make_user, client_for):
+    resident = ward.residents[0]
+    for seriousness, outcome in (("death", "recovered"), ("not_serious", "fatal")):
+        with pytest.raises(ValidationError) as refused:
+            report_for(staff["supervisor"], resident, "overdose", seriousness=seriousness,
+                       outcome=outcome)  # fmt: skip
+        assert "outcome" in refused.value.message_dict
+    report_for(staff["supervisor"], resident, "overdose", seriousness="death", outcome="fatal")
+    own = portal_login(make_user, ward.residents[1])
+    page = client_for(own.user).get("/my-record/side-effects/").content.decode()
+    assert "Resulted in death" not in page and ">Fatal<" not in page
+    assert "Something else (say what below)" in page
+
+
+def test_a_concluded_review_keeps_the_counts_it_was_concluded_on(ward, staff):
+    r = ward.residents
+    orders = [ward.dose(r[i], "mnemosyne") for i in range(4)]
+    for i in range(3):
+        report_for(staff["supervisor"], r[i], "confusion", [orders[i]])
+    for i in range(4, 10):
+        for term in ("headache", "nausea"):
+            report_for(staff["supervisor"], r[i], term)
+    signal = signals.scan().raised[0]
+    lead = Review.objects.get(signal=signal).assigned_to
+    services.conclude_review(lead, signal, "monitor", "Three cases so far; keep watching.")
+    report_for(staff["supervisor"], r[3], "confusion", [orders[3]])
+    signals.scan()
+    signal.refresh_from_db()
+    review = Review.objects.get(signal=signal)
+    assert review.measures["reports"]["a"] == 3 and signal.latest["reports"]["a"] == 4

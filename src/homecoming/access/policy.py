@@ -244,6 +244,12 @@ class AccessDenied(PermissionDenied):
         self.decision = decision
 
 
+def _a(user) -> str:
+    """'A caseworker', 'An oversight officer', 'An investigator': the role, for a sentence."""
+    role = user.get_role_display().lower()
+    return f"{'An' if role[:1] in 'aeiou' else 'A'} {role}"
+
+
 def _deny(reason: str) -> Decision:
     return Decision(False, Purpose.NONE, reason)
 
@@ -301,7 +307,7 @@ def _decide(user, role, action: Action, resident) -> Decision:
     if resident is None:
         if action in CENTER and role in CENTER[action]:
             return Decision(True, Purpose.OPERATIONS, "")
-        return _deny(f"A {user.get_role_display().lower()} may not do this.")
+        return _deny(f"{_a(user)} may not do this.")
 
     if role == Role.RESIDENT:
         if action in OWN_RECORD and resident.user_id == user.pk:
@@ -337,8 +343,8 @@ def _decide(user, role, action: Action, resident) -> Decision:
                 )
         if not member:
             return _deny("This resident is not on your care team.")
-        return _deny(f"A {user.get_role_display().lower()} may not do this on a resident's record.")
-    return _deny(f"A {user.get_role_display().lower()} does not see resident records.")
+        return _deny(f"{_a(user)} may not do this on a resident's record.")
+    return _deny(f"{_a(user)} does not see resident records.")
 
 
 def require(user, action: Action, resident=None) -> Decision:

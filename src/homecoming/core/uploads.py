@@ -26,7 +26,8 @@ def kind_of(uploaded_file, accepted: dict[str, str], names: str, what: str) -> t
     kind = filetype.guess(head)
     if kind is None or kind.extension not in accepted:
         found = f"its content is {kind.mime}" if kind else "its content is not a format we know"
-        raise ValidationError({"file": f"This is not {what} we accept ({names}): {found}."})
+        name = original_name(uploaded_file, "The file")
+        raise ValidationError({"file": f"“{name}” is not {what} we accept ({names}): {found}."})
     return kind.extension, accepted[kind.extension]
 
 

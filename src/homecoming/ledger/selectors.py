@@ -27,5 +27,25 @@ def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures
     rows = list(qs.select_related("actor").order_by("-seq")[: limit + 1])
     older = rows[limit - 1].seq if len(rows) > limit else None
     return Disclosures(
-        entries=rows[:limit], older=older, own_reads_hidden=resident.user_id is not None
+        entries=_grouped(rows[:limit]), older=older, own_reads_hidden=resident.user_id is not None
     )
+
+
+def _grouped(entries):
+    """One line for what a person did in one go: a report and the medicines it suspects, a
+    session booked for its attendees, are several entries written the same minute. Each kept
+    entry carries `times`, how many it stands for."""
+    shown = []
+    for entry in entries:
+        last = shown[-1] if shown else None
+        same = last is not None and (
+            (last.actor_id, last.action, last.purpose, last.outcome)
+            == (entry.actor_id, entry.action, entry.purpose, entry.outcome)
+            and abs((last.time - entry.time).total_seconds()) < 60
+        )
+        if same:
+            last.times += 1
+            continue
+        entry.times = 1
+        shown.append(entry)
+    return shown

@@ -109,6 +109,14 @@ class Filing:
     relationship: str = ""
 
 
+def named_in_words(*texts) -> list[User]:
+    """Staff whose full name the complaint's own words use: named as surely as by choosing them
+    (a public complaint has no list to choose from), so they too never learn who complained."""
+    words = " ".join(t for t in texts if t).casefold()
+    staff = User.objects.filter(is_active=True).exclude(role__in=(Role.RESIDENT,))
+    return [u for u in staff if u.full_name and u.full_name.casefold() in words]
+
+
 def _check(filing: Filing):
     errors = {}
     subject, body = (filing.subject or "").strip(), (filing.body or "").strip()
@@ -133,6 +141,7 @@ def _check(filing: Filing):
     for f in filing.files:
         uploads.check_size(f, settings.HOMECOMING_ATTACHMENT_MAX_MB, "attachments")
         uploads.kind_of(f, ATTACHMENT_TYPES, ATTACHMENT_NAMES, "a document or picture")
+    staff += named_in_words(subject, body)
     return subject, body, list(dict.fromkeys(staff))
 
 
@@ -308,7 +317,9 @@ def may_handle(user, complaint) -> bool:
     return policy.decide(user, Action.HANDLE_COMPLAINTS).allowed and not is_named(user, complaint)
 
 
-def _require_handler(actor, complaint):
+def require_handler(actor, complaint):
+    """A complaints officer or the oversight body, not named in it; or AccessDenied, on the
+    ledger."""
     policy.require(actor, Action.HANDLE_COMPLAINTS)
     if is_named(actor, complaint):
         ledger.append(
@@ -346,7 +357,7 @@ def write(actor, complaint: Complaint, body: str, *, files=(), for_staff_only=Fa
         uploads.kind_of(f, ATTACHMENT_TYPES, ATTACHMENT_NAMES, "a document or picture")
     from_complainant = actor is None or is_complainant(actor, complaint)
     if not from_complainant:
-        _require_handler(actor, complaint)
+        require_handler(actor, complaint)
     elif for_staff_only:
         raise ValidationError("A note for staff only is written by those handling it.")
     if complaint.status == ComplaintStatus.CLOSED:
@@ -388,7 +399,7 @@ def _touch(actor, complaint):
 
 
 def assign(actor, complaint: Complaint, assignee) -> Complaint:
-    _require_handler(actor, complaint)
+    require_handler(actor, complaint)
     if assignee is None or not policy.decide(assignee, Action.HANDLE_COMPLAINTS).allowed:
         raise ValidationError(
             {"assignee": "Assign it to a complaints officer or the oversight body."}
@@ -414,12 +425,19 @@ def move(
     actor, complaint: Complaint, status: str, *, note: str = "", outcome: str = ""
 ) -> Complaint:
     """Move the complaint on. Resolving says the outcome the complainant is told."""
-    _require_handler(actor, complaint)
+    require_handler(actor, complaint)
     if status not in ComplaintStatus.values:
         raise ValidationError({"status": "Choose the new status."})
     outcome = (outcome or "").strip()
     with transaction.atomic():
         complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
+        if complaint.status == ComplaintStatus.REFERRED and actor.role != Role.OVERSIGHT:
+            raise ValidationError(
+                {
+                    "status": "This complaint is with the oversight body: only the oversight "
+                    "body moves it on. Write to the complainant, or add a note, meanwhile."
+                }
+            )
         if status not in MOVES[ComplaintStatus(complaint.status)]:
             raise ValidationError(
                 {

@@ -128,12 +128,13 @@ class MoveForm(forms.Form):
     outcome = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Outcome (when resolving)",
+        label="Outcome",
         help_text="What was found and done. The complainant reads it.",
     )
 
     def __init__(self, *args, allowed=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["outcome"].when_needed = "needed to resolve"
         self.fields["status"].choices = [(s.value, s.label) for s in allowed]
 
 
@@ -201,3 +202,7 @@ class CloseForm(forms.Form):
         required=False,
         label="What the complainant is told",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].when_needed = "needed when it came from a complaint"

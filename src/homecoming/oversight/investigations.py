@@ -136,12 +136,19 @@ def grant_access(
             row = GrantScope.objects.create(grant=grant, staff=member)
             ledger.record_write(actor, GRANT, row, resident_id=None, purpose=decision.purpose)
     until = timezone.localtime(expires_at)
+    covered = [
+        f"{n} {one if n == 1 else many}"
+        for n, one, many in (
+            (len(residents), "resident's record", "residents' records"),
+            (len(staff), "member of staff's actions", "members of staff's actions"),
+        )
+        if n
+    ]
     alerts.notify(
         [investigator],
         kind="investigation",
         message=f"{actor} gave you read-only access for {investigation.reference} "
-        f"({len(residents)} resident record(s), {len(staff)} member(s) of staff) until "
-        f"{until:%b %-d, %Y %H:%M}.",
+        f"({' and '.join(covered)}) until {until:%b %-d, %Y %H:%M}.",
     )
     return grant
 
@@ -157,6 +164,12 @@ def revoke_grant(actor, grant: Grant, reason: str) -> Grant:
         grant.revoked_at, grant.revoked_by = timezone.now(), actor
         grant.save(update_fields=["revoked_at", "revoked_by"])
         ledger.record_write(actor, REVOKE, grant, resident_id=None, purpose=decision.purpose)
+        alerts.notify(
+            [grant.investigator],
+            kind="investigation",
+            message=f"{actor} revoked your access for {grant.investigation.reference}: "
+            f"{reason.strip()}",
+        )
     return grant
 
 

@@ -263,6 +263,14 @@ class Grant(models.Model):
         return f"grant #{self.pk} to {self.investigator}"
 
     @property
+    def resident_scope(self) -> list:
+        return [s for s in self.scope.all() if s.resident_id]
+
+    @property
+    def staff_scope(self) -> list:
+        return [s for s in self.scope.all() if s.staff_id]
+
+    @property
     def in_force(self) -> bool:
         from django.utils import timezone
 

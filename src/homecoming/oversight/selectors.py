@@ -100,6 +100,7 @@ class ComplaintView:
     may_handle: bool
     named: list  # staff named in it
     attachments_shown: bool
+    reader_role: str = ""
 
 
 def _events(complaint, *, for_complainant):
@@ -137,6 +138,7 @@ def complaint_for(actor, complaint_id: int) -> ComplaintView:
             may_handle=handler and not named,
             named=[n.user for n in complaint.named.select_related("user")],
             attachments_shown=not named,
+            reader_role=actor.role,
         )
         _record(actor, [complaint])
     return view
@@ -316,7 +318,9 @@ def staff_entries(actor, grant_id: int, *, before: int | None = None) -> StaffEn
     """Everything the staff a grant names did, as the ledger has it: newest first, a page at a
     time. The investigator's reading is itself an entry."""
     grant = current_grant(actor, grant_id)
-    staff_ids = [s.staff_id for s in grant.scope.all() if s.staff_id]
+    staff_ids = [s.staff_id for s in grant.staff_scope]
+    if not staff_ids:
+        raise Grant.DoesNotExist("This grant names no member of staff: it covers records only.")
     qs = Entry.objects.filter(actor_id__in=staff_ids).select_related("actor")
     if before is not None:
         qs = qs.filter(seq__lt=before)

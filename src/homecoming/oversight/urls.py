@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("complaints/escalate/", views_complaints.escalate_now, name="escalate"),
     path("complain/", views_public.public_form, name="public_form"),
+    path("complain/receipt/", views_public.receipt, name="receipt"),
     path("complain/follow-up/", views_public.follow_up, name="follow_up"),
     path("complain/yours/", views_public.receipt_view, name="receipt_view"),
     path(

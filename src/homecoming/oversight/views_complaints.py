@@ -104,6 +104,8 @@ def _handler_forms(view, data=None):
         is_active=True, role__in=(Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT)
     ).exclude(pk__in=[u.pk for u in view.named])
     allowed = [ComplaintStatus(s) for s in complaints.MOVES[ComplaintStatus(complaint.status)]]
+    if complaint.status == ComplaintStatus.REFERRED and view.reader_role != Role.OVERSIGHT:
+        allowed = []  # only the oversight body moves on a complaint referred to it
     return {
         "assign_form": AssignForm(
             data if data and data.get("do") == "assign" else None,
@@ -139,7 +141,10 @@ def complaint(request, complaint_id):
                     )
                     messages.success(request, "Your message is added.")
                     return redirect("oversight:complaint", complaint_id=complaint_id)
-            elif doing in ("assign", "move") and view.may_handle:
+            elif doing in ("assign", "move") and not view.may_handle:
+                complaints.require_handler(request.user, target)  # refused, on the ledger
+                return redirect("oversight:complaint", complaint_id=complaint_id)
+            elif doing in ("assign", "move"):
                 forms = _handler_forms(view, request.POST)
                 bound = forms[f"{doing}_form"]
                 if bound is not None and bound.is_valid():

@@ -133,7 +133,10 @@ def staff_actions(request, grant_id):
         before = int(request.GET["older"])
     except (KeyError, ValueError):
         before = None
-    page = selectors.staff_entries(request.user, grant_id, before=before)
+    try:
+        page = selectors.staff_entries(request.user, grant_id, before=before)
+    except Grant.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
     return render(request, "oversight/staff_actions.html", {"page": page})
 
 

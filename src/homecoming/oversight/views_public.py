@@ -6,6 +6,7 @@ in the browser's session for 30 minutes, and for that complaint only."""
 
 import time
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -20,6 +21,7 @@ from .models import Attachment, Complaint
 from .views_complaints import _filing, serve_attachment
 
 SESSION_KEY = "homecoming.receipt"
+RECEIPT_KEY = "homecoming.receipt.new"  # the receipt just issued, shown on reloads a while
 SESSION_SECONDS = 30 * 60
 
 
@@ -41,19 +43,37 @@ def public_form(request):
         except ValidationError as exc:
             apply_errors(exc, form)
         else:
+            # Redirect, so that reloading the receipt never files the complaint again; the
+            # passphrase waits in this browser's session for ten minutes, then is gone.
             request.session[SESSION_KEY] = {"id": complaint.pk, "until": time.time() + 600}
-            context = {
-                "complaint": complaint,
+            request.session[RECEIPT_KEY] = {
+                "id": complaint.pk,
                 "passphrase": passphrase,
-                "days": escalation.period().days,
+                "until": time.time() + 600,
             }
-            return render(request, "oversight/receipt.html", context)
+            return redirect("oversight:receipt")
     return render(
         request,
         "oversight/public_form.html",
         {"form": form, "days": escalation.period().days},
         status=form_status(request),
     )
+
+
+@login_not_required
+@require_GET
+def receipt(request):
+    held = request.session.get(RECEIPT_KEY)
+    if not held or held.get("until", 0) < time.time():
+        request.session.pop(RECEIPT_KEY, None)
+        return redirect("oversight:follow_up")
+    complaint = Complaint.objects.get(pk=held["id"])
+    context = {
+        "complaint": complaint,
+        "passphrase": held["passphrase"],
+        "days": escalation.period().days,
+    }
+    return render(request, "oversight/receipt.html", context)
 
 
 @login_not_required
@@ -93,6 +113,7 @@ def receipt_view(request):
             except ValidationError as exc:
                 apply_errors(exc, form)
             else:
+                messages.success(request, "Your message is sent: it is in the complaint below.")
                 return redirect("oversight:receipt_view")
     context = {"view": selectors.with_receipt(complaint), "message_form": form}
     return render(request, "oversight/receipt_view.html", context, status=form_status(request))
@@ -115,4 +136,5 @@ def receipt_attachment(request, attachment_id):
 @require_http_methods(["POST"])
 def forget(request):
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(RECEIPT_KEY, None)
     return redirect("oversight:follow_up")

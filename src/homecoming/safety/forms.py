@@ -43,9 +43,22 @@ class ReportForm(forms.Form):
             self.fields["suspects"].help_text = "No medicine has been given on this record."
         if for_resident:
             self.fields["term"].label = "What happened to you"
+            self.fields["term"].choices = [
+                (group, [(c, "Something else (say what below)" if c == "other" else n)
+                         for c, n in items]) if isinstance(items, list) else (group, items)
+                for group, items in self.fields["term"].choices
+            ]  # fmt: skip
             self.fields["description"].label = "Tell us in your own words"
+            self.fields["description"].help_text = "What happened, when, and how it felt."
+            self.fields["seriousness"].choices = [
+                c for c in Seriousness.choices if c[0] != Seriousness.DEATH
+            ]
+            self.fields["outcome"].choices = [
+                c for c in EventOutcome.choices if c[0] != EventOutcome.FATAL
+            ]
             self.fields["outcome"].label = "How you are now"
             self.fields["suspects"].label = "Medicines you think may have caused it"
+            self.fields["suspects"].help_text = "Leave them all unticked if you are not sure."
 
     @property
     def suspect_order_ids(self) -> list[int]:

@@ -153,6 +153,9 @@ class Review(models.Model):
     concluded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The signal's counts and measures as they stood when the review was concluded: later
+    # scans keep updating the signal, and the conclusion must be read against what was seen.
+    measures = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -169,6 +172,12 @@ class Review(models.Model):
 
     def __str__(self):
         return f"review of {self.signal}"
+
+    SHORT = {"confirmed": "confirmed", "monitor": "monitoring", "refuted": "refuted"}
+
+    @property
+    def short_conclusion(self) -> str:
+        return self.SHORT.get(self.conclusion, "")
 
 
 class Scan(models.Model):

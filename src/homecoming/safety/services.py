@@ -71,6 +71,10 @@ def _check(resident, report: Report):
         errors["seriousness"] = "Say how serious it was."
     if report.outcome not in EventOutcome.values:
         errors["outcome"] = "Say how the resident is now."
+    elif (report.seriousness == Seriousness.DEATH) != (report.outcome == EventOutcome.FATAL):
+        errors["outcome"] = (
+            "An event that resulted in death has the outcome “fatal”, and only such an event."
+        )
     description = (report.description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         errors["description"] = f"Describe it in at most {MAX_DESCRIPTION} characters."
@@ -170,7 +174,10 @@ def conclude_review(actor, signal, conclusion: str, assessment: str):
         now = timezone.now()
         review.conclusion, review.assessment = conclusion, assessment
         review.concluded_at, review.concluded_by = now, actor
-        review.save(update_fields=["conclusion", "assessment", "concluded_at", "concluded_by"])
+        review.measures = review.signal.latest
+        review.save(
+            update_fields=["conclusion", "assessment", "concluded_at", "concluded_by", "measures"]
+        )
         ledger.record_write(actor, CONCLUDE, review, resident_id=None, purpose=decision.purpose)
         signal = review.signal
         signal.status = SignalStatus.CLOSED

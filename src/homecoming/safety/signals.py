@@ -31,6 +31,12 @@ from .models import AdverseEvent, Review, Scan, Signal, SignalStatus
 RAISE = "safety.signal"
 UPDATE = "safety.signal_update"  # a signal's counts, as a later scan found them
 ALERT_KIND = "safety_signal"
+RULE_WORDS = {
+    "evans": "the Evans criteria",
+    "ror": "the reporting odds ratio",
+    "ic": "the information component",
+    "fisher": "Fisher's test over residents",
+}
 
 PAIRS_SQL = """
 WITH reported AS (
@@ -177,12 +183,13 @@ def pair_measures(table: statistics.Table, i: int, counts: Counts) -> dict:
 
 def _announce(signal: Signal, measures: dict):
     reports = measures["reports"]["a"]
-    found = ", ".join(signal.rules)
+    found = " and ".join(RULE_WORDS.get(r, r) for r in signal.rules)
+    prr = {"inf": "unbounded", None: "undefined"}.get(measures["prr"])
+    prr = prr or f"{measures['prr']:.2f}"
     message = (
-        f"New safety signal: {signal.drug} and {terms.name_of(signal.term).lower()} "
-        f"({reports} report{'s' if reports != 1 else ''}; PRR {measures['prr']}, "
-        f"IC025 {measures['ic025']}; flagged by {found}). The medical lead's review is open. "
-        "A signal is a prompt for review, not a verdict."
+        f"New safety signal: {signal.drug} and {terms.name_of(signal.term).lower()}, raised by "
+        f"{found} ({reports} report{'s' if reports != 1 else ''}, PRR {prr}). A review by the "
+        "medical lead is opened: a signal is a prompt for review, not a verdict."
     )
     people = User.objects.filter(is_active=True).filter(
         Q(is_medical_lead=True) | Q(role__in=(Role.PROGRAM_DIRECTOR, Role.OVERSIGHT))

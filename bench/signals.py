@@ -152,7 +152,7 @@ def fill(reports: int, drugs: int, terms: int, residents: int, seed: int = 7):
                 (event_id, resident, f"term-{term:04d}", "", now.date(), "not_serious",
                  "unknown", staff.pk, "staff", reported_at)
             )  # fmt: skip
-            suspects.extend((event_id, o, drug_name[p]) for o, p in suspected)
+            suspects.extend((event_id, o, drug_name[p], f"term-{term:04d}") for o, p in suspected)
         with connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO safety_adverseevent (id, resident_id, term, description, onset, "
@@ -161,7 +161,8 @@ def fill(reports: int, drugs: int, terms: int, residents: int, seed: int = 7):
                 events,
             )
             cursor.executemany(
-                "INSERT INTO safety_suspect (event_id, order_id, drug) VALUES (%s, %s, %s)",
+                "INSERT INTO safety_suspect (event_id, order_id, drug, term) "
+                "VALUES (%s, %s, %s, %s)",
                 suspects,
             )
     return {"reports": reports, "suspects": len(suspects), "orders": len(orders)}

@@ -131,3 +131,23 @@ def test_the_rules_are_known_by_name():
         table.rule(name)
     with pytest.raises(ValueError, match="unknown signal rule"):
         table.rule("gut feeling")
+
+
+@given(
+    st.integers(1, 3000),
+    st.integers(0, 3000),
+    st.integers(0, 3000),
+    st.integers(0, 400),
+)
+def test_fisher_agrees_with_scipy_at_the_scale_of_a_large_center(total, exposed, cases, k):
+    exposed, cases = min(exposed, total), min(cases, total)
+    k = min(k, exposed, cases)
+    expected = stats.hypergeom.sf(k - 1, total, cases, exposed)
+    got = one(s.fisher_greater(k, exposed, cases, total))
+    assert got == pytest.approx(expected, rel=1e-8, abs=1e-12)
+
+
+def test_fisher_takes_columns_and_keeps_their_shape():
+    got = s.fisher_greater([4, 0, 5], [5, 5, 5], [6, 6, 6], [40, 40, 40])
+    assert got.shape == (3,) and got[1] == 1.0
+    assert got[0] == pytest.approx((5 * 595 + 35) / math.comb(40, 6))

@@ -123,7 +123,9 @@ def report(actor, resident: Resident, report: Report) -> AdverseEvent:
         )
         ledger.record_write(actor, REPORT, event, resident_id=resident.pk, purpose=decision.purpose)
         for order in suspects:
-            suspect = Suspect.objects.create(event=event, order=order, drug=order.protocol.drug)
+            suspect = Suspect.objects.create(
+                event=event, order=order, drug=order.protocol.drug, term=event.term
+            )
             ledger.record_write(
                 actor, REPORT, suspect, resident_id=resident.pk, purpose=decision.purpose
             )

@@ -40,19 +40,18 @@ RULE_WORDS = {
 
 PAIRS_SQL = """
 WITH reported AS (
-    SELECT s.drug AS drug, e.term AS term, COUNT(*) AS a
-    FROM safety_suspect s JOIN safety_adverseevent e ON e.id = s.event_id
-    WHERE e.id <= %(last)s
-    GROUP BY s.drug, e.term
+    SELECT drug, term, COUNT(*) AS a FROM safety_suspect
+    WHERE event_id <= %(last)s
+    GROUP BY drug, term
 ),
-exposure AS (
+exposure AS MATERIALIZED (
     SELECT DISTINCT o.resident_id AS resident_id, p.drug AS drug
     FROM medications_administration m
     JOIN medications_order o ON o.id = m.order_id
     JOIN medications_protocol p ON p.id = o.protocol_id
     WHERE m.status = 'given'
 ),
-had AS (
+had AS MATERIALIZED (
     SELECT DISTINCT resident_id, term FROM safety_adverseevent WHERE id <= %(last)s
 ),
 exposed_cases AS (

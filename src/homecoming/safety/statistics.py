@@ -87,11 +87,60 @@ def information_component(observed, expected_count, quantile=0.025):
 
 def fisher_greater(cases_exposed, exposed, cases, total):
     """One-sided p-value: at least `cases_exposed` cases among `exposed` residents, drawn from
-    `total` residents of whom `cases` had the event."""
-    k, n_exposed, n_cases, n = (
-        np.asarray(x, dtype=np.int64) for x in (cases_exposed, exposed, cases, total)
+    `total` residents of whom `cases` had the event: P(X >= k), X hypergeometric.
+
+    Written here rather than with scipy.stats.hypergeom.sf, which gives the same values but
+    takes some 50 microseconds a pair (11 seconds for the 200,000 pairs of a large center).
+    Each probability is summed from the pmf at k by the ratio of neighbouring terms, always
+    walking away from the mode, where terms only shrink: the upper tail when k is above the
+    mode, else one minus the lower tail. A few dozen vector steps cover every pair."""
+    shape = np.shape(np.asarray(cases_exposed))
+    k, m, big_k, n = (
+        np.array(x, dtype=np.float64).reshape(-1)
+        for x in np.broadcast_arrays(cases_exposed, exposed, cases, total)
     )
-    return stats.hypergeom.sf(k - 1, n, n_cases, n_exposed)
+    low = np.maximum(0.0, m + big_k - n)  # the support: low <= j <= high
+    high = np.minimum(big_k, m)
+    p = np.ones_like(k)
+    p[k > high] = 0.0
+    mode = np.floor((m + 1) * (big_k + 1) / (n + 2))
+    up = (k > mode) & (k <= high) & (k > low)
+    down = (k >= 1) & (k <= mode) & (k > low)
+    p[up] = _tail(k[up], m[up], big_k[up], n[up], high[up], upward=True)
+    p[down] = 1.0 - _tail(k[down] - 1, m[down], big_k[down], n[down], low[down], upward=False)
+    return np.clip(p, 0.0, 1.0).reshape(shape)
+
+
+def _log_pmf(j, m, big_k, n):
+    g = special.gammaln
+    return (
+        g(big_k + 1) - g(j + 1) - g(big_k - j + 1)
+        + g(n - big_k + 1) - g(m - j + 1) - g(n - big_k - m + j + 1)
+        - g(n + 1) + g(m + 1) + g(n - m + 1)
+    )  # fmt: skip
+
+
+def _tail(start, m, big_k, n, end, *, upward):
+    """The pmf summed from `start` to `end` (walking up, or down), each term smaller than the
+    one before; a pair stops when what is left can no longer change its sum."""
+    term = np.exp(_log_pmf(start, m, big_k, n))
+    total = term.copy()
+    j = start.copy()
+    active = np.flatnonzero((j < end) if upward else (j > end))
+    while active.size:
+        jj, mm, kk, nn = j[active], m[active], big_k[active], n[active]
+        if upward:
+            ratio = (kk - jj) * (mm - jj) / ((jj + 1) * (nn - kk - mm + jj + 1))
+            j[active] = jj + 1
+        else:
+            ratio = jj * (nn - kk - mm + jj) / ((kk - jj + 1) * (mm - jj + 1))
+            j[active] = jj - 1
+        term[active] *= ratio
+        total[active] += term[active]
+        reached = (j[active] >= end[active]) if upward else (j[active] <= end[active])
+        negligible = term[active] <= total[active] * 1e-17
+        active = active[~(reached | negligible)]
+    return total
 
 
 @dataclass

@@ -15,7 +15,7 @@ FINAL_ROWS = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [("oversight", "0001_initial")]
+    dependencies = [("oversight", "0002_initial")]
     operations = [
         guard(
             *[

@@ -23,6 +23,13 @@ def figure(value, places=2) -> str:
 
 
 @register.filter
+def rule_words(rules) -> str:
+    from ..signals import RULE_WORDS
+
+    return " and ".join(RULE_WORDS.get(r, r) for r in rules or [])
+
+
+@register.filter
 def p_value(value) -> str:
     if value is None:
         return "—"

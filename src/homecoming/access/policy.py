@@ -293,17 +293,27 @@ def in_residence(resident) -> bool:
     return resident.stays.filter(status=StayStatus.IN_RESIDENCE).exists()
 
 
-def decide(user, action: Action, resident=None) -> Decision:
+def decide(user, action: Action, resident=None, *, member=None) -> Decision:
+    """`member`: whether the user is on the resident's care team, when the caller already
+    knows (decide_many asks once for a page's many decisions)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return _deny("You must be logged in.")
     if action in NEEDS_FLAG:
         flag, refusal = NEEDS_FLAG[action]
         if not getattr(user, flag, False):
             return _deny(refusal)
-    return _decide(user, user.role, action, resident)
+    return _decide(user, user.role, action, resident, member)
 
 
-def _decide(user, role, action: Action, resident) -> Decision:
+def decide_many(user, actions, resident) -> dict:
+    """Several decisions on one resident (what a page offers), asking the care team once."""
+    member = None
+    if getattr(user, "is_authenticated", False) and user.role in CARE_TEAM:
+        member = on_care_team(user, resident)
+    return {action: decide(user, action, resident, member=member) for action in actions}
+
+
+def _decide(user, role, action: Action, resident, member=None) -> Decision:
     if resident is None:
         if action in CENTER and role in CENTER[action]:
             return Decision(True, Purpose.OPERATIONS, "")
@@ -322,7 +332,8 @@ def _decide(user, role, action: Action, resident) -> Decision:
     if action in WHOLE_CENTER.get(role, ()):
         return Decision(True, Purpose.SUPERVISION, "")
     if role in CARE_TEAM:
-        member = on_care_team(user, resident)
+        if member is None:
+            member = on_care_team(user, resident)
         if member and action in CARE_TEAM[role]:
             return Decision(True, Purpose.CARE, "")
         if role == Role.CLINICIAN and action in SAFETY_REVIEW and user.is_medical_lead:

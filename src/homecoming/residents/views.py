@@ -95,9 +95,9 @@ def chart(request, resident_id):
             )
         raise
     user = request.user
-    can = {
-        action.name.lower(): policy.decide(user, action, chart.resident).allowed
-        for action in (
+    decisions = policy.decide_many(
+        user,
+        (
             Action.EDIT,
             Action.ASSIGN_BED,
             Action.ASSIGN_CARE_TEAM,
@@ -108,8 +108,10 @@ def chart(request, resident_id):
             Action.VIEW_HISTORY,
             Action.VIEW_MEDICATIONS,
             Action.VIEW_ADVERSE_EVENTS,
-        )
-    }
+        ),
+        chart.resident,
+    )
+    can = {action.name.lower(): d.allowed for action, d in decisions.items()}
     # The chart's one recorded read covers its summaries; the notes listed are each recorded.
     context = {
         "chart": chart,

@@ -23,11 +23,12 @@ demo: $(STAMP)
 	@echo "Open http://127.0.0.1:8000/ and log in with one of the accounts above."
 	$(BIN)/homecoming serve --host 127.0.0.1 --port 8000
 
-## Debian's Chromium drives the browser tests (Playwright cannot download its own here).
+## Debian's Chromium drives the browser tests (Playwright cannot download its own here); the
+## sqlite3 command is one the docs show (docs/ledger.md), and the suite runs every such command.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests..."; \
-	  apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+	@{ command -v chromium && command -v sqlite3; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium and sqlite3 for the tests..."; \
+	  apt-get update -q >/dev/null && apt-get install -y -q chromium sqlite3 >/dev/null; }
 
 ## Set up the same way, then run the whole suite (SQLite unless DATABASE_URL says otherwise).
 test: $(STAMP) chromium

@@ -90,9 +90,10 @@ def test_token_create_and_revoke(staff, monkeypatch, capsys):
     assert run(["token", "revoke", "nope"], monkeypatch) == 2
 
 
-def test_demo_rejects_a_nonsense_size(db, monkeypatch, capsys):
-    assert run(["demo", "--residents", "0", "--quiet"], monkeypatch) == 2
-    assert "at least 1" in capsys.readouterr().err
+@pytest.mark.parametrize("size", ["0", "501"])
+def test_demo_rejects_a_nonsense_size(db, monkeypatch, capsys, size):
+    assert run(["demo", "--residents", size, "--quiet"], monkeypatch) == 2
+    assert "from 1 to 500" in capsys.readouterr().err
 
 
 def test_demo_code_for_an_unknown_account(db, monkeypatch, capsys):

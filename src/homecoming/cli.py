@@ -43,8 +43,8 @@ def cmd_demo(args):
     from homecoming.demo import builder
     from homecoming.ledger import signing
 
-    if args.residents < 1:
-        raise CommandError("--residents must be at least 1.")
+    if not 1 <= args.residents <= builder.MAX_RESIDENTS:
+        raise CommandError(f"--residents must be from 1 to {builder.MAX_RESIDENTS}.")
     if not signing.key_path().exists():
         # The demo signs its ledger from the start; a real center runs `ledger keygen` itself.
         signing.generate(settings.HOMECOMING_LEDGER_NAME)

@@ -27,9 +27,16 @@ from homecoming.residents import services
 from homecoming.residents.models import Bed, Center, Resident, Room, ServiceBranch
 
 from . import clock, medications, oversight, story
-from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, SEED
+from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, MAX_RESIDENTS, SEED
 
-__all__ = ["DEFAULT_RESIDENTS", "AlreadyBuilt", "build", "current_code", "existing_summary"]
+__all__ = [
+    "DEFAULT_RESIDENTS",
+    "MAX_RESIDENTS",
+    "AlreadyBuilt",
+    "build",
+    "current_code",
+    "existing_summary",
+]
 
 # username, full name, role, extra flags. The first four are the story's people.
 STAFF = [
@@ -137,7 +144,9 @@ def _rooms(bed_count: int) -> list[Bed]:
 
 
 def _synthetic_intake(fake, rng, today) -> tuple[dict, list[dict]]:
-    born = fake.date_of_birth(minimum_age=22, maximum_age=52)
+    # Drawn from our own `today` and seeded generator, not Faker's date_of_birth: that one reads
+    # the machine's date (UTC, not the center's) and so would change with the hour of the build.
+    born = today - dt.timedelta(days=rng.randint(22 * 365 + 10, 52 * 365))
     age = (today - born).days // 365
     start = born + dt.timedelta(days=365 * rng.randint(18, min(24, age - 3)) + rng.randint(0, 300))
     end = (
@@ -215,17 +224,24 @@ def build(residents: int = DEFAULT_RESIDENTS, progress: bool = True) -> str:
     fake = Faker("en_US")
     fake.seed_instance(SEED)
     rng = random.Random(SEED)
-    today = timezone.localdate()
     # One transaction: a build that fails half-way leaves nothing behind.
     with transaction.atomic():
-        _build(fake, rng, today, residents, progress)
+        _build(fake, rng, timezone.now(), residents, progress)
     return existing_summary()
 
 
-def _build(fake, rng, today, residents, progress):
-    # The center opens HISTORY_DAYS ago and lives up to now on a simulated clock, so that every
-    # ledger entry is dated when its event happened (see clock.py).
-    until = timezone.now()
+def history_end(now: dt.datetime) -> dt.datetime:
+    """Where the demo's history stops: the midnight that began the center's current day. The
+    story then depends on the date alone, never on the hour of the build (a report due at 17:40
+    today would otherwise exist or not by the hour): the visitor's day starts fresh."""
+    return timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time(0, 0)))
+
+
+def _build(fake, rng, now, residents, progress):
+    # The center opens HISTORY_DAYS ago and lives up to the start of today on a simulated clock,
+    # so that every ledger entry is dated when its event happened (see clock.py).
+    until = history_end(now)
+    today = timezone.localdate(until)
     opened = timezone.make_aware(
         dt.datetime.combine(today - dt.timedelta(days=HISTORY_DAYS), dt.time(8, 0))
     )
@@ -259,7 +275,8 @@ def _build(fake, rng, today, residents, progress):
             else:
                 intake, deployments = _synthetic_intake(fake, rng, today)
                 actor, caseworker = people["colin"], caseworkers[i % len(caseworkers)]
-                admitted = today - dt.timedelta(days=rng.randint(0, 80))
+                # From yesterday back: nobody's story is cut at midnight on their first day.
+                admitted = today - dt.timedelta(days=rng.randint(1, 80))
             admission = services.Admission(
                 intake=intake,
                 admitted_on=admitted,
@@ -276,7 +293,8 @@ def _build(fake, rng, today, residents, progress):
         clock.live(simulated, stories, until)
         steps.close()
         story.cosign_backlog(people["colin"], ctx.awaiting_cosignature)
-        story.book_today(people["heidi"], Resident.objects.get(family_name="Cruz"), until)
+        # Booked at the end of the history, for a time later on the visitor's own day.
+        story.book_today(people["heidi"], Resident.objects.get(family_name="Cruz"), now)
 
 
 def _stay(ctx, i, actor, caseworker, admission, rng, until, steps):

@@ -37,8 +37,10 @@ from .constants import DEMO_PASSWORD, SEED
 # How long after the demo's "now" the trial's ethics approval runs.
 TRIAL_APPROVAL = dt.timedelta(days=182)
 TRIAL_REF = "IRB-2026-077"
-# How many residents take part in the trial.
+# How many residents take part in the trial, and how many days before today they joined it
+# (at most; at least three fewer).
 TRIAL_PLACES = 3
+TRIAL_JOINED_DAYS = 19
 # Orders that run for a course and then end by themselves (sertraline runs on).
 COURSE = {"trazodone": dt.timedelta(days=14), "mnemosyne": dt.timedelta(days=21)}
 # The dose each protocol is ordered at, in the demo.
@@ -228,9 +230,12 @@ def resident_story(pharmacy: Pharmacy, index, resident, admitted_on, caseworker,
     if rng.random() < 0.5 or not stories:
         starts_on = day(rng.randint(2, 6))
         stories.append(_course(pharmacy, "trazodone", resident, starts_on, caseworker, rng, until))
-    if pharmacy.trial_places and days_in >= 10 and index % 4 == 2:
+    if pharmacy.trial_places and days_in >= TRIAL_JOINED_DAYS + 2 and index % 4 == 2:
         pharmacy.trial_places -= 1
-        starts_on = lately(4, rng.randint(9, 12))
+        # Far enough back that every report of safety.TRIAL_REPORTS (the last on day 15) has
+        # been made by the end of the history, whatever the date: the signal must not hang on
+        # the calendar.
+        starts_on = lately(4, rng.randint(TRIAL_JOINED_DAYS - 3, TRIAL_JOINED_DAYS))
         withdraws = pharmacy.trial_places == 0
         stories.append(_trial(pharmacy, resident, starts_on, caseworker, rng, until, withdraws))
     elif not pharmacy.incidents_placed and days_in >= 8:
@@ -290,13 +295,12 @@ def _scheduled_doses(pharmacy, order, rng, until, witness=None, stop_at=None):
             yield due + dt.timedelta(hours=2, minutes=rng.randint(0, 30))
             administering.not_given(pharmacy.nurse, order, status="missed", scheduled_for=due)
         elif pharmacy.held_left and order.frequency == Frequency.AT_BEDTIME and draw > 0.93:
+            # Taken before the yield: other residents' stories run while this one waits, and
+            # one of them could take the last reason in between.
+            reason = pharmacy.held_left.pop(0)
             yield due + dt.timedelta(minutes=rng.randint(0, 10))
             administering.not_given(
-                pharmacy.nurse,
-                order,
-                status="held",
-                scheduled_for=due,
-                reason=pharmacy.held_left.pop(0),
+                pharmacy.nurse, order, status="held", scheduled_for=due, reason=reason
             )
         else:
             yield due + dt.timedelta(minutes=rng.randint(0, 25))

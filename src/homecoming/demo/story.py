@@ -213,7 +213,7 @@ def resident_story(ctx, index, resident, admitted_on, caseworker, rng, until):
 
     # Questionnaires at intake, then every two weeks, heading down with noise.
     starts = WALTER_START if is_walter else {i: rng.randint(*r) for i, r in START.items()}
-    days_in = (until.date() - admitted_on).days
+    days_in = (timezone.localdate(until) - admitted_on).days
     waves = list(range(0, days_in + 1, 14))
     sessions_weeks = (
         list(range(1, days_in // 7 + 2)) if index < WITH_SESSIONS else []

@@ -24,15 +24,24 @@ writer and the verifier cannot drift apart.
 
 from __future__ import annotations
 
+import os
+import sys
+
+if __name__ == "__main__":
+    # Run as a script (`python .../ledger/verify.py`), Python puts this file's own folder first
+    # on the module path, and a neighbour named like a standard module (the app's selectors.py)
+    # would shadow it for everything imported below (subprocess, concurrent.futures). The
+    # verifier needs nothing from its folder, wherever an investigator copied it: drop it.
+    _here = os.path.dirname(os.path.realpath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _here]
+
 import argparse
 import base64
 import bisect
 import hashlib
 import itertools
 import json
-import os
 import re
-import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable

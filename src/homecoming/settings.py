@@ -13,9 +13,35 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("HOMECOMING_DATA_DIR", Path.cwd() / "var")).resolve()
 
 DEBUG = os.environ.get("HOMECOMING_DEBUG", "") == "1"
-SECRET_KEY = (
-    os.environ.get("HOMECOMING_SECRET_KEY") or "demo-only-insecure-key-set-HOMECOMING_SECRET_KEY"
+
+# --- Production safety: secrets, headers, sessions, health (issue 12, part 4) -----------------
+# Secrets never come from the source code. Each is read from the environment when given, or else
+# from a file in the data directory made at first run (0600, created atomically so processes
+# starting together agree; see core/keyfiles.py). The pseudonym key is separate from the session
+# key, so rotating SECRET_KEY (which logs everyone out and voids audio tokens) renames no one in
+# a research export.
+from homecoming.core import keyfiles  # noqa: E402 (imports nothing from Django)
+
+
+def _key(env_name: str, filename: str) -> str:
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    try:
+        return keyfiles.read_or_create(DATA_DIR / filename)
+    except keyfiles.KeyFileError as exc:
+        raise ImproperlyConfigured(f"{env_name} is not set and {exc}") from exc
+
+
+SECRET_KEY = _key("HOMECOMING_SECRET_KEY", "secret.key")
+HOMECOMING_PSEUDONYM_KEY = _key("HOMECOMING_PSEUDONYM_KEY", "pseudonym.key")
+
+# Readiness (/readyz): the worker rewrites this file every round; the worker counts as stopped
+# when the file is older than HOMECOMING_WORKER_STALE_SECONDS (raise it above the cron interval
+# if the worker runs from cron with --once).
+HOMECOMING_WORKER_HEARTBEAT = os.environ.get("HOMECOMING_WORKER_HEARTBEAT") or str(
+    DATA_DIR / "worker.heartbeat"
 )
+HOMECOMING_WORKER_STALE_SECONDS = int(os.environ.get("HOMECOMING_WORKER_STALE_SECONDS", "120"))
 ALLOWED_HOSTS = os.environ.get("HOMECOMING_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
     ","
 )

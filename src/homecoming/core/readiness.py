@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
-DATABASE_ERRORS = (DatabaseError,)  # OperationalError and InterfaceError are DatabaseErrors
+# What a lost, unreachable or locked database raises (not IntegrityError or ProgrammingError:
+# those are bugs, and stay 500s).
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def heartbeat_path() -> Path:
@@ -42,9 +44,9 @@ def heartbeat_age() -> float | None:
     return time.time() - written
 
 
-def database_name() -> str:
+def database_name(db: dict | None = None) -> str:
     """Which database, for messages: never the password."""
-    db = settings.DATABASES[DEFAULT_DB_ALIAS]
+    db = db or settings.DATABASES[DEFAULT_DB_ALIAS]
     if "sqlite" in db["ENGINE"]:
         return str(db["NAME"])
     return f"{db.get('NAME')} on {db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}"

@@ -3,6 +3,7 @@
 homecoming migrate                 create or update the database
 homecoming demo [--residents N]    load the demo center (the story, plus synthetic residents)
 homecoming serve [--port 8000]     serve the center with gunicorn
+homecoming check [--deploy]        check the settings (--deploy: ready for production?)
 homecoming createuser --role ROLE --username U --full-name NAME   (password on stdin/prompt)
 homecoming token create --username U --name NAME    issue an API token (shown once)
 homecoming token revoke PREFIX
@@ -68,11 +69,15 @@ def cmd_serve(args):
     from django.conf import settings
     from django.core.management import call_command
 
+    from homecoming.core.cli import ACCESS_LOG_FORMAT, require_database
+
+    require_database(CommandError)
     call_command("collectstatic", interactive=False, verbosity=0)
     bind = f"{args.host}:{args.port}"
     web = [
         sys.executable, "-m", "gunicorn", "homecoming.wsgi:application",
         "--bind", bind, "--workers", str(args.workers), "--access-logfile", "-",
+        "--access-logformat", ACCESS_LOG_FORMAT,
         "--forwarded-allow-ips", "127.0.0.1",
     ]  # fmt: skip
     print(f"Serving {settings.DATABASES['default']['NAME']} on http://{bind}/", flush=True)
@@ -171,8 +176,10 @@ def cmd_demo_code(args):
 
 def cmd_worker(args):
     from homecoming.core import worker
+    from homecoming.core.cli import require_database
     from homecoming.ledger import signing
 
+    require_database(CommandError)
     try:
         worker.run(once=args.once)
     except signing.KeyMissing as exc:
@@ -225,6 +232,10 @@ def parser() -> argparse.ArgumentParser:
     from homecoming.ledger import cli as ledger_cli
 
     ledger_cli.add_parser(sub, CommandError)
+
+    from homecoming.core import cli as core_cli
+
+    core_cli.add_parser(sub, CommandError)
 
     from homecoming.accounts.models import Role
 

@@ -13,9 +13,73 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("HOMECOMING_DATA_DIR", Path.cwd() / "var")).resolve()
 
 DEBUG = os.environ.get("HOMECOMING_DEBUG", "") == "1"
-SECRET_KEY = (
-    os.environ.get("HOMECOMING_SECRET_KEY") or "demo-only-insecure-key-set-HOMECOMING_SECRET_KEY"
+
+# --- Production safety: secrets, headers, sessions, health (issue 12, part 4) -----------------
+# Secrets never come from the source code. Each is read from the environment when given, or else
+# from a file in the data directory made at first run (0600, created atomically so processes
+# starting together agree; see core/keyfiles.py). The pseudonym key is separate from the session
+# key, so rotating SECRET_KEY (which logs everyone out and voids audio tokens) renames no one in
+# a research export.
+from homecoming.core import keyfiles  # noqa: E402 (imports nothing from Django)
+
+
+def _key(env_name: str, filename: str) -> str:
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    try:
+        return keyfiles.read_or_create(DATA_DIR / filename)
+    except keyfiles.KeyFileError as exc:
+        raise ImproperlyConfigured(f"{env_name} is not set and {exc}") from exc
+
+
+SECRET_KEY = _key("HOMECOMING_SECRET_KEY", "secret.key")
+HOMECOMING_PSEUDONYM_KEY = _key("HOMECOMING_PSEUDONYM_KEY", "pseudonym.key")
+
+# Readiness (/readyz): the worker rewrites this file every round; the worker counts as stopped
+# when the file is older than HOMECOMING_WORKER_STALE_SECONDS (raise it above the cron interval
+# if the worker runs from cron with --once).
+HOMECOMING_WORKER_HEARTBEAT = os.environ.get("HOMECOMING_WORKER_HEARTBEAT") or str(
+    DATA_DIR / "worker.heartbeat"
 )
+HOMECOMING_WORKER_STALE_SECONDS = int(os.environ.get("HOMECOMING_WORKER_STALE_SECONDS", "120"))
+
+# HTTPS (HOMECOMING_HTTPS=1, behind a TLS proxy): plain HTTP is redirected (except the health
+# checks, which a container or load balancer asks over plain HTTP), and browsers are told by HSTS
+# to use nothing but HTTPS for a year. Not the HSTS preload flag: preloading binds the whole
+# registrable domain, which is its owner's decision, not a center's (so security.W021 is silenced).
+HOMECOMING_HTTPS = os.environ.get("HOMECOMING_HTTPS", "") == "1"
+SECURE_SSL_REDIRECT = HOMECOMING_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("HOMECOMING_HSTS_SECONDS", "31536000")) if HOMECOMING_HTTPS else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HOMECOMING_HTTPS
+
+# Content-Security-Policy (django-csp): scripts, styles, images, media and connections only from
+# this site; no inline script or style (there are none: every page's style is in site.css), no
+# eval, no plug-ins, no framing, forms post only here.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# An absolute session lifetime besides the idle timeout (HOMECOMING_IDLE_MINUTES, below): a
+# session ends this many hours after its log-in however busy it is (accounts/middleware.py).
+HOMECOMING_SESSION_HOURS = float(os.environ.get("HOMECOMING_SESSION_HOURS", "12"))
+# ---------------------------------------------------------------------------------------------
 ALLOWED_HOSTS = os.environ.get("HOMECOMING_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
     ","
 )
@@ -30,6 +94,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "django_htmx",
+    # django-ninja's own copies of Swagger UI and ReDoc: with "ninja" installed, the API's docs at
+    # /api/v1/docs load them from this site, never from a CDN (which the CSP would refuse anyway).
+    "ninja",
     "homecoming.core",
     "homecoming.ledger",
     "homecoming.accounts",
@@ -51,6 +118,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files keep their caching; every other answer is no-store.
+    "homecoming.core.middleware.ProductionHeaders",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -60,6 +130,7 @@ MIDDLEWARE = [
     "homecoming.accounts.middleware.SecondFactorRequired",
     "homecoming.accounts.middleware.PasswordChangeRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "homecoming.accounts.middleware.SessionLifetime",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, so that a lock-out raised anywhere above is turned into the lock-out page.
@@ -130,7 +201,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("HOMECOMING_LOCKOUT_MIN
 # Lock the account, not the address: the whole staff shares the center's network address, and
 # one mistyping colleague must not lock everyone else out.
 AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False

@@ -1,8 +1,14 @@
-"""What every request passes before a view: a log-in, a verified second factor for staff, and a
-password of one's own."""
+"""What every request passes before a view: a log-in, a session not older than its absolute
+lifetime, a verified second factor for staff, and a password of one's own."""
 
+import time
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -71,4 +77,44 @@ class PasswordChangeRequired:
                     {"detail": "Change your password in the browser first."}, status=403
                 )
             return redirect(reverse("accounts:change_password"))
+        return self.get_response(request)
+
+
+# --- absolute session lifetime --------------------------------------------------------------
+# The idle timeout (SESSION_COOKIE_AGE, pushed forward by every request) ends a session nobody
+# uses; this ends one that is used all day, a log-in left open at a shared workstation where
+# colleague after colleague clicks on: HOMECOMING_SESSION_HOURS after the password was typed,
+# whatever happened since, the session ends and the next person logs in as themselves.
+LOGGED_IN_AT = "homecoming_logged_in_at"
+
+
+@receiver(user_logged_in, dispatch_uid="homecoming.session_started")
+def _stamp_log_in(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session[LOGGED_IN_AT] = time.time()
+
+
+class SessionLifetime:
+    """Logs out a session whose log-in is older than HOMECOMING_SESSION_HOURS: pages go to the
+    log-in page saying why, the API answers 401 (the request goes on anonymous)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            started = request.session.get(LOGGED_IN_AT)
+            now = time.time()
+            if started is None:  # a session from before this rule: its clock starts now
+                request.session[LOGGED_IN_AT] = now
+            elif now - started > settings.HOMECOMING_SESSION_HOURS * 3600:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                messages.info(
+                    request,
+                    f"You were logged out: a session lasts at most "
+                    f"{settings.HOMECOMING_SESSION_HOURS:g} hours. Log in again to go on.",
+                )
+                return redirect(reverse("accounts:login"))
         return self.get_response(request)

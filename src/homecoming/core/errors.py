@@ -1,7 +1,13 @@
 """Error pages that say what went wrong in words a user can act on."""
 
+import sys
+
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import Resolver404
+
+from .readiness import DATABASE_ERRORS
 
 
 def bad_request(request, exception=None):
@@ -20,4 +26,21 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this inside its `except`, whichever view or middleware raised: a lost
+    # database is not a bug but an outage, answered 503 so a proxy or monitor can tell, and
+    # rendered without the request's context (whose center name would need the database).
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DATABASE_ERRORS):
+        return database_unavailable(request)
     return render(request, "500.html", status=500)
+
+
+def database_unavailable(request):
+    headers = {"Retry-After": "30", "Cache-Control": "no-store"}
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "The database cannot be reached. Try again in a minute."},
+            status=503,
+            headers=headers,
+        )
+    return HttpResponse(render_to_string("503.html"), status=503, headers=headers)

@@ -7,6 +7,7 @@ Each job has its own interval; the loop wakes every few seconds and runs the job
 - signals: scan the adverse event reports when new ones came in, and on a schedule.
 - complaints: escalate to the oversight body every complaint left untouched too long.
 A failing job is logged and retried at its next turn; it never stops the others.
+After every round the worker writes its heartbeat (core/readiness.py), which /readyz reads.
 """
 
 import logging
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import close_old_connections
+
+from homecoming.core import readiness
 
 log = logging.getLogger("homecoming.worker")
 TICK_SECONDS = 5
@@ -102,6 +105,7 @@ def run(once: bool = False):
     while True:
         close_old_connections()  # a long-lived process: never reuse a dropped connection
         one_round(todo, once=once, warned=warned)
+        readiness.beat()  # for /readyz: the worker is alive and its rounds come through
         if once:
             return
         deadline = time.monotonic() + TICK_SECONDS

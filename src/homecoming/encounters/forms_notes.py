@@ -34,7 +34,7 @@ class DraftForm(forms.Form):
                 required=False,
                 strip=False,
                 widget=forms.Textarea(
-                    attrs={"rows": 7, "data-section": key, "style": "max-width: none"}
+                    attrs={"rows": 7, "data-section": key, "class": "measure-none"}
                 ),
             )
 

@@ -18,6 +18,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min
@@ -67,7 +68,14 @@ class Export:
 
 
 def pseudonym(code: str, resident_id: int) -> str:
-    return salted_hmac(f"homecoming.sharing.{code}", str(resident_id)).hexdigest()[:20]
+    """Keyed by HOMECOMING_PSEUDONYM_KEY, not the session key: rotating that one (after a leak,
+    say) must not rename every participant and break a study's links across its exports."""
+    return salted_hmac(
+        f"homecoming.sharing.{code}",
+        str(resident_id),
+        secret=settings.HOMECOMING_PSEUDONYM_KEY,
+        algorithm="sha256",
+    ).hexdigest()[:20]
 
 
 def age_band(born: dt.date, on: dt.date) -> str:

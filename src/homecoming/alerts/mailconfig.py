@@ -79,5 +79,6 @@ def parse(url: str, *, outbox: Path) -> dict:
 
 
 def _refuse(url, problems):
-    shown = urlsplit(url)._replace(netloc=urlsplit(url).hostname or "").geturl()  # no password
+    parts = urlsplit(url)
+    shown = f"{parts.scheme}://{parts.hostname or ''}"  # never the password or an API key
     raise ImproperlyConfigured(f"HOMECOMING_EMAIL_URL ({shown}): " + "; ".join(problems) + ".")

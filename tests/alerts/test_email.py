@@ -43,7 +43,7 @@ def test_a_critical_alert_is_emailed_on_commit_without_clinical_detail(
         assert message["From"] == "Homecoming <alerts@center.example>"
         body = body_of(message)
         assert f"https://homecoming.center.example/alerts/#alert-{alert.pk}" in body
-        assert "Urgency: critical" in body and "supervisors after 30 minutes" in body
+        assert "Urgency: CRITICAL (act now)" in body and "supervisors after 30 minutes" in body
         assert_no_clinical_detail(message)
         alert.refresh_from_db()
         assert alert.emailed_at is not None

@@ -23,7 +23,7 @@ log = logging.getLogger("homecoming.alerts")
 RETRY_WINDOW = dt.timedelta(hours=24)
 
 URGENCY_WORDS = {
-    Urgency.CRITICAL: "critical: act now",
+    Urgency.CRITICAL: "CRITICAL (act now)",
     Urgency.HIGH: "high",
     Urgency.NORMAL: "normal",
 }
@@ -110,16 +110,18 @@ def _at_once_q():
 
 def send_at_once(ids=None, *, now=None) -> int:
     """E-mail every alert due at once (critical and high, and normal ones of people who chose
-    that) that is unread, not yet e-mailed, recent, and whose recipient has an address."""
+    that) that is unread, not yet e-mailed, and whose recipient has an address: the alerts just
+    committed (`ids`), or, for the worker's retry, those raised within the retry window."""
     now = now or timezone.now()
     pending = Alert.objects.filter(
         _at_once_q(),
         emailed_at__isnull=True,
         read_at__isnull=True,
-        created_at__gte=now - RETRY_WINDOW,
         recipient__is_active=True,
     ).exclude(recipient__email="")
-    if ids is not None:
+    if ids is None:
+        pending = pending.filter(created_at__gte=now - RETRY_WINDOW)
+    else:
         pending = pending.filter(pk__in=ids)
     sent = 0
     connection = None

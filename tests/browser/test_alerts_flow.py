@@ -34,7 +34,7 @@ def test_the_supervisor_acknowledges_alerts_and_chooses_a_digest(center, page, l
     assert page.get_by_role("heading", name="Acknowledged lately").is_visible()
 
     page.get_by_role("link", name="E-mail settings").first.click()
-    page.get_by_label("Your e-mail address").fill("colin@")
+    page.get_by_label("Your e-mail address").fill("colin@center")
     page.get_by_label("One e-mail a day listing the alerts waiting").check()
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Nothing was saved.").wait_for()

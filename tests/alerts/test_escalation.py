@@ -148,3 +148,17 @@ def test_a_supervisor_cannot_silence_the_directors_alert(
         ).count()
         == own.model.objects.filter(acknowledged_by=addressed["supervisor"]).count()
     )
+
+
+def test_an_acknowledgement_written_behind_the_application_does_not_stop_it(
+    item9, addressed, django_capture_on_commit_callbacks
+):
+    """The database administrator sets read_at with SQL (no ledger entry): the alert leaves the
+    care team's screens, but the event still goes to the supervisors and the director."""
+    item9.update(read_at=T0 + dt.timedelta(minutes=5))
+    [step1] = escalate(30, django_capture_on_commit_callbacks)
+    assert step1.recipient == addressed["supervisor"]
+    # Acknowledged through the application, it stops.
+    with at(40):
+        services.acknowledge(addressed["supervisor"], [step1.pk])
+    assert escalate(60, django_capture_on_commit_callbacks) == []

@@ -141,3 +141,29 @@ def test_alerts_test_email_names_a_server_that_refuses(db, monkeypatch, capsys, 
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 5
     assert run(["alerts", "test-email", "ops@center.example"], monkeypatch) == 2
     assert "Sending through SMTP to 127.0.0.1:1 (plain) failed" in capsys.readouterr().err
+
+
+def test_acknowledging_and_escalating_show_in_the_timeline_and_to_the_resident(
+    resident, staff, make_user, client_for
+):
+    from homecoming.access import services as access_services
+    from homecoming.alerts import escalation
+
+    own = portal_login(make_user, resident)
+    access_services.open_break_glass(staff["clinician_other"], resident, "Seizure in room N101")
+    alert = Alert.objects.get()
+    escalation.escalate_due(alert.created_at + escalation.dt.timedelta(minutes=30))
+    services.acknowledge(staff["supervisor"], [alert.pk])
+    entries = Entry.objects.filter(action__startswith="alert.", resident_id=resident.pk)
+    assert {e.action for e in entries} == {"alert.escalate", "alert.acknowledge"}
+    timeline = client_for(staff["caseworker"]).get(f"/residents/{resident.pk}/timeline/")
+    assert timeline.status_code == 200
+    mine = client_for(own.user).get("/my-record/")
+    assert mine.status_code == 200
+    page = mine.content.decode()
+    assert "acknowledged an alert about you" in page
+    # The supervisor's escalated copy shows who else had it, and the ledger entry of each step.
+    step = Alert.objects.get(level=1)
+    alerts_page = client_for(staff["supervisor"]).get("/alerts/").content.decode()
+    seq = Entry.objects.get(action="alert.escalate", object_id=str(step.pk)).seq
+    assert f"Escalated to you by the system (ledger entry #{seq})." in alerts_page

@@ -11,11 +11,14 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from homecoming.accounts.models import Role
 from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Entry, Outcome, Version
 
 from . import mail
 from .models import Alert
@@ -23,6 +26,23 @@ from .urgency import Urgency
 
 ESCALATE = "alert.escalate"
 STEPS = (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
+
+
+def acknowledged():
+    """Alerts acknowledged (or closed by work) through the application: `read_at` set AND a
+    version of the row written by an allowed acknowledge/close ledger entry. A `read_at` set
+    behind the application's back (a database administrator's UPDATE) does not count: that
+    event keeps escalating."""
+    by_entry = Entry.objects.filter(
+        seq=OuterRef("seq"),
+        action__in=("alert.acknowledge", "alert.close"),
+        outcome=Outcome.ALLOWED,
+    )
+    recorded = Version.objects.filter(
+        object_type="alerts.alert",
+        object_id=Cast(OuterRef("pk"), models.CharField(max_length=64)),
+    ).filter(Exists(by_entry))
+    return Alert.objects.filter(read_at__isnull=False).filter(Exists(recorded))
 
 
 def steps():
@@ -40,11 +60,11 @@ def escalate_due(now=None) -> list[Alert]:
     raised = []
     for level, minutes, role in steps():
         cutoff = now - dt.timedelta(minutes=minutes)
-        acknowledged = Alert.objects.filter(read_at__isnull=False).values("event")
+        done = acknowledged().values("event")
         taken = Alert.objects.filter(level__gte=level).values("event")
         events = (
             Alert.objects.filter(urgency=Urgency.CRITICAL, level=0, created_at__lte=cutoff)
-            .exclude(event__in=acknowledged)
+            .exclude(event__in=done)
             .exclude(event__in=taken)
             .values_list("event", flat=True)
             .distinct()
@@ -63,7 +83,7 @@ def _step(event, level, minutes, role) -> list[Alert]:
             .order_by("level", "pk")
         )
         # Checked again under the lock: another worker, or an acknowledgement, got here first.
-        if any(a.read_at for a in alerts) or any(a.level >= level for a in alerts):
+        if any(a.level >= level for a in alerts) or acknowledged().filter(event=event).exists():
             return []
         people = list(get_user_model().objects.filter(role=role, is_active=True))
         if not people:

@@ -17,6 +17,7 @@ def page(user) -> dict:
     done = list(services.recent_acknowledged_for(user))
     chains = {}
     for alert in open_alerts + done:
+        alert.entry_seq = _entry_of(alert) if alert.level else None
         if alert.is_critical:
             chains[alert.pk] = [
                 (a, _entry_of(a)) for a in escalation.chain(alert) if a.pk != alert.pk

@@ -54,7 +54,7 @@ def parse(url: str, *, outbox: Path) -> dict:
             "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
             "EMAIL_USE_TLS": use_tls,
             "EMAIL_USE_SSL": use_ssl,
-            "EMAIL_TIMEOUT": 30,
+            "EMAIL_TIMEOUT": 10,  # sent after commit, in the request: never wait long
         }
     if scheme == "file":
         if parts.netloc:

@@ -3,7 +3,8 @@
 homecoming migrate                 create or update the database
 homecoming demo [--residents N]    load the demo center (the story, plus synthetic residents)
 homecoming serve [--port 8000]     serve the center with gunicorn
-homecoming createuser --role ROLE --username U --full-name NAME   (password on stdin/prompt)
+homecoming createuser --role ROLE --username U --full-name NAME [--email A]
+                                   (password on stdin/prompt)
 homecoming alerts test-email ADDRESS   check the alert e-mail settings
 homecoming token create --username U --name NAME    issue an API token (shown once)
 homecoming token revoke PREFIX

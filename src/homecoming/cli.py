@@ -4,7 +4,9 @@ homecoming migrate                 create or update the database
 homecoming demo [--residents N]    load the demo center (the story, plus synthetic residents)
 homecoming serve [--port 8000]     serve the center with gunicorn
 homecoming check [--deploy]        check the settings (--deploy: ready for production?)
-homecoming createuser --role ROLE --username U --full-name NAME   (password on stdin/prompt)
+homecoming createuser --role ROLE --username U --full-name NAME [--email A]
+                                   (password on stdin/prompt)
+homecoming alerts test-email ADDRESS   check the alert e-mail settings
 homecoming token create --username U --name NAME    issue an API token (shown once)
 homecoming token revoke PREFIX
 homecoming demo-code USERNAME      the current second-factor code of a demo account
@@ -137,6 +139,7 @@ def cmd_createuser(args):
             is_prescriber=args.prescriber,
             is_medical_lead=args.medical_lead,
             is_trainee=args.trainee,
+            email=args.email,
             check_policy=False,
         )
     except ValidationError as exc:
@@ -237,12 +240,17 @@ def parser() -> argparse.ArgumentParser:
 
     core_cli.add_parser(sub, CommandError)
 
+    from homecoming.alerts import cli as alerts_cli
+
+    alerts_cli.add_parser(sub, CommandError)
+
     from homecoming.accounts.models import Role
 
     s = sub.add_parser("createuser", help="create a staff account")
     s.add_argument("--role", required=True, choices=[r for r in Role.values if r != "resident"])
     s.add_argument("--username", required=True)
     s.add_argument("--full-name", required=True)
+    s.add_argument("--email", default="", help="where their alerts are e-mailed")
     s.add_argument("--prescriber", action="store_true")
     s.add_argument("--medical-lead", action="store_true")
     s.add_argument(

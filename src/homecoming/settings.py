@@ -278,6 +278,38 @@ HOMECOMING_SIGNAL_SCAN_INTERVAL = timedelta(
     hours=float(os.environ.get("HOMECOMING_SIGNAL_SCAN_HOURS", "24"))
 )
 
+# Alerts and e-mail (homecoming.alerts). Every alert is e-mailed to its recipient, with no clinical
+# detail: who it is for, how urgent, and a link to HOMECOMING_BASE_URL. HOMECOMING_EMAIL_URL says
+# how (smtp://, smtp+tls://, smtp+ssl://, file:///folder, console://, anymail+ESP://; see
+# alerts/mailconfig.py); unset, each e-mail is a file in DATA_DIR/outbox. Critical alerts nobody
+# acknowledges escalate to the supervisors, then the program director, after these minutes;
+# normal alerts of people who chose the digest leave once a day at this local hour.
+from homecoming.alerts import mailconfig as _mailconfig  # noqa: E402
+
+globals().update(
+    _mailconfig.parse(os.environ.get("HOMECOMING_EMAIL_URL", ""), outbox=DATA_DIR / "outbox")
+)
+DEFAULT_FROM_EMAIL = os.environ.get("HOMECOMING_EMAIL_FROM", "Homecoming <homecoming@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+HOMECOMING_BASE_URL = os.environ.get("HOMECOMING_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+try:
+    HOMECOMING_ALERT_ESCALATION_MINUTES = [
+        int(m) for m in os.environ.get("HOMECOMING_ALERT_ESCALATION_MINUTES", "30,60").split(",")
+    ]
+    HOMECOMING_ALERT_DIGEST_HOUR = int(os.environ.get("HOMECOMING_ALERT_DIGEST_HOUR", "7"))
+except ValueError as _exc:
+    raise ImproperlyConfigured(
+        "HOMECOMING_ALERT_ESCALATION_MINUTES is two whole numbers of minutes (e.g. 30,60) and "
+        f"HOMECOMING_ALERT_DIGEST_HOUR a whole hour from 0 to 23: {_exc}"
+    ) from None
+_steps = HOMECOMING_ALERT_ESCALATION_MINUTES
+if len(_steps) != 2 or not 0 < _steps[0] < _steps[1] or not 0 <= HOMECOMING_ALERT_DIGEST_HOUR < 24:
+    raise ImproperlyConfigured(
+        "HOMECOMING_ALERT_ESCALATION_MINUTES is two increasing numbers of minutes above 0 (to the "
+        f"supervisors, then the program director; got {_steps}), and HOMECOMING_ALERT_DIGEST_HOUR "
+        f"an hour from 0 to 23 (got {HOMECOMING_ALERT_DIGEST_HOUR})."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -225,6 +225,9 @@ def test_an_interval_override_needs_a_second_clinician_and_alerts_oversight(prn,
         Alert.objects.filter(kind="medication_override").values_list("recipient__role", flat=True)
     )
     assert alerted == {"program_director", "oversight"}
+    # One critical event for both: whoever acknowledges first stops its escalation.
+    events = Alert.objects.filter(kind="medication_override").values_list("event", "urgency")
+    assert len(set(events)) == 1 and events[0][1] == "critical"
     assert Entry.objects.filter(action="medication.override", actor=staff["clinician"]).exists()
 
 

@@ -9,6 +9,7 @@ factor) are told to the program director and the oversight body at once."""
 from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -62,6 +63,7 @@ def create_user(
     is_prescriber=False,
     is_medical_lead=False,
     is_trainee=False,
+    email="",
     check_policy=True,
     must_change_password=True,
 ) -> User:
@@ -86,6 +88,12 @@ def create_user(
         errors["is_trainee"] = "Only caseworkers and clinicians are trainees."
     if not (full_name or "").strip():
         errors["full_name"] = "Give the person's full name."
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = f"{email!r} is not an e-mail address (name@example.org)."
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -95,6 +103,7 @@ def create_user(
         is_prescriber=is_prescriber,
         is_medical_lead=is_medical_lead,
         is_trainee=is_trainee,
+        email=email,
         must_change_password=must_change_password,
     )
     check_new_password(password, user)

@@ -6,6 +6,8 @@ Each job has its own interval; the loop wakes every few seconds and runs the job
 - ledger: sign a checkpoint when the ledger has grown, deliver it to the witnesses, retry.
 - signals: scan the adverse event reports when new ones came in, and on a schedule.
 - complaints: escalate to the oversight body every complaint left untouched too long.
+- alerts: escalate critical alerts nobody acknowledged, retry e-mails that failed, and send the
+  daily digests once their local hour has come.
 A failing job is logged and retried at its next turn; it never stops the others.
 After every round the worker writes its heartbeat (core/readiness.py), which /readyz reads.
 """
@@ -55,6 +57,20 @@ def _complaints() -> str | None:
     return None
 
 
+def _alerts() -> str | None:
+    from homecoming.alerts import escalation, mail
+
+    escalated = escalation.escalate_due()
+    retried = mail.send_at_once()
+    digests = mail.send_digests()
+    said = [
+        f"{len(escalated)} escalation alert(s)" if escalated else "",
+        f"{retried} alert e-mail(s) sent" if retried else "",
+        f"{digests} digest(s) sent" if digests else "",
+    ]
+    return ", ".join(s for s in said if s) or None
+
+
 @dataclass
 class Job:
     name: str
@@ -71,6 +87,7 @@ def jobs() -> list[Job]:
         Job("ledger", lambda: settings.HOMECOMING_CHECKPOINT_MINUTES * 60, _ledger),
         Job("signals", lambda: TICK_SECONDS, _signals),
         Job("complaints", lambda: 60.0, _complaints),
+        Job("alerts", lambda: 60.0, _alerts),
     ]
 
 

@@ -122,6 +122,7 @@ def _staff(fake):
             full_name=name or fake.name(),
             role=role,
             password=DEMO_PASSWORD,
+            email=f"{username}@center.example",  # alerts go to var/outbox/ (file backend)
             check_policy=False,
             must_change_password=False,  # the demo's passwords are published on purpose
             **flags,

@@ -197,6 +197,7 @@ def sign(actor, note: Note, secret: str, revision: int | None = None) -> Note:
                 kind="note.cosign",
                 message=f"{actor} (in training) signed {note}; it needs your co-signature.",
                 resident=note.resident,
+                about=note,
             )
     return note
 
@@ -219,6 +220,7 @@ def cosign(actor, note: Note, secret: str) -> CoSignature:
                 note=note, cosigner=actor, cosigned_at=timezone.now()
             )
             _write(actor, "note.cosign", cosignature, note, decision.purpose)
+            alerts.close_for(note, actor, "the note is co-signed", purpose=decision.purpose)
     except IntegrityError as exc:  # another supervisor co-signed a moment ago
         raise ValidationError("This note is already co-signed.") from exc
     return cosignature

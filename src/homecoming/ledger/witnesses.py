@@ -23,11 +23,12 @@ import urllib.request
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from homecoming.accounts.models import Role
-from homecoming.alerts.services import notify_role
+from homecoming.alerts.services import notify
 
 from . import tree
 from .models import Checkpoint, Delivery, Witness
@@ -194,6 +195,8 @@ def _alarm(delivery: Delivery, reason: str):
         f"Witness {delivery.witness.address} refused ledger checkpoint "
         f"{delivery.checkpoint.tree_size}: {reason}. The ledger's history may have been rewritten."
     )
-    with transaction.atomic():
-        for role in (Role.OVERSIGHT, Role.PROGRAM_DIRECTOR):
-            notify_role(role, kind="ledger", message=message)
+    people = get_user_model().objects.filter(
+        is_active=True, role__in=(Role.OVERSIGHT, Role.PROGRAM_DIRECTOR)
+    )
+    with transaction.atomic():  # one event: whoever acknowledges first stops its escalation
+        notify(people, kind="ledger", message=message)

@@ -321,8 +321,9 @@ def _alert_override(actor, row, stops, override):
         f"{describe(Fraction(row.dose_amount), row.dose_unit)} inside the minimum interval, "
         f"co-signed by {override.cosigner}: “{reason}” {stops[0].message}"
     )
-    for role in (Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
-        alerts.notify_role(role, kind="medication_override", message=message, resident=resident)
+    # One event for both roles: whoever acknowledges first stops its escalation.
+    people = User.objects.filter(is_active=True, role__in=(Role.PROGRAM_DIRECTOR, Role.OVERSIGHT))
+    alerts.notify(people, kind="medication_override", message=message, resident=resident)
 
 
 CEILINGS = {Rule.ABOVE_ORDER, Rule.ABOVE_SINGLE_MAXIMUM, Rule.ABOVE_DAILY_MAXIMUM}

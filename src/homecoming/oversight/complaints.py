@@ -187,7 +187,7 @@ def _tell_handlers(complaint, message):
     people = User.objects.filter(
         is_active=True, role__in=(Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT)
     ).exclude(pk__in=named)
-    alerts.notify(people, kind="complaint", message=message)
+    alerts.notify(people, kind="complaint", message=message, about=complaint)
 
 
 def _file(actor, filing: Filing, *, via, resident=None, passphrase="") -> Complaint:
@@ -384,6 +384,7 @@ def write(actor, complaint: Complaint, body: str, *, files=(), for_staff_only=Fa
                     [complaint.assignee],
                     kind="complaint",
                     message=f"The complainant wrote on {complaint.reference}.",
+                    about=complaint,
                 )
     except BaseException:
         for name in stored:
@@ -417,6 +418,7 @@ def assign(actor, complaint: Complaint, assignee) -> Complaint:
             [assignee],
             kind="complaint",
             message=f"{actor} assigned complaint {complaint.reference} to you.",
+            about=complaint,
         )
     return complaint
 
@@ -466,4 +468,11 @@ def move(
             body=body,
             visible_to_complainant=True,
         )
+        if status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
+            alerts.close_for(
+                complaint,
+                actor,
+                f"the complaint is {complaint.get_status_display().lower()}",
+                purpose=Purpose.COMPLAINT,
+            )
     return complaint

@@ -63,6 +63,7 @@ def escalate_untouched(now=None) -> list[Complaint]:
                 message=f"Complaint {complaint.reference} (“{complaint.subject}”) has been left "
                 f"untouched for {days} days and is escalated to the oversight body "
                 f"(escalation {complaint.escalations}).",
+                about=complaint,
             )
             escalated.append(complaint)
     return escalated

@@ -186,9 +186,12 @@ def conclude_review(actor, signal, conclusion: str, assessment: str):
         signal.save(update_fields=["status"])
         ledger.record_write(actor, CONCLUDE, signal, resident_id=None, purpose=decision.purpose)
         words = Conclusion(conclusion).label
+        alerts.close_for(
+            signal, actor, "the signal's review is concluded", purpose=decision.purpose
+        )
         alerts.notify(
             User.objects.filter(is_active=True, role__in=(Role.PROGRAM_DIRECTOR, Role.OVERSIGHT)),
-            kind="safety_signal",
+            kind="safety_review",
             message=f"The review of the signal {signal} is concluded by {actor}: {words}.",
         )
     return review

@@ -193,7 +193,7 @@ def _announce(signal: Signal, measures: dict):
     people = User.objects.filter(is_active=True).filter(
         Q(is_medical_lead=True) | Q(role__in=(Role.PROGRAM_DIRECTOR, Role.OVERSIGHT))
     )
-    alerts.notify(people, kind=ALERT_KIND, message=message)
+    alerts.notify(people, kind=ALERT_KIND, message=message, about=signal)
 
 
 def _raise(drug, term, measures, rules, now) -> Signal:

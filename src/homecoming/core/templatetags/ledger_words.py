@@ -70,6 +70,11 @@ ACTIONS = {
     "safety.signal_update": "updated a safety signal's counts",
     "safety.review_signal": "concluded a safety signal's review",
     "ledger.view": "read the audit ledger",
+    "alert.acknowledge": "acknowledged an alert about you",
+    "alert.close": "closed an alert about you by doing the work it asked",
+    "alert.escalate": "escalated an alert about you that nobody had acknowledged in time",
+    "alert.preferences": "changed how their alerts are e-mailed",
+    "account.change_email": "changed their e-mail address",
 }
 PURPOSES = {
     "care": "care team",

@@ -1,0 +1,42 @@
+"""How urgent each kind of alert is: the one place that decides.
+
+- critical: e-mailed at once, whatever the person chose, and escalated while nobody acknowledges it
+  (to the supervisors, then the program director: HOMECOMING_ALERT_ESCALATION_MINUTES).
+- high: e-mailed at once, never escalated (escalating it would tell people it must not reach, e.g.
+  a complaint that may name a supervisor).
+- normal: e-mailed at once or in the daily digest, as each person chose.
+
+A kind missing from the map is treated as high (sent at once, never silently held for a digest);
+tests/alerts/test_urgency.py fails until every kind written in the code is in the map.
+"""
+
+from django.db import models
+
+
+class Urgency(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+
+
+URGENCY = {
+    # Critical: a life, a dose or the record's integrity at stake.
+    "safety": Urgency.CRITICAL,  # PHQ-9 item 9 answered above 0 (suicide risk)
+    "break_glass": Urgency.CRITICAL,  # a record opened outside the care team
+    "medication_override": Urgency.CRITICAL,  # a dose stop overridden with a co-signature
+    "dose_stopped": Urgency.CRITICAL,  # a dose stopped at a ceiling
+    "ledger": Urgency.CRITICAL,  # a witness refused a checkpoint: the ledger may be rewritten
+    "safety_signal": Urgency.CRITICAL,  # a new drug-event safety signal
+    # High: sent at once, but not escalated.
+    "complaint_escalated": Urgency.HIGH,  # untouched too long; may name a supervisor
+    "account": Urgency.HIGH,  # a record-reading account created, a second factor reset
+    # Normal: the person's choice of at once or the daily digest.
+    "note.cosign": Urgency.NORMAL,
+    "safety_review": Urgency.NORMAL,
+    "complaint": Urgency.NORMAL,
+    "investigation": Urgency.NORMAL,
+}
+
+
+def urgency_of(kind: str) -> Urgency:
+    return URGENCY.get(kind, Urgency.HIGH)

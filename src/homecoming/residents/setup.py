@@ -13,6 +13,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
@@ -62,6 +63,37 @@ def center_zone_name() -> str:
     """The zone times are shown in: the center's own, else the HOMECOMING_TIME_ZONE setting."""
     zone = Center.objects.values_list("time_zone", flat=True).first()
     return zone or settings.TIME_ZONE
+
+
+def current_center() -> Center:
+    center = Center.objects.first()
+    if center is None:
+        raise ValidationError("There is no center yet: run `homecoming init` first.")
+    return center
+
+
+def overview(actor) -> dict:
+    """What the set-up page shows: the center, its programs, rooms with their beds (which are
+    occupied, never by whom: no resident data here), and how many stays each program has."""
+    policy.require(actor, Action.MANAGE_CENTER)
+    occupied = set(
+        BedAssignment.objects.filter(released_at__isnull=True).values_list("bed_id", flat=True)
+    )
+    rooms = list(Room.objects.prefetch_related("beds"))
+    for room in rooms:
+        room.bed_list = sorted(room.beds.all(), key=lambda b: b.label)
+        for bed in room.bed_list:
+            bed.occupied = bed.pk in occupied
+    return {
+        "center": Center.objects.first(),
+        "zone": center_zone_name(),
+        "programs": list(Program.objects.annotate(stay_count=Count("stays"))),
+        "rooms": rooms,
+        "beds_in_service": sum(
+            1 for r in rooms for b in r.bed_list if b.in_service and r.in_service
+        ),
+        "beds_total": sum(len(r.bed_list) for r in rooms),
+    }
 
 
 # The center ---------------------------------------------------------------------------------

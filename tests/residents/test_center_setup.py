@@ -332,3 +332,49 @@ def test_pages_show_times_in_the_centers_zone(center, settings):
     CenterTimeZone(page)(RequestFactory().get("/"))
     assert seen[-1] == "UTC"  # no zone of its own: HOMECOMING_TIME_ZONE
     assert zoneinfo.ZoneInfo(seen[0])
+
+
+# The API ------------------------------------------------------------------------------------
+
+
+def test_the_api_shows_the_set_up_to_the_director_only(center, staff, beds, api_for):
+    setup.set_bed_service(staff["program_director"], beds[1], False, "Leak")
+    program = setup.add_program(staff["program_director"], "Sleep")
+    body = api_for(staff["program_director"]).get("/api/v1/center").json()
+    assert body["time_zone"] == "America/Chicago"
+    assert [p["name"] for p in body["programs"]] == ["Sleep"]
+    n101 = next(r for r in body["rooms"] if r["name"] == "N101")
+    assert n101["beds"][1] == {
+        "id": beds[1].pk,
+        "label": "B",
+        "in_service": False,
+        "out_of_service_reason": "Leak",
+        "occupied": False,
+    }
+    for who in ("sysadmin", "caseworker", "contractor"):
+        assert api_for(staff[who]).get("/api/v1/center").status_code == 403
+    board = api_for(staff["supervisor"]).get("/api/v1/beds").json()
+    leak = next(b for b in board if b["bed"]["id"] == beds[1].pk)
+    assert (leak["in_service"], leak["out_of_service_reason"]) == (False, "Leak")
+
+    payload = {
+        "given_name": "Ann",
+        "family_name": "Lee",
+        "date_of_birth": "1990-01-01",
+        "service_branch": "navy",
+        "service_start": "2010-01-01",
+        "emergency_contact_name": "B",
+        "emergency_contact_relationship": "sister",
+        "emergency_contact_phone": "1",
+        "admitted_on": timezone.localdate().isoformat(),
+        "expected_length_days": 30,
+        "primary_caseworker_id": staff["caseworker"].pk,
+        "program_id": program.pk,
+        "bed_id": beds[1].pk,
+    }
+    api = api_for(staff["supervisor"])
+    refused = api.post("/api/v1/residents", payload, content_type="application/json")
+    assert refused.status_code == 400 and "out of service" in refused.content.decode()
+    payload["bed_id"] = beds[0].pk
+    admitted = api.post("/api/v1/residents", payload, content_type="application/json")
+    assert admitted.status_code == 201 and admitted.json()["stay"]["program_id"] == program.pk

@@ -285,13 +285,24 @@ def test_the_sysadmin_cannot_edit_a_resident_log_in(staff, client_for, make_user
         accounts.update_user(staff["sysadmin"], walter, {"full_name": "W"})
 
 
-def test_a_new_record_role_is_told_to_director_and_oversight(staff):
+def test_a_role_change_is_told_to_director_and_oversight(staff):
     from homecoming.alerts.models import Alert
 
     target = staff["contractor"]
     accounts.update_user(staff["sysadmin"], target, {"role": "caseworker"})
     for role in ("program_director", "oversight"):
-        assert Alert.objects.filter(recipient=staff[role], message__contains="caseworker").exists()
+        assert Alert.objects.filter(
+            recipient=staff[role], message__contains="from contractor to caseworker"
+        ).exists()
+
+
+@pytest.mark.parametrize("role", ["oversight", "program_director"])
+def test_the_sysadmin_cannot_move_the_last_overseer_aside(staff, role):
+    """Insider replay: the sysadmin demotes the only oversight officer (or director) to
+    silence them: refused."""
+    with pytest.raises(ValidationError, match="last active"):
+        accounts.update_user(staff["sysadmin"], staff[role], {"role": "contractor"})
+    assert User.objects.get(pk=staff[role].pk).role == role
 
 
 # The pages ----------------------------------------------------------------------------------

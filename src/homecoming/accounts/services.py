@@ -140,6 +140,10 @@ def _managed(actor, user: User):
         raise ValidationError("Resident log-ins are managed from the resident's chart.")
 
 
+# Roles a center always keeps one active account of: the oversight body (who else watches?) and
+# the program director (who sets the center up and receives the account alerts).
+KEEP_ONE = (Role.OVERSIGHT, Role.PROGRAM_DIRECTOR)
+
 # What the account pages (and `homecoming center load`) may change on an existing account. The
 # username stays: the ledger and every page name people by it.
 EDITABLE = (
@@ -155,8 +159,9 @@ EDITABLE = (
 
 def update_user(actor, user: User, changes: dict, *, check_policy=True) -> bool:
     """Change an account's name, e-mail, role, flags and care-team default. Returns whether
-    anything changed. A new role that opens resident records is told to the director and the
-    oversight body, as a new account in one is."""
+    anything changed. Every change of role is told to the director and the oversight body (a
+    new way into the records, or an overseer moved aside), and the last oversight officer or
+    program director keeps their role."""
     if check_policy:
         _managed(actor, user)
     elif user.role == Role.RESIDENT:
@@ -178,6 +183,13 @@ def update_user(actor, user: User, changes: dict, *, check_policy=True) -> bool:
         errors["role"] = f"Unknown staff role {role!r}."
     elif role != user.role and user.pk == getattr(actor, "pk", None):
         errors["role"] = "You cannot change your own role."
+    elif role != user.role and user.role in KEEP_ONE and user.is_active:
+        others = User.objects.filter(role=user.role, is_active=True).exclude(pk=user.pk)
+        if not others.exists():
+            errors["role"] = (
+                f"{user} is the last active {user.get_role_display().lower()}; the center "
+                "cannot be left without one."
+            )
     if (merged["is_prescriber"] or merged["is_medical_lead"]) and role != Role.CLINICIAN:
         errors["role"] = "Only a clinician can be a prescriber or the medical lead."
     if (
@@ -200,11 +212,11 @@ def update_user(actor, user: User, changes: dict, *, check_policy=True) -> bool:
                 setattr(user, key, merged[key])
             user.save(update_fields=changed)
             record_account_change(actor, "account.update", user)
-            if role != old_role and role in User.RECORD_ROLES:
+            if role != old_role:  # who may open records, or oversee them, changed
                 tell_overseers(
                     actor,
-                    f"made {user.username!r} ({user.full_name}) a "
-                    f"{user.get_role_display().lower()}.",
+                    f"changed the role of {user.username!r} ({user.full_name}) from "
+                    f"{Role(old_role).label.lower()} to {user.get_role_display().lower()}.",
                 )
     except IntegrityError as exc:
         raise ValidationError("That change conflicts with one made at the same time.") from exc

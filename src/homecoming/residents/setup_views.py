@@ -48,7 +48,10 @@ def _form_page(request, form, save, title, submit, note=""):
 
 def center_edit(request):
     _require(request)
-    center = setup.current_center()
+    try:
+        center = setup.current_center()
+    except ValidationError as exc:  # a database without a center: `homecoming init` first
+        return render(request, "400.html", {"message": " ".join(exc.messages)}, status=400)
     initial = {
         "name": center.name,
         "operator": center.operator,

@@ -232,3 +232,20 @@ def test_a_dry_run_writes_nothing(db, key_path):
     report = loader.load(EXAMPLE.read_text(), dry_run=True)
     assert len(report.changes) > 5 and not Room.objects.exists() and not Entry.objects.exists()
     assert "Would make" in report.text(dry_run=True)
+
+
+def test_the_medical_lead_moves_from_one_clinician_to_another(db, key_path):
+    loader.load(EXAMPLE.read_text())
+    moved = (
+        EXAMPLE.read_text()
+        .replace("    medical_lead: true\n", "    medical_lead: false\n")
+        .replace(
+            "  - username: tnguyen\n    full_name: Tam Nguyen\n    role: clinician\n",
+            "  - username: tnguyen\n    full_name: Tam Nguyen\n    role: clinician\n"
+            "    medical_lead: true\n",
+        )
+    )
+    assert "tnguyen" in "".join(loader.load(moved).changes)
+    assert list(User.objects.filter(is_medical_lead=True).values_list("username", flat=True)) == [
+        "tnguyen"
+    ]

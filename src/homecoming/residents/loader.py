@@ -555,7 +555,9 @@ def _apply_staff(items, report, problems):
     from .cli import one_time_password
 
     named = set()
-    for item in items:
+    # A new medical lead after everyone else: a file that moves the role steps the old lead
+    # down (medical_lead: false) before the new one takes it.
+    for item in sorted(items, key=lambda i: bool(i.values["is_medical_lead"])):
         v = item.values
         named.add(v["username"].lower())
         user = User.objects.filter(username__iexact=v["username"]).first()

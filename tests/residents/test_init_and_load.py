@@ -249,3 +249,15 @@ def test_the_medical_lead_moves_from_one_clinician_to_another(db, key_path):
     assert list(User.objects.filter(is_medical_lead=True).values_list("username", flat=True)) == [
         "tnguyen"
     ]
+
+
+def test_init_at_a_terminal_asks_for_what_the_flags_left_out(db, key_path, monkeypatch, capsys):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("Riverside\nEurope/Berlin\nboss\nBo Ss\n"))
+    assert cli.main(["init"]) == 0
+    assert Center.objects.get().time_zone == "Europe/Berlin"
+    assert User.objects.get(username="boss").full_name == "Bo Ss"
+    assert "Center name: " in capsys.readouterr().out

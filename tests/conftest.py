@@ -18,8 +18,8 @@ from hypothesis import settings as hypothesis_settings
 from homecoming.accounts import tokens
 from homecoming.accounts.models import Role, User
 from homecoming.ledger import services as ledger
-from homecoming.residents import services
-from homecoming.residents.models import Bed, Room, ServiceBranch
+from homecoming.residents import services, setup
+from homecoming.residents.models import ServiceBranch
 
 # Property tests run the same examples on every run ("ci", the default): a stop whose CI fails lands
 # nothing, so a rare example must not decide that by chance. HYPOTHESIS_PROFILE=explore draws fresh,
@@ -69,9 +69,9 @@ def staff(make_user):
 
 @pytest.fixture
 def beds(db):
-    room_a = Room.objects.create(name="N101", wing="North")
-    room_b = Room.objects.create(name="N102", wing="North")
-    return [Bed.objects.create(room=r, label=label) for r in (room_a, room_b) for label in "AB"]
+    # Through the set-up service, as the operator makes them: each with its version on the ledger.
+    rooms = [setup.add_room(None, n, "North", "AB", check_policy=False) for n in ("N101", "N102")]
+    return [bed for room in rooms for bed in room.beds.order_by("label")]
 
 
 def intake(**overrides):

@@ -1,5 +1,7 @@
 """`homecoming`: the one command an operator runs.
 
+homecoming init                    first run: the center and its program director
+homecoming center load FILE        load the center's programs, rooms, beds and staff (YAML)
 homecoming migrate                 create or update the database
 homecoming demo [--residents N]    load the demo center (the story, plus synthetic residents)
 homecoming serve [--port 8000]     serve the center with gunicorn
@@ -243,6 +245,10 @@ def parser() -> argparse.ArgumentParser:
     from homecoming.alerts import cli as alerts_cli
 
     alerts_cli.add_parser(sub, CommandError)
+
+    from homecoming.residents import cli as center_cli  # init, center load (issue 12, part 2)
+
+    center_cli.add_parser(sub, CommandError)
 
     from homecoming.accounts.models import Role
 

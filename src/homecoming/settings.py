@@ -125,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Center set-up (issue 12): pages show times in the center's own time zone.
+    "homecoming.residents.middleware.CenterTimeZone",
     "django_otp.middleware.OTPMiddleware",
     "homecoming.accounts.middleware.LoginRequired",
     "homecoming.accounts.middleware.SecondFactorRequired",
@@ -221,6 +223,8 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = False
 USE_TZ = True
 # With USE_TZ the database holds UTC; TIME_ZONE is only the zone times are shown in: the center's.
+# Pages use the center's own zone (Center.time_zone, set by `homecoming init`); this one is the
+# fallback, and the zone of the command line and the worker.
 TIME_ZONE = os.environ.get("HOMECOMING_TIME_ZONE", "America/New_York")
 
 STATIC_URL = "static/"

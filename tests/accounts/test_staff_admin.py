@@ -68,7 +68,7 @@ def test_reset_second_factor_and_deactivate(staff, client_for):
 
 
 @pytest.mark.parametrize(
-    "who", ["supervisor", "program_director", "caseworker", "contractor", "oversight"]
+    "who", ["supervisor", "caseworker", "clinician", "contractor", "oversight", "investigator"]
 )
 def test_account_pages_denied_to_everyone_else(staff, client_for, who):
     client = client_for(staff[who])

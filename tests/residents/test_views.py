@@ -55,7 +55,7 @@ def test_caseworker_home_is_their_caseload(resident, admit, staff, client_for):
 def test_contractor_home_shows_aggregates_and_no_names(resident, staff, client_for):
     response = client_for(staff["contractor"]).get("/")
     page = response.content.decode()
-    assert response.status_code == 200 and "beds occupied" in page
+    assert response.status_code == 200 and "beds in service occupied" in page
     assert "Walter" not in page and "Cruz" not in page
     assert not Entry.objects.filter(actor=staff["contractor"], outcome="allowed").exists()
 

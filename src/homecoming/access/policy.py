@@ -49,6 +49,7 @@ class Action(StrEnum):
     VIEW_BED_BOARD = "center.bed_board"
     VIEW_AGGREGATES = "center.aggregates"
     MANAGE_ACCOUNTS = "accounts.manage"
+    MANAGE_CENTER = "center.manage"  # the center's details, programs, rooms and beds
     VIEW_LEDGER = "ledger.view"  # checkpoints, proofs, leaf entries: ids and hashes only
     VIEW_CALENDAR = "center.calendar"  # a caseworker's week of sessions
     PUBLISH_CONSENT_DOCUMENT = "consent.publish"
@@ -190,7 +191,10 @@ CENTER = {
         Role.PROGRAM_DIRECTOR,
         Role.OVERSIGHT,
     },
-    Action.MANAGE_ACCOUNTS: {Role.SYSADMIN},
+    # The sysadmin runs the accounts (never the center's rooms nor resident data); the program
+    # director also staffs the center and sets its care-team defaults.
+    Action.MANAGE_ACCOUNTS: {Role.SYSADMIN, Role.PROGRAM_DIRECTOR},
+    Action.MANAGE_CENTER: {Role.PROGRAM_DIRECTOR},
     Action.VIEW_LEDGER: {Role.OVERSIGHT, Role.INVESTIGATOR},
     # Caseworkers see their own week (services narrow it); supervisors anyone's.
     Action.VIEW_CALENDAR: {Role.CASEWORKER, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR},

@@ -25,9 +25,9 @@ class CodeForm(forms.Form):
 STAFF_ROLES = [(value, label) for value, label in Role.choices if value != Role.RESIDENT]
 
 
-class NewStaffForm(forms.Form):
-    username = forms.CharField(max_length=150)
+class StaffDetailsForm(forms.Form):
     full_name = forms.CharField(max_length=200)
+    email = forms.EmailField(required=False, help_text="Their work address.")
     role = forms.ChoiceField(choices=STAFF_ROLES)
     is_prescriber = forms.BooleanField(required=False, label="Prescriber (clinicians only)")
     is_medical_lead = forms.BooleanField(required=False, label="Medical lead (clinicians only)")
@@ -36,6 +36,20 @@ class NewStaffForm(forms.Form):
         label="Trainee (caseworkers and clinicians)",
         help_text="A supervisor co-signs a trainee's notes.",
     )
+    takes_new_residents = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Takes new residents (caseworkers and clinicians)",
+        help_text="Offered first on the intake form; others are listed as not taking any.",
+    )
+
+
+class NewStaffForm(StaffDetailsForm):
+    username = forms.CharField(max_length=150)
+    field_order = ["username", "full_name", "email", "role"]
     password = forms.CharField(
-        widget=forms.PasswordInput, strip=False, help_text="At least 12 characters; not common."
+        widget=forms.PasswordInput,
+        strip=False,
+        label="First password",
+        help_text="At least 12 characters; not common. They replace it at their first log-in.",
     )

@@ -27,6 +27,9 @@ class User(AbstractUser):
     # Set when someone else chose the password (a new account, a portal log-in): the owner must
     # replace it before doing anything else, so nobody keeps a working copy of it.
     must_change_password = models.BooleanField(default=False)
+    # Care-team defaults for intake: a caseworker or clinician who takes new residents is offered
+    # on the intake form (one who does not, say a full caseload, is still on the list, below).
+    takes_new_residents = models.BooleanField(default=True)
 
     REQUIRED_FIELDS = ["role", "full_name"]
     ledger_versioned = True  # every change stores a version; verify --database checks it

@@ -46,6 +46,16 @@ def check_new_username(username: str) -> str:
     return username
 
 
+def check_email(email: str) -> str:
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": f"{email!r} is not an e-mail address."}) from exc
+    return email
+
+
 def check_new_password(password: str, user: User):
     try:
         validate_password(password, user)
@@ -64,6 +74,7 @@ def create_user(
     is_medical_lead=False,
     is_trainee=False,
     email="",
+    takes_new_residents=True,
     check_policy=True,
     must_change_password=True,
 ) -> User:
@@ -88,22 +99,21 @@ def create_user(
         errors["is_trainee"] = "Only caseworkers and clinicians are trainees."
     if not (full_name or "").strip():
         errors["full_name"] = "Give the person's full name."
-    email = (email or "").strip()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = f"{email!r} is not an e-mail address (name@example.org)."
+    try:
+        email = check_email(email)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     user = User(
         username=username,
         full_name=full_name.strip(),
         role=role,
+        email=email,
         is_prescriber=is_prescriber,
         is_medical_lead=is_medical_lead,
         is_trainee=is_trainee,
-        email=email,
+        takes_new_residents=takes_new_residents,
         must_change_password=must_change_password,
     )
     check_new_password(password, user)
@@ -128,6 +138,89 @@ def _managed(actor, user: User):
     if user.role == Role.RESIDENT:
         # Resident accounts belong to the care side; the administrator sees no resident data.
         raise ValidationError("Resident log-ins are managed from the resident's chart.")
+
+
+# Roles a center always keeps one active account of: the oversight body (who else watches?) and
+# the program director (who sets the center up and receives the account alerts).
+KEEP_ONE = (Role.OVERSIGHT, Role.PROGRAM_DIRECTOR)
+
+# What the account pages (and `homecoming center load`) may change on an existing account. The
+# username stays: the ledger and every page name people by it.
+EDITABLE = (
+    "full_name",
+    "email",
+    "role",
+    "is_prescriber",
+    "is_medical_lead",
+    "is_trainee",
+    "takes_new_residents",
+)
+
+
+def update_user(actor, user: User, changes: dict, *, check_policy=True) -> bool:
+    """Change an account's name, e-mail, role, flags and care-team default. Returns whether
+    anything changed. Every change of role is told to the director and the oversight body (a
+    new way into the records, or an overseer moved aside), and the last oversight officer or
+    program director keeps their role."""
+    if check_policy:
+        _managed(actor, user)
+    elif user.role == Role.RESIDENT:
+        raise ValidationError("Resident log-ins are managed from the resident's chart.")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError(f"These cannot be changed here: {', '.join(sorted(unknown))}.")
+    merged = {k: getattr(user, k) for k in EDITABLE} | changes
+    errors = {}
+    merged["full_name"] = (merged["full_name"] or "").strip()
+    if not merged["full_name"]:
+        errors["full_name"] = "Give the person's full name."
+    try:
+        merged["email"] = check_email(merged["email"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    role = merged["role"]
+    if role not in Role.values or role == Role.RESIDENT:
+        errors["role"] = f"Unknown staff role {role!r}."
+    elif role != user.role and user.pk == getattr(actor, "pk", None):
+        errors["role"] = "You cannot change your own role."
+    elif role != user.role and user.role in KEEP_ONE and user.is_active:
+        others = User.objects.filter(role=user.role, is_active=True).exclude(pk=user.pk)
+        if not others.exists():
+            errors["role"] = (
+                f"{user} is the last active {user.get_role_display().lower()}; the center "
+                "cannot be left without one."
+            )
+    if (merged["is_prescriber"] or merged["is_medical_lead"]) and role != Role.CLINICIAN:
+        errors["role"] = "Only a clinician can be a prescriber or the medical lead."
+    if (
+        merged["is_medical_lead"]
+        and User.objects.filter(is_medical_lead=True).exclude(pk=user.pk).exists()
+    ):
+        errors["is_medical_lead"] = "There is already a medical lead; step them down first."
+    if merged["is_trainee"] and role not in (Role.CASEWORKER, Role.CLINICIAN):
+        errors["is_trainee"] = "Only caseworkers and clinicians are trainees."
+    if errors:
+        raise ValidationError(errors)
+    old_role = user.role
+    try:
+        with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=user.pk)
+            changed = [k for k in EDITABLE if getattr(user, k) != merged[k]]
+            if not changed:
+                return False
+            for key in changed:
+                setattr(user, key, merged[key])
+            user.save(update_fields=changed)
+            record_account_change(actor, "account.update", user)
+            if role != old_role:  # who may open records, or oversee them, changed
+                tell_overseers(
+                    actor,
+                    f"changed the role of {user.username!r} ({user.full_name}) from "
+                    f"{Role(old_role).label.lower()} to {user.get_role_display().lower()}.",
+                )
+    except IntegrityError as exc:
+        raise ValidationError("That change conflicts with one made at the same time.") from exc
+    return True
 
 
 def set_active(actor, user: User, active: bool) -> User:

@@ -10,5 +10,6 @@ urlpatterns = [
     path("password/", views.change_password, name="change_password"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_new, name="staff_new"),
+    path("staff/<int:user_id>/edit/", views.staff_edit, name="staff_edit"),
     path("staff/<int:user_id>/<str:action>/", views.staff_action, name="staff_action"),
 ]

@@ -29,7 +29,7 @@ from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.urls_safe import safe_next
 
 from . import services
-from .forms import CodeForm, LoginForm, NewStaffForm
+from .forms import CodeForm, LoginForm, NewStaffForm, StaffDetailsForm
 from .models import Role, User
 
 PENDING_KEY = "homecoming_pending_login"
@@ -186,6 +186,30 @@ def staff_new(request):
         "note": "The new colleague sets up their authenticator app at their first log-in.",
     }
     return render(request, "simple_form.html", context, status=status)
+
+
+def staff_edit(request, user_id):
+    """An account's name, e-mail, role, flags and care-team default (never its username)."""
+    policy.require(request.user, Action.MANAGE_ACCOUNTS)
+    user = get_object_or_404(User.objects.exclude(role=Role.RESIDENT), pk=user_id)
+    initial = {k: getattr(user, k) for k in services.EDITABLE}
+    form = StaffDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_user(request.user, user, form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            return redirect("accounts:staff_list")
+    context = {
+        "form": form,
+        "title": f"Account {user.username}",
+        "submit": "Save",
+        "cancel_url": reverse("accounts:staff_list"),
+        "note": "A new role that opens resident records is told to the program director and "
+        "the oversight body.",
+    }
+    return render(request, "simple_form.html", context, status=form_status(request))
 
 
 ACCOUNT_ACTIONS = {

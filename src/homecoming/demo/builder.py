@@ -14,6 +14,7 @@ import random
 import shutil
 import sys
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_otp.oath import totp
@@ -23,8 +24,8 @@ from tqdm import tqdm
 
 from homecoming.accounts import services as account_services
 from homecoming.accounts.models import Role, User
-from homecoming.residents import services
-from homecoming.residents.models import Bed, Center, Resident, Room, ServiceBranch
+from homecoming.residents import services, setup
+from homecoming.residents.models import Bed, Center, Resident, ServiceBranch
 
 from . import clock, medications, oversight, story
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, MAX_RESIDENTS, SEED
@@ -139,8 +140,14 @@ def _rooms(bed_count: int) -> list[Bed]:
     beds = []
     for i in range(rooms):
         wing = WINGS[i % len(WINGS)]
-        room = Room.objects.create(name=f"{wing[0]}{101 + i // len(WINGS)}", wing=wing)
-        beds += [Bed.objects.create(room=room, label=label) for label in "AB"[:BEDS_PER_ROOM]]
+        room = setup.add_room(
+            None,
+            f"{wing[0]}{101 + i // len(WINGS)}",
+            wing,
+            "AB"[:BEDS_PER_ROOM],
+            check_policy=False,
+        )
+        beds += list(room.beds.order_by("label"))
     return beds
 
 
@@ -247,10 +254,13 @@ def _build(fake, rng, now, residents, progress):
         dt.datetime.combine(today - dt.timedelta(days=HISTORY_DAYS), dt.time(8, 0))
     )
     with clock.simulated(opened) as simulated, story.passwords_checked_once():
-        Center.objects.create(
+        setup.create_center(
+            None,
             name="Homecoming",
+            time_zone=settings.TIME_ZONE,
             operator="Geist Group",
             sponsor="Office of Service Member Transition (government sponsor)",
+            check_policy=False,
         )
         people = _staff(fake)
         beds = _rooms(max(48, math.ceil(residents * 1.2)))

@@ -36,7 +36,8 @@ def occupancy(actor) -> Occupancy:
         discharged=Count("id", filter=Q(status=StayStatus.DISCHARGED)),
     )
     return Occupancy(
-        beds=Bed.objects.count(),
+        # Beds that can take someone: out-of-service beds and rooms are not free places.
+        beds=Bed.objects.filter(in_service=True, room__in_service=True).count(),
         occupied=BedAssignment.objects.filter(released_at__isnull=True).count(),
         **stays,
     )

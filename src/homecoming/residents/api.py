@@ -11,8 +11,8 @@ from pydantic import Field
 from homecoming.access.policy import Action
 from homecoming.core.schemas import Error
 
-from . import selectors, services
-from .models import Bed, Resident, ServiceBranch
+from . import selectors, services, setup
+from .models import Bed, Program, Resident, ServiceBranch
 
 router = Router(tags=["residents"])
 
@@ -30,6 +30,7 @@ class StayOut(Schema):
     expected_length_days: int
     status: str
     discharged_on: dt.date | None
+    program_id: int | None
 
 
 class MemberOut(Schema):
@@ -99,6 +100,7 @@ class AdmissionIn(IntakeIn):
     admitted_on: dt.date
     expected_length_days: int = Field(ge=1, le=730)
     bed_id: int | None = None
+    program_id: int | None = None
     primary_caseworker_id: int
     clinician_id: int | None = None
     deployments: list[DeploymentIO] = []
@@ -116,6 +118,8 @@ class BedIn(Schema):
 class BoardBedOut(Schema):
     bed: BedOut
     occupied: bool
+    in_service: bool  # the bed and its room are both in service: it can take a resident
+    out_of_service_reason: str
     resident_id: int | None
     resident_name: str | None
 
@@ -183,6 +187,74 @@ def _bed_by_id(bed_id):
     return bed
 
 
+def _program_by_id(program_id):
+    if program_id is None:
+        return None
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        raise ValidationError({"program_id": f"No program #{program_id}."})
+    return program
+
+
+class ProgramOut(Schema):
+    id: int
+    name: str
+    description: str
+    active: bool
+
+
+class SetupBedOut(Schema):
+    id: int
+    label: str
+    in_service: bool
+    out_of_service_reason: str
+    occupied: bool
+
+
+class RoomOut(Schema):
+    id: int
+    name: str
+    wing: str
+    in_service: bool
+    out_of_service_reason: str
+    beds: list[SetupBedOut]
+
+
+class CenterOut(Schema):
+    name: str
+    operator: str
+    sponsor: str
+    time_zone: str
+    programs: list[ProgramOut]
+    rooms: list[RoomOut]
+
+
+@router.get("/center", response={200: CenterOut, 403: Error})
+def center(request):
+    """The center's set-up (program director): details, programs, rooms and beds, and which
+    beds are occupied (never by whom)."""
+    view = setup.overview(request.auth)
+    c = view["center"]
+    return {
+        "name": c.name if c else "",
+        "operator": c.operator if c else "",
+        "sponsor": c.sponsor if c else "",
+        "time_zone": view["zone"],
+        "programs": view["programs"],
+        "rooms": [
+            {
+                "id": r.pk,
+                "name": r.name,
+                "wing": r.wing,
+                "in_service": r.in_service,
+                "out_of_service_reason": r.out_of_service_reason,
+                "beds": r.bed_list,
+            }
+            for r in view["rooms"]
+        ],
+    }
+
+
 @router.get("/residents", response=list[ResidentSummary])
 def list_residents(request, q: str = ""):
     """Your caseload (residents with an open stay), or a name search when `q` is given."""
@@ -198,6 +270,7 @@ def admit(request, payload: AdmissionIn):
         admitted_on=data["admitted_on"],
         expected_length_days=data["expected_length_days"],
         bed=_bed_by_id(data["bed_id"]),
+        program=_program_by_id(data["program_id"]),
         primary_caseworker=_staff(data["primary_caseworker_id"], "primary_caseworker_id"),
         clinician=_staff(data["clinician_id"], "clinician_id"),
         deployments=data["deployments"],
@@ -254,6 +327,10 @@ def bed_board(request):
         {
             "bed": _bed(item.bed),
             "occupied": item.occupied,
+            "in_service": item.bed.usable,
+            "out_of_service_reason": (
+                item.bed.out_of_service_reason or item.bed.room.out_of_service_reason
+            ),
             "resident_id": item.resident.pk if item.resident else None,
             "resident_name": item.resident.display_name if item.resident else None,
         }

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from homecoming.accounts.models import Role
 
-from .models import Resident, TeamRole
+from .models import Program, Resident, TeamRole
 from .selectors import free_beds
 from .services import INTAKE_FIELDS
 
@@ -24,12 +24,23 @@ class IntakeForm(forms.ModelForm):
 
 
 def _staff(role):
-    return get_user_model().objects.filter(role=role, is_active=True).order_by("full_name")
+    """Active staff of a role; those taking new residents (the care-team default) first."""
+    return (
+        get_user_model()
+        .objects.filter(role=role, is_active=True)
+        .order_by("-takes_new_residents", "full_name")
+    )
 
 
 class StaffChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.full_name or obj.username
+        name = obj.full_name or obj.username
+        return name if obj.takes_new_residents else f"{name} (not taking new residents)"
+
+
+class ProgramChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
 
 
 class BedChoice(forms.ModelChoiceField):
@@ -43,6 +54,9 @@ class AdmissionForm(forms.Form):
         min_value=1, max_value=730, initial=42, label="Expected length of stay (days)"
     )
     bed = BedChoice(queryset=free_beds(), required=False, empty_label="No bed yet")
+    program = ProgramChoice(
+        queryset=Program.objects.filter(active=True), required=False, empty_label="No program"
+    )
     primary_caseworker = StaffChoice(queryset=_staff(Role.CASEWORKER))
     clinician = StaffChoice(
         queryset=_staff(Role.CLINICIAN), required=False, empty_label="Assign later"
@@ -52,6 +66,10 @@ class AdmissionForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Querysets are evaluated per form, so the choices are current.
         self.fields["bed"].queryset = free_beds()
+        programs = Program.objects.filter(active=True)
+        self.fields["program"].queryset = programs
+        if len(programs) == 1:
+            self.fields["program"].initial = programs[0].pk
         self.fields["primary_caseworker"].queryset = _staff(Role.CASEWORKER)
         self.fields["clinician"].queryset = _staff(Role.CLINICIAN)
         if actor is not None and actor.role == Role.CASEWORKER:

@@ -11,11 +11,39 @@ from django.db.models import F, Q
 
 
 class Center(models.Model):
-    """The one center this installation runs (a row, so the demo and operators can name it)."""
+    """The one center this installation runs (a row, so the demo and operators can name it).
+
+    Made by `homecoming init` (or `center load`), changed by the program director: every write
+    goes through residents/setup.py with its version and ledger entry."""
+
+    ledger_versioned = True  # every write stores a version; verify --database checks it
 
     name = models.CharField(max_length=200)
-    operator = models.CharField(max_length=200, help_text="The company operating the center.")
-    sponsor = models.CharField(max_length=200, help_text="The government body paying for it.")
+    operator = models.CharField(
+        max_length=200, blank=True, help_text="The company operating the center."
+    )
+    sponsor = models.CharField(
+        max_length=200, blank=True, help_text="The government body paying for it."
+    )
+    # An IANA zone name (America/Chicago): the zone every page shows times in. Empty: the
+    # HOMECOMING_TIME_ZONE setting (centers made before the field existed).
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Program(models.Model):
+    """A treatment program the center runs (a stay belongs to one). Retired, never deleted."""
+
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-active", "name"]
 
     def __str__(self):
         return self.name
@@ -133,6 +161,9 @@ class Stay(models.Model):
     admitted_on = models.DateField()
     expected_length_days = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=StayStatus.choices)
+    program = models.ForeignKey(
+        "Program", null=True, blank=True, on_delete=models.PROTECT, related_name="stays"
+    )
     discharged_on = models.DateField(null=True, blank=True)
     opened_at = models.DateTimeField()
 
@@ -166,28 +197,56 @@ class Stay(models.Model):
 
 
 class Room(models.Model):
+    """A room of beds. Out of service (with the reason why): none of its beds takes a resident.
+    The database refuses to delete a room or a bed: their history stays readable."""
+
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
     name = models.CharField(max_length=50, unique=True)
     wing = models.CharField(max_length=50)
+    in_service = models.BooleanField(default=True)
+    out_of_service_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["wing", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(in_service=True) | ~Q(out_of_service_reason=""),
+                name="room_out_of_service_has_reason",
+                violation_error_message="Say why the room is out of service.",
+            )
+        ]
 
     def __str__(self):
         return self.name
 
 
 class Bed(models.Model):
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="beds")
     label = models.CharField(max_length=10)
+    in_service = models.BooleanField(default=True)
+    out_of_service_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["room__wing", "room__name", "label"]
         constraints = [
-            models.UniqueConstraint(fields=["room", "label"], name="bed_label_unique_in_room")
+            models.UniqueConstraint(fields=["room", "label"], name="bed_label_unique_in_room"),
+            models.CheckConstraint(
+                condition=Q(in_service=True) | ~Q(out_of_service_reason=""),
+                name="bed_out_of_service_has_reason",
+                violation_error_message="Say why the bed is out of service.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.room.name}-{self.label}"
+
+    @property
+    def usable(self) -> bool:
+        """Takes a resident: the bed and its room are both in service."""
+        return self.in_service and self.room.in_service
 
 
 class BedAssignment(models.Model):

@@ -178,9 +178,13 @@ def bed_board(actor) -> list[BoardBed]:
 
 
 def free_beds():
-    """Beds nobody occupies now (no resident data: used to fill the intake form's choices)."""
+    """Beds in service that nobody occupies now (no resident data: the intake form's choices)."""
     taken = BedAssignment.objects.filter(released_at__isnull=True).values("bed_id")
-    return Bed.objects.select_related("room").exclude(pk__in=taken)
+    return (
+        Bed.objects.select_related("room")
+        .filter(in_service=True, room__in_service=True)
+        .exclude(pk__in=taken)
+    )
 
 
 def resident_for(actor, resident_id: int, action: Action) -> Resident:

@@ -24,6 +24,7 @@ from .models import (
     BedAssignment,
     CareTeamMember,
     Deployment,
+    Program,
     Resident,
     Stay,
     StayStatus,
@@ -57,6 +58,7 @@ class Admission:
     admitted_on: dt.date
     expected_length_days: int
     bed: Bed | None = None
+    program: Program | None = None
     primary_caseworker: object = None
     clinician: object = None
     deployments: list[dict] = field(default_factory=list)
@@ -115,8 +117,13 @@ def admit(actor, admission: Admission) -> Resident:
     if admission.clinician is not None:
         _check_team_member(admission.clinician, TeamRole.CLINICIAN)
     bed = admission.bed
+    if bed is not None:
+        _check_bed_usable(bed)
     if bed is not None and BedAssignment.objects.filter(bed=bed, released_at__isnull=True).exists():
         raise ValidationError({"bed": f"Bed {bed} is already occupied. Choose a free bed."})
+    program = admission.program
+    if program is not None and not Program.objects.filter(pk=program.pk, active=True).exists():
+        raise ValidationError({"program": f"The program {program} is retired; choose another."})
 
     purpose = decision.purpose
     try:
@@ -137,7 +144,12 @@ def admit(actor, admission: Admission) -> Resident:
                     )
                     _write(actor, Action.ASSIGN_CARE_TEAM, member, resident, purpose)
             stay = _create_stay(
-                actor, resident, admission.admitted_on, admission.expected_length_days, purpose
+                actor,
+                resident,
+                admission.admitted_on,
+                admission.expected_length_days,
+                purpose,
+                program=program,
             )
             if admission.bed is not None:
                 _place_in_bed(actor, stay, admission.bed, purpose)
@@ -177,10 +189,11 @@ def update_intake(actor, resident: Resident, changes: dict) -> Resident:
     return resident
 
 
-def _create_stay(actor, resident, admitted_on, expected_length_days, purpose) -> Stay:
+def _create_stay(actor, resident, admitted_on, expected_length_days, purpose, program=None) -> Stay:
     status = StayStatus.IN_RESIDENCE if admitted_on <= timezone.localdate() else StayStatus.EXPECTED
     stay = Stay.objects.create(
         resident=resident,
+        program=program,
         admitted_on=admitted_on,
         expected_length_days=expected_length_days,
         status=status,
@@ -219,8 +232,27 @@ def _place_in_bed(actor, stay, bed, purpose) -> BedAssignment:
     return assignment
 
 
+def _check_bed_usable(bed):
+    """An out-of-service bed, or a bed of an out-of-service room, takes nobody (the database
+    refuses it too: migration 0003)."""
+    bed = Bed.objects.select_related("room").get(pk=bed.pk)
+    if not bed.in_service:
+        raise ValidationError(
+            {"bed": f"Bed {bed} is out of service ({bed.out_of_service_reason}). Choose another."}
+        )
+    if not bed.room.in_service:
+        raise ValidationError(
+            {
+                "bed": f"Room {bed.room} is out of service ({bed.room.out_of_service_reason}). "
+                "Choose another bed."
+            }
+        )
+
+
 def _integrity_message(exc, bed) -> ValidationError:
     text = str(exc)
+    if "out of service" in text:
+        return ValidationError({"bed": f"Bed {bed} was taken out of service. Choose another."})
     if "bed_never_double_booked" in text or "residents_bedassignment.bed_id" in text:
         return ValidationError({"bed": f"Bed {bed} is already occupied. Choose a free bed."})
     return ValidationError(
@@ -234,6 +266,7 @@ def assign_bed(actor, resident: Resident, bed: Bed) -> BedAssignment:
     stay = resident.stays.filter(status__in=[StayStatus.EXPECTED, StayStatus.IN_RESIDENCE]).first()
     if stay is None:
         raise ValidationError("Open a stay before assigning a bed.")
+    _check_bed_usable(bed)
     occupied = BedAssignment.objects.filter(bed=bed, released_at__isnull=True).exclude(stay=stay)
     if occupied.exists():
         raise ValidationError({"bed": f"Bed {bed} is already occupied. Choose a free bed."})

@@ -63,6 +63,7 @@ def intake(request):
                     admitted_on=stay["admitted_on"],
                     expected_length_days=stay["expected_length_days"],
                     bed=stay["bed"],
+                    program=stay["program"],
                     primary_caseworker=stay["primary_caseworker"],
                     clinician=stay["clinician"],
                     deployments=deployments_from(deployments),
@@ -241,10 +242,16 @@ def bed_board(request):
     for item in board:
         wings.setdefault(item.bed.room.wing, []).append(item)
     occupied = sum(1 for item in board if item.occupied)
+    in_service = sum(1 for item in board if item.bed.usable)
     return render(
         request,
         "residents/bed_board.html",
-        {"wings": wings, "occupied": occupied, "total": len(board)},
+        {
+            "wings": wings,
+            "occupied": occupied,
+            "total": in_service,
+            "out_of_service": len(board) - in_service,
+        },
     )
 
 

@@ -7,6 +7,8 @@ homecoming createuser --role ROLE --username U --full-name NAME   (password on s
 homecoming token create --username U --name NAME    issue an API token (shown once)
 homecoming token revoke PREFIX
 homecoming demo-code USERNAME      the current second-factor code of a demo account
+homecoming backup -o FILE          a backup archive of the running center
+homecoming restore FILE            restore one onto an empty database and data folder
 homecoming manage ARGS...          any Django management command
 """
 
@@ -225,6 +227,10 @@ def parser() -> argparse.ArgumentParser:
     from homecoming.ledger import cli as ledger_cli
 
     ledger_cli.add_parser(sub, CommandError)
+
+    from homecoming.core import backup_cli
+
+    backup_cli.add_parser(sub, CommandError)
 
     from homecoming.accounts.models import Role
 

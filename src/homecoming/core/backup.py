@@ -124,10 +124,12 @@ def _record_backup(name: str):
             ledger.Target(object_type="backup", object_id=name[:64]),
             purpose=Purpose.OPERATIONS,
         )
+    from homecoming.ledger.rollback import RollbackDetected
+
     try:
         return make_checkpoint()
-    except signing.KeyMissing:
-        return None
+    except (signing.KeyMissing, RollbackDetected):
+        return None  # back up what there is; a refused signing has alerted already
 
 
 def _snapshot_sqlite(dest: Path):
@@ -400,6 +402,7 @@ class RestoreSummary:
 def restore(path: Path) -> RestoreSummary:
     """Restore `path` onto this center's empty database and data directory; refuse otherwise."""
     path = Path(path)
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)  # the uploaded files' home, and ours
     with tempfile.TemporaryDirectory(dir=settings.DATA_DIR, prefix=".homecoming-restore-") as work:
         work = Path(work)
         archive = check(path, extract_to=work)
@@ -460,6 +463,20 @@ def _restore_postgres(staged: Path):
     )
 
 
+def _check_rollback() -> list[str]:
+    """A restored ledger behind one this ledger signed is alarmed now; with no record of a
+    signed tree yet (a new host), the restored checkpoint becomes the record."""
+    from homecoming.ledger import rollback
+    from homecoming.ledger.tree import latest_checkpoint
+
+    found = rollback.check_and_alarm()
+    if not found and (latest := latest_checkpoint()) is not None:
+        rollback.remember(latest)
+    return [
+        f"{problem}; the oversight body and the program director were alerted" for problem in found
+    ]
+
+
 def _after_restore(archive: Archive, path: Path, files: int) -> RestoreSummary:
     from homecoming.access.policy import Purpose
     from homecoming.ledger import services as ledger
@@ -479,6 +496,7 @@ def _after_restore(archive: Archive, path: Path, files: int) -> RestoreSummary:
             purpose=Purpose.OPERATIONS,
         )
     entries = Head.objects.values_list("size", flat=True).get(pk=1)
+    warnings += _check_rollback()
     restored_vkey = next((p for p in archive.manifest["parts"] if p["name"] == VKEY_PART), None)
     vkey = _vkey()
     if restored_vkey is not None and vkey is None:

@@ -53,6 +53,7 @@ def _latest_size(command_error) -> int:
 
 def run(args, command_error):
     from . import signing
+    from .rollback import RollbackDetected
 
     cmd = args.ledger_command
     if cmd == "verify" and not args.database:
@@ -72,6 +73,11 @@ def run(args, command_error):
         return handler(args, command_error)
     except signing.KeyMissing as exc:
         raise command_error(str(exc)) from exc
+    except RollbackDetected as exc:
+        raise command_error(
+            f"Refused to sign a checkpoint: {exc}. The oversight body and the program director "
+            "have been alerted."
+        ) from exc
 
 
 def _keygen(args, command_error):

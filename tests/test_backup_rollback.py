@@ -117,6 +117,19 @@ def test_a_restored_old_backup_is_seen_and_signing_refused(tmp_path, database):
         done = restored("ledger", "checkpoint")
         assert done.returncode == 2 and "witness dir:" in done.stderr
         assert not (keys / "ledger.state").exists()
+
+        # After a real loss, the director and the oversight body decide to carry on from the
+        # restored ledger: said out loud, ledgered, and alerted; signing resumes.
+        done = restored("ledger", "accept-rollback", "--reason", " ")
+        assert done.returncode == 2 and "--reason" in done.stderr
+        restored.ok("ledger", "accept-rollback", "--reason", "database lost; last backup restored")
+        restored.ok("ledger", "checkpoint")
+        restored.ok("ledger", "verify", "--database")
+        seen = json.loads(python(restored, ALERTS.replace("Ledger rollback", "Ledger rollback ac")))
+        assert seen["roles"] == ["oversight", "program_director"]
+        assert "database lost; last backup restored" in seen["messages"][0]
+        done = restored("ledger", "accept-rollback", "--reason", "again")
+        assert done.returncode == 2 and "Nothing to accept" in done.stderr
     finally:
         source.drop()
         if restored is not None:

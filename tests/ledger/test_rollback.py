@@ -141,3 +141,25 @@ def test_without_a_state_file_or_witnesses_nothing_tells(signed):
     caught by this check (docs/architecture.md says so); the witnesses are the remedy."""
     rollback.state_path().unlink()
     assert rollback.problems() == []
+
+
+def test_accepting_a_real_loss_is_ledgered_and_alerted_then_signing_resumes(
+    signed, staff, django_capture_on_commit_callbacks
+):
+    forge_state(signed.tree_size + 50, b"\x07" * 32)
+    grow()
+    found = rollback.accept("the database disk failed; the last backup was restored")
+    assert found and "holds fewer entries" in found[0]
+    accepted = Alert.objects.filter(message__startswith="Ledger rollback accepted")
+    assert set(accepted.values_list("recipient__role", flat=True)) == {
+        "oversight",
+        "program_director",
+    }
+    assert "the database disk failed" in accepted.first().message
+    assert Entry.objects.filter(action="ledger.rollback_accepted").count() == 1
+    state = json.loads(rollback.state_path().read_text())
+    assert state["accepted"] == [{"tree_size": signed.tree_size + 50, "root": "07" * 32}]
+    with django_capture_on_commit_callbacks(execute=True):
+        make_checkpoint()
+    assert rollback.problems() == []
+    assert rollback.accept("nothing to accept") == []

@@ -33,7 +33,14 @@ from django.db import transaction
 
 from . import signing, tree
 from .models import Checkpoint, Entry, Head
-from .verify import CompactRange, NoteError, ProofError, open_checkpoint, verify_consistency
+from .verify import (
+    EMPTY_ROOT,
+    CompactRange,
+    NoteError,
+    ProofError,
+    open_checkpoint,
+    verify_consistency,
+)
 
 ACTION = "ledger.rollback_detected"
 
@@ -56,11 +63,14 @@ def state_path() -> Path:
     return key.with_name(key.stem + ".state")
 
 
-def read_state() -> Signed | None:
+def _read() -> dict | None:
     path = state_path()
     try:
         data = json.loads(path.read_text("utf-8"))
-        return Signed(int(data["tree_size"]), bytes.fromhex(data["root"]), str(path))
+        int(data["tree_size"]), bytes.fromhex(data["root"])
+        for gone in data.get("accepted", []):
+            int(gone["tree_size"]), bytes.fromhex(gone["root"])
+        return data
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -69,31 +79,56 @@ def read_state() -> Signed | None:
         ) from exc
 
 
+def read_state() -> Signed | None:
+    data = _read()
+    if data is None:
+        return None
+    return Signed(int(data["tree_size"]), bytes.fromhex(data["root"]), str(state_path()))
+
+
+def _accepted() -> set[tuple[int, bytes]]:
+    """Trees declared lost with `ledger accept-rollback` (their witnesses keep them)."""
+    try:
+        data = _read() or {}
+    except RollbackDetected:
+        return set()
+    return {(int(g["tree_size"]), bytes.fromhex(g["root"])) for g in data.get("accepted", [])}
+
+
+def _write(body: dict):
+    path = state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-state-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(body, indent=2) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _body(checkpoint: Checkpoint | None, accepted) -> dict:
+    body = {"tree_size": 0, "root": EMPTY_ROOT.hex(), "signed_at": None, "note": None}
+    if checkpoint is not None:
+        body = {
+            "tree_size": checkpoint.tree_size,
+            "root": bytes(checkpoint.root).hex(),
+            "signed_at": checkpoint.created_at.astimezone(dt.UTC).isoformat(),
+            "note": checkpoint.note,
+        }
+    if accepted:
+        body["accepted"] = [{"tree_size": n, "root": r.hex()} for n, r in sorted(accepted)]
+    return body
+
+
 def remember(checkpoint: Checkpoint):
     """Record a committed checkpoint in the state file; never backwards (writers race)."""
-    path = state_path()
     try:
         known = read_state()
     except RollbackDetected:
         known = None  # a damaged file is reported by check(); do not stop signing for it twice
     if known is not None and known.size >= checkpoint.tree_size:
         return
-    body = json.dumps(
-        {
-            "tree_size": checkpoint.tree_size,
-            "root": bytes(checkpoint.root).hex(),
-            "signed_at": checkpoint.created_at.astimezone(dt.UTC).isoformat(),
-            "note": checkpoint.note,
-        },
-        indent=2,
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ledger-state-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(body + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    _write(_body(checkpoint, _accepted()))
 
 
 def _witnessed() -> list[Signed]:
@@ -115,7 +150,8 @@ def _witnessed() -> list[Signed]:
                 checkpoint = open_checkpoint(note, vkey)
             except (OSError, NoteError):
                 continue  # not ours, or not signed: proves nothing
-            found.append(Signed(checkpoint.size, checkpoint.root, f"witness {address}"))
+            if (checkpoint.size, checkpoint.root) not in _accepted():
+                found.append(Signed(checkpoint.size, checkpoint.root, f"witness {address}"))
             break
     return found
 
@@ -213,4 +249,47 @@ def check_and_alarm() -> list[str]:
     found = problems()
     if found:
         alarm(found)
+    return found
+
+
+def accept(reason: str, actor=None) -> list[str]:
+    """After a real loss (the database restored from the last backup there was), the program
+    director and the oversight body decide to carry on from the restored ledger: the trees it
+    does not extend are recorded as accepted losses in the state file, which then starts again
+    from the database's latest checkpoint. Loud by design: a ledger entry, and an alert to both
+    with the reason. The witnesses keep the lost tree; an HTTPS witness goes on refusing the
+    diverging checkpoints, which is for the oversight body to see."""
+    from homecoming.access.policy import Purpose
+    from homecoming.accounts.models import Role
+    from homecoming.alerts.services import notify_role
+
+    from . import services as ledger
+
+    try:
+        records = [s for s in [read_state()] if s is not None]
+    except RollbackDetected:
+        records = []  # a damaged state file is replaced
+    records += _witnessed()
+    lost = [r for r in records if compare(r)]
+    found = problems()
+    if not found:
+        return []
+    accepted = _accepted() | {(r.size, r.root) for r in lost}
+    latest = tree.latest_checkpoint()
+    message = (
+        f"Ledger rollback accepted ({reason}): {' '.join(found)}. Signing resumes from the "
+        f"restored ledger's checkpoint of {latest.tree_size if latest else 0} entries."
+    )
+    with transaction.atomic():
+        for role in (Role.OVERSIGHT, Role.PROGRAM_DIRECTOR):
+            notify_role(role, kind="ledger", message=message)
+        ledger.append(
+            actor,
+            "ledger.rollback_accepted",
+            ledger.Target(
+                object_type="ledger.state", object_id=str(max((r.size for r in lost), default=0))
+            ),
+            purpose=Purpose.OPERATIONS,
+        )
+    _write(_body(latest, accepted))
     return found

@@ -75,7 +75,7 @@ def cmd_serve(args):
     web = [
         sys.executable, "-m", "gunicorn", "homecoming.wsgi:application",
         "--bind", bind, "--workers", str(args.workers), "--access-logfile", "-",
-        "--forwarded-allow-ips", "127.0.0.1",
+        "--forwarded-allow-ips", os.environ.get("HOMECOMING_TRUSTED_PROXIES", "127.0.0.1"),
     ]  # fmt: skip
     print(f"Serving {settings.DATABASES['default']['NAME']} on http://{bind}/", flush=True)
     if args.no_worker:

@@ -199,3 +199,18 @@ def test_backup_never_replaces_a_file_and_writes_nothing_half_done(backed_up, tm
     source.ok("backup", "-o", str(tmp_path))
     left = sorted(p.name for p in tmp_path.iterdir())
     assert len(left) == 2 and left[0].startswith("homecoming-") and left[0].endswith(".tar.gz")
+
+
+def test_backup_of_a_database_without_a_center_says_so(tmp_path):
+    empty = Center(tmp_path / "empty", "sqlite")
+    done = empty("backup", "-o", str(tmp_path))
+    assert done.returncode == 2 and "homecoming migrate" in done.stderr
+    assert not list(tmp_path.glob("*.tar.gz"))
+
+
+def test_postgres_backups_need_the_client_tools_and_say_so(monkeypatch):
+    from homecoming.core import backup
+
+    monkeypatch.setattr(backup.shutil, "which", lambda name: None)
+    with pytest.raises(backup.BackupError, match="`pg_dump` is not installed.*postgresql-client"):
+        backup._postgres_tool("pg_dump")

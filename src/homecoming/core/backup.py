@@ -179,6 +179,8 @@ def _output_path(output: Path, now: dt.datetime) -> Path:
 def create(output: Path) -> BackupSummary:
     """Write a backup archive to `output` (a new file, or a folder to name one in)."""
     kind = engine()
+    if "ledger_head" not in connection.introspection.table_names():
+        raise BackupError("This database holds no center yet (run `homecoming migrate` first).")
     now = timezone.now().astimezone(dt.UTC)
     path = _output_path(Path(output), now)
     if kind == "postgresql":
@@ -448,6 +450,7 @@ def _restore_sqlite(staged: Path):
 
 def _restore_postgres(staged: Path):
     connection.close()
+    # In one transaction: when pg_restore fails, the database is left as empty as it was.
     _run(
         [
             _postgres_tool("pg_restore"),
@@ -459,7 +462,7 @@ def _restore_postgres(staged: Path):
             settings.DATABASES["default"]["NAME"],
             str(staged),
         ],
-        "pg_restore",
+        "Nothing was restored: pg_restore",
     )
 
 

@@ -139,15 +139,21 @@ def test_the_systemd_units_verify(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("caddy") is None, reason="needs caddy")
-def test_the_caddyfile_is_valid():
+@pytest.mark.parametrize("upstream", [None, "app:8000"])
+def test_the_caddyfile_is_valid_and_proxies_to_the_application(upstream):
+    env = {"HOMECOMING_HOST": "center.example.org", "PATH": "/usr/bin:/bin"}
+    if upstream:
+        env["HOMECOMING_UPSTREAM"] = upstream  # as compose.yaml sets it
+    config = ["--adapter", "caddyfile", "--config", str(DEPLOY / "Caddyfile")]
     done = subprocess.run(
-        ["caddy", "validate", "--adapter", "caddyfile", "--config", str(DEPLOY / "Caddyfile")],
-        env={"HOMECOMING_HOST": "center.example.org", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        ["caddy", "validate", *config], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+    adapted = subprocess.run(
+        ["caddy", "adapt", *config], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert f'"dial":"{upstream or "127.0.0.1:8000"}"' in adapted.stdout.replace(" ", "")
+    assert "center.example.org" in adapted.stdout
 
 
 def test_the_command_finder_sees_commands_in_each_form():

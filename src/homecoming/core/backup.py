@@ -133,7 +133,8 @@ def _record_backup(name: str):
 
 
 def _snapshot_sqlite(dest: Path):
-    source = sqlite3.connect(f"file:{settings.DATABASES['default']['NAME']}?mode=ro", uri=True)
+    name = Path(settings.DATABASES["default"]["NAME"]).resolve()
+    source = sqlite3.connect(f"{name.as_uri()}?mode=ro", uri=True)
     target = sqlite3.connect(dest)
     try:
         with target:

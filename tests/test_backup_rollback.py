@@ -97,6 +97,7 @@ def test_a_restored_old_backup_is_seen_and_signing_refused(tmp_path, database):
         assert "rolled back" in done.stderr and "alerted" in done.stderr
 
         worker = restored.ok("worker", "--once")
+        assert "worker: ALERT: This ledger signed a tree of" in worker.stdout  # at start
         assert "REFUSED to sign a checkpoint" in worker.stdout
         done = restored("ledger", "checkpoint")
         assert done.returncode == 2 and "Refused to sign" in done.stderr

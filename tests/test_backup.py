@@ -25,6 +25,9 @@ COUNTS = textwrap.dedent("""
     counts = {m._meta.label: m._default_manager.count() for m in apps.get_models()
               if m._meta.app_label not in ("sessions", "contenttypes", "admin")}
     media = Path(default_storage.location)
+    from homecoming.ledger.models import Entry
+    counts["center.backup"] = Entry.objects.filter(action="center.backup").count()
+    counts["center.restore"] = Entry.objects.filter(action="center.restore").count()
     counts["files"] = sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
     print(json.dumps(counts))
 """)
@@ -99,6 +102,9 @@ def test_a_backup_restores_into_an_empty_center_and_verifies(backed_up, tmp_path
         after, before = counts(target.env), dict(before)
         # Everything the backup held came back; the restore itself is one more ledger entry.
         assert after.pop("ledger.Entry") == before.pop("ledger.Entry") + 1
+        # The backup's own entry was in the snapshot; the restore wrote one after restoring.
+        assert before["center.backup"] == 1 and before.pop("center.restore") == 0
+        assert after.pop("center.restore") == 1
         assert after == before
         assert before["files"] and before["residents.Resident"] >= 3
         target.ok("ledger", "checkpoint")

@@ -12,6 +12,8 @@ homecoming alerts test-email ADDRESS   check the alert e-mail settings
 homecoming token create --username U --name NAME    issue an API token (shown once)
 homecoming token revoke PREFIX
 homecoming demo-code USERNAME      the current second-factor code of a demo account
+homecoming backup -o FILE          a backup archive of the running center
+homecoming restore FILE            restore one onto an empty database and data folder
 homecoming manage ARGS...          any Django management command
 """
 
@@ -82,7 +84,7 @@ def cmd_serve(args):
         sys.executable, "-m", "gunicorn", "homecoming.wsgi:application",
         "--bind", bind, "--workers", str(args.workers), "--access-logfile", "-",
         "--access-logformat", ACCESS_LOG_FORMAT,
-        "--forwarded-allow-ips", "127.0.0.1",
+        "--forwarded-allow-ips", os.environ.get("HOMECOMING_TRUSTED_PROXIES", "127.0.0.1"),
     ]  # fmt: skip
     print(f"Serving {settings.DATABASES['default']['NAME']} on http://{bind}/", flush=True)
     if args.no_worker:
@@ -249,6 +251,10 @@ def parser() -> argparse.ArgumentParser:
     from homecoming.residents import cli as center_cli  # init, center load (issue 12, part 2)
 
     center_cli.add_parser(sub, CommandError)
+
+    from homecoming.core import backup_cli
+
+    backup_cli.add_parser(sub, CommandError)
 
     from homecoming.accounts.models import Role
 

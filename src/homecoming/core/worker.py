@@ -29,8 +29,12 @@ TICK_SECONDS = 5
 
 def _ledger() -> str | None:
     from homecoming.ledger import worker as ledger_worker
+    from homecoming.ledger.rollback import RollbackDetected
 
-    signed, sent, failed = ledger_worker.one_round()
+    try:
+        signed, sent, failed = ledger_worker.one_round()
+    except RollbackDetected as exc:  # alerted already; the next round checks again
+        return f"REFUSED to sign a checkpoint: {exc}"
     if signed or sent or failed:
         made = f"signed checkpoint {signed}; " if signed else ""
         return f"{made}{sent} deliveries sent, {failed} failed"
@@ -115,10 +119,18 @@ def one_round(todo: list[Job], *, once: bool, warned: set) -> None:
                 raise
 
 
+def _check_rollback():
+    from homecoming.ledger import worker as ledger_worker
+
+    for problem in ledger_worker.at_start():
+        print(f"worker: ALERT: {problem}; checkpoints are refused until resolved", flush=True)
+
+
 def run(once: bool = False):
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     todo, warned = jobs(), set()
+    _check_rollback()
     while True:
         close_old_connections()  # a long-lived process: never reuse a dropped connection
         one_round(todo, once=once, warned=warned)

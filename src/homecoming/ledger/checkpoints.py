@@ -1,14 +1,15 @@
 """Signing checkpoints: extend the stored tree to the ledger's current size, sign its root.
 
 Made on demand (`homecoming ledger checkpoint`) and on a schedule (`homecoming worker`); every
-one is kept and queued for delivery to the witnesses."""
+one is kept and queued for delivery to the witnesses, and remembered outside the database
+(ledger/rollback.py), which refuses to sign a tree that diverges from one signed before."""
 
 import json
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import signing, witnesses
+from . import rollback, signing, witnesses
 from .models import Checkpoint, Entry, Head, Node
 from .verify import Checkpoint as CheckpointText
 from .verify import CompactRange
@@ -36,6 +37,7 @@ def make_checkpoint(key: signing.SigningKey | None = None) -> Checkpoint:
     latest = Checkpoint.objects.order_by("-tree_size").first()
     if latest is not None and latest.tree_size >= size:
         return latest
+    rollback.guard()  # never sign a history that diverges from one signed before
     try:
         with transaction.atomic():
             checkpoint = _extend_and_sign(key, size)
@@ -43,6 +45,7 @@ def make_checkpoint(key: signing.SigningKey | None = None) -> Checkpoint:
     except IntegrityError:
         # Another process signed the same size a moment ago: theirs is as good as ours.
         return Checkpoint.objects.get(tree_size=size)
+    transaction.on_commit(lambda: rollback.remember(checkpoint))
     transaction.on_commit(witnesses.deliver_pending_quietly)
     return checkpoint
 

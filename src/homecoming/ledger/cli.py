@@ -17,6 +17,11 @@ def add_parser(sub, command_error):
     cmds.add_parser("checkpoint", help="sign a checkpoint now and print it")
     cmds.add_parser("checkpoints", help="print every checkpoint ever signed (NDJSON)")
     cmds.add_parser("deliver", help="send due checkpoints to the witnesses now")
+    s = cmds.add_parser(
+        "accept-rollback",
+        help="after a real loss: carry on from the restored ledger (alerts oversight, ledgered)",
+    )
+    s.add_argument("--reason", required=True, help="why, in words the oversight body reads")
 
     s = cmds.add_parser("proof", help="an inclusion or consistency proof")
     kinds = s.add_subparsers(dest="proof_kind", required=True)
@@ -53,6 +58,7 @@ def _latest_size(command_error) -> int:
 
 def run(args, command_error):
     from . import signing
+    from .rollback import RollbackDetected
 
     cmd = args.ledger_command
     if cmd == "verify" and not args.database:
@@ -65,6 +71,7 @@ def run(args, command_error):
             "checkpoint": _checkpoint,
             "checkpoints": _checkpoints,
             "deliver": _deliver,
+            "accept-rollback": _accept_rollback,
             "proof": _proof,
             "export": _export,
             "verify": _verify_database,
@@ -72,6 +79,11 @@ def run(args, command_error):
         return handler(args, command_error)
     except signing.KeyMissing as exc:
         raise command_error(str(exc)) from exc
+    except RollbackDetected as exc:
+        raise command_error(
+            f"Refused to sign a checkpoint: {exc}. The oversight body and the program director "
+            "have been alerted."
+        ) from exc
 
 
 def _keygen(args, command_error):
@@ -117,6 +129,19 @@ def _deliver(args, command_error):
     print(f"{sent} deliveries sent, {failed} failed")
     if failed:
         raise command_error("some witnesses did not take their checkpoint; see the worker log")
+
+
+def _accept_rollback(args, command_error):
+    from .rollback import accept
+
+    if not args.reason.strip():
+        raise command_error("Give a --reason: the oversight body reads it.")
+    found = accept(args.reason.strip())
+    if not found:
+        raise command_error("Nothing to accept: the database's ledger extends every signed tree.")
+    for problem in found:
+        print(f"Accepted: {problem}")
+    print("The oversight body and the program director have been alerted; signing resumes.")
 
 
 def _proof(args, command_error):

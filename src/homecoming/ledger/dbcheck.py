@@ -6,7 +6,9 @@ signatures, and find record rows edited behind the application's back.
 2. The tree over those leaves has, at every checkpoint, the root that checkpoint signed (and
    the signature is the ledger key's).
 3. Every current row of a versioned model (`ledger_versioned = True`) still has the content
-   of its latest version. A row changed with SQL, bypassing the services, is named here."""
+   of its latest version. A row changed with SQL, bypassing the services, is named here.
+4. The database's ledger extends the largest tree this ledger remembers signing outside the
+   database (ledger/rollback.py): an older backup restored behind its back is named here."""
 
 from dataclasses import dataclass, field
 
@@ -33,8 +35,11 @@ class DatabaseReport:
 
 
 def check(limit_problems: int = 20) -> DatabaseReport:
+    from .rollback import problems as rollback_problems
+
     report = DatabaseReport()
     _check_ledger(report)
+    report.problems += rollback_problems()
     if len(report.problems) < limit_problems:
         _check_rows(report, limit_problems)
     return report

@@ -13,3 +13,10 @@ def one_round() -> tuple[int | None, int, int]:
     signed = make_checkpoint().tree_size if size > (latest or 0) else None
     sent, failed = deliver_pending()
     return signed, sent, failed
+
+
+def at_start() -> list[str]:
+    """When the worker starts: a database rolled back behind the ledger is alarmed at once."""
+    from .rollback import check_and_alarm
+
+    return check_and_alarm()

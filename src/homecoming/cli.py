@@ -78,7 +78,7 @@ def cmd_serve(args):
         sys.executable, "-m", "gunicorn", "homecoming.wsgi:application",
         "--bind", bind, "--workers", str(args.workers), "--access-logfile", "-",
         "--access-logformat", ACCESS_LOG_FORMAT,
-        "--forwarded-allow-ips", "127.0.0.1",
+        "--forwarded-allow-ips", settings.HOMECOMING_FORWARDED_ALLOW_IPS,
     ]  # fmt: skip
     print(f"Serving {settings.DATABASES['default']['NAME']} on http://{bind}/", flush=True)
     if args.no_worker:

@@ -205,3 +205,14 @@ def test_the_database_is_named_without_its_password():
         "PASSWORD": "s3cret",
     }
     assert readiness.database_name(db) == "homecoming on db.internal:5433"
+
+
+def test_a_heartbeat_that_cannot_be_written_does_not_stop_the_worker(
+    ledger_key, settings, tmp_path, db, capsys
+):
+    (tmp_path / "a-file").write_text("")
+    settings.HOMECOMING_WORKER_HEARTBEAT = str(tmp_path / "a-file" / "worker.heartbeat")
+    worker.run(once=True)
+    out = capsys.readouterr().out
+    assert "worker: ledger: nothing to do" in out
+    assert "cannot write the heartbeat" in out

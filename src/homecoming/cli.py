@@ -84,7 +84,7 @@ def cmd_serve(args):
         sys.executable, "-m", "gunicorn", "homecoming.wsgi:application",
         "--bind", bind, "--workers", str(args.workers), "--access-logfile", "-",
         "--access-logformat", ACCESS_LOG_FORMAT,
-        "--forwarded-allow-ips", os.environ.get("HOMECOMING_TRUSTED_PROXIES", "127.0.0.1"),
+        "--forwarded-allow-ips", settings.HOMECOMING_TRUSTED_PROXIES,
     ]  # fmt: skip
     print(f"Serving {settings.DATABASES['default']['NAME']} on http://{bind}/", flush=True)
     if args.no_worker:

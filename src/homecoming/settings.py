@@ -54,6 +54,9 @@ SECURE_HSTS_SECONDS = (
     int(os.environ.get("HOMECOMING_HSTS_SECONDS", "31536000")) if HOMECOMING_HTTPS else 0
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HOMECOMING_HTTPS
+# The proxies whose X-Forwarded-Proto gunicorn believes (`homecoming serve`): the TLS proxy's
+# address, so a request that came in over HTTPS is known as such and not redirected again.
+HOMECOMING_TRUSTED_PROXIES = os.environ.get("HOMECOMING_TRUSTED_PROXIES", "127.0.0.1")
 
 # Content-Security-Policy (django-csp): scripts, styles, images, media and connections only from
 # this site; no inline script or style (there are none: every page's style is in site.css), no

@@ -83,7 +83,16 @@ def test_pending_migrations_make_the_center_not_ready(
     )
 
 
-def test_the_worker_writes_its_heartbeat_every_round(ledger_key, heartbeat, db, capsys):
+@pytest.fixture
+def keep_connection(monkeypatch):
+    """The worker closes its connection every round (a long-lived process); a test's transaction
+    needs it open (on PostgreSQL, closing it would end the test's transaction)."""
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+
+
+def test_the_worker_writes_its_heartbeat_every_round(
+    ledger_key, heartbeat, db, capsys, keep_connection
+):
     with time_machine.travel("2026-03-01 12:00:00Z", tick=False):
         worker.run(once=True)
         assert readiness.heartbeat_age() == 0
@@ -205,3 +214,14 @@ def test_the_database_is_named_without_its_password():
         "PASSWORD": "s3cret",
     }
     assert readiness.database_name(db) == "homecoming on db.internal:5433"
+
+
+def test_a_heartbeat_that_cannot_be_written_does_not_stop_the_worker(
+    ledger_key, settings, tmp_path, db, capsys, keep_connection
+):
+    (tmp_path / "a-file").write_text("")
+    settings.HOMECOMING_WORKER_HEARTBEAT = str(tmp_path / "a-file" / "worker.heartbeat")
+    worker.run(once=True)
+    out = capsys.readouterr().out
+    assert "worker: ledger: nothing to do" in out
+    assert "cannot write the heartbeat" in out

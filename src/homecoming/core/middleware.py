@@ -34,6 +34,7 @@ class ProductionHeaders:
 
     def __call__(self, request):
         response = self.get_response(request)
-        add_never_cache_headers(response)
+        if "no-store" not in response.get("Cache-Control", ""):  # (a view may have said so)
+            add_never_cache_headers(response)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response

@@ -134,7 +134,12 @@ def run(once: bool = False):
     while True:
         close_old_connections()  # a long-lived process: never reuse a dropped connection
         one_round(todo, once=once, warned=warned)
-        readiness.beat()  # for /readyz: the worker is alive and its rounds come through
+        try:
+            readiness.beat()  # for /readyz: the worker is alive and its rounds come through
+        except OSError as exc:  # the jobs matter more than the heartbeat: keep working
+            if "heartbeat" not in warned:
+                print(f"worker: cannot write the heartbeat ({exc}); /readyz will say so.")
+                warned.add("heartbeat")
         if once:
             return
         deadline = time.monotonic() + TICK_SECONDS

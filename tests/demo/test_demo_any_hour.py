@@ -136,12 +136,20 @@ def the_tour_holds(now):
 
 
 def history(now):
-    """What the build wrote before the visitor's day: each entry's action, actor and time."""
+    """What the build wrote before the visitor's day: each entry's action, actor, time and
+    resident."""
     the_tour_holds(now)
     day_began = builder.history_end(now)
     return Counter(
+        # Names, not ids: PostgreSQL's sequences do not roll back with the first build.
         Entry.objects.filter(time__lt=day_began).values_list(
-            "action", "actor_id", "time", "resident_id", "object_type", "outcome"
+            "action",
+            "actor__username",
+            "time",
+            "resident__given_name",
+            "resident__family_name",
+            "object_type",
+            "outcome",
         )
     )
 

@@ -99,3 +99,43 @@ def test_demo_rejects_a_nonsense_size(db, monkeypatch, capsys, size):
 def test_demo_code_for_an_unknown_account(db, monkeypatch, capsys):
     assert run(["demo-code", "ghost"], monkeypatch) == 2
     assert "not a demo account" in capsys.readouterr().err
+
+
+def test_a_wrong_setting_is_named_without_a_traceback(tmp_path):
+    """The settings refuse an unknown e-mail scheme at start-up; the operator reads which."""
+    import subprocess
+    import sys
+
+    from tests.support.databases import isolated_env
+
+    env, cleanup = isolated_env(tmp_path / "data")
+    env["HOMECOMING_EMAIL_URL"] = "gopher://mail.example"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "homecoming.cli", "alerts", "status"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        cleanup()
+    assert done.returncode == 2
+    assert "HOMECOMING_EMAIL_URL" in done.stderr and "gopher" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_new_data_folder_is_the_owners_alone(tmp_path):
+    import stat
+    import subprocess
+    import sys
+
+    from tests.support.databases import isolated_env
+
+    env, cleanup = isolated_env(tmp_path / "data")
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "-m", "homecoming.cli", "migrate"], env=env, check=True, timeout=300
+    )
+    cleanup()
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700

@@ -34,7 +34,8 @@ def _setup():
 
     django.setup()
     if "sqlite3" in settings.DATABASES["default"]["ENGINE"]:
-        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # Owner-only when new: the SQLite file in it holds every resident's record.
+        settings.DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def cmd_migrate(args):
@@ -291,7 +292,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None):
-    _setup()
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        _setup()
+    except ImproperlyConfigured as exc:
+        # A setting the operator got wrong (an unknown e-mail scheme, a signal rule): say which,
+        # without a traceback, as for any other mistake.
+        print(f"homecoming: {exc}", file=sys.stderr)
+        return 2
     args = parser().parse_args(argv)
     try:
         args.func(args)

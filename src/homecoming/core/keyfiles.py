@@ -46,7 +46,8 @@ def read_or_create(path: Path) -> str:
     if path.exists():
         return _read(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only when new: the data folder also holds the SQLite file and uploads.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
     except OSError as exc:
         raise KeyFileError(f"Cannot make a key in {path.parent}: {exc.strerror}.") from exc

@@ -3,9 +3,12 @@ center's page), falling back to HOMECOMING_TIME_ZONE when the center has none ye
 
 import zoneinfo
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from .setup import center_zone_name
+
+HEALTH_PATHS = ("/healthz", "/readyz")
 
 
 class CenterTimeZone:
@@ -13,9 +16,16 @@ class CenterTimeZone:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path in HEALTH_PATHS:
+            # Health checks show no times, and must answer (readyz: say why it is not ready)
+            # when the database cannot: they never ask it here.
+            return self.get_response(request)
         try:
             zone = zoneinfo.ZoneInfo(center_zone_name())
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # a zone the system lost: the default
+            zone = None
+        except DatabaseError:
+            # The database is lost: the default zone, and the view answers the outage (503).
             zone = None
         if zone is None:
             timezone.deactivate()

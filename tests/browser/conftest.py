@@ -4,6 +4,7 @@ The server is the production one (`homecoming serve`, gunicorn) on a free loopba
 a database of its own: a temporary SQLite file, or, when DATABASE_URL names PostgreSQL, a fresh
 database on that server that is dropped afterwards. It holds a small demo center."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -36,6 +37,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving(env, log_path: Path):
+    """`homecoming serve` (gunicorn and its worker) on a free port with `env`, until the block
+    ends; yields its base URL once it answers. A server that does not start fails the test with
+    its log."""
+    port = _free_port()
+    log = open(log_path, "w")  # noqa: SIM115 (open for the server's lifetime)
+    server = subprocess.Popen(
+        [*HOMECOMING, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/login/", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                log.close()
+                pytest.fail("The server did not start:\n" + log_path.read_text())
+            time.sleep(0.3)
+    try:
+        yield url
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def center(tmp_path_factory):
     """Base URL of a served demo center, and a helper to run `homecoming` against its database."""
@@ -57,32 +92,10 @@ def center(tmp_path_factory):
 
     homecoming("migrate")
     homecoming("demo", "--residents", "6", "--quiet")
-    port = _free_port()
-    log = open(data_dir / "server.log", "w")  # noqa: SIM115 (open for the server's lifetime)
-    server = subprocess.Popen(
-        [*HOMECOMING, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/login/", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("The server did not start:\n" + (data_dir / "server.log").read_text())
-            time.sleep(0.3)
     try:
-        yield url, homecoming
+        with serving(env, data_dir / "server.log") as url:
+            yield url, homecoming
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
-        log.close()
         drop()
 
 

@@ -5,13 +5,11 @@ admitted into one of the beds."""
 import base64
 import re
 import subprocess
-import time
-import urllib.request
 
 import pytest
 from django_otp.oath import totp
 
-from tests.browser.conftest import HOMECOMING, _free_port
+from tests.browser.conftest import HOMECOMING, serving
 from tests.support.databases import isolated_env
 
 pytestmark = pytest.mark.browser
@@ -44,34 +42,10 @@ def empty_center(tmp_path):
     )
     assert init.returncode == 0, init.stderr
     password = re.search(r"One-time password for dreyes: (\S+)", init.stdout).group(1)
-    port = _free_port()
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (open for the server's lifetime)
-    server = subprocess.Popen(
-        [*HOMECOMING, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/login/", timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("The server did not start:\n" + (tmp_path / "server.log").read_text())
-            time.sleep(0.3)
     try:
-        yield url, password, init.stdout
+        with serving(env, tmp_path / "server.log") as url:
+            yield url, password, init.stdout
     finally:
-        import os
-
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
-        log.close()
         drop()
 
 

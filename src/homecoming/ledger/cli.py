@@ -41,7 +41,10 @@ def add_parser(sub, command_error):
     s = cmds.add_parser("verify", help="check a bundle offline, or the live database")
     s.add_argument("bundle", type=Path, nargs="?")
     s.add_argument("--vkey", type=Path)
-    s.add_argument("--previous", type=Path)
+    s.add_argument("--previous", type=Path, help="a checkpoint kept earlier it must extend")
+    s.add_argument(
+        "--witness", type=Path, action="append", default=[], help="a witness's key (repeatable)"
+    )
     s.add_argument("--database", action="store_true", help="check the live database instead")
 
     ledger.set_defaults(func=lambda args: run(args, command_error))
@@ -190,6 +193,8 @@ def _verify_bundle(args, command_error):
         argv += ["--vkey", str(args.vkey)]
     if args.previous:
         argv += ["--previous", str(args.previous)]
+    for witness in args.witness:
+        argv += ["--witness", str(witness)]
     code = verify.main(argv)
     if code:
         sys.exit(code)

@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import signing, tree
+from . import cosigned, signing, tree
 from .canonical import canonical_json
 from .checkpoints import make_checkpoint
 from .models import Entry, Version
@@ -78,7 +78,7 @@ def export(out: Path, resident_id: int | None = None, since: str | None = None) 
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
     try:
-        (work / "checkpoint").write_text(checkpoint.note, encoding="utf-8")
+        (work / "checkpoint").write_text(cosigned.collect(checkpoint), encoding="utf-8")
         (work / "vkey").write_text(key.vkey + "\n", encoding="utf-8")
         entries = Entry.objects.filter(seq__lt=size).order_by("seq")
         if resident_id is not None:
@@ -131,10 +131,14 @@ entries.ndjson  every entry of the ledger up to the checkpoint: identifiers, cod
                 only, so that nothing in scope can have been left out
 versions.ndjson the record versions the entries about the residents in scope commit to: their
                 records, exactly as written
-checkpoint      the signed tree head the entries hash to
+checkpoint      the signed tree head the entries hash to, followed by the cosignatures of the
+                witnesses that accepted it
 vkey            the ledger's public key (check it against the one the oversight body keeps)
 
 Check it offline:  python verify.py THIS.zip --vkey YOUR-COPY-OF-THE-VKEY
+Against a checkpoint kept earlier (by you, a resident, a lawyer, the oversight body), so that a
+history rewritten since is caught, and with the witnesses' own keys:
+                   python verify.py THIS.zip --previous KEPT-CHECKPOINT --witness WITNESS.vkey
 (verify.py is the one file homecoming/ledger/verify.py; it needs Python and `cryptography`.)
 """
 
@@ -160,7 +164,7 @@ def evidence(resident_ids, actor_ids) -> tuple[bytes, dict]:
         (work / "scope.json").write_text(
             json.dumps({"residents": residents, "actors": actors}, sort_keys=True)
         )
-        (work / "checkpoint").write_text(checkpoint.note, encoding="utf-8")
+        (work / "checkpoint").write_text(cosigned.collect(checkpoint), encoding="utf-8")
         (work / "vkey").write_text(key.vkey + "\n", encoding="utf-8")
         (work / "README.txt").write_text(EVIDENCE_README, encoding="utf-8")
         buffer = io.BytesIO()

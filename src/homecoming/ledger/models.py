@@ -133,6 +133,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField()
+    # The witness's answer to an accepted checkpoint: its C2SP cosignature line(s), which every
+    # bundle of this checkpoint carries. Forging one needs the witness's key, not the database.
+    cosignature = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [

@@ -4,9 +4,10 @@ This file is deliberately self-contained: it imports only the Python standard li
 `cryptography` package, never Django or the rest of Homecoming, so an investigator can copy it
 and run it with nothing but an exported bundle and the log's public key:
 
-    python verify.py DIR [--vkey FILE] [--previous CHECKPOINT]
+    python verify.py DIR [--vkey FILE] [--previous CHECKPOINT] [--witness WITNESS_VKEY ...]
     python verify.py witness DIR --vkey FILE          (check a witness folder)
-    python verify.py serve-witness --vkey FILE --state FILE [--port 8100]
+    python verify.py serve-witness --vkey FILE --state FILE [--port 8100] [--key FILE]
+    python verify.py witness-keygen NAME --out FILE   (a witness's own cosigning key)
 
 The formats it checks are specified in docs/ledger.md:
 
@@ -365,6 +366,189 @@ def open_checkpoint(note: str, vkey: VerifierKey) -> Checkpoint:
     if checkpoint.origin != vkey.name:
         raise NoteError(f"the checkpoint is for {checkpoint.origin!r}, not {vkey.name!r}")
     return checkpoint
+
+
+# ---------------------------------------------------------------------------------------------
+# Witness cosignatures (C2SP tlog-cosignature: Ed25519 cosignature/v1)
+# ---------------------------------------------------------------------------------------------
+
+COSIGNATURE_V1 = 0x04
+
+
+def cosigner_key_id(name: str, public_key: bytes) -> bytes:
+    """C2SP tlog-cosignature key ID: SHA-256(name || 0x0A || 0x04 || public key)[:4]."""
+    return _sha256(name.encode() + b"\n" + bytes([COSIGNATURE_V1]) + public_key).digest()[:4]
+
+
+def format_witness_vkey(name: str, public_key: bytes) -> str:
+    check_key_name(name)
+    blob = base64.b64encode(bytes([COSIGNATURE_V1]) + public_key).decode()
+    return f"{name}+{cosigner_key_id(name, public_key).hex()}+{blob}"
+
+
+@dataclass(frozen=True)
+class WitnessKey:
+    """A witness's public key, as a C2SP verifier key of type 0x04 (cosignature/v1)."""
+
+    name: str
+    id: bytes
+    public_key: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> WitnessKey:
+        try:
+            name, hex_id, blob = text.strip().split("+", 2)
+            raw = base64.b64decode(blob, validate=True)
+            kid = bytes.fromhex(hex_id)
+        except ValueError as exc:
+            raise NoteError(f"not a witness key: {exc}") from exc
+        if len(raw) != 33 or raw[0] != COSIGNATURE_V1:
+            raise NoteError(f"{name} is not a witness (cosignature/v1 Ed25519) key")
+        if cosigner_key_id(name, raw[1:]) != kid:
+            raise NoteError(f"the witness key {name}'s ID does not match its name and key")
+        return cls(name, kid, raw[1:])
+
+
+def cosignature_message(body: str, timestamp: int) -> bytes:
+    """What a witness signs: a header line, a time line, then the checkpoint body."""
+    return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+
+
+def cosign(body: str, name: str, sign: Callable[[bytes], bytes], public_key: bytes, when: int):
+    """A witness's signature line over a checkpoint body it verified, at POSIX time `when`."""
+    signature = sign(cosignature_message(body, when))
+    blob = cosigner_key_id(name, public_key) + when.to_bytes(8, "big") + signature
+    return f"{EM_DASH} {name} {base64.b64encode(blob).decode()}\n"
+
+
+def signature_lines(note: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """A signed note's body and its signature lines as (key name, key ID || signature)."""
+    cut = note.rfind("\n\n")
+    if cut < 0 or not note.endswith("\n"):
+        raise NoteError("not a signed note: no blank line before the signatures")
+    lines = []
+    for line in note[cut + 2 : -1].split("\n"):
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != EM_DASH:
+            raise NoteError(f"malformed signature line: {line!r}")
+        try:
+            lines.append((parts[1], base64.b64decode(parts[2], validate=True)))
+        except ValueError as exc:
+            raise NoteError(f"malformed signature: {exc}") from exc
+    return note[: cut + 1], lines
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    witness: str
+    time: int  # POSIX seconds, as the witness signed it
+    checked: bool  # verified with a witness key the verifier was given
+
+
+def cosignatures(note: str, keys: Iterable[WitnessKey] = ()) -> list[Cosignature]:
+    """The witnesses' cosignatures on a checkpoint. Every key given must have cosigned it
+    (a missing or invalid cosignature is a BundleError naming the witness); other lines that
+    have a cosignature's shape are listed unchecked, for the reader to see who else holds it."""
+    body, lines = signature_lines(note)
+    keys = list(keys)
+    found = []
+    for key in keys:
+        for name, blob in lines:
+            if name == key.name and blob[:4] == key.id:
+                when = int.from_bytes(blob[4:12], "big")
+                try:
+                    Ed25519PublicKey.from_public_bytes(key.public_key).verify(
+                        blob[12:], cosignature_message(body, when)
+                    )
+                except (InvalidSignature, ValueError) as exc:
+                    raise BundleError(
+                        f"the cosignature by witness {key.name} is not valid for this checkpoint"
+                    ) from exc
+                found.append(Cosignature(key.name, when, True))
+                break
+        else:
+            raise BundleError(
+                f"the checkpoint is not cosigned by witness {key.name}: that witness never "
+                "accepted this tree as extending the one it held (or was not reached)"
+            )
+    checked = {(k.name, k.id) for k in keys}
+    for name, blob in lines:
+        if len(blob) == 76 and (name, blob[:4]) not in checked:
+            found.append(Cosignature(name, int.from_bytes(blob[4:12], "big"), False))
+    return found
+
+
+def _cosignature_notes(note: str, keys: list[WitnessKey]) -> list[str]:
+    import datetime as dt
+
+    def when(c):
+        return dt.datetime.fromtimestamp(c.time, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    found = cosignatures(note, keys)
+    checked = [f"{c.witness} ({when(c)})" for c in found if c.checked]
+    unchecked = [f"{c.witness} ({when(c)})" for c in found if not c.checked]
+    notes = []
+    if checked:
+        notes.append("cosigned by witness " + ", ".join(checked))
+    if unchecked:
+        notes.append(
+            "also carries cosignatures by " + ", ".join(unchecked) + ", not checked: pass "
+            "--witness FILE with a witness's key to check it"
+        )
+    if not found:
+        notes.append("no witness cosigned this checkpoint")
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------
+# A checkpoint kept earlier (by a resident, a lawyer, an investigator): --previous
+# ---------------------------------------------------------------------------------------------
+
+
+def kept_checkpoint(note: str, vkey: VerifierKey) -> Checkpoint:
+    """Open a checkpoint someone kept, with the bundle's key, saying plainly when it is not."""
+    try:
+        return open_checkpoint(note, vkey)
+    except NoteError as exc:
+        raise BundleError(
+            f"the checkpoint you kept (--previous) was not signed by this bundle's key: {exc}"
+        ) from exc
+
+
+def check_not_behind(kept: Checkpoint, checkpoint: Checkpoint):
+    """A log never signs a smaller tree after a larger one, nor two roots for one size: either
+    is, by itself, proof that the history was rewritten."""
+    if kept.size > checkpoint.size:
+        raise BundleError(
+            f"REWRITTEN: the checkpoint you kept signs {kept.size} entries, this bundle's "
+            f"checkpoint only {checkpoint.size}: entries #{checkpoint.size}..#{kept.size - 1} "
+            "were removed after you kept yours, so the ledger's history was rewritten"
+        )
+    if kept.size == checkpoint.size and kept.root != checkpoint.root:
+        raise BundleError(
+            f"REWRITTEN: the checkpoint you kept and this bundle's both sign {kept.size} entries "
+            "but with different roots: the ledger's history was rewritten"
+        )
+
+
+def check_extends_kept(entries: Path, kept: Checkpoint) -> str:
+    """For a bundle holding every entry from #0 (full and evidence bundles), after its entries
+    were checked against its own checkpoint: the first `kept.size` of them must hash to the
+    kept root. With every leaf at hand this is what a consistency proof from the kept tree to
+    the bundle's proves, derived from the bundle itself."""
+    tree = CompactRange()
+    if kept.size:
+        for line in _entry_lines(entries):
+            tree.append(leaf_hash(line))
+            if tree.size == kept.size:
+                break
+    if tree.size != kept.size or tree.root() != kept.root:
+        raise BundleError(
+            f"REWRITTEN: entries #0..#{kept.size - 1} of this bundle do not hash to the root of "
+            f"the checkpoint you kept (tree size {kept.size}): the bundle's signed tree does not "
+            "extend yours, so the ledger's history was rewritten after you kept it"
+        )
+    return f"consistent with the checkpoint you kept (tree size {kept.size})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -746,21 +930,26 @@ def _vkey(bundle: Path, trusted: str | None) -> tuple[VerifierKey, list[str]]:
     return vkey, []
 
 
-def verify_bundle(bundle: Path, trusted_vkey: str | None = None, previous: str | None = None):
-    """Check a bundle; return a Report, or raise BundleError/NoteError/ProofError."""
+def verify_bundle(
+    bundle: Path,
+    trusted_vkey: str | None = None,
+    previous: str | None = None,
+    witness_keys: Iterable[str] = (),
+):
+    """Check a bundle; return a Report, or raise BundleError/NoteError/ProofError.
+    `previous` is a checkpoint kept earlier, which the bundle's tree must extend;
+    `witness_keys` are witnesses' keys, each of which must have cosigned its checkpoint."""
     vkey, notes = _vkey(bundle, trusted_vkey)
+    witnesses = [WitnessKey.parse(k) for k in witness_keys]
     checkpoint = _checkpoints(bundle, vkey)
-    older = open_checkpoint(previous, vkey) if previous is not None else None
-    if older is not None and older.size > checkpoint.size:
-        raise BundleError(
-            f"the older checkpoint (size {older.size}) is larger than the bundle's "
-            f"({checkpoint.size})"
-        )
+    older = kept_checkpoint(previous, vkey) if previous is not None else None
+    if older is not None:
+        check_not_behind(older, checkpoint)
     versions, version_count = _versions(bundle / "versions.ndjson")
     if (bundle / "scope.json").exists():
-        if older is not None:
-            raise BundleError("an evidence bundle is checked against its own checkpoint only")
         report = _verify_evidence(bundle, checkpoint, versions)
+        if older is not None:  # every leaf from #0 is in it: the proof is derived from them
+            report.notes.append(check_extends_kept(bundle / "entries.ndjson", older))
     elif (bundle / "proofs.ndjson").exists():
         if older is not None:
             raise BundleError(
@@ -774,6 +963,7 @@ def verify_bundle(bundle: Path, trusted_vkey: str | None = None, previous: str |
         report = _verify_full(bundle, checkpoint, versions, older)
     report.versions = version_count
     report.notes = notes + report.notes
+    report.notes += _cosignature_notes(_read_text(bundle / "checkpoint"), witnesses)
     return report
 
 
@@ -1004,15 +1194,67 @@ def check_witness_folder(folder: Path, vkey: VerifierKey) -> list[Checkpoint]:
     return seen
 
 
+class WitnessSigner:
+    """A witness's own key, which cosigns the checkpoints it accepted. Kept in a file in the
+    signer-key layout the ledger's key uses, with the cosignature type:
+    PRIVATE+KEY+<name>+<key ID hex>+<base64(0x04 || seed)>."""
+
+    PREFIX = "PRIVATE+KEY+"
+
+    def __init__(self, name: str, seed: bytes):
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        check_key_name(name)
+        self.name = name
+        self.private = Ed25519PrivateKey.from_private_bytes(seed)
+        self.public_key = self.private.public_key().public_bytes_raw()
+
+    @property
+    def vkey(self) -> str:
+        return format_witness_vkey(self.name, self.public_key)
+
+    def cosign(self, body: str, when: int) -> str:
+        return cosign(body, self.name, self.private.sign, self.public_key, when)
+
+    @classmethod
+    def generate(cls, name: str, path: Path) -> WitnessSigner:
+        signer = cls(name, os.urandom(32))
+        seed = signer.private.private_bytes_raw()
+        blob = base64.b64encode(bytes([COSIGNATURE_V1]) + seed).decode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never replace a key
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{cls.PREFIX}{name}+{cosigner_key_id(name, signer.public_key).hex()}+{blob}\n")
+        return signer
+
+    @classmethod
+    def load(cls, path: Path) -> WitnessSigner:
+        text = path.read_text("utf-8").strip()
+        try:
+            if not text.startswith(cls.PREFIX):
+                raise ValueError("it does not start with PRIVATE+KEY+")
+            name, hex_id, blob = text[len(cls.PREFIX) :].split("+", 2)
+            raw = base64.b64decode(blob, validate=True)
+            if len(raw) != 33 or raw[0] != COSIGNATURE_V1:
+                raise ValueError("it is not an Ed25519 cosignature key")
+            signer = cls(name, raw[1:])
+        except ValueError as exc:
+            raise NoteError(f"{path} is not a witness key: {exc}") from exc
+        if cosigner_key_id(name, signer.public_key).hex() != hex_id:
+            raise NoteError(f"{path} is damaged: its key ID does not match the key")
+        return signer
+
+
 class TlogWitness:
     """A minimal C2SP tlog-witness for one log, for an oversight body to run: it keeps the
     latest checkpoint it accepted in a state file, and accepts a new one only with a valid
-    consistency proof from it. (It does not cosign; it refuses and reports.)"""
+    consistency proof from it. With a key of its own it answers each accepted checkpoint with
+    its cosignature (C2SP tlog-cosignature), which the ledger puts into every bundle; without
+    one it only refuses and reports."""
 
-    def __init__(self, vkey: VerifierKey, state: Path):
+    def __init__(self, vkey: VerifierKey, state: Path, signer: WitnessSigner | None = None):
         import threading
 
-        self.vkey, self.state = vkey, state
+        self.vkey, self.state, self.signer = vkey, state, signer
         self.lock = threading.Lock()  # one request at a time may read, check and replace state
 
     def current(self) -> Checkpoint | None:
@@ -1060,7 +1302,11 @@ class TlogWitness:
         tmp = self.state.with_name(self.state.name + ".tmp")
         tmp.write_text(note, encoding="utf-8")
         os.replace(tmp, self.state)
-        return 200, ""
+        if self.signer is None:
+            return 200, ""
+        import time
+
+        return 200, self.signer.cosign(checkpoint.text(), int(time.time()))
 
 
 def serve_witness(witness: TlogWitness, host: str, port: int):
@@ -1142,9 +1388,25 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--state", type=Path, required=True, help="file holding the latest note")
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8100)
+        p.add_argument("--key", type=Path, help="the witness's own key: cosign what it accepts")
         args = p.parse_args(argv[1:])
         vkey = VerifierKey.parse(args.vkey.read_text("utf-8"))
-        serve_witness(TlogWitness(vkey, args.state), args.host, args.port).serve_forever()
+        signer = WitnessSigner.load(args.key) if args.key else None
+        witness = TlogWitness(vkey, args.state, signer)
+        serve_witness(witness, args.host, args.port).serve_forever()
+        return 0
+
+    if argv[:1] == ["witness-keygen"]:
+        p = argparse.ArgumentParser(prog="verify.py witness-keygen")
+        p.add_argument("name", help="the witness's name, e.g. oversight.example/witness")
+        p.add_argument("--out", type=Path, required=True, help="the new private key file")
+        args = p.parse_args(argv[1:])
+        try:
+            signer = WitnessSigner.generate(args.name, args.out)
+        except (OSError, NoteError) as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            return 2
+        print(signer.vkey)  # the public key, for investigators' --witness
         return 0
 
     p = argparse.ArgumentParser(
@@ -1154,6 +1416,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("bundle", type=Path, help="the bundle folder, or the same as a .zip file")
     p.add_argument("--vkey", type=Path, help="the log's verifier key, as you hold it")
     p.add_argument("--previous", type=Path, help="an older checkpoint the bundle must extend")
+    p.add_argument(
+        "--witness",
+        type=Path,
+        action="append",
+        default=[],
+        help="a witness's key: its cosignature of the bundle's checkpoint must be valid "
+        "(repeat for each witness)",
+    )
     args = p.parse_args(argv)
     zipped = args.bundle.is_file() and zipfile.is_zipfile(args.bundle)
     if not (args.bundle.is_dir() or zipped):
@@ -1162,11 +1432,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         trusted = args.vkey.read_text("utf-8") if args.vkey else None
         previous = args.previous.read_text("utf-8") if args.previous else None
+        witnesses = [path.read_text("utf-8") for path in args.witness]
         if zipped:
             with tempfile.TemporaryDirectory() as folder:
-                report = verify_bundle(_unzip(args.bundle, Path(folder)), trusted, previous)
+                unzipped = _unzip(args.bundle, Path(folder))
+                report = verify_bundle(unzipped, trusted, previous, witnesses)
         else:
-            report = verify_bundle(args.bundle, trusted, previous)
+            report = verify_bundle(args.bundle, trusted, previous, witnesses)
     except OSError as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 2

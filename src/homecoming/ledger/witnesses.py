@@ -10,8 +10,10 @@ it accepted:
 - a folder receives `checkpoint.<size>` and `consistency.<old>.<size>` files, which
   `python verify.py witness FOLDER --vkey FILE` checks on the collecting side.
 
-Failed deliveries are retried by the worker; a witness that finds a checkpoint inconsistent
-alerts the oversight body and the program director at once."""
+A witness that holds a key of its own answers each accepted checkpoint with its cosignature
+(C2SP tlog-cosignature), kept on the delivery and carried by every bundle of that checkpoint
+(ledger/cosigned.py). Failed deliveries are retried by the worker; a witness that finds a
+checkpoint inconsistent alerts the oversight body and the program director at once."""
 
 import base64
 import datetime as dt
@@ -30,7 +32,7 @@ from django.utils import timezone
 from homecoming.accounts.models import Role
 from homecoming.alerts.services import notify
 
-from . import tree
+from . import cosigned, tree
 from .models import Checkpoint, Delivery, Witness
 
 TIMEOUT_SECONDS = 10
@@ -88,13 +90,15 @@ def _post(url: str, old: int, checkpoint: Checkpoint, proof: list[bytes]) -> tup
         return exc.code, exc.read().decode(errors="replace")
 
 
-def _to_url(witness: Witness, checkpoint: Checkpoint) -> int:
+def _to_url(witness: Witness, checkpoint: Checkpoint) -> tuple[int, str]:
+    """The tree size the witness now holds, and its cosignature of this checkpoint if it
+    gave one."""
     old = witness.size
     for _ in range(2):  # a 409 tells us the witness's size; one retry from there
         proof = tree.consistency(old, checkpoint.tree_size)
         status, text = _post(witness.address, old, checkpoint, proof)
         if status == 200:
-            return checkpoint.tree_size
+            return checkpoint.tree_size, cosigned.well_formed(text)
         if status == 409 and text.strip().isdigit() and int(text) <= checkpoint.tree_size:
             old = int(text)
             continue
@@ -103,7 +107,7 @@ def _to_url(witness: Witness, checkpoint: Checkpoint) -> int:
             and text.strip().isdigit()
             and Checkpoint.objects.filter(tree_size=int(text)).exists()
         ):
-            return int(text)  # it already holds a later checkpoint of ours
+            return int(text), ""  # it already holds a later checkpoint of ours
         if status == 409:
             raise Refused(f"holds a tree of {text.strip()}, which this ledger never signed")
         if status == 422:
@@ -123,7 +127,7 @@ def deliver(delivery: Delivery):
     if checkpoint.tree_size <= witness.size:
         return  # it already holds this tree or a later one of ours, which extends it
     if _is_url(witness.address):
-        accepted = _to_url(witness, checkpoint)
+        accepted, delivery.cosignature = _to_url(witness, checkpoint)
     else:
         folder = Path(witness.address.removeprefix("dir:"))
         proof = tree.consistency(witness.size, checkpoint.tree_size)
@@ -177,7 +181,8 @@ def deliver_pending() -> tuple[int, int]:
             sent += 1
             delivery.delivered_at = timezone.now()
             delivery.last_error = ""
-        delivery.save(update_fields=["attempts", "last_error", "next_attempt_at", "delivered_at"])
+        fields = ["attempts", "last_error", "next_attempt_at", "delivered_at", "cosignature"]
+        delivery.save(update_fields=fields)
     return sent, failed
 
 

@@ -237,7 +237,7 @@ def _with_checkpoint(archive: bytes, note: str) -> bytes:
 
 
 def test_every_bundle_carries_the_witness_cosignature_and_the_verifier_checks_it(
-    own, staff, investigator, grant, ledger_key, cosigning_witness, tmp_path, capsys
+    own, staff, investigator, grant, ledger_key, cosigning_witness, tmp_path, capsys, api_for
 ):
     read_the_record(staff["caseworker"], own, 2)
     archive, _ = evidence.bundle(investigator, grant.pk)
@@ -245,6 +245,9 @@ def test_every_bundle_carries_the_witness_cosignature_and_the_verifier_checks_it
     assert "— oversight.example/witness " in note
     delivery = Delivery.objects.get()  # kept on the delivery, with the checkpoint it cosigns
     assert delivery.cosignature.strip() in note and delivery.delivered_at is not None
+    # The oversight body reads the same cosigned note from the API, to keep.
+    latest = api_for(staff["oversight"]).get("/api/v1/ledger/checkpoint").json()
+    assert latest["cosigned_note"] == note and latest["note"] in note
     bundle = write_zip(archive, tmp_path / "evidence.zip")
 
     assert run("ledger", "verify", bundle) == 0  # shown, not checked, without the key

@@ -10,7 +10,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.schemas import Error
 
-from . import services, signing, tree
+from . import cosigned, services, signing, tree
 from .canonical import canonical_json
 from .models import Checkpoint, Entry, Outcome
 
@@ -21,6 +21,10 @@ class CheckpointOut(Schema):
     tree_size: int
     root: str
     note: str
+
+
+class LatestCheckpointOut(CheckpointOut):
+    cosigned_note: str  # the note followed by its witnesses' cosignature lines: keep this one
 
 
 class InclusionOut(Schema):
@@ -53,11 +57,13 @@ def _latest(request) -> Checkpoint:
     return latest
 
 
-@router.get("/ledger/checkpoint", response={200: CheckpointOut, 403: Error, 404: Error})
+@router.get("/ledger/checkpoint", response={200: LatestCheckpointOut, 403: Error, 404: Error})
 def latest_checkpoint(request):
-    """The latest signed checkpoint (C2SP signed note)."""
+    """The latest signed checkpoint (C2SP signed note), and the same with the witnesses'
+    cosignatures: what `homecoming ledger verify --previous` takes later."""
     policy.require(request.auth, Action.VIEW_LEDGER)
-    return _checkpoint(_latest(request))
+    latest = _latest(request)
+    return {**_checkpoint(latest), "cosigned_note": cosigned.note(latest)}
 
 
 @router.get("/ledger/checkpoints", response={200: list[CheckpointOut], 403: Error})

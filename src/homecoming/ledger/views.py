@@ -7,7 +7,7 @@ from django.shortcuts import render
 from homecoming.access import policy
 from homecoming.access.policy import Action
 
-from . import signing, tree
+from . import cosigned, signing, tree
 from .checkpoints import history_ndjson
 from .models import Checkpoint, Witness
 
@@ -18,8 +18,10 @@ def overview(request):
         vkey = signing.load().vkey
     except signing.KeyMissing:
         vkey = None
+    latest = tree.latest_checkpoint()
     context = {
-        "latest": tree.latest_checkpoint(),
+        "latest": latest,
+        "latest_note": cosigned.note(latest) if latest else None,
         "vkey": vkey,
         "checkpoints": Checkpoint.objects.order_by("-tree_size")[:50],
         "count": Checkpoint.objects.count(),

@@ -114,6 +114,7 @@ def test_a_resident_keeps_a_checkpoint_and_the_investigator_catches_a_rewrite_wi
     latest = Checkpoint.objects.order_by("-tree_size").first()
     assert "Keep a copy of the ledger's checkpoint" in page
     assert bytes(latest.root).hex() in page and f"<dd>{latest.tree_size}</dd>" in page
+    assert latest.note.rstrip().rsplit(" ", 1)[1] in page  # the signature itself
     download = walter.get("/ledger/keep/checkpoint.txt")
     assert download.status_code == 200
     assert download["Content-Disposition"].startswith(

@@ -19,9 +19,13 @@ def kept_checkpoint():
         return {"checkpoint": None}
     note = cosigned.note(latest)
     log_name = latest.note.split("\n", 1)[0]  # the origin line names the log's key
+    # The ledger's own signature line: "— <key name> <base64(key ID || signature)>".
+    signer, signature = latest.note.rstrip("\n").rsplit("\n", 1)[-1].split(" ")[1:]
     return {
         "checkpoint": latest,
         "root_hex": bytes(latest.root).hex(),
+        "signer": signer,
+        "signature": signature,
         "note": note,
         "witnesses": cosigned.shown(note, log_name),
     }

@@ -12,6 +12,9 @@ import base64
 import datetime as dt
 import importlib
 import io
+import shutil
+import subprocess
+import sys
 import threading
 import zipfile
 
@@ -288,6 +291,18 @@ def test_after_a_rewrite_the_witness_refuses_and_no_bundle_is_cosigned(
     assert "no witness cosigned this checkpoint" in capsys.readouterr().out
     assert run("ledger", "verify", bundle, "--witness", cosigning_witness) == 1
     assert "is not cosigned by witness oversight.example/witness" in capsys.readouterr().err
+    # The same with nothing but the copied verify.py (no Django, no Homecoming), as an
+    # investigator runs it on their own machine.
+    alone = tmp_path / "investigator"
+    alone.mkdir()
+    shutil.copy(v.__file__, alone / "verify.py")
+    argv = ["verify.py", str(bundle), "--witness", str(cosigning_witness)]
+    script = (
+        "import sys, runpy; sys.modules['django'] = None; sys.modules['homecoming'] = None;"
+        f"sys.argv = {argv!r}; runpy.run_path('verify.py', run_name='__main__')"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=alone)
+    assert done.returncode == 1 and "is not cosigned by witness" in done.stderr
 
 
 def test_a_witness_key_file_round_trips_and_refuses_to_be_replaced(tmp_path, capsys):

@@ -255,6 +255,18 @@ HOMECOMING_CHECKPOINT_MINUTES = float(os.environ.get("HOMECOMING_CHECKPOINT_MINU
 HOMECOMING_WITNESSES = [
     w.strip() for w in os.environ.get("HOMECOMING_WITNESSES", "").split(",") if w.strip()
 ]
+# How often the worker checks the live database against the ledger (`ledger verify --database`,
+# also run when the worker starts); a mismatch alerts the oversight body and the director.
+try:
+    HOMECOMING_DATABASE_CHECK_HOURS = float(os.environ.get("HOMECOMING_DATABASE_CHECK_HOURS", "1"))
+except ValueError:
+    HOMECOMING_DATABASE_CHECK_HOURS = 0.0
+if not 0 < HOMECOMING_DATABASE_CHECK_HOURS <= 24:
+    raise ImproperlyConfigured(
+        "HOMECOMING_DATABASE_CHECK_HOURS is a number of hours above 0 and at most 24 (got "
+        f"{os.environ.get('HOMECOMING_DATABASE_CHECK_HOURS')!r}): the database check cannot be "
+        "turned off."
+    )
 
 # Session recordings: the largest audio file accepted (in megabytes). Files are checked by their
 # content, not their name, and kept in the default storage (DATA_DIR/media), never served directly.

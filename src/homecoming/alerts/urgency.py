@@ -26,6 +26,7 @@ URGENCY = {
     "medication_override": Urgency.CRITICAL,  # a dose stop overridden with a co-signature
     "dose_stopped": Urgency.CRITICAL,  # a dose stopped at a ceiling
     "ledger": Urgency.CRITICAL,  # a witness refused a checkpoint: the ledger may be rewritten
+    "database_check": Urgency.CRITICAL,  # the live database no longer matches its ledger
     "safety_signal": Urgency.CRITICAL,  # a new drug-event safety signal
     # High: sent at once, but not escalated.
     "complaint_escalated": Urgency.HIGH,  # untouched too long; may name a supervisor

@@ -56,3 +56,12 @@ def guard(*rules):
 def changed(*columns: str) -> str:
     """A trigger condition: any of these NOT NULL columns differs between OLD and NEW."""
     return " OR ".join(f"NEW.{c} <> OLD.{c}" for c in columns)
+
+
+def changed_nullable(*columns: str) -> str:
+    """A trigger condition: any of these columns differs between OLD and NEW, a NULL on one side
+    included. (`<>` alone yields NULL, so no refusal, when one side is NULL; SQLite's `IS NOT`
+    and PostgreSQL's `IS DISTINCT FROM` are not one syntax. This is.)"""
+    return " OR ".join(
+        f"(NEW.{c} <> OLD.{c} OR (NEW.{c} IS NULL) <> (OLD.{c} IS NULL))" for c in columns
+    )

@@ -8,6 +8,8 @@ Each job has its own interval; the loop wakes every few seconds and runs the job
 - complaints: escalate to the oversight body every complaint left untouched too long.
 - alerts: escalate critical alerts nobody acknowledged, retry e-mails that failed, and send the
   daily digests once their local hour has come.
+- database: check the live database against the ledger (at start, then every
+  HOMECOMING_DATABASE_CHECK_HOURS); a mismatch alerts the oversight body and the director.
 A failing job is logged and retried at its next turn; it never stops the others.
 After every round the worker writes its heartbeat (core/readiness.py), which /readyz reads.
 """
@@ -39,6 +41,16 @@ def _ledger() -> str | None:
         made = f"signed checkpoint {signed}; " if signed else ""
         return f"{made}{sent} deliveries sent, {failed} failed"
     return None
+
+
+def _database() -> str | None:
+    from homecoming.ledger import dbwatch
+
+    report, new = dbwatch.run()
+    if report.ok:
+        return f"database check: OK ({report.entries} entries, {report.rows} record rows)"
+    told = f"{len(new)} new, alerted to oversight and the director" if new else "alerted before"
+    return f"database check: {len(report.problems)} problem(s) ({told})"
 
 
 def _signals() -> str | None:
@@ -92,6 +104,8 @@ def jobs() -> list[Job]:
         Job("signals", lambda: TICK_SECONDS, _signals),
         Job("complaints", lambda: 60.0, _complaints),
         Job("alerts", lambda: 60.0, _alerts),
+        # Last: on a large database it takes a while, and it runs at every start.
+        Job("database", lambda: settings.HOMECOMING_DATABASE_CHECK_HOURS * 3600, _database),
     ]
 
 

@@ -658,6 +658,28 @@ def _check_versions_committed(versions: _Versions, scans, covers):
             raise BundleError(f"version {versions.label[key]} is not the one that entry commits to")
 
 
+def _check_versions_in_tree(versions: _Versions, size: int):
+    """A version counts only if an entry inside the signed tree wrote it. One whose writing
+    entry's number lies beyond the checkpoint was planted behind the ledger (a database
+    administrator covering an edited row); the entries that read it since commit to it, so
+    without this check it would pass as "committed to by an entry"."""
+    beyond = [seq for seq in versions.by_writer if seq >= size]
+    if beyond:
+        key = versions.by_writer[min(beyond)]
+        raise BundleError(
+            f"version {versions.label[key]} is beyond the signed tree of {size} entries: no "
+            "entry in it wrote this version, so it was planted behind the ledger"
+        )
+
+
+def _confirm_writer(versions: _Versions, index: int, version, seen: _Scan):
+    """An evidence bundle holds every entry, so the entry that wrote each of its versions is in
+    it, whatever the scope: it must commit to exactly that version."""
+    key = versions.by_writer.get(index)
+    if key is not None and version is not None and str(version).encode() == key:
+        seen.confirmed.add(key)
+
+
 def _entry_lines(path: Path):
     if not path.exists():
         raise BundleError("entries.ndjson is missing from the bundle")
@@ -946,6 +968,7 @@ def verify_bundle(
     if older is not None:
         check_not_behind(older, checkpoint)
     versions, version_count = _versions(bundle / "versions.ndjson")
+    _check_versions_in_tree(versions, checkpoint.size)
     if (bundle / "scope.json").exists():
         report = _verify_evidence(bundle, checkpoint, versions)
         if older is not None:  # every leaf from #0 is in it: the proof is derived from them
@@ -1109,7 +1132,6 @@ def _verify_evidence(bundle, checkpoint, versions) -> Report:
     residents, actors = _scope(bundle)
     tree, seen = CompactRange(), _Scan()
     about, by = 0, 0
-    about_seqs: set[int] = set()
     for index, line in enumerate(_entry_lines(bundle / "entries.ndjson")):
         if index >= checkpoint.size:
             raise BundleError(f"entry #{checkpoint.size} is beyond the checkpoint's tree size")
@@ -1124,7 +1146,6 @@ def _verify_evidence(bundle, checkpoint, versions) -> Report:
             )
         if entry.get("resident") in residents:
             about += 1
-            about_seqs.add(index)
             version = entry.get("version")
             if version is not None:
                 key = str(version).encode()
@@ -1137,6 +1158,7 @@ def _verify_evidence(bundle, checkpoint, versions) -> Report:
                     seen.confirmed.add(key)
         elif entry.get("actor") in actors:
             by += 1
+        _confirm_writer(versions, index, entry.get("version"), seen)
         tree.append(leaf_hash(line))
     if tree.size != checkpoint.size:
         raise BundleError(
@@ -1148,7 +1170,7 @@ def _verify_evidence(bundle, checkpoint, versions) -> Report:
             "the entries do not hash to the checkpoint's root: an entry was altered, left out "
             "or added"
         )
-    _check_versions_committed(versions, [seen], about_seqs.__contains__)
+    _check_versions_committed(versions, [seen], lambda seq: seq < checkpoint.size)
     parts = []
     if residents:
         parts.append(f"{about} entries about resident #{', #'.join(map(str, sorted(residents)))}")

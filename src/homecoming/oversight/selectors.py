@@ -168,7 +168,7 @@ def attachment_for(actor, attachment_id: int, *, receipt_complaint=None) -> Atta
     complaint = attachment.complaint
     if receipt_complaint is not None:
         if receipt_complaint.pk != complaint.pk or not attachment.event.visible_to_complainant:
-            raise Attachment.DoesNotExist(f"No attachment #{attachment_id}.")
+            refuse_attachment(None, attachment_id)
         actor = None
     else:
         view = complaint_for(actor, complaint.pk)
@@ -189,6 +189,24 @@ def attachment_for(actor, attachment_id: int, *, receipt_complaint=None) -> Atta
         purpose=Purpose.COMPLAINT,
     )
     return attachment
+
+
+def refuse_attachment(actor, attachment_id: int):
+    """An attachment asked for by its number through a receipt that does not open it (or with
+    no receipt opened): a probe, written down on the complaint's resident, then not found."""
+    found = Attachment.objects.select_related("complaint").filter(pk=attachment_id).first()
+    ledger.append(
+        actor,
+        READ,
+        ledger.Target(
+            resident_id=found.complaint.resident_id if found else None,
+            object_type="oversight.attachment",
+            object_id=str(attachment_id),
+        ),
+        purpose=Purpose.NONE,
+        outcome=Outcome.DENIED,
+    )
+    raise Attachment.DoesNotExist(f"No attachment #{attachment_id} under this receipt.")
 
 
 # --- investigations ----------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def _entry_of(alert: Alert) -> int | None:
     """The ledger entry that raised an escalation, or acknowledged or closed an alert."""
     return (
         Entry.objects.filter(object_type="alerts.alert", object_id=str(alert.pk))
+        .exclude(action=READ)  # its being shown is not what it is about
         .order_by("-seq")
         .values_list("seq", flat=True)
         .first()

@@ -76,6 +76,7 @@ class Purpose(StrEnum):
     INVESTIGATION = "investigation"  # an investigator, under a current grant of the oversight body
     COMPLAINT = "complaint"  # a complaint being filed, handled or followed up
     OPERATIONS = "operations"  # running the center: intake, beds, aggregates, accounts
+    ALERT = "alert"  # an alert about the resident, read by the one it was sent to
     # De-identified data leaving the center, under the resident's consent to a research protocol,
     # or to sharing with the sponsor
     RESEARCH = "research"

@@ -6,7 +6,7 @@ from ninja import Router, Schema, Status
 
 from homecoming.core.schemas import Error
 
-from . import services
+from . import selectors, services
 
 router = Router(tags=["alerts"])
 
@@ -48,7 +48,7 @@ def _alert(a) -> dict:
 @router.get("/alerts", response=list[AlertOut])
 def open_alerts(request):
     """Your alerts nobody has acknowledged yet, newest first."""
-    return [_alert(a) for a in services.unread_for(request.auth).select_related("acknowledged_by")]
+    return [_alert(a) for a in selectors.open_for(request.auth)]
 
 
 @router.post("/alerts/acknowledge", response={200: AcknowledgedOut, 400: Error, 403: Error})

@@ -1,12 +1,39 @@
-"""What the alerts page shows a person: only their own alerts, each with its escalation chain."""
+"""What the alerts page shows a person: only their own alerts, each with its escalation chain.
+
+An alert about a resident names them (and often their drug or their answer): showing it is a
+read of that resident's record, so every list of alerts comes through `shown`, which writes one
+entry per alert about a resident, with the purpose `alert`. The resident sees it in "who looked".
+"""
 
 from django.conf import settings
+from django.db import transaction
 
+from homecoming.access.policy import Purpose
+from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Entry
 
 from . import escalation, services
 from .models import Alert
 from .urgency import Urgency
+
+READ = "alert.view"
+
+
+def shown(user, alerts) -> list[Alert]:
+    """The alerts as shown to their recipient, each one about a resident recorded as a read."""
+    alerts = list(alerts)
+    about = [a for a in alerts if a.resident_id]
+    if about:
+        with transaction.atomic():
+            ledger.record_reads(
+                user, READ, about, resident_of=lambda a: a.resident_id, purpose=Purpose.ALERT
+            )
+    return alerts
+
+
+def open_for(user) -> list[Alert]:
+    """The recipient's alerts nobody has acknowledged yet, newest first (home page, API)."""
+    return shown(user, services.unread_for(user).select_related("acknowledged_by"))
 
 
 def page(user) -> dict:
@@ -15,6 +42,7 @@ def page(user) -> dict:
     rank = {Urgency.CRITICAL: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2}
     open_alerts.sort(key=lambda a: (rank[Urgency(a.urgency)], -a.created_at.timestamp()))
     done = list(services.recent_acknowledged_for(user))
+    shown(user, open_alerts + done)
     chains = {}
     for alert in open_alerts + done:
         alert.entry_seq = _entry_of(alert) if alert.level else None
@@ -34,6 +62,7 @@ def _entry_of(alert: Alert) -> int | None:
     """The ledger entry that raised an escalation, or acknowledged or closed an alert."""
     return (
         Entry.objects.filter(object_type="alerts.alert", object_id=str(alert.pk))
+        .exclude(action=READ)  # its being shown is not what it is about
         .order_by("-seq")
         .values_list("seq", flat=True)
         .first()

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
-from homecoming.alerts.services import unread_for
+from homecoming.alerts.selectors import open_for
 from homecoming.encounters import scheduling
 from homecoming.outcomes.selectors import occupancy
 from homecoming.oversight import selectors as oversight_selectors
@@ -15,11 +15,11 @@ from homecoming.residents import selectors
 def home(request):
     user = request.user
     role = user.role
-    context = {"alerts": unread_for(user)}
     if role == Role.RESIDENT:
         return redirect("residents:my_record")
     if role == Role.SYSADMIN:
         return redirect("accounts:staff_list")
+    context = {"alerts": open_for(user)}
     if policy.decide(user, Action.VIEW_CALENDAR).allowed:
         # Those who keep calendars start the day with its sessions, above the caseload.
         context["today_sessions"] = scheduling.today(user)

@@ -313,16 +313,21 @@ def audio_for(actor, recording_id: int, token: str) -> Recording:
     No ledger entry for an allowed fetch: the play that minted the token was the access, and a
     player fetches a file in many ranges. A valid token used by someone else (a shared link) or
     for another recording is recorded as a denied attempt."""
-    try:
-        claim = signing.loads(token or "", salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
-    except signing.SignatureExpired:
-        _refuse("This player has expired. Open the recording again to listen.")
-    except signing.BadSignature:
-        _refuse("Open the recording's page to listen to it.")
     recording = Recording.objects.select_related("resident").filter(pk=recording_id).first()
     if recording is None:
         raise Recording.DoesNotExist(f"No recording #{recording_id}.")
-    if claim.get("user") != actor.pk or claim.get("recording") != recording.pk:
+    refused = ""
+    try:
+        claim = signing.loads(token or "", salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        refused = "This player has expired. Open the recording again to listen."
+    except signing.BadSignature:
+        # Asking for the audio without a player of one's own: a probe, on the ledger.
+        refused = "Open the recording's page to listen to it."
+    else:
+        if claim.get("user") != actor.pk or claim.get("recording") != recording.pk:
+            refused = "This link to the audio was opened for someone else or another recording."
+    if refused:
         ledger.append(
             actor,
             PLAY,
@@ -330,7 +335,7 @@ def audio_for(actor, recording_id: int, token: str) -> Recording:
             purpose=Purpose.NONE,
             outcome=Outcome.DENIED,
         )
-        _refuse("This link to the audio was opened for someone else or another recording.")
+        _refuse(refused)
     # Access may have ended since the play was recorded (a care team changed): refuse, on the
     # ledger. Allowed range requests under the token add no entry: the play was recorded.
     if not policy.decide(actor, Action.PLAY_RECORDING, recording.resident).allowed:

@@ -16,7 +16,7 @@ from homecoming.core.forms import apply_errors
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident
-from homecoming.residents.selectors import existing
+from homecoming.residents.selectors import existing, resident_for
 
 from . import notes
 from . import notes_selectors as selectors
@@ -83,9 +83,12 @@ def resident_notes(request, resident_id):
 def note_new(request, resident_id):
     """GET: choose the template. POST: start the draft and open it in the editor."""
     user = request.user
-    resident = _resident_or_404(user, resident_id, Action.WRITE_NOTE)
-    # Before anything about the resident is shown, even a refused form with their name on it.
-    policy.require(user, Action.WRITE_NOTE, resident)
+    # Checked before anything about the resident is shown (even a refused form has their name
+    # on it), and the form that shows them is a read on their record.
+    try:
+        resident = resident_for(user, resident_id, Action.WRITE_NOTE)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
     session_id = request.GET.get("session", "")
     session_id = int(session_id) if session_id.isdigit() else None
     form = NewNoteForm(request.POST or None, initial={"session": session_id})

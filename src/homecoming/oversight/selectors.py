@@ -168,7 +168,7 @@ def attachment_for(actor, attachment_id: int, *, receipt_complaint=None) -> Atta
     complaint = attachment.complaint
     if receipt_complaint is not None:
         if receipt_complaint.pk != complaint.pk or not attachment.event.visible_to_complainant:
-            raise Attachment.DoesNotExist(f"No attachment #{attachment_id}.")
+            refuse_attachment(None, attachment_id)
         actor = None
     else:
         view = complaint_for(actor, complaint.pk)
@@ -189,6 +189,24 @@ def attachment_for(actor, attachment_id: int, *, receipt_complaint=None) -> Atta
         purpose=Purpose.COMPLAINT,
     )
     return attachment
+
+
+def refuse_attachment(actor, attachment_id: int):
+    """An attachment asked for by its number through a receipt that does not open it (or with
+    no receipt opened): a probe, written down on the complaint's resident, then not found."""
+    found = Attachment.objects.select_related("complaint").filter(pk=attachment_id).first()
+    ledger.append(
+        actor,
+        READ,
+        ledger.Target(
+            resident_id=found.complaint.resident_id if found else None,
+            object_type="oversight.attachment",
+            object_id=str(attachment_id),
+        ),
+        purpose=Purpose.NONE,
+        outcome=Outcome.DENIED,
+    )
+    raise Attachment.DoesNotExist(f"No attachment #{attachment_id} under this receipt.")
 
 
 # --- investigations ----------------------------------------------------------------------------
@@ -216,14 +234,33 @@ def summary(actor) -> Summary:
     )
 
 
-def my_current_grants(actor) -> list[Grant]:
-    return list(
-        grants.current(actor)
-        .select_related("investigation")
-        .prefetch_related(
-            Prefetch("scope", queryset=GrantScope.objects.select_related("resident", "staff"))
+def _record_named(actor, residents):
+    """Residents an investigation's pages show by name (those a grant covers): one `resident.list`
+    entry each, with the purpose `investigation`, so the resident sees the look."""
+    residents = list({r.pk: r for r in residents}.values())
+    if residents:
+        ledger.record_reads(
+            actor,
+            str(Action.LIST),
+            residents,
+            resident_of=lambda r: r.pk,
+            purpose=Purpose.INVESTIGATION,
         )
-    )
+
+
+def my_current_grants(actor) -> list[Grant]:
+    """An investigator's grants in force, with the residents each covers (named on their home
+    page, and recorded as read)."""
+    with transaction.atomic():
+        rows = list(
+            grants.current(actor)
+            .select_related("investigation")
+            .prefetch_related(
+                Prefetch("scope", queryset=GrantScope.objects.select_related("resident", "staff"))
+            )
+        )
+        _record_named(actor, [s.resident for g in rows for s in g.resident_scope])
+    return rows
 
 
 def investigations_for(actor) -> list[Investigation]:
@@ -271,13 +308,12 @@ def investigation_for(actor, investigation_id: int) -> InvestigationView:
                 policy.Decision(False, Purpose.NONE, "No grant of yours is in this investigation.")
             )
     now = timezone.now()
-    return InvestigationView(
-        investigation=investigation,
-        grants=all_grants,
-        current_grants=[
-            g for g in all_grants if g.investigator_id == actor.pk and g.active_at(now)
-        ],
-    )
+    current = [g for g in all_grants if g.investigator_id == actor.pk and g.active_at(now)]
+    with transaction.atomic():
+        # The page names the residents of the reader's own grants in force (the oversight body
+        # sees residents by number only).
+        _record_named(actor, [s.resident for g in current for s in g.resident_scope])
+    return InvestigationView(investigation=investigation, grants=all_grants, current_grants=current)
 
 
 def current_grant(actor, grant_id: int) -> Grant:
@@ -327,6 +363,9 @@ def staff_entries(actor, grant_id: int, *, before: int | None = None) -> StaffEn
     with transaction.atomic():
         rows = list(qs.order_by("-seq")[: PAGE + 1])
         ledger.append(actor, READ_ACTIONS, ledger.Target.of(grant), purpose=Purpose.INVESTIGATION)
+        # The page names the residents the grant covers whose entries it shows.
+        on_page = {e.resident_id for e in rows[:PAGE]}
+        _record_named(actor, [s.resident for s in grant.resident_scope if s.resident_id in on_page])
     older = rows[PAGE - 1].seq if len(rows) > PAGE else None
     return StaffEntries(grant=grant, entries=rows[:PAGE], older=older)
 

@@ -123,12 +123,14 @@ def receipt_view(request):
 @require_GET
 def receipt_attachment(request, attachment_id):
     complaint = _opened(request)
-    if complaint is None:
-        raise Http404("Open your complaint with its receipt first.")
     try:
+        if complaint is None:
+            selectors.refuse_attachment(request.user, attachment_id)
         found = selectors.attachment_for(None, attachment_id, receipt_complaint=complaint)
     except Attachment.DoesNotExist as exc:
-        raise Http404(str(exc)) from exc
+        raise Http404(
+            "Open your complaint with its receipt first." if complaint is None else str(exc)
+        ) from exc
     return serve_attachment(found)
 
 

@@ -133,7 +133,12 @@ def report(actor, resident: Resident, report: Report) -> AdverseEvent:
 
 
 def follow_up(actor, event: AdverseEvent, outcome: str) -> AdverseEvent:
-    """The resident's outcome as it now stands; the earlier one stays in the event's versions."""
+    """The resident's outcome as it now stands; the earlier one stays in the event's versions.
+
+    Following a report up reads it (the answer shows it whole), so it needs the right to read
+    the resident's reports too: the medication round lets any clinician report a reaction seen
+    on the round, not open or rewrite the reports already on the record."""
+    policy.require(actor, Action.VIEW_ADVERSE_EVENTS, event.resident)
     decision = policy.require(actor, Action.REPORT_ADVERSE_EVENT, event.resident)
     if outcome not in EventOutcome.values:
         raise ValidationError({"outcome": "Say how the resident is now."})

@@ -195,6 +195,14 @@ class AsOf:
     last_seq: int | None  # the last change included: the record is exactly the ledger up to it
 
 
+def check_history(actor, resident_id: int):
+    """Before the "as of" page asks for a moment: refused, and recorded, to whoever may not read
+    this resident's history (the question form shows nothing of the record itself)."""
+    resident = existing(actor, resident_id, Action.VIEW_HISTORY)
+    policy.require(actor, Action.VIEW_HISTORY, resident)
+    return resident
+
+
 def as_of(actor, resident_id: int, moment: dt.datetime) -> AsOf:
     """The resident's record exactly as it stood at `moment`: for every row written for them
     by then, its latest version at or before that moment (drafts and all: it is the record)."""

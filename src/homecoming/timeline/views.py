@@ -44,10 +44,11 @@ def change(request, resident_id, seq):
 def as_of(request, resident_id):
     form = AsOfForm(request.GET or None)
     record = None
-    if form.is_valid():
-        try:
+    try:
+        selectors.check_history(request.user, resident_id)
+        if form.is_valid():
             record = selectors.as_of(request.user, resident_id, form.cleaned_data["at"])
-        except Resident.DoesNotExist as exc:
-            raise Http404(str(exc)) from exc
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
     context = {"form": form, "record": record, "resident_id": resident_id}
     return render(request, "timeline/as_of.html", context, status=400 if form.errors else 200)

@@ -71,6 +71,7 @@ ACTIONS = {
     "safety.review_signal": "concluded a safety signal's review",
     "ledger.view": "read the audit ledger",
     "alert.acknowledge": "acknowledged an alert about you",
+    "alert.view": "read an alert about you",
     "alert.close": "closed an alert about you by doing the work it asked",
     "alert.escalate": "escalated an alert about you that nobody had acknowledged in time",
     "alert.preferences": "changed how their alerts are e-mailed",
@@ -88,6 +89,7 @@ PURPOSES = {
     "safety_review": "the medical lead's safety review",
     "investigation": "an investigation by the oversight body",
     "complaint": "a complaint",
+    "alert": "an alert sent to them about you",
     "none": "no valid purpose",
 }
 

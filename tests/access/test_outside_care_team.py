@@ -1,0 +1,138 @@
+"""A clinician outside a resident's care team, on every page and endpoint that takes an object's
+number: each answers 403 or 404 and writes the refusal to the ledger.
+
+The resident (Thaddeus Quillfeather, tests/access/center.py) is in residence, so the medication
+round is open to every clinician: its few actions are listed in ROUND below with the reason, and
+nothing else opens. Every URL pattern with a number in its path is asked, with every method it
+serves (pages: GET and POST; the API: the methods django-ninja declares), so a new one is asked
+too; a pattern the walk cannot fill fails by name (tests/access/walk.py).
+"""
+
+import json
+
+from homecoming.ledger.models import Entry
+from homecoming.safety.models import AdverseEvent
+from tests.conftest import logged_in
+
+from .walk import FILL, api_methods, last_seq, quiet_refusals, urls
+
+# The resident's own numbers only (the other resident is on this clinician's team).
+OUTSIDE = {**FILL, "resident_id": lambda c: [c.walter.pk]}
+
+# Open to any clinician by design, each for its reason (docs/access.md):
+ROUND = {
+    # The medication round: the nurse on shift reads the medication record of anyone in
+    # residence and gives (or records not giving) their doses, and reports a reaction seen.
+    ("medications:record", "GET"): "medication round",
+    ("medications:record", "POST"): "medication round",
+    ("medications:give", "GET"): "medication round",
+    ("medications:give", "POST"): "medication round",
+    ("api:medication_record", "GET"): "medication round",
+    ("api:give_dose", "POST"): "medication round",
+    ("api:dose_not_given", "POST"): "medication round",
+    ("api:resident_events", "POST"): "medication round: reporting a reaction seen",
+    # Break-glass: the form that asks for the reason (opening it alerts every supervisor).
+    ("residents:break_glass", "GET"): "break-glass",
+    ("residents:break_glass", "POST"): "break-glass",
+    # Signals are the center's counts; their cases open only per resident (each a read).
+    ("safety:signal", "GET"): "the center's signals",
+    ("safety:signal", "POST"): "the center's signals",
+    ("api:signal_detail", "GET"): "the center's signals",
+}
+
+# Not anyone's record: the caller's own-record pages, which a member of staff does not have
+# (404); their number is of a published consent document or the code of a questionnaire.
+OWN_RECORD_PAGES = {"consents:sign_own", "measures:self"}
+
+# What an API call sends: a well-formed body, so that what answers is the permission check and
+# not the payload's validation (a 422 here fails the test: add the body).
+PAYLOADS = {
+    ("api:get_resident", "PATCH"): {"preferred_name": "Ted"},
+    ("api:list_stays", "POST"): {"admitted_on": "2026-01-05", "expected_length_days": 30},
+    ("api:assign_bed", "PUT"): {"bed_id": 1},
+    ("api:retire_protocol", "POST"): {},
+    ("api:prescribe", "POST"): {
+        "protocol_id": 1,
+        "dose_amount": "50",
+        "dose_unit": "mg",
+        "route": "oral",
+        "frequency": "as_needed",
+    },
+    ("api:discontinue", "POST"): {"reason": "No longer needed: the resident sleeps well."},
+    ("api:resident_consents", "POST"): {"document_id": 1},
+    ("api:revoke", "POST"): {"reason": "The resident changed their mind about it."},
+    ("api:export", "POST"): {},
+    ("api:resident_events", "POST"): {
+        "term": "insomnia",
+        "onset": "2026-01-05",
+        "seriousness": "not_serious",
+    },
+    ("api:follow_up", "POST"): {"outcome": "recovered"},
+    ("api:conclude_review", "POST"): {
+        "conclusion": "monitor",
+        "assessment": "Too few reports to judge; keep watching the pair.",
+    },
+}
+
+
+def test_a_clinician_outside_the_care_team_is_refused_every_object_and_it_is_recorded(
+    center, monkeypatch
+):
+    quiet_refusals(monkeypatch)
+    outsider = center.staff["clinician_other"]
+    client = logged_in(outsider)
+    found, unknown = urls(center, fill=OUTSIDE, with_ids_only=True)
+    assert not unknown, "URL patterns the walk cannot fill (add them to FILL):\n" + "\n".join(
+        unknown
+    )
+    methods = api_methods()
+    let_through, asked = [], 0
+    for name, route, path in found:
+        for method in methods.get(route, ["GET", "POST"]):
+            if (name, method) in ROUND or name in OWN_RECORD_PAGES:
+                continue
+            before = last_seq()
+            if route.startswith("api/"):
+                body = json.dumps(PAYLOADS.get((name, method), {}))
+                response = client.generic(method, path, body, content_type="application/json")
+            else:
+                response = client.generic(method, path)
+            if response.status_code == 405:
+                continue  # the pattern does not serve this method
+            asked += 1
+            refused = Entry.objects.filter(seq__gt=before, actor=outsider, outcome="denied")
+            if response.status_code not in (403, 404) or not refused.exists():
+                let_through.append(
+                    f"{method} {path} ({name}) answered {response.status_code}"
+                    + ("" if refused.exists() else ", with no refusal in the ledger")
+                )
+    assert not let_through, "\n".join(let_through)
+    assert asked > 40
+
+
+def test_the_outcome_of_an_adverse_event_is_not_open_to_the_medication_round(center, client_for):
+    """The replay: a nurse not on the resident's team posted a new outcome to his adverse event
+    report, read it in the answer, and overwrote it."""
+    outsider = center.staff["clinician_other"]
+    client = client_for(outsider)
+    before = last_seq()
+    response = client.post(
+        f"/api/v1/adverse-events/{center.event.pk}/outcome",
+        json.dumps({"outcome": "recovered"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert (
+        "Quillfeather" not in response.content.decode()
+        and "insomnia" not in response.json()["detail"]
+    )
+    assert AdverseEvent.objects.get(pk=center.event.pk).outcome == center.event.outcome
+    refusal = Entry.objects.get(seq__gt=before, actor=outsider)
+    assert (refusal.outcome, refusal.resident_id) == ("denied", center.walter.pk)
+    # His care team still follows it up.
+    response = client_for(center.staff["clinician"]).post(
+        f"/api/v1/adverse-events/{center.event.pk}/outcome",
+        json.dumps({"outcome": "recovered"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json()["outcome"] == "recovered"

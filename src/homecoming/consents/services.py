@@ -284,11 +284,10 @@ def sign(
     else:
         via = attestation.via
     errors = _document_problems(document)
-    if via in (SignedVia.PORTAL, SignedVia.PENDING):
-        if errors:
-            raise ValidationError(errors)
-    else:
+    if attestation.given:  # staff only: a resident's own attempt was refused above
         attest.check(actor, resident, document.purpose, attestation, _target(resident), errors)
+    elif errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         # Lock the resident: two signatures of the same document at once cannot both pass the
         # check below (SQLite already serialises writers; this is for PostgreSQL).
@@ -354,7 +353,7 @@ def confirm(actor, consent: Consent, *, witness=None, witness_secret="", residen
         via = attestation.via
     document = consent.document
     errors = _document_problems(document)
-    if via == SignedVia.CONFIRMED:
+    if not attestation.given:  # the resident, in the portal
         if errors:
             raise ValidationError(errors)
     else:

@@ -7,6 +7,7 @@ import pytest
 
 from homecoming.consents.models import Consent
 from homecoming.ledger.models import Entry
+from tests.conftest import PASSWORD
 from tests.consents.helpers import (
     lapsed_research_document,
     portal_login,
@@ -67,7 +68,8 @@ def test_a_residents_consents_revoked_ones_included(resident, staff, api_for):
     [line] = body["consents"]
     assert line["id"] == recording.pk and line["revoked_at"] is not None
     assert line["counts"] is False and line["revocation_reason"] == "Told me in session."
-    assert line["signed_via"] == "in_person" and line["witness"] == str(staff["caseworker"])
+    assert line["signed_via"] == "in_person" and line["witness"] == str(staff["supervisor"])
+    assert line["pending"] is False
     assert {d["id"] for d in body["available_documents"]} == {recording.document_id, study.pk}
     assert Entry.objects.filter(
         actor=staff["caseworker"], action="resident.view", object_type="consents.consent"
@@ -93,7 +95,8 @@ def test_staff_record_consent_given_in_person(resident, staff, api_for):
     document = publish(staff["program_director"])
     client = api_for(staff["caseworker"])
     url = f"/api/v1/residents/{resident.pk}/consents"
-    response = post(client, url, {"document_id": document.pk, "witness_username": "clinician"})
+    witnessed = {"witness_username": "clinician", "witness_secret": PASSWORD}
+    response = post(client, url, {"document_id": document.pk, **witnessed})
     assert response.status_code == 201, response.content
     consent = response.json()
     assert consent["signed_via"] == "in_person" and consent["counts"] is True

@@ -4,11 +4,12 @@ import datetime as dt
 
 from django.utils import timezone
 
-from homecoming.accounts.models import Role
+from homecoming.accounts.models import Role, User
 from homecoming.consents import services
 from homecoming.consents.models import Consent, ConsentDocument, ConsentPurpose, SignedVia
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
+from tests.conftest import PASSWORD
 
 RECORDING_TEXT = (
     "Your sessions with your caseworker may be recorded (audio only). Recordings are kept in "
@@ -35,12 +36,24 @@ def publish_research(actor, expires_in_days=365, code="sleep-study", **fields):
     )
 
 
+def witnessed_by(person) -> dict:
+    """The keyword arguments of a consent signed for by a witness, with their own password."""
+    return {"witness": person, "witness_secret": PASSWORD}
+
+
+def sign_witnessed(recorder, resident, document, witness):
+    """Consent recorded in person by `recorder`, vouched for by `witness` with their password:
+    it counts at once."""
+    return services.sign(recorder, resident, document, **witnessed_by(witness))
+
+
 def recording_consent(staff, resident, **sign_kwargs):
     """A published recording document (if none yet) and the resident's consent to it, recorded
-    in person by their caseworker."""
+    in person by their caseworker before the supervisor as witness (unless told otherwise)."""
     document = ConsentDocument.objects.filter(code="session-recording").first() or (
         publish(staff["program_director"])
     )
+    sign_kwargs = sign_kwargs or witnessed_by(staff["supervisor"])
     return services.sign(staff["caseworker"], resident, document, **sign_kwargs)
 
 
@@ -62,16 +75,18 @@ def lapsed_research_document(actor, expired_days_ago=1, code="old-study"):
     return document
 
 
-def signed_long_ago(recorder, resident, document, days_ago=30):
+def signed_long_ago(recorder, resident, document, days_ago=30, witness=None):
     """A consent recorded in person `days_ago` days ago (say, while an ethics approval that has
-    since run out was still valid), written as the service would have written it then."""
+    since run out was still valid) before a witness, written as the service would have written
+    it then."""
+    witness = witness or User.objects.exclude(pk=recorder.pk).filter(role=Role.SUPERVISOR).first()
     consent = Consent.objects.create(
         resident=resident,
         document=document,
         signed_at=timezone.now() - dt.timedelta(days=days_ago),
         signed_via=SignedVia.IN_PERSON,
         recorded_by=recorder,
-        witness=recorder,
+        witness=witness,
     )
     ledger.record_write(recorder, "consent.sign", consent, resident_id=resident.pk, purpose="care")
     return consent

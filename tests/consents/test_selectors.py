@@ -17,14 +17,22 @@ from .helpers import (
     publish,
     publish_research,
     signed_long_ago,
+    witnessed_by,
 )
 
 
 def test_the_history_keeps_revoked_consents_and_each_read_is_recorded(resident, staff):
     director = staff["program_director"]
-    first = services.sign(staff["caseworker"], resident, publish(director))
+    first = services.sign(
+        staff["caseworker"], resident, publish(director), **witnessed_by(staff["supervisor"])
+    )
     services.revoke(staff["caseworker"], first, "The resident told me to stop recording.")
-    second = services.sign(staff["caseworker"], resident, publish(director, body="Version 2."))
+    second = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(director, body="Version 2."),
+        **witnessed_by(staff["supervisor"]),
+    )
     before = Entry.objects.count()
 
     record = selectors.consents_of(staff["clinician"], resident.pk)
@@ -56,7 +64,9 @@ def test_a_lapsed_research_consent_is_shown_as_not_counting(resident, staff):
 
 def test_reading_is_constant_in_queries(resident, staff):
     director = staff["program_director"]
-    services.sign(staff["caseworker"], resident, publish(director))
+    services.sign(
+        staff["caseworker"], resident, publish(director), **witnessed_by(staff["supervisor"])
+    )
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
@@ -66,13 +76,18 @@ def test_reading_is_constant_in_queries(resident, staff):
     one = queries()
     for code in ("treatment-program", "sponsor-data"):
         document = publish(director, purpose=ConsentPurpose.TREATMENT, code=code)
-        services.sign(staff["caseworker"], resident, document)
+        services.sign(staff["caseworker"], resident, document, **witnessed_by(staff["supervisor"]))
     assert queries() == one
 
 
 @pytest.mark.parametrize("who", ["caseworker_other", "contractor", "oversight", "sysadmin"])
 def test_the_history_is_denied_to_those_without_access(resident, staff, who):
-    services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     with pytest.raises(AccessDenied):
         selectors.consents_of(staff[who], resident.pk)
     entry = Entry.objects.get(actor=staff[who])
@@ -107,7 +122,7 @@ def test_documents_available_are_the_latest_unsigned_and_unexpired(resident, sta
     study = publish_research(director)
     lapsed_research_document(director)
     assert set(selectors.documents_available(resident)) == {recording_v2, treatment, study}
-    services.sign(staff["caseworker"], resident, treatment)
+    services.sign(staff["caseworker"], resident, treatment, **witnessed_by(staff["supervisor"]))
     assert set(selectors.documents_available(resident)) == {recording_v2, study}
 
 

@@ -21,6 +21,7 @@ from .helpers import (
     publish,
     publish_research,
     signed_long_ago,
+    witnessed_by,
 )
 
 RECORDING = ConsentPurpose.RECORDING
@@ -96,19 +97,45 @@ def test_the_database_refuses_to_change_a_published_document(staff):
 # --- signing ------------------------------------------------------------------------------------
 
 
-def test_staff_record_consent_given_in_person_witnessed_by_themselves(resident, staff):
+def test_staff_record_consent_before_a_witness_who_signs_in_their_own_name(resident, staff):
     document = publish(staff["program_director"])
-    consent = services.sign(staff["caseworker"], resident, document)
+    consent = services.sign(
+        staff["caseworker"], resident, document, **witnessed_by(staff["supervisor"])
+    )
     assert consent.signed_via == SignedVia.IN_PERSON
-    assert consent.recorded_by == consent.witness == staff["caseworker"]
-    entry = Entry.objects.filter(action="consent.sign").latest("seq")
-    assert (entry.resident_id, entry.purpose) == (resident.pk, "care")
-    assert latest_version(consent)["witness_id"] == staff["caseworker"].pk
+    assert (consent.recorded_by, consent.witness) == (staff["caseworker"], staff["supervisor"])
+    signed = Entry.objects.filter(action="consent.sign").latest("seq")
+    witnessed = Entry.objects.filter(action="consent.witness").latest("seq")
+    assert (signed.actor, signed.resident_id, signed.purpose) == (
+        staff["caseworker"],
+        resident.pk,
+        "care",
+    )
+    assert witnessed.actor == staff["supervisor"]
+    assert witnessed.version_sha256 == signed.version_sha256  # the same version, vouched for
+    assert latest_version(consent)["witness_id"] == staff["supervisor"].pk
 
 
-def test_another_member_of_staff_may_witness(resident, staff):
+def test_a_witness_confirms_with_their_own_password(resident, staff):
     document = publish(staff["program_director"])
-    consent = services.sign(staff["caseworker"], resident, document, witness=staff["clinician"])
+    with pytest.raises(ValidationError) as refused:
+        services.sign(staff["caseworker"], resident, document, witness=staff["clinician"])
+    assert "witness_secret" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        services.sign(
+            staff["caseworker"],
+            resident,
+            document,
+            witness=staff["clinician"],
+            witness_secret="not their password",
+        )
+    assert "That is not Clinician 2's password" in refused.value.message_dict["witness_secret"][0]
+    # The wrong password is a refused entry in the witness's name; nothing was recorded.
+    assert denied(staff["clinician"], "consent.witness").count() == 1
+    assert not Consent.objects.exists()
+    consent = services.sign(
+        staff["caseworker"], resident, document, **witnessed_by(staff["clinician"])
+    )
     assert (consent.recorded_by, consent.witness) == (staff["caseworker"], staff["clinician"])
 
 
@@ -117,7 +144,7 @@ def test_a_witness_is_an_active_member_of_the_care_staff(resident, staff, make_u
     witness = make_user(Role.CLINICIAN, is_active=False) if who == "inactive" else staff[who]
     document = publish(staff["program_director"])
     with pytest.raises(ValidationError) as refused:
-        services.sign(staff["caseworker"], resident, document, witness=witness)
+        services.sign(staff["caseworker"], resident, document, **witnessed_by(witness))
     assert "witness" in refused.value.message_dict
     assert not Consent.objects.exists()
 
@@ -136,29 +163,37 @@ def test_the_resident_signs_in_the_portal_without_a_witness(resident, staff, mak
 
 def test_signing_twice_is_refused_while_the_first_consent_stands(resident, staff):
     document = publish(staff["program_director"])
-    first = services.sign(staff["caseworker"], resident, document)
+    first = services.sign(
+        staff["caseworker"], resident, document, **witnessed_by(staff["supervisor"])
+    )
     with pytest.raises(ValidationError) as refused:
         services.sign(staff["supervisor"], resident, document)
     assert "already consented" in str(refused.value)
     services.revoke(staff["caseworker"], first, "The resident told me they changed their mind.")
-    again = services.sign(staff["caseworker"], resident, document)
+    again = services.sign(
+        staff["caseworker"], resident, document, **witnessed_by(staff["supervisor"])
+    )
     assert again.pk != first.pk
     assert Consent.objects.filter(resident=resident).count() == 2
 
 
 def test_signing_a_newer_version_replaces_the_consent_to_the_earlier_one(resident, staff):
     director = staff["program_director"]
-    first = services.sign(staff["caseworker"], resident, publish(director))
+    first = services.sign(
+        staff["caseworker"], resident, publish(director), **witnessed_by(staff["supervisor"])
+    )
     newer = publish(director, body="Version two.")
     assert newer in selectors.documents_available(resident)  # offered, though consented to v1
-    second = services.sign(staff["caseworker"], resident, newer)
+    second = services.sign(
+        staff["caseworker"], resident, newer, **witnessed_by(staff["supervisor"])
+    )
     first.refresh_from_db()
     assert first.revoked_at is not None
     assert first.revocation_reason == "Replaced by consent to version 2."
     assert services.active_consent(resident, newer.purpose, code=newer.code) == second
     assert newer not in selectors.documents_available(resident)
     with pytest.raises(ValidationError, match="already consented"):
-        services.sign(staff["caseworker"], resident, newer)
+        services.sign(staff["caseworker"], resident, newer, **witnessed_by(staff["supervisor"]))
     # Both the ending of the first and the second signature are on the ledger.
     assert Entry.objects.filter(action="consent.revoke", object_id=str(first.pk)).exists()
 
@@ -168,13 +203,13 @@ def test_a_replaced_version_cannot_be_signed(resident, staff):
     old = publish(director)
     publish(director, body="Version two.")
     with pytest.raises(ValidationError, match="replaced by version 2"):
-        services.sign(staff["caseworker"], resident, old)
+        services.sign(staff["caseworker"], resident, old, **witnessed_by(staff["supervisor"]))
 
 
 def test_a_document_whose_ethics_approval_expired_cannot_be_signed(resident, staff):
     document = lapsed_research_document(staff["program_director"])
     with pytest.raises(ValidationError) as refused:
-        services.sign(staff["caseworker"], resident, document)
+        services.sign(staff["caseworker"], resident, document, **witnessed_by(staff["supervisor"]))
     assert "ethics approval of Old sleep study expired" in str(refused.value)
 
 
@@ -201,7 +236,12 @@ def test_a_resident_cannot_sign_for_another_resident(resident, admit, staff, mak
 
 
 def test_staff_revoke_with_the_residents_words(resident, staff):
-    consent = services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    consent = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     with pytest.raises(ValidationError) as refused:
         services.revoke(staff["caseworker"], consent, "   ")
     assert "reason" in refused.value.message_dict
@@ -222,7 +262,12 @@ def test_the_resident_revokes_without_giving_a_reason(resident, staff, make_user
 
 
 def test_a_revoked_consent_stays_revoked(resident, staff):
-    consent = services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    consent = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     services.revoke(staff["caseworker"], consent, "The resident asked me to stop.")
     with pytest.raises(ValidationError, match="already revoked"):
         services.revoke(staff["supervisor"], consent, "Again.")
@@ -234,7 +279,12 @@ def test_a_revoked_consent_stays_revoked(resident, staff):
 
 @pytest.mark.parametrize("who", ["caseworker_other", "contractor", "investigator"])
 def test_revoking_is_denied_off_the_care_team(resident, staff, who):
-    consent = services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    consent = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     with pytest.raises(AccessDenied):
         services.revoke(staff[who], consent, "Not my resident.")
     assert denied(staff[who], "consent.revoke").get().resident_id == resident.pk
@@ -244,7 +294,12 @@ def test_revoking_is_denied_off_the_care_team(resident, staff, who):
 
 def test_a_resident_cannot_revoke_another_residents_consent(resident, admit, staff, make_user):
     other = portal_login(make_user, admit(given_name="Dana", family_name="Reyes"))
-    consent = services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    consent = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     with pytest.raises(AccessDenied):
         services.revoke(other.user, consent)
     assert denied(other.user, "consent.revoke").get().resident_id == resident.pk
@@ -254,7 +309,12 @@ def test_a_resident_cannot_revoke_another_residents_consent(resident, admit, sta
 
 
 def test_a_consent_counts_from_signing_until_revocation(resident, staff):
-    consent = services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    consent = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     signed = consent.signed_at
     assert services.active_consent(resident, RECORDING) == consent
     assert services.active_consent(resident, RECORDING, at=signed - dt.timedelta(seconds=1)) is None
@@ -269,7 +329,9 @@ def test_a_consent_counts_from_signing_until_revocation(resident, staff):
 
 def test_a_consent_counts_only_for_its_purpose_and_code(resident, staff):
     director = staff["program_director"]
-    services.sign(staff["caseworker"], resident, publish(director))
+    services.sign(
+        staff["caseworker"], resident, publish(director), **witnessed_by(staff["supervisor"])
+    )
     treatment = publish(director, purpose=ConsentPurpose.TREATMENT, code="treatment-program")
     assert services.active_consent(resident, ConsentPurpose.TREATMENT) is None
     assert services.active_consent(resident, RECORDING, code="session-recording") is not None
@@ -278,7 +340,9 @@ def test_a_consent_counts_only_for_its_purpose_and_code(resident, staff):
 
 def test_research_consent_lapses_after_the_ethics_approval_by_the_centers_date(resident, staff):
     document = publish_research(staff["program_director"], expires_in_days=10)
-    consent = services.sign(staff["caseworker"], resident, document)
+    consent = services.sign(
+        staff["caseworker"], resident, document, **witnessed_by(staff["supervisor"])
+    )
     last_day = document.ethics_approval_expires
     zone = timezone.get_current_timezone()
     late_on_last_day = dt.datetime.combine(last_day, dt.time(23, 30), tzinfo=zone)
@@ -297,7 +361,12 @@ def test_require_consent_names_what_is_missing(resident, staff):
         "Walter Cruz has no active consent to audio recording of sessions."
     ]
     assert isinstance(refused.value, ValidationError)
-    consent = services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    consent = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     assert services.require_consent(resident, RECORDING) == consent
 
 
@@ -315,7 +384,12 @@ def test_require_consent_says_when_an_ethics_approval_expired(resident, staff):
 
 
 def test_require_consent_is_asked_anew_each_time(resident, staff):
-    consent = services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    consent = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     services.require_consent(resident, RECORDING)
     services.revoke(staff["caseworker"], consent, "The resident told me to stop.")
     with pytest.raises(services.ConsentMissing):
@@ -338,5 +412,5 @@ def test_consent_to_an_investigational_medicine_is_never_a_click_in_the_portal(
     with pytest.raises(ValidationError, match="given in person"):
         services.sign(walter.user, walter, trial)
     assert not Consent.objects.filter(resident=walter).exists()
-    consent = services.sign(staff["caseworker"], walter, trial, witness=staff["clinician"])
+    consent = services.sign(staff["caseworker"], walter, trial, **witnessed_by(staff["clinician"]))
     assert consent.signed_via == SignedVia.IN_PERSON and consent.witness == staff["clinician"]

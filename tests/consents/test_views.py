@@ -6,8 +6,9 @@ import pytest
 from homecoming.consents import services
 from homecoming.consents.models import Consent, ConsentDocument, SignedVia
 from homecoming.ledger.models import Entry
+from tests.conftest import PASSWORD
 
-from .helpers import portal_login, publish
+from .helpers import portal_login, publish, witnessed_by
 
 
 def url(resident):
@@ -21,7 +22,13 @@ def test_the_care_team_records_consent_given_in_person(resident, staff, client_f
     assert "Record consent given in person" in page and document.title in page
 
     response = client.post(
-        url(resident), {"do": "sign", "document": document.pk, "witness": staff["clinician"].pk}
+        url(resident),
+        {
+            "do": "sign",
+            "document": document.pk,
+            "witness": staff["clinician"].pk,
+            "witness_secret": PASSWORD,
+        },
     )
     assert response.status_code == 302
     consent = Consent.objects.get(resident=resident)
@@ -32,7 +39,7 @@ def test_the_care_team_records_consent_given_in_person(resident, staff, client_f
 
 def test_a_refused_consent_shows_why_with_a_400(resident, staff, client_for):
     document = publish(staff["program_director"])
-    services.sign(staff["caseworker"], resident, document)
+    services.sign(staff["caseworker"], resident, document, **witnessed_by(staff["supervisor"]))
     # A second tab still offers the document; it is no longer a valid choice.
     response = client_for(staff["supervisor"]).post(
         url(resident), {"do": "sign", "document": document.pk}
@@ -42,7 +49,12 @@ def test_a_refused_consent_shows_why_with_a_400(resident, staff, client_for):
 
 
 def test_a_revocation_needs_the_residents_words_and_keeps_them(resident, staff, client_for):
-    consent = services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    consent = services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     client = client_for(staff["caseworker"])
     response = client.post(url(resident), {"do": "revoke", "consent": consent.pk, "reason": ""})
     assert (
@@ -59,7 +71,12 @@ def test_a_revocation_needs_the_residents_words_and_keeps_them(resident, staff, 
 
 def test_a_consent_of_another_resident_cannot_be_revoked_here(resident, admit, staff, client_for):
     other = admit(given_name="Dana", family_name="Reyes")
-    theirs = services.sign(staff["caseworker"], other, publish(staff["program_director"]))
+    theirs = services.sign(
+        staff["caseworker"],
+        other,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     response = client_for(staff["caseworker"]).post(
         url(resident), {"do": "revoke", "consent": theirs.pk, "reason": "Wrong page."}
     )
@@ -70,7 +87,12 @@ def test_a_consent_of_another_resident_cannot_be_revoked_here(resident, admit, s
 
 @pytest.mark.parametrize("who", ["caseworker_other", "contractor", "oversight"])
 def test_the_page_is_forbidden_off_the_care_team(resident, staff, client_for, who):
-    services.sign(staff["caseworker"], resident, publish(staff["program_director"]))
+    services.sign(
+        staff["caseworker"],
+        resident,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     response = client_for(staff[who]).get(url(resident))
     assert response.status_code == 403 and "Cruz" not in response.content.decode()
     assert Entry.objects.filter(actor=staff[who], outcome="denied", resident=resident).exists()
@@ -120,7 +142,12 @@ def test_a_resident_cannot_withdraw_someone_elses_consent(
 ):
     walter = portal_login(make_user, resident)
     other = admit(given_name="Dana", family_name="Reyes")
-    theirs = services.sign(staff["caseworker"], other, publish(staff["program_director"]))
+    theirs = services.sign(
+        staff["caseworker"],
+        other,
+        publish(staff["program_director"]),
+        **witnessed_by(staff["supervisor"]),
+    )
     response = client_for(walter.user).post("/my-record/consents/", {"consent": theirs.pk})
     assert response.status_code == 404
     theirs.refresh_from_db()

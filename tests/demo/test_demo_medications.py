@@ -12,7 +12,7 @@ from homecoming.access.policy import Action, Purpose
 from homecoming.accounts.models import User
 from homecoming.alerts.models import Alert
 from homecoming.consents import services as consents
-from homecoming.consents.models import ConsentDocument, ConsentPurpose, SignedVia
+from homecoming.consents.models import Consent, ConsentDocument, ConsentPurpose, SignedVia
 from homecoming.demo import builder
 from homecoming.ledger import dbcheck
 from homecoming.ledger.models import Entry, Outcome
@@ -99,6 +99,22 @@ def test_doses_were_charted_on_the_round_with_the_rules_at_work(demo, ledger_key
         assert consent.signed_via == SignedVia.IN_PERSON
         assert consent.witness_id not in (None, consent.recorded_by_id)
         assert order.administrations.filter(status="given").count() >= 6
+    # One person alone vouched for no consent: every consent staff recorded has a witness who is
+    # someone else, and nothing waits for confirmation.
+    assert not Consent.objects.filter(signed_via__in=["pending", "own_password"]).exists()
+    in_person = Consent.objects.filter(signed_via=SignedVia.IN_PERSON)
+    assert in_person.exists()
+    assert not [c for c in in_person if c.witness_id in (None, c.recorded_by_id)]
+    # No dose's second check was its prescriber; the oversight body was told of every trial
+    # order and dose.
+    assert not rows.filter(witness=prescriber).exists()
+    oversight = User.objects.get(role="oversight")
+    assert Alert.objects.filter(kind="investigational_order", recipient=oversight).count() == (
+        trial.count()
+    )
+    trial_doses = rows.filter(status="given", order__protocol__investigational=True).count()
+    told = Alert.objects.filter(kind="investigational_dose", recipient=oversight).count()
+    assert told == trial_doses
     # The story's stopped dose (the interval) and co-signed override, each alerting.
     stop = DoseStop.objects.get()
     assert [s["rule"] for s in stop.stops] == ["interval"]

@@ -13,6 +13,7 @@ from homecoming.consents.models import ConsentDocument, ConsentPurpose
 from homecoming.medications import formulary, orders
 from homecoming.medications.orders import Prescription
 from homecoming.residents import services as residents_services
+from tests.conftest import PASSWORD
 
 SERTRALINE = {
     "drug": "Sertraline",
@@ -107,7 +108,14 @@ def consent_to(staff):
         document = ConsentDocument.objects.filter(code=protocol.consent_code).latest("version")
         then = timezone.now() - dt.timedelta(days=days_ago)
         with mock.patch("django.utils.timezone.now", return_value=then):
-            return consents.sign(staff["caseworker"], resident, document)
+            # Before the supervisor as witness: never the recorder, never the prescriber.
+            return consents.sign(
+                staff["caseworker"],
+                resident,
+                document,
+                witness=staff["supervisor"],
+                witness_secret=PASSWORD,
+            )
 
     return sign
 

@@ -37,7 +37,9 @@ def user(name, role, **flags):
     ledger.record_write(None, "account.create", u, resident_id=None, purpose="operations")
     return u
 
-supervisor, director = user("sup", "supervisor"), user("pd", "program_director")
+from django.contrib.auth.hashers import make_password
+supervisor = user("sup", "supervisor")
+director = user("pd", "program_director", password=make_password("the director's own password"))
 lead = user("lead", "clinician", is_prescriber=True, is_medical_lead=True)
 nurses = [user("nurse1", "clinician"), user("nurse2", "clinician")]
 resident = services.admit(supervisor, services.Admission(
@@ -60,7 +62,8 @@ protocol = formulary.add_protocol(lead, {
     "limit_unit": "mg", "max_single_dose": "800", "max_daily_dose": "2400",
     "min_interval_minutes": "360", "consent_code": "medication-ibuprofen",
 })
-consents.sign(supervisor, resident, document)
+consents.sign(supervisor, resident, document, witness=director,
+              witness_secret="the director's own password")
 order = orders.prescribe(lead, resident, orders.Prescription(
     protocol=protocol, dose_amount="400", dose_unit="mg", route="oral", frequency="as_needed"))
 print(json.dumps({"nurses": [n.pk for n in nurses], "order": order.pk}))

@@ -20,6 +20,7 @@ from homecoming.medications.doses import to_unit
 from homecoming.medications.guard import WINDOW
 from homecoming.medications.models import Administration
 from homecoming.medications.orders import consent_purpose
+from tests.consents.helpers import witnessed_by
 
 START = dt.datetime(2026, 5, 4, 6, 0, tzinfo=dt.UTC)
 
@@ -85,7 +86,9 @@ def _apply(step, clock, order, staff, nurse):
     elif kind == "sign":
         document = ConsentDocument.objects.get(code=order.protocol.consent_code)
         with contextlib.suppress(ValidationError):  # already consented
-            consents.sign(staff["caseworker"], order.resident, document)
+            consents.sign(
+                staff["caseworker"], order.resident, document, **witnessed_by(staff["supervisor"])
+            )
 
 
 @settings(

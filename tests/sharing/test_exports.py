@@ -16,7 +16,12 @@ from homecoming.ledger.models import Entry
 from homecoming.measures import services as measures
 from homecoming.residents.models import Resident
 from homecoming.sharing import exports
-from tests.consents.helpers import lapsed_research_document, publish, publish_research
+from tests.consents.helpers import (
+    lapsed_research_document,
+    publish,
+    publish_research,
+    witnessed_by,
+)
 
 SPONSOR = "sponsor-outcomes"
 
@@ -64,8 +69,12 @@ def test_only_residents_whose_consent_counts_now_are_exported(
     three, sponsor_document, director, staff
 ):
     walter, ana, lee = three
-    consents.sign(staff["caseworker"], walter, sponsor_document)
-    given = consents.sign(staff["caseworker"], ana, sponsor_document)
+    consents.sign(
+        staff["caseworker"], walter, sponsor_document, **witnessed_by(staff["supervisor"])
+    )
+    given = consents.sign(
+        staff["caseworker"], ana, sponsor_document, **witnessed_by(staff["supervisor"])
+    )
     consents.revoke(staff["caseworker"], given, "Ana told me she no longer agrees.")
     result = exports.export(director, SPONSOR)
     assert result.participants == 1 and result.not_included == 2
@@ -86,7 +95,9 @@ def test_only_residents_whose_consent_counts_now_are_exported(
 
 def test_nothing_in_the_file_names_or_dates_a_resident(three, sponsor_document, director, staff):
     for person in three:
-        consents.sign(staff["caseworker"], person, sponsor_document)
+        consents.sign(
+            staff["caseworker"], person, sponsor_document, **witnessed_by(staff["supervisor"])
+        )
     raw = exports.export(director, SPONSOR).ndjson().decode()
     for person in Resident.objects.all():
         for word in (
@@ -129,7 +140,9 @@ def test_each_resident_included_is_on_the_ledger_and_nobody_else(
     three, sponsor_document, director, staff
 ):
     walter, ana, _ = three
-    walters = consents.sign(staff["caseworker"], walter, sponsor_document)
+    walters = consents.sign(
+        staff["caseworker"], walter, sponsor_document, **witnessed_by(staff["supervisor"])
+    )
     exports.export(director, SPONSOR)
     entries = Entry.objects.filter(action="data.export", outcome="allowed")
     assert set(entries.values_list("resident_id", flat=True)) == {None, walter.pk}
@@ -150,7 +163,7 @@ def test_pseudonyms_link_exports_of_one_document_and_not_of_two(three, sponsor_d
 
 def test_a_research_protocol_counts_until_its_ethics_approval_expires(three, director, staff):
     study = publish_research(director)
-    consents.sign(staff["caseworker"], three[2], study)
+    consents.sign(staff["caseworker"], three[2], study, **witnessed_by(staff["supervisor"]))
     result = exports.export(director, "sleep-study")
     assert result.participants == 1
     assert lines(result)[0]["document"]["ethics_approval_ref"] == "IRB-2026-014"
@@ -217,7 +230,9 @@ def test_age_bands(born, on, band):
 def test_the_director_downloads_the_export_from_the_documents_page(
     three, sponsor_document, director, staff, client_for
 ):
-    consents.sign(staff["caseworker"], three[0], sponsor_document)
+    consents.sign(
+        staff["caseworker"], three[0], sponsor_document, **witnessed_by(staff["supervisor"])
+    )
     client = client_for(director)
     page = client.get("/consents/documents/").content.decode()
     assert f'action="/consents/documents/{SPONSOR}/export/"' in page
@@ -238,7 +253,9 @@ def test_the_page_refuses_with_a_message(director, staff, client_for):
 
 
 def test_the_api_exports_for_the_directors_token(three, sponsor_document, director, staff, api_for):
-    consents.sign(staff["caseworker"], three[1], sponsor_document)
+    consents.sign(
+        staff["caseworker"], three[1], sponsor_document, **witnessed_by(staff["supervisor"])
+    )
     response = api_for(director).post(f"/api/v1/sharing/{SPONSOR}/export")
     assert response.status_code == 200 and response["Content-Type"] == "application/x-ndjson"
     assert len(response.content.splitlines()) == 3  # header, participant, questionnaire
@@ -266,7 +283,9 @@ def test_a_branch_and_age_band_shared_by_five_is_kept(admit, sponsor_document, d
         for i in range(5)
     ] + [admit(given_name="Odd", family_name="One", date_of_birth=dt.date(1960, 6, 1))]
     for person in people:
-        consents.sign(staff["caseworker"], person, sponsor_document)
+        consents.sign(
+            staff["caseworker"], person, sponsor_document, **witnessed_by(staff["supervisor"])
+        )
     result = exports.export(director, SPONSOR)
     bands = [p["age_band_at_admission"] for p in of_type(result, "participant")]
     assert sorted(bands, key=str) == ["35-39"] * 5 + [None]

@@ -31,8 +31,13 @@ URGENCY = {
     # High: sent at once, but not escalated.
     "complaint_escalated": Urgency.HIGH,  # untouched too long; may name a supervisor
     "account": Urgency.HIGH,  # a record-reading account created, a second factor reset
+    # An investigational drug ordered: to the oversight body, never escalated (escalation would
+    # reach the supervisors, who may be the ones pushing the trial).
+    "investigational_order": Urgency.HIGH,
     # Normal: the person's choice of at once or the daily digest.
     "note.cosign": Urgency.NORMAL,
+    # Each investigational dose given, to the oversight body: its order was told at once.
+    "investigational_dose": Urgency.NORMAL,
     "safety_review": Urgency.NORMAL,
     "complaint": Urgency.NORMAL,
     "investigation": Urgency.NORMAL,

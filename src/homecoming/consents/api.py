@@ -1,8 +1,11 @@
 """Consent over JSON: the documents a resident may sign, a resident's consents, signing, revoking.
 
-The same services and selectors as the pages. Staff record consent the resident gave in person
-(before a staff witness: the caller, or the colleague named); a resident signs their own in the
-portal, with no witness. A revocation takes effect on the very next use of the consent.
+The same services and selectors as the pages. Staff record consent the resident gave in person,
+vouched for by the resident's own password or by a witness other than the caller (with the
+witness's own password or code); without either it is recorded as pending and counts only once
+confirmed (`POST /consents/{id}/confirm`: the resident, or staff with a witness or the resident's
+password). A resident signs their own in the portal, with no witness. A revocation takes effect
+on the very next use of the consent.
 """
 
 import datetime as dt
@@ -58,6 +61,8 @@ class ConsentOut(Schema):
     revoked_by: str | None
     revocation_reason: str
     counts: bool  # allows its purpose right now
+    # Recorded by staff, not yet confirmed by the resident or signed by a witness: never counts.
+    pending: bool
     approval_expired_on: dt.date | None
 
 
@@ -68,10 +73,22 @@ class ConsentRecordOut(Schema):
     available_documents: list[DocumentSummary]  # what the resident could sign now
 
 
-class SignIn(Schema):
-    document_id: int
-    # Staff only: the colleague before whom the resident consented, if not the caller.
+class AttestationIn(Schema):
+    """Staff only: who vouches for the consent. A witness (never the caller who records it)
+    with their own password or authenticator code, or the resident's own password typed by
+    the resident. Neither: the consent is pending."""
+
     witness_username: str | None = None
+    witness_secret: str = Field("", max_length=200)
+    resident_secret: str = Field("", max_length=200)
+
+
+class SignIn(AttestationIn):
+    document_id: int
+
+
+class ConfirmIn(AttestationIn):
+    pass
 
 
 class RevokeIn(Schema):
@@ -119,6 +136,7 @@ def _consent(line: selectors.ConsentLine) -> dict:
         "revoked_by": _name(c.revoked_by),
         "revocation_reason": c.revocation_reason,
         "counts": line.counts,
+        "pending": line.waiting,
         "approval_expired_on": line.approval_expired_on,
     }
 
@@ -161,9 +179,9 @@ def _require_signer(user):
     raise AccessDenied(decision)
 
 
-def _consent_for_revoking(actor, consent_id: int) -> Consent:
+def _consent_for(actor, consent_id: int, action=Action.REVOKE_CONSENT) -> Consent:
     """One consent, or a 404 after recording the probe (as for a resident or an order that does
-    not exist). Whether the caller may revoke it is the service's to decide."""
+    not exist). Whether the caller may act on it is the service's to decide."""
     consent = (
         Consent.objects.select_related("resident", "document", "recorded_by", "witness")
         .filter(pk=consent_id)
@@ -172,7 +190,7 @@ def _consent_for_revoking(actor, consent_id: int) -> Consent:
     if consent is None:
         ledger.append(
             actor,
-            str(Action.REVOKE_CONSENT),
+            str(action),
             ledger.Target(object_type="consents.consent", object_id=str(consent_id)),
             purpose=Purpose.NONE,
             outcome=Outcome.DENIED,
@@ -182,12 +200,20 @@ def _consent_for_revoking(actor, consent_id: int) -> Consent:
 
 
 def _witness(username: str | None):
-    if username is None:
+    if not username:
         return None
     person = get_user_model().objects.filter(username=username).first()
     if person is None:
         raise ValidationError({"witness": f"No member of the staff has the username {username!r}."})
     return person
+
+
+def _attestation(payload: AttestationIn) -> dict:
+    return {
+        "witness": _witness(payload.witness_username),
+        "witness_secret": payload.witness_secret,
+        "resident_secret": payload.resident_secret,
+    }
 
 
 def _document_by_id(document_id: int) -> ConsentDocument:
@@ -242,12 +268,23 @@ def sign(request, resident_id: int, payload: SignIn):
     # Refused callers are refused before the body's references are looked up.
     policy.require(request.auth, Action.RECORD_CONSENT, resident)
     consent = services.sign(
-        request.auth,
-        resident,
-        _document_by_id(payload.document_id),
-        witness=_witness(payload.witness_username),
+        request.auth, resident, _document_by_id(payload.document_id), **_attestation(payload)
     )
     return Status(201, _consent(_line_now(consent)))
+
+
+@router.post(
+    "/consents/{consent_id}/confirm",
+    response={200: ConsentOut, 400: Error, 403: Error, 404: Error},
+)
+def confirm(request, consent_id: int, payload: ConfirmIn):
+    """A pending consent counts from now: the resident confirms their own (no body needed), or
+    staff bring a witness or the resident's own password."""
+    consent = _consent_for(request.auth, consent_id, Action.RECORD_CONSENT)
+    # Refused callers are refused before the body's references are looked up.
+    policy.require(request.auth, Action.RECORD_CONSENT, consent.resident)
+    consent = services.confirm(request.auth, consent, **_attestation(payload))
+    return _consent(_line_now(consent))
 
 
 @router.post(
@@ -255,6 +292,6 @@ def sign(request, resident_id: int, payload: SignIn):
     response={200: ConsentOut, 400: Error, 403: Error, 404: Error},
 )
 def revoke(request, consent_id: int, payload: RevokeIn):
-    consent = _consent_for_revoking(request.auth, consent_id)
+    consent = _consent_for(request.auth, consent_id)
     consent = services.revoke(request.auth, consent, payload.reason)
     return _consent(_line_now(consent))

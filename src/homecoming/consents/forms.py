@@ -19,16 +19,57 @@ class WitnessChoice(forms.ModelChoiceField):
         return f"{obj.full_name or obj.username} ({obj.get_role_display().lower()})"
 
 
-class InPersonConsentForm(forms.Form):
-    """Consent the resident gave in person, recorded by staff before a witness."""
+SECRET = forms.PasswordInput(attrs={"autocomplete": "off"})
 
-    document = DocumentChoice(queryset=ConsentDocument.objects.none(), empty_label=None)
+
+class AttestationFields(forms.Form):
+    """Who vouches for a consent recorded on this screen: the resident types their own password,
+    or a witness (someone other than the recorder) picks their name and types theirs. Neither:
+    the consent waits for the resident's confirmation in the portal and counts for nothing."""
+
     witness = WitnessChoice(
         queryset=get_user_model().objects.none(),
         required=False,
-        empty_label="I witnessed it myself",
-        help_text="The member of staff before whom the resident consented.",
+        empty_label="No witness",
+        help_text="A colleague before whom the resident consented: not you, and for a trial drug, "
+        "research or recording, not one of the resident's prescribers.",
     )
+    witness_secret = forms.CharField(
+        required=False,
+        widget=SECRET,
+        label="Witness's password or authenticator code",
+    )
+    resident_secret = forms.CharField(
+        required=False,
+        widget=SECRET,
+        label="Or: the resident's own password",
+        help_text="The resident types it here themselves, instead of a witness signing.",
+    )
+
+    def __init__(self, *args, recorder=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Everyone who may witness but the person who recorded the consent (the service refuses
+        # them too, and the prescribers where the purpose asks it).
+        people = get_user_model().objects.filter(is_active=True, role__in=User.RECORD_ROLES)
+        if recorder is not None:
+            people = people.exclude(pk=recorder.pk)
+        self.fields["witness"].queryset = people.order_by("full_name")
+
+    def attestation(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "witness": data.get("witness"),
+            "witness_secret": data.get("witness_secret", ""),
+            "resident_secret": data.get("resident_secret", ""),
+        }
+
+
+class InPersonConsentForm(AttestationFields):
+    """Consent the resident gave in person, recorded by staff and vouched for by the resident's
+    own password or a witness (or neither: then it waits for the resident's confirmation)."""
+
+    document = DocumentChoice(queryset=ConsentDocument.objects.none(), empty_label=None)
+    field_order = ["document", "witness", "witness_secret", "resident_secret"]
 
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,11 +77,19 @@ class InPersonConsentForm(forms.Form):
         self.fields["document"].queryset = ConsentDocument.objects.filter(
             pk__in=[d.pk for d in documents]
         ).order_by("purpose", "title")
-        self.fields["witness"].queryset = (
-            get_user_model()
-            .objects.filter(is_active=True, role__in=User.RECORD_ROLES)
-            .order_by("full_name")
-        )
+
+
+class ConfirmPendingForm(AttestationFields):
+    """A consent waiting for confirmation, vouched for now on a staff member's screen."""
+
+    consent = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, consent=None, **kwargs):
+        if consent is not None:
+            kwargs.setdefault("initial", {"consent": consent.pk})
+            kwargs.setdefault("auto_id", f"id_confirm{consent.pk}_%s")
+            kwargs["recorder"] = consent.recorded_by
+        super().__init__(*args, **kwargs)
 
 
 class RevokeForm(forms.Form):

@@ -7,7 +7,7 @@ a consent counts is decided at the moment of use (services.require_consent), nev
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class ConsentPurpose(models.TextChoices):
@@ -21,8 +21,9 @@ class ConsentPurpose(models.TextChoices):
 
 # Purposes whose documents must carry an ethics-board approval and its expiry date.
 NEEDS_ETHICS_APPROVAL = (ConsentPurpose.RESEARCH, ConsentPurpose.INVESTIGATIONAL)
-# Consent an investigational protocol asks for is given in person, never by a click in the portal:
-# the clinician explains the trial, and a witness signs. (The story behind this product is
+# Consent an investigational protocol asks for starts in person, never by a click in the portal:
+# the clinician explains the trial, and then a witness signs or the resident confirms it with
+# their own password (on the spot, or later in the portal). (The story behind this product is
 # residents given an experimental drug they had not knowingly agreed to.)
 IN_PERSON_ONLY = (ConsentPurpose.INVESTIGATIONAL,)
 # Purposes whose documents a medication protocol names as the consent its doses need.
@@ -67,12 +68,29 @@ class ConsentDocument(models.Model):
 
 
 class SignedVia(models.TextChoices):
+    """How the resident's agreement is vouched for. Staff record consent; it counts only once the
+    resident confirms it themselves or a witness who is someone else signs (attestation.py)."""
+
     PORTAL = "portal", "in the portal"
     IN_PERSON = "in_person", "in person, before a staff witness"
+    OWN_PASSWORD = "own_password", "in person, confirmed with the resident's own password"
+    PENDING = "pending", "recorded by staff, waiting for the resident's confirmation"
+    CONFIRMED = "confirmed", "recorded by staff, confirmed by the resident in the portal"
+
+
+# A consent that does not count yet: recorded by staff with nobody to vouch for it, or (written
+# before recorder and witness had to differ) witnessed by the person who recorded it.
+PENDING = Q(signed_via=SignedVia.PENDING) | Q(
+    signed_via=SignedVia.IN_PERSON, witness=F("recorded_by")
+)
 
 
 class Consent(models.Model):
-    """A resident's signature on one document version; revoked by filling in revoked_at."""
+    """A resident's signature on one document version; revoked by filling in revoked_at.
+
+    `signed_at` is when it took effect: for a consent recorded as pending, it is set again when
+    the resident confirms it or a witness signs (the recording itself stays in the ledger's first
+    version of the row)."""
 
     ledger_versioned = True
 
@@ -111,3 +129,10 @@ class Consent(models.Model):
 
     def __str__(self):
         return f"consent of resident #{self.resident_id} to {self.document}"
+
+    @property
+    def pending(self) -> bool:
+        """Recorded, but nobody but the recorder vouches for it yet: it does not count."""
+        return self.signed_via == SignedVia.PENDING or (
+            self.signed_via == SignedVia.IN_PERSON and self.witness_id == self.recorded_by_id
+        )

@@ -14,7 +14,7 @@ from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
 from .models import SHARING_PURPOSES, Consent, ConsentDocument
-from .services import active_consents
+from .services import active_consents, waiting
 
 
 @dataclass
@@ -29,6 +29,11 @@ class ConsentLine:
     def revoked(self) -> bool:
         return self.consent.revoked_at is not None
 
+    @property
+    def waiting(self) -> bool:
+        """Recorded, not revoked, and waiting for the resident's confirmation or a witness."""
+        return self.consent.pending and not self.revoked
+
 
 @dataclass
 class ConsentRecord:
@@ -42,7 +47,11 @@ class ConsentRecord:
 
     @property
     def ended(self) -> list[ConsentLine]:
-        return [line for line in self.lines if not line.counts]
+        return [line for line in self.lines if not line.counts and not line.waiting]
+
+    @property
+    def waiting(self) -> list[ConsentLine]:
+        return [line for line in self.lines if line.waiting]
 
     def line_for(self, consent_id) -> ConsentLine | None:
         return next((line for line in self.lines if line.consent.pk == consent_id), None)
@@ -54,7 +63,7 @@ def _line(consent, now, today) -> ConsentLine:
     revoked = consent.revoked_at is not None and consent.revoked_at <= now
     return ConsentLine(
         consent=consent,
-        counts=consent.signed_at <= now and not revoked and not lapsed,
+        counts=not consent.pending and consent.signed_at <= now and not revoked and not lapsed,
         approval_expired_on=expires if lapsed else None,
     )
 
@@ -94,9 +103,10 @@ def _latest_versions():
 
 def documents_available(resident) -> list[ConsentDocument]:
     """The documents the resident could sign now: the latest version of each, not under an
-    expired ethics approval, and not already consented to (a newer version of a document the
-    resident consented to is offered: signing it replaces the earlier consent). Call it on a
-    page that has already read (and recorded) the resident's consents with `consents_of`."""
+    expired ethics approval, not already consented to (a newer version of a document the
+    resident consented to is offered: signing it replaces the earlier consent), and not waiting
+    for the resident's confirmation. Call it on a page that has already read (and recorded) the
+    resident's consents with `consents_of`."""
     today = timezone.localdate()
     documents = list(
         _latest_versions()
@@ -104,7 +114,8 @@ def documents_available(resident) -> list[ConsentDocument]:
         .order_by("purpose", "title")
     )
     consented = set(active_consents(resident).values_list("document__code", "document__version"))
-    return [d for d in documents if (d.code, d.version) not in consented]
+    pending = set(waiting(resident).values_list("document__code", flat=True))
+    return [d for d in documents if (d.code, d.version) not in consented and d.code not in pending]
 
 
 def document(document_id: int) -> ConsentDocument:

@@ -1,7 +1,9 @@
 """Every write to consents, and the one check of whether a consent counts right now.
 
-Publishing, signing and revoking follow the project's service shape: the policy first (a denial
-is committed on its own), then the row, its version and its ledger entry in one transaction.
+Publishing, signing, confirming and revoking follow the project's service shape: the policy first
+(a denial is committed on its own), then the row, its version and its ledger entry in one
+transaction. A consent staff record counts only once someone other than the recorder vouches for
+it: the resident themselves, or a witness (attestation.py); until then it is pending.
 `active_consent` / `require_consent` are what the rest of the center calls at the moment of use
 (an upload, an administration, an export); they read the database every time, so a revocation
 or an expired ethics approval takes effect on the very next use.
@@ -18,13 +20,16 @@ from django.utils.formats import date_format
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.accounts.models import Role, User
+from homecoming.accounts.models import Role
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 
+from . import attestation as attest
+from .attestation import Attestation
 from .models import (
     IN_PERSON_ONLY,
     NEEDS_ETHICS_APPROVAL,
+    PENDING,
     Consent,
     ConsentDocument,
     ConsentPurpose,
@@ -40,6 +45,10 @@ IN_PERSON_MESSAGE = (
     "care team if you want to take part."
 )
 REASON_NEEDED = "Say how the resident withdrew consent, e.g. “the resident told me …”."
+CONFIRM_NEEDS_SOMEONE = (
+    "Someone vouches for the consent: the resident types their own password, or a witness "
+    "(not the person who recorded it) signs with theirs."
+)
 
 
 class ConsentMissing(ValidationError):
@@ -151,10 +160,13 @@ def publish(
 
 
 def _counting_at(resident, at, purpose=None, code=None):
-    """Consents signed by `at` and not revoked by then, newest first, with their documents: of
-    one resident, or of everyone when `resident` is None."""
-    qs = Consent.objects.filter(signed_at__lte=at).filter(
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)
+    """Consents in effect by `at` (signed, and confirmed or witnessed: a pending one never
+    counts) and not revoked by then, newest first, with their documents: of one resident, or of
+    everyone when `resident` is None."""
+    qs = (
+        Consent.objects.filter(signed_at__lte=at)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+        .exclude(PENDING)
     )
     if resident is not None:
         qs = qs.filter(resident_id=getattr(resident, "pk", resident))
@@ -200,74 +212,180 @@ def require_consent(resident, purpose, code=None) -> Consent:
     if lapsed is not None:  # signed and not revoked: only its ethics approval has run out
         expired_on = long_date(lapsed.document.ethics_approval_expires)
         message += f": the ethics approval of {lapsed.document.title} expired on {expired_on}"
+    else:
+        pending = waiting(resident, code)
+        pending = pending.filter(document__purpose=purpose).order_by("-signed_at").first()
+        if pending is not None:
+            message += (
+                f": the consent {pending.recorded_by} recorded on "
+                f"{long_date(timezone.localdate(pending.signed_at))} waits for the resident's "
+                "confirmation or a witness"
+            )
     raise ConsentMissing(message + ".", resident=resident, purpose=purpose, code=code)
 
 
-# --- signing and revoking ---------------------------------------------------------------------
+# --- signing, confirming and revoking ---------------------------------------------------------
 
 
-def _check_witness(witness):
-    if witness is None or not witness.is_active or witness.role not in User.RECORD_ROLES:
-        raise ValidationError({"witness": f"{witness} is not an active member of the staff."})
-
-
-def sign(actor, resident, document: ConsentDocument, *, witness=None) -> Consent:
-    """The resident agrees to one version of a document: in the portal (the resident is the
-    actor), or in person, recorded by a member of staff before a staff witness (the recorder
-    unless someone else witnessed it)."""
-    decision = policy.require(actor, Action.RECORD_CONSENT, resident)
-    if actor.role == Role.RESIDENT:
-        if witness is not None:
-            raise ValidationError({"witness": "Consent in the portal has no witness."})
-        if document.purpose in IN_PERSON_ONLY:
-            raise ValidationError({"document": IN_PERSON_MESSAGE})
-        via = SignedVia.PORTAL
-    else:
-        via = SignedVia.IN_PERSON
-        witness = witness or actor
-        _check_witness(witness)
-    today = timezone.localdate()
-    if _approval_lapsed(document, today):
-        raise ValidationError(
-            {
-                "document": f"The ethics approval of {document.title} expired on "
-                f"{long_date(document.ethics_approval_expires)}; it cannot be signed."
-            }
-        )
+def _document_problems(document) -> dict[str, str]:
+    """Why the document cannot be agreed to now: its ethics approval ran out, or a newer version
+    replaced it."""
+    if _approval_lapsed(document, timezone.localdate()):
+        return {
+            "document": f"The ethics approval of {document.title} expired on "
+            f"{long_date(document.ethics_approval_expires)}; it cannot be signed."
+        }
     newer = (
         ConsentDocument.objects.filter(code=document.code, version__gt=document.version)
         .order_by("-version")
         .first()
     )
     if newer is not None:
-        raise ValidationError(
-            {"document": f"{document} has been replaced by version {newer.version}: sign that."}
-        )
+        return {"document": f"{document} has been replaced by version {newer.version}: sign that."}
+    return {}
+
+
+def waiting(resident, code=None):
+    """The resident's consents recorded by staff and not yet confirmed or witnessed (nor
+    revoked): they count for nothing until then."""
+    qs = Consent.objects.filter(resident_id=getattr(resident, "pk", resident))
+    qs = qs.filter(PENDING, revoked_at__isnull=True).select_related("document", "recorded_by")
+    return qs if code is None else qs.filter(document__code=code)
+
+
+def _target(resident, consent=None):
+    if consent is not None:
+        return ledger.Target.of(consent, resident_id=resident.pk)
+    return ledger.Target(resident_id=resident.pk, object_type="consents.consent")
+
+
+def sign(
+    actor,
+    resident,
+    document: ConsentDocument,
+    *,
+    witness=None,
+    witness_secret="",
+    resident_secret="",
+) -> Consent:
+    """The resident agrees to one version of a document: in the portal (the resident is the
+    actor), or in person, recorded by a member of staff. Staff bring someone to vouch for it: the
+    resident's own password, or a witness (not the recorder) with theirs; without, the consent is
+    kept as pending and counts only once the resident confirms it or a witness signs
+    (`confirm`)."""
+    decision = policy.require(actor, Action.RECORD_CONSENT, resident)
+    attestation = Attestation(witness, witness_secret or "", resident_secret or "")
+    if actor.role == Role.RESIDENT:
+        if attestation.given:
+            raise ValidationError({"witness": "Consent in the portal has no witness."})
+        if document.purpose in IN_PERSON_ONLY:
+            raise ValidationError({"document": IN_PERSON_MESSAGE})
+        via = SignedVia.PORTAL
+    else:
+        via = attestation.via
+    errors = _document_problems(document)
+    if attestation.given:  # staff only: a resident's own attempt was refused above
+        attest.check(actor, resident, document.purpose, attestation, _target(resident), errors)
+    elif errors:
+        raise ValidationError(errors)
     with transaction.atomic():
         # Lock the resident: two signatures of the same document at once cannot both pass the
         # check below (SQLite already serialises writers; this is for PostgreSQL).
         Resident.objects.select_for_update().filter(pk=resident.pk).first()
-        standing = active_consent(resident, document.purpose, code=document.code)
-        if standing is not None and standing.document.version >= document.version:
-            raise ValidationError(
-                {"document": f"{resident.display_name} has already consented to {document.title}."}
-            )
-        if standing is not None:  # consent to an earlier version: the new one replaces it
-            _end(
-                actor,
-                standing,
-                f"Replaced by consent to version {document.version}.",
-                decision.purpose,
-            )
+        standing = _check_not_consented(resident, document)
+        if standing is not None and via != SignedVia.PENDING:
+            # Consent to an earlier version: the new one replaces it once it counts.
+            _replace(actor, standing, document, decision.purpose)
         consent = Consent.objects.create(
             resident=resident,
             document=document,
             signed_at=timezone.now(),
             signed_via=via,
             recorded_by=actor,
-            witness=witness if via == SignedVia.IN_PERSON else None,
+            witness=attestation.witness if via == SignedVia.IN_PERSON else None,
         )
-        ledger.record_write(actor, SIGN, consent, resident_id=resident.pk, purpose=decision.purpose)
+        entry = ledger.record_write(
+            actor, SIGN, consent, resident_id=resident.pk, purpose=decision.purpose
+        )
+        attest.countersign(actor, consent, entry, attestation)
+    return consent
+
+
+def _check_not_consented(resident, document):
+    """Refuse a second consent to the same document; return a consent to an earlier version,
+    which the new one is to replace."""
+    standing = active_consent(resident, document.purpose, code=document.code)
+    if standing is not None and standing.document.version >= document.version:
+        raise ValidationError(
+            {"document": f"{resident.display_name} has already consented to {document.title}."}
+        )
+    pending = waiting(resident, document.code).first()
+    if pending is not None:
+        raise ValidationError(
+            {
+                "document": f"{pending.recorded_by} recorded {resident.display_name}'s consent "
+                f"to {pending.document.title} on {long_date(timezone.localdate(pending.signed_at))}"
+                ": it waits for the resident's confirmation or a witness. Confirm it, or revoke "
+                "it first."
+            }
+        )
+    return standing
+
+
+def _replace(actor, standing, document, purpose):
+    _end(actor, standing, f"Replaced by consent to version {document.version}.", purpose)
+
+
+def confirm(actor, consent: Consent, *, witness=None, witness_secret="", resident_secret=""):
+    """A pending consent takes effect, from now: the resident confirms it in the portal (the
+    resident is the actor), or, on a staff member's screen, types their own password or a witness
+    (not the recorder) signs with theirs."""
+    resident = consent.resident
+    decision = policy.require(actor, Action.RECORD_CONSENT, resident)
+    attestation = Attestation(witness, witness_secret or "", resident_secret or "")
+    if actor.role == Role.RESIDENT:
+        if attestation.given:
+            raise ValidationError({"witness": "Consent in the portal has no witness."})
+        via = SignedVia.CONFIRMED
+    elif not attestation.given:
+        raise ValidationError({"witness": CONFIRM_NEEDS_SOMEONE})
+    else:
+        via = attestation.via
+    document = consent.document
+    errors = _document_problems(document)
+    if not attestation.given:  # the resident, in the portal
+        if errors:
+            raise ValidationError(errors)
+    else:
+        attest.check(
+            consent.recorded_by,
+            resident,
+            document.purpose,
+            attestation,
+            _target(resident, consent),
+            errors,
+        )
+    with transaction.atomic():
+        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        consent = Consent.objects.select_for_update().select_related("document").get(pk=consent.pk)
+        if not consent.pending or consent.revoked_at is not None:
+            raise ValidationError("This consent is no longer waiting for confirmation.")
+        standing = active_consent(resident, document.purpose, code=document.code)
+        if standing is not None and standing.document.version >= document.version:
+            raise ValidationError(
+                {"document": f"{resident.display_name} has already consented to {document.title}."}
+            )
+        if standing is not None:
+            _replace(actor, standing, document, decision.purpose)
+        consent.signed_at = timezone.now()
+        consent.signed_via = via
+        consent.witness = attestation.witness if via == SignedVia.IN_PERSON else None
+        consent.save(update_fields=["signed_at", "signed_via", "witness"])
+        action = attest.WITNESS if via == SignedVia.IN_PERSON else attest.CONFIRM
+        entry = ledger.record_write(
+            actor, action, consent, resident_id=resident.pk, purpose=decision.purpose
+        )
+        attest.countersign(actor, consent, entry, attestation)
     return consent
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from homecoming.accounts.models import Role
 from homecoming.consents import services as consents
 from homecoming.consents.models import ConsentPurpose
 from homecoming.medications import administering, formulary, orders, schedule
@@ -248,8 +249,16 @@ def resident_story(pharmacy: Pharmacy, index, resident, admitted_on, caseworker,
 
 
 def _consent(pharmacy, key, resident, recorded_by, witness=None):
+    """Consent to a protocol: in the portal (the resident records it), or in person before a
+    witness who is not the recorder (the nurse, unless another is named), who signs with their
+    own password."""
     document = pharmacy.documents[pharmacy.protocols[key].consent_code]
-    return consents.sign(recorded_by, resident, document, witness=witness)
+    if recorded_by.role == Role.RESIDENT:
+        return consents.sign(recorded_by, resident, document)
+    witness = witness or pharmacy.nurse
+    return consents.sign(
+        recorded_by, resident, document, witness=witness, witness_secret=DEMO_PASSWORD
+    )
 
 
 def _prescribe(pharmacy, key, resident, frequency, instructions, ends_at=None):
@@ -349,7 +358,9 @@ def _course(pharmacy, key, resident, starts_on, caseworker, rng, until):
 
 def _trial(pharmacy, resident, starts_on, caseworker, rng, until, withdraws):
     """Mnemosyne-7 for three weeks: consent signed in person, recorded by the prescriber before
-    the caseworker as witness, and every dose witnessed. The last resident to join withdraws
+    the caseworker as witness (never the prescriber), and every dose witnessed by the caseworker
+    (neither the nurse who gives it nor the prescriber); the oversight body is told of the order
+    and of every dose. The last resident to join withdraws
     after a week; the order is stopped within the hour."""
     yield _at(starts_on, 11, rng.randint(0, 29))
     _consent(pharmacy, "mnemosyne", resident, pharmacy.prescriber, witness=caseworker)

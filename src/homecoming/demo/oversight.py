@@ -8,10 +8,11 @@
   who made it. The program director has it.
 - Walter complains in the portal about noise at night; the program director answers and
   resolves it, and he reads the outcome.
-- Five days ago Thomas Carrasco (the oversight body) opens an investigation from the sister's
-  complaint, and gives the investigator read-only access, for 30 days, to the records of the
-  residents on the trial and to everything Colin and the prescriber did. The trial residents
-  see the grant in their record's "who looked" list.
+- The oversight body was told of every order and dose of the trial drug; five days ago Thomas
+  Carrasco reads those alerts and opens an investigation from the sister's complaint, and gives
+  the investigator read-only access, for 30 days, to the records of the residents on the trial
+  and to everything Colin and the prescriber did. The trial residents see the grant in their
+  record's "who looked" list.
 """
 
 import dataclasses
@@ -19,6 +20,8 @@ import datetime as dt
 
 from django.utils import timezone
 
+from homecoming.alerts import services as alerts
+from homecoming.alerts.models import Alert
 from homecoming.medications.models import AdministrationStatus
 from homecoming.oversight import complaints, escalation, investigations
 from homecoming.residents.models import Resident
@@ -94,6 +97,13 @@ def story(people, until):
     escalation.escalate_untouched()
 
     yield ago(5, 10, 0)
+    # He had been told of every trial order and dose (medications/investigational.py); he reads
+    # them as he opens the investigation. The doses since are still waiting on his home page.
+    told = Alert.objects.filter(
+        recipient=people["carrasco"], kind__startswith="investigational_", read_at__isnull=True
+    )
+    if told.exists():
+        alerts.acknowledge(people["carrasco"], list(told.values_list("pk", flat=True)))
     opened = investigations.open_investigation(
         people["carrasco"],
         "Memory loss among residents on the Mnemosyne-7 trial",

@@ -201,15 +201,28 @@ def resident_story(ctx, index, resident, admitted_on, caseworker, rng, until):
     name = resident.preferred_name or resident.given_name
     is_walter = index == 0
     yield _at(admitted_on, 10, index % 60)
-    consents.sign(caseworker, resident, ctx.documents["treatment-program"])
+
+    def agrees(code):
+        """Consent given in person: recorded by the caseworker, before the nurse as witness (one
+        person alone cannot make a consent count; the nurse prescribes nothing)."""
+        witness = ctx.pharmacy.nurse
+        consents.sign(
+            caseworker,
+            resident,
+            ctx.documents[code],
+            witness=witness,
+            witness_secret=DEMO_PASSWORD,
+        )
+
+    agrees("treatment-program")
     if is_walter:
         consents.sign(resident.user, resident, ctx.documents["session-recording"])
     elif rng.random() < 0.6:
-        consents.sign(caseworker, resident, ctx.documents["session-recording"])
+        agrees("session-recording")
     if rng.random() < 0.5:
-        consents.sign(caseworker, resident, ctx.documents["sponsor-outcomes"])
+        agrees("sponsor-outcomes")
     if index % 3 == 1:  # (not drawn from rng: the rest of the story stays as it was)
-        consents.sign(caseworker, resident, ctx.documents[STUDY["code"]])
+        agrees(STUDY["code"])
 
     # Questionnaires at intake, then every two weeks, heading down with noise.
     starts = WALTER_START if is_walter else {i: rng.randint(*r) for i, r in START.items()}

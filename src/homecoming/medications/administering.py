@@ -3,8 +3,10 @@
 Giving a dose passes every stop or none: the resident in residence, the order active, consent to
 the protocol in force at that moment, the dose within the order and the protocol's single
 maximum, every 24-hour window within the protocol's maximum, the minimum interval kept, and a
-witness for a controlled or investigational dose. The checks run under a lock on the resident, so
-two nurses recording at once are taken one after the other and the second sees the first's dose.
+witness for a controlled or investigational dose who is neither the nurse giving it nor the
+prescriber (second_check.py). Every investigational dose given is told to the oversight body.
+The checks run under a lock on the resident, so two nurses recording at once are taken one after
+the other and the second sees the first's dose.
 
 A stopped dose is kept as a row of its own (DoseStop) with every rule it broke, on the ledger as
 a refused attempt. Only the interval yields, and only to a second clinician's co-signature with a
@@ -29,7 +31,7 @@ from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident, StayStatus
 
-from . import guard, schedule
+from . import guard, investigational, schedule, second_check
 from .doses import UnitMismatch, describe, parse_amount, to_unit
 from .guard import Dose, Limits, Rule, Stop
 from .models import Administration, AdministrationStatus, DoseStop, Order
@@ -273,6 +275,7 @@ def give(
             if protocol.needs_witness and attempt.witness is None:
                 kind = "an investigational" if protocol.investigational else "a controlled"
                 stops.append(Stop(Rule.NO_WITNESS, f"{protocol} is {kind} drug: a witness signs."))
+            stops += second_check.stops(order, attempt.witness)
             overriding = bool(stops) and override is not None and all(s.overridable for s in stops)
             if stops and not overriding:
                 raise _Refused(stops)
@@ -296,6 +299,7 @@ def give(
             _countersign(row, entry, attempt.witness, override if overriding else None)
             if overriding:
                 _alert_override(actor, row, stops, override)
+            investigational.alert_given(actor, row)
     except _Refused as refused:
         raise DoseStopped(refused.stops, _keep_stopped(actor, attempt, refused.stops)) from None
     except IntegrityError:  # the same scheduled dose, recorded at the same moment elsewhere

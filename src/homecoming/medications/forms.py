@@ -85,6 +85,12 @@ class GiveForm(forms.Form):
             # keeps that refusal as a stopped dose like any other.
             for name in ("witness", "witness_secret"):
                 self.fields[name].widget.attrs["aria-required"] = "true"
+            # Said before it is refused (medications/second_check.py): the second check is
+            # neither the nurse giving the dose nor the one who prescribed it.
+            self.fields["witness"].help_text = (
+                "The member of staff who saw the dose given: not you, and not "
+                f"{order.prescribed_by}, who prescribed it."
+            )
         for name in self.OVERRIDE_FIELDS:
             self.fields[name].required = overriding
 

@@ -3,8 +3,9 @@
 An order beyond the protocol is refused when it is written, not discovered at the bedside: a dose
 above the single maximum, a frequency whose daily total passes the 24-hour maximum, or one whose
 doses fall closer together than the minimum interval. The resident's consent to the protocol is
-checked here too, and again at every dose. An order is never edited: it is discontinued (with a
-reason) and, if need be, written anew.
+checked here too, and again at every dose; an investigational order alerts the oversight body
+(investigational.py). An order is never edited: it is discontinued (with a reason) and, if need
+be, written anew.
 """
 
 import datetime as dt
@@ -20,7 +21,7 @@ from homecoming.consents import services as consents
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import OPEN_STAY, Resident
 
-from . import schedule
+from . import investigational, schedule
 from .doses import UnitMismatch, describe, parse_amount, to_unit
 from .models import ROUTES_FOR_FORM, Frequency, Order, Protocol, Route
 
@@ -119,7 +120,7 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
         if not resident.stays.filter(OPEN_STAY).exists():
             raise ValidationError(f"{resident.display_name} has no open stay at the center.")
         try:
-            consents.require_consent(
+            consent = consents.require_consent(
                 resident, consent_purpose(protocol), code=protocol.consent_code
             )
         except consents.ConsentMissing as exc:
@@ -129,6 +130,7 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
                     "consents page first, if they give it; then write the order."
                 }
             ) from exc
+        investigational.check_order(actor, protocol, consent)
         order = Order.objects.create(
             resident=resident,
             protocol=protocol,
@@ -145,6 +147,7 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
         ledger.record_write(
             actor, PRESCRIBE, order, resident_id=resident.pk, purpose=decision.purpose
         )
+        investigational.alert_ordered(actor, order)
     return order
 
 

@@ -36,6 +36,8 @@ ACTIONS = {
     "consent.sign": "recorded a consent",
     "consent.record": "recorded a consent",
     "consent.revoke": "withdrew a consent",
+    "consent.witness": "witnessed a consent",
+    "consent.confirm": "confirmed a consent",
     "medication.view": "viewed the medication record",
     "medication.prescribe": "ordered a medication",
     "medication.discontinue": "stopped a medication order",
@@ -102,6 +104,9 @@ REFUSED_CONFIRMATIONS = {
     "medication.witness": "witness signature not given: a wrong password or code was entered",
     "medication.override": "co-signature of an early dose not given: a wrong password or code "
     "was entered",
+    "consent.witness": "witness signature on a consent not given: a wrong password or code was "
+    "entered",
+    "consent.confirm": "consent not confirmed: a wrong password was entered for it",
 }
 
 

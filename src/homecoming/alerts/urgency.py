@@ -30,6 +30,8 @@ URGENCY = {
     # High: sent at once, but not escalated.
     "complaint_escalated": Urgency.HIGH,  # untouched too long; may name a supervisor
     "account": Urgency.HIGH,  # a record-reading account created, a second factor reset
+    "resident_adverse_event": Urgency.HIGH,  # a resident's own side-effect report (portal)
+    "safety_decision": Urgency.HIGH,  # the medical lead's decision on a signal (oversight)
     # Normal: the person's choice of at once or the daily digest.
     "note.cosign": Urgency.NORMAL,
     "safety_review": Urgency.NORMAL,

@@ -188,6 +188,11 @@ def conclude_review(actor, signal, conclusion: str, assessment: str):
         errors["conclusion"] = "Choose the conclusion of the review."
     if len(assessment) < 20:
         errors["assessment"] = "Give the assessment behind the conclusion (20 characters at least)."
+    if conclusion == Conclusion.CONFIRMED and not signal.decisions.exists():
+        # A confirmed signal is acted on: the decision (monitor, restrict, suspend) comes first.
+        errors["conclusion"] = (
+            "A confirmed signal needs your decision first: monitor, restrict or suspend."
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

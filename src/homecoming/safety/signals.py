@@ -105,26 +105,58 @@ def exposure_days() -> int:
     return int(settings.HOMECOMING_SIGNAL_EXPOSURE_DAYS)
 
 
-def _pairs_sql(last: int) -> tuple[str, dict]:
-    """PAIRS_SQL for this database, with its parameters.
+def _window() -> tuple[dict, dict]:
+    """The SQL pieces of the exposure window for this database: `given_day` (a dose's day, on
+    the center's calendar, from `m.at`) and `window_start` (the window's first day, from
+    `e.onset`), with their parameters.
 
     A dose counts on the center's calendar day it was given (the onset is a day on that
-    calendar too): Django's own date cast in the center's zone, done once per dose in
-    `given_days`, not once per report. Taking days from a date is the one thing the two
-    databases spell differently."""
+    calendar too): Django's own date cast in the center's zone. Taking days from a date is the
+    one thing the two databases spell differently."""
     from homecoming.residents.setup import center_zone_name
 
     cast, cast_params = connection.ops.datetime_cast_date_sql("m.at", (), center_zone_name())
     names = [f"zone{i}" for i in range(len(cast_params))]
-    given_day = cast % tuple(f"%({n})s" for n in names)
-    params = {"last": last, **dict(zip(names, cast_params, strict=True))}
+    pieces = {"given_day": cast % tuple(f"%({n})s" for n in names)}
+    params = dict(zip(names, cast_params, strict=True))
     if connection.vendor == "sqlite":
-        window_start = "date(e.onset, %(window)s)"
+        pieces["window_start"] = "date(e.onset, %(window)s)"
         params["window"] = f"-{exposure_days()} days"
     else:
-        window_start = "(e.onset - CAST(%(window)s AS integer))"
+        pieces["window_start"] = "(e.onset - CAST(%(window)s AS integer))"
         params["window"] = exposure_days()
-    return PAIRS_SQL.format(given_day=given_day, window_start=window_start), params
+    return pieces, params
+
+
+def _pairs_sql(last: int) -> tuple[str, dict]:
+    """PAIRS_SQL for this database, with its parameters (the date cast runs once per dose, in
+    `given_days`, not once per report)."""
+    pieces, params = _window()
+    return PAIRS_SQL.format(**pieces), {"last": last, **params}
+
+
+CASES_SQL = """
+SELECT e.id FROM safety_adverseevent e
+WHERE e.term = %(term)s AND (
+    EXISTS (SELECT 1 FROM safety_suspect s WHERE s.event_id = e.id AND s.drug = %(drug)s)
+    OR EXISTS (
+        SELECT 1 FROM medications_administration m
+        JOIN medications_order o ON o.id = m.order_id
+        JOIN medications_protocol p ON p.id = o.protocol_id
+        WHERE m.resident_id = e.resident_id AND m.status = 'given' AND p.drug = %(drug)s
+          AND {given_day} <= e.onset AND {given_day} >= {window_start}
+    )
+)
+"""
+
+
+def case_ids(drug: str, term: str) -> list[int]:
+    """The reports a (drug, term) pair counts, as count_pairs counts them: those suspecting
+    the drug, and those of residents given it in the exposure window before the onset."""
+    pieces, params = _window()
+    with connection.cursor() as cursor:
+        cursor.execute(CASES_SQL.format(**pieces), {"drug": drug, "term": term, **params})
+        return [row[0] for row in cursor.fetchall()]
 
 
 def configured_rules() -> tuple[str, ...]:

@@ -129,9 +129,9 @@ def test_replay_a_suspended_drug_is_neither_ordered_nor_given(
     denied = Entry.objects.get(action="medication.prescribe", outcome="denied")
     assert denied.object_type == "safety.decision" and denied.resident_id == r[5].pk
     # A dose on an order written before the suspension: stopped, kept, and on the ledger.
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=9), tick=False):
-        with pytest.raises(DoseStopped) as stopped:
-            give(ward, staff, ward.trial[0])
+    later = time_machine.travel(timezone.now() + dt.timedelta(hours=9), tick=False)
+    with later, pytest.raises(DoseStopped) as stopped:
+        give(ward, staff, ward.trial[0])
     assert [s.rule for s in stopped.value.stops] == [Rule.SUSPENDED]
     assert f"signal #{signal.pk}" in stopped.value.stops[0].message
     assert not stopped.value.overridable
@@ -255,8 +255,11 @@ def test_the_api_records_a_decision_and_refuses_bad_input(signal, medical_lead, 
     )
     assert made.status_code == 201
     assert made.json()["prescriber_ids"] == [medical_lead.pk]
-    assert api.post(
-        "/api/v1/safety/signals/999999/decisions",
-        {"kind": "suspend", "reasons": REASONS},
-        content_type="application/json",
-    ).status_code == 404
+    assert (
+        api.post(
+            "/api/v1/safety/signals/999999/decisions",
+            {"kind": "suspend", "reasons": REASONS},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )

@@ -12,7 +12,7 @@ import time_machine
 from django.utils import timezone
 
 from homecoming.alerts.models import Alert
-from homecoming.safety import signals
+from homecoming.safety import selectors, signals
 
 from .conftest import report_for
 
@@ -41,7 +41,9 @@ def _unticked_cluster(ward, staff):
             report_for(staff["supervisor"], r[i], term, [sertraline[i]])
 
 
-def test_replay_unticked_reports_on_the_trial_drug_raise_its_signal(ward, staff, medical_lead):
+def test_replay_unticked_reports_on_the_trial_drug_raise_its_signal(
+    ward, staff, medical_lead, client_for
+):
     _unticked_cluster(ward, staff)
     result = signals.scan("report")
     raised = {(s.drug, s.term): s for s in result.raised}
@@ -52,6 +54,10 @@ def test_replay_unticked_reports_on_the_trial_drug_raise_its_signal(ward, staff,
     assert signal.rules == ["evans"]
     told = Alert.objects.filter(kind="safety_signal").values_list("recipient__username", flat=True)
     assert "lead" in told and "oversight" in told
+    # The medical lead reads the four reports behind it, though none ticked the drug.
+    assert len(selectors.signal_detail(medical_lead, signal.pk).cases) == 4
+    page = client_for(medical_lead).get(f"/safety/signals/{signal.pk}/").content.decode()
+    assert page.count("none ticked") == 4 and "Decide: monitor, restrict or suspend" in page
 
 
 def test_a_dose_outside_the_window_before_onset_does_not_count(ward, staff, settings):

@@ -168,6 +168,7 @@ def signal(request, signal_id):
         "term_name": terms.name_of(detail.signal.term),
         "decision": decisions.current(detail.signal),
         "can_decide": policy.decide(request.user, Action.DECIDE_SIGNAL).allowed,
+        "exposure_days": signals.exposure_days(),
     }
     return render(request, "safety/signal.html", context, status=form_status(request))
 

@@ -109,6 +109,9 @@ def test_the_page_and_the_api_refuse_everyone_but_the_medical_lead(
     assert page.status_code == 200 and b"Record the decision" not in page.content
     lead = client_for(medical_lead)
     assert b"Record the decision" in lead.get(url).content
+    refused = lead.post(url, {"kind": "restrict", "reasons": REASONS})  # nobody named
+    assert refused.status_code == 400
+    assert b"Name the prescribers" in refused.content and REASONS.encode() in refused.content
     assert lead.post(url, body).status_code == 302
     listed = api_for(staff["oversight"]).get(api).json()
     assert [(d["kind"], d["decided_by"]) for d in listed] == [("suspend", str(medical_lead))]

@@ -266,3 +266,25 @@ def test_the_api_records_a_decision_and_refuses_bad_input(signal, medical_lead, 
         ).status_code
         == 404
     )
+
+
+def test_the_medication_pages_show_the_suspension(
+    signal, ward, staff, prescriber, medical_lead, client_for
+):
+    decisions.decide(medical_lead, signal, Choice("suspend", REASONS))
+    r = ward.residents
+    ordered = client_for(prescriber).post(
+        f"/residents/{r[5].pk}/medications/orders/",
+        {"protocol": ward.protocols["mnemosyne"].pk, "dose_amount": "250",
+         "dose_unit": "mcg", "route": "oral", "frequency": "as_needed"},
+    )  # fmt: skip
+    assert ordered.status_code == 400
+    assert f"signal #{signal.pk}" in ordered.content.decode()
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=9), tick=False):
+        given = client_for(staff["clinician_other"]).post(
+            f"/medications/orders/{ward.trial[0].pk}/give/",
+            {"do": "give", "dose_amount": "250", "dose_unit": "mcg",
+             "witness": staff["caseworker"].username, "witness_secret": PASSWORD},
+        )  # fmt: skip
+    text = given.content.decode()
+    assert given.status_code == 400 and "suspended" in text and f"signal #{signal.pk}" in text

@@ -200,20 +200,36 @@ def with_pandas():
             names = [c[0] for c in cursor.description]
             return pd.DataFrame(cursor.fetchall(), columns=names)
 
-    events = frame("SELECT id, resident_id, term FROM safety_adverseevent")
+    import datetime as dt
+
+    from django.conf import settings
+
+    from homecoming.residents.setup import center_zone_name
+
+    events = frame("SELECT id, resident_id, term, onset FROM safety_adverseevent")
     suspects = frame("SELECT event_id, drug FROM safety_suspect")
     given = frame(
-        "SELECT m.resident_id, p.drug FROM medications_administration m "
+        "SELECT m.resident_id, p.drug, m.at FROM medications_administration m "
         "JOIN medications_order o ON o.id = m.order_id "
         "JOIN medications_protocol p ON p.id = o.protocol_id WHERE m.status = 'given'"
     )
     residents = int(frame("SELECT COUNT(*) AS n FROM residents_resident")["n"][0])
     n = len(events)
-    joined = suspects.merge(events, left_on="event_id", right_on="id")
+    # A report counts against what was suspected and what was given in the window before onset.
+    zone = center_zone_name()
+    given["day"] = pd.to_datetime(given["at"], utc=True).dt.tz_convert(zone).dt.date
+    events["onset"] = pd.to_datetime(events["onset"]).dt.date
+    days = dt.timedelta(days=settings.HOMECOMING_SIGNAL_EXPOSURE_DAYS)
+    window = events.merge(given[["resident_id", "drug", "day"]].drop_duplicates(), on="resident_id")
+    window = window[(window["day"] <= window["onset"]) & (window["day"] >= window["onset"] - days)]
+    attributed = pd.concat(
+        [suspects, window[["id", "drug"]].rename(columns={"id": "event_id"})]
+    ).drop_duplicates()
+    joined = attributed.merge(events, left_on="event_id", right_on="id")
     a = joined.groupby(["drug", "term"]).size().rename("a")
-    drug_reports = suspects.groupby("drug").size().rename("drug_reports")
+    drug_reports = attributed.groupby("drug").size().rename("drug_reports")
     term_reports = events.groupby("term").size().rename("term_reports")
-    exposure = given.drop_duplicates()
+    exposure = given[["resident_id", "drug"]].drop_duplicates()
     had = events[["resident_id", "term"]].drop_duplicates()
     k = exposure.merge(had, on="resident_id").groupby(["drug", "term"]).size().rename("k")
     table = pd.concat([a, k], axis=1).fillna(0).reset_index()

@@ -296,6 +296,11 @@ HOMECOMING_ATTACHMENT_MAX_MB = int(os.environ.get("HOMECOMING_ATTACHMENT_MAX_MB"
 HOMECOMING_SIGNAL_SCAN_INTERVAL = timedelta(
     hours=float(os.environ.get("HOMECOMING_SIGNAL_SCAN_HOURS", "24"))
 )
+# Signal detection counts each adverse event against every medicine the resident was given in
+# this many days up to its onset (whatever the reporter suspected), as well as those suspected.
+HOMECOMING_SIGNAL_EXPOSURE_DAYS = int(os.environ.get("HOMECOMING_SIGNAL_EXPOSURE_DAYS", "30"))
+if not 0 <= HOMECOMING_SIGNAL_EXPOSURE_DAYS <= 3660:
+    raise ImproperlyConfigured("HOMECOMING_SIGNAL_EXPOSURE_DAYS: a number of days, 0 to 3660.")
 
 # Alerts and e-mail (homecoming.alerts). Every alert is e-mailed to its recipient, with no clinical
 # detail: who it is for, how urgent, and a link to HOMECOMING_BASE_URL. HOMECOMING_EMAIL_URL says

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from homecoming.access.policy import AccessDenied
 from homecoming.ledger.models import Entry
-from homecoming.safety import selectors, services, signals
+from homecoming.safety import decisions, selectors, services, signals
 from homecoming.safety.models import AdverseEvent, Review, Suspect
 from tests.consents.helpers import portal_login
 
@@ -103,6 +103,9 @@ def test_signals_and_concluded_reviews_are_kept_by_the_database(ward, staff):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as c:
             c.execute(sql)
     lead = Review.objects.get(signal=signal).assigned_to
+    decisions.decide(  # a confirmed signal is acted on first
+        lead, signal, decisions.Choice("suspend", "Amnesia within days of the first dose.")
+    )
     services.conclude_review(
         lead, signal, "confirmed", "Four amnesia reports within days of the first dose."
     )

@@ -4,7 +4,7 @@ ledger) and tells the director and oversight the conclusion in a normal alert.""
 
 from homecoming.alerts.models import Alert
 from homecoming.ledger.models import Entry
-from homecoming.safety import services, signals
+from homecoming.safety import decisions, services, signals
 from homecoming.safety.models import Review
 
 from .conftest import report_for
@@ -23,6 +23,9 @@ def test_concluding_the_review_closes_the_signals_alerts(ward, staff):
     assert raised.count() == 3 and {a.urgency for a in raised} == {"critical"}
     assert {a.about_id for a in raised} == {str(signal.pk)}
     lead = Review.objects.get(signal=signal).assigned_to
+    decisions.decide(  # a confirmed signal is acted on first
+        lead, signal, decisions.Choice("suspend", "Amnesia within days of the first dose.")
+    )
     services.conclude_review(
         lead, signal, "confirmed", "Four amnesia reports within days of the first dose."
     )

@@ -60,6 +60,8 @@ class Action(StrEnum):
     EXPORT_SHARED_DATA = "data.export"
     VIEW_SAFETY = "safety.dashboard"  # signals with their counts and measures (no resident)
     REVIEW_SIGNAL = "safety.review_signal"  # conclude a signal's review (the medical lead)
+    # Monitor, restrict or suspend a signal's medicine (the medical lead; alerts oversight)
+    DECIDE_SIGNAL = "safety.decide_signal"
     FILE_STAFF_COMPLAINT = "complaint.file_staff"  # a complaint by a member of staff
     HANDLE_COMPLAINTS = "complaint.handle"  # read, assign, answer and move complaints on
     INVESTIGATE = "oversight.investigate"  # open investigations, grant and revoke access, close
@@ -176,6 +178,10 @@ NEEDS_FLAG = {
     Action.PRESCRIBE: ("is_prescriber", "Only a prescriber may order or stop medication."),
     Action.MANAGE_FORMULARY: ("is_medical_lead", "Only the medical lead keeps the formulary."),
     Action.REVIEW_SIGNAL: ("is_medical_lead", "Only the medical lead concludes a signal's review."),
+    Action.DECIDE_SIGNAL: (
+        "is_medical_lead",
+        "Only the medical lead decides what is done about a signal's medicine.",
+    ),
 }
 # Actions that concern no single resident, and who may take them.
 CENTER = {
@@ -218,6 +224,7 @@ CENTER = {
         Role.OVERSIGHT,
     },
     Action.REVIEW_SIGNAL: {Role.CLINICIAN},
+    Action.DECIDE_SIGNAL: {Role.CLINICIAN},
     Action.FILE_STAFF_COMPLAINT: {
         Role.CASEWORKER,
         Role.CLINICIAN,

@@ -34,6 +34,8 @@ URGENCY = {
     # An investigational drug ordered: to the oversight body, never escalated (escalation would
     # reach the supervisors, who may be the ones pushing the trial).
     "investigational_order": Urgency.HIGH,
+    "resident_adverse_event": Urgency.HIGH,  # a resident's own side-effect report (portal)
+    "safety_decision": Urgency.HIGH,  # the medical lead's decision on a signal (oversight)
     # Normal: the person's choice of at once or the daily digest.
     "note.cosign": Urgency.NORMAL,
     # Each investigational dose given, to the oversight body: its order was told at once.

@@ -1,7 +1,8 @@
 """The demo center's adverse event reports, on the simulated clock.
 
 Residents on the trial drug Mnemosyne-7 lose time: their caseworkers report memory impairment
-and amnesia, suspecting the trial drug, while residents on the usual medicines report the usual
+and amnesia, mostly suspecting the trial drug (one report ticks nothing, and counts against it
+by the doses the record shows), while residents on the usual medicines report the usual
 side effects (headache, nausea, a dry mouth, poor sleep). Signal detection runs after each
 report, as the worker does, so the Mnemosyne-7 signal is raised on the day the pattern became
 clear, and the medical lead's review, the program director and the oversight body are alerted
@@ -31,6 +32,7 @@ TRIAL_REPORTS = [
     ),
     (15, "amnesia", "No memory of the weekend visit from family; the visitor log shows it."),
 ]
+UNTICKED_DAY = 11
 WITHDRAWN_REPORT = (
     5,
     "amnesia",
@@ -77,7 +79,10 @@ def trial_reports(caseworker, resident, order, until, withdraws):
             return
         yield moment
         seriousness = "medically_important" if term == "amnesia" else "not_serious"
-        report(caseworker, resident, term, words, [order], seriousness)
+        # The second report ticks no medicine (the caseworker did not connect it to the trial):
+        # it counts against Mnemosyne-7 all the same, from the doses in the medication record.
+        suspects = [] if days == UNTICKED_DAY else [order]
+        report(caseworker, resident, term, words, suspects, seriousness)
 
 
 def background_reports(index, caseworker, resident, admitted_on, until):

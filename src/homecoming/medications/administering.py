@@ -30,6 +30,7 @@ from homecoming.consents import services as consents
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident, StayStatus
+from homecoming.safety import decisions
 
 from . import guard, investigational, schedule, second_check
 from .doses import UnitMismatch, describe, parse_amount, to_unit
@@ -272,6 +273,7 @@ def give(
             resident = Resident.objects.select_for_update().get(pk=resident.pk)
             stops = _stops_needing_the_database(attempt, resident)
             stops += _dose_stops(attempt, protocol)
+            stops += decisions.dose_stops(protocol)  # a suspended drug: no dose, whoever asks
             if protocol.needs_witness and attempt.witness is None:
                 kind = "an investigational" if protocol.investigational else "a controlled"
                 stops.append(Stop(Rule.NO_WITNESS, f"{protocol} is {kind} drug: a witness signs."))

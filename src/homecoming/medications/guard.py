@@ -34,6 +34,7 @@ class Rule(StrEnum):
     ABOVE_DAILY_MAXIMUM = "above_daily_maximum"
     INTERVAL = "interval"
     NO_WITNESS = "no_witness"
+    SUSPENDED = "suspended"  # the medical lead suspended the drug (safety/decisions.py)
 
 
 # The only rule a co-signed override may pass. Dose ceilings never yield.

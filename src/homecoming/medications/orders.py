@@ -20,6 +20,7 @@ from homecoming.access.policy import Action
 from homecoming.consents import services as consents
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import OPEN_STAY, Resident
+from homecoming.safety import decisions
 
 from . import investigational, schedule
 from .doses import UnitMismatch, describe, parse_amount, to_unit
@@ -112,6 +113,7 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
     decision = policy.require(actor, Action.PRESCRIBE, resident)
     now = timezone.now()
     errors = _check(prescription, now)
+    decisions.refuse_order(errors, actor, resident, prescription.protocol, decision.purpose)
     if errors:
         raise ValidationError(errors)
     protocol = prescription.protocol

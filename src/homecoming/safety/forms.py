@@ -4,7 +4,7 @@ rules; the forms shape the input and offer only the resident's own medicines as 
 from django import forms
 
 from . import terms
-from .models import Conclusion, EventOutcome, Seriousness
+from .models import Conclusion, DecisionKind, EventOutcome, Seriousness
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -77,3 +77,29 @@ class ReviewForm(forms.Form):
 
 class FollowUpForm(forms.Form):
     outcome = forms.ChoiceField(choices=EventOutcome.choices, label="How it stands now")
+
+
+class DecisionForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=DecisionKind.choices, widget=forms.RadioSelect, label="What is done"
+    )
+    prescribers = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Prescribers who may still order it",
+        help_text="Only for a restriction: every other prescriber's order is refused.",
+    )
+    reasons = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Reasons",
+        help_text="The cases weighed and why this measure. Final once saved; the oversight body "
+        "and the program director are told.",
+    )
+
+    def __init__(self, *args, prescribers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["prescribers"].choices = [(str(p.pk), str(p)) for p in prescribers]
+
+    @property
+    def prescriber_ids(self) -> list[int]:
+        return [int(i) for i in self.cleaned_data.get("prescribers") or []]

@@ -207,3 +207,60 @@ class Scan(models.Model):
     @property
     def trigger_words(self) -> str:
         return self.TRIGGER_WORDS.get(self.trigger, self.trigger)
+
+
+class DecisionKind(models.TextChoices):
+    MONITOR = "monitor", "Monitor: orders and doses go on while the signal is watched"
+    RESTRICT = "restrict", "Restrict: only the named prescribers may order it"
+    SUSPEND = "suspend", "Suspend: no new order and no dose of it, for anyone"
+
+
+class Decision(models.Model):
+    """What the medical lead decided to do about a signal's medicine. Final once recorded: a
+    later decision on the same signal replaces it (the latest is in force), and every one stays.
+    It applies to the drug (every protocol of it, any strength), as signals count drugs."""
+
+    ledger_versioned = True
+
+    signal = models.ForeignKey(Signal, on_delete=models.PROTECT, related_name="decisions")
+    drug = models.CharField(max_length=120)  # the signal's drug, copied: what the checks match
+    kind = models.CharField(max_length=8, choices=DecisionKind.choices)
+    reasons = models.TextField()
+    decided_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["drug", "signal", "decided_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reasons=""), name="decision_has_reasons"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display().split(':')[0].lower()} {self.drug}"
+
+    @property
+    def short(self) -> str:
+        return self.get_kind_display().split(":")[0]
+
+
+class NamedPrescriber(models.Model):
+    """A prescriber a restricting decision names: the only ones who may order the medicine."""
+
+    ledger_versioned = True
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="named")
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "prescriber"], name="named_prescriber_once")
+        ]
+
+    def __str__(self):
+        return str(self.prescriber)

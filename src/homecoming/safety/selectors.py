@@ -13,6 +13,7 @@ from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
+from . import signals
 from .models import AdverseEvent, Scan, Signal, Suspect
 
 VIEW = str(Action.VIEW_ADVERSE_EVENTS)
@@ -74,11 +75,9 @@ def signal_detail(actor, signal_id: int) -> SignalDetail:
     signal = Signal.objects.select_related("review__assigned_to", "review__concluded_by").get(
         pk=signal_id
     )
-    cases = list(
-        _with_suspects(
-            AdverseEvent.objects.filter(term=signal.term, suspects__drug=signal.drug).distinct()
-        )
-    )
+    # Every report the signal counts: suspected or not, given in the exposure window.
+    ids = signals.case_ids(signal.drug, signal.term)
+    cases = list(_with_suspects(AdverseEvent.objects.filter(pk__in=ids)))
     residents = {e.resident_id: e.resident for e in cases}
     decisions = {
         pk: policy.decide(actor, Action.VIEW_ADVERSE_EVENTS, r) for pk, r in residents.items()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -129,7 +130,28 @@ def report(actor, resident: Resident, report: Report) -> AdverseEvent:
             ledger.record_write(
                 actor, REPORT, suspect, resident_id=resident.pk, purpose=decision.purpose
             )
+        if via == ReportedVia.RESIDENT:
+            _alert_own_report(event)
     return event
+
+
+OWN_REPORT_ALERT = "resident_adverse_event"
+
+
+def _alert_own_report(event: AdverseEvent):
+    """A resident's own report reaches their care team and the medical lead at once, as one
+    event: staff may not be the ones to pass it on, and a report left unread helps nobody."""
+    resident = event.resident
+    people = User.objects.filter(is_active=True).filter(
+        Q(care_team_places__resident=resident, care_team_places__ended_at__isnull=True)
+        | Q(is_medical_lead=True)
+    )
+    serious = "" if event.seriousness == Seriousness.NOT_SERIOUS else " (serious)"
+    message = (
+        f"{resident.display_name} reported a side effect in the portal: "
+        f"{terms.name_of(event.term).lower()}{serious}. Read it on their adverse events page."
+    )
+    alerts.notify(people.distinct(), kind=OWN_REPORT_ALERT, message=message, resident=resident)
 
 
 def follow_up(actor, event: AdverseEvent, outcome: str) -> AdverseEvent:
@@ -171,6 +193,11 @@ def conclude_review(actor, signal, conclusion: str, assessment: str):
         errors["conclusion"] = "Choose the conclusion of the review."
     if len(assessment) < 20:
         errors["assessment"] = "Give the assessment behind the conclusion (20 characters at least)."
+    if conclusion == Conclusion.CONFIRMED and not signal.decisions.exists():
+        # A confirmed signal is acted on: the decision (monitor, restrict, suspend) comes first.
+        errors["conclusion"] = (
+            "A confirmed signal needs your decision first: monitor, restrict or suspend."
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

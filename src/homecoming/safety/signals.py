@@ -7,8 +7,14 @@ flagged pair with no signal yet becomes one: a review task for the medical lead,
 the medical lead, the program director and the oversight body. A signal is a prompt for review,
 not a verdict, and it is never raised twice for the same pair: its latest counts keep updating.
 
-Residents "on" a drug are those given at least one dose of it; the comparison is with every
-other resident of the center.
+Which drugs a report counts against does not hang on the reporter: besides the medicines they
+suspected, every medicine the medication record shows given to the resident in the
+HOMECOMING_SIGNAL_EXPOSURE_DAYS (30) days up to the onset, onset day included. A reporter who
+leaves the trial drug unticked, or a resident who cannot know which capsule it was, still
+counts against it; a supervisor who tells staff never to tick it changes nothing.
+
+Residents "on" a drug (Fisher's test) are those given at least one dose of it; the comparison is
+with every other resident of the center.
 """
 
 import math
@@ -39,17 +45,26 @@ RULE_WORDS = {
 }
 
 PAIRS_SQL = """
-WITH reported AS (
-    SELECT drug, term, COUNT(*) AS a FROM safety_suspect
-    WHERE event_id <= %(last)s
-    GROUP BY drug, term
-),
-exposure AS MATERIALIZED (
-    SELECT DISTINCT o.resident_id AS resident_id, p.drug AS drug
+WITH given_days AS MATERIALIZED (
+    SELECT DISTINCT m.resident_id AS resident_id, p.drug AS drug, {given_day} AS day
     FROM medications_administration m
     JOIN medications_order o ON o.id = m.order_id
     JOIN medications_protocol p ON p.id = o.protocol_id
     WHERE m.status = 'given'
+),
+attributed AS MATERIALIZED (
+    SELECT event_id, drug, term FROM safety_suspect WHERE event_id <= %(last)s
+    UNION
+    SELECT e.id AS event_id, g.drug AS drug, e.term AS term
+    FROM safety_adverseevent e
+    JOIN given_days g ON g.resident_id = e.resident_id
+    WHERE e.id <= %(last)s AND g.day <= e.onset AND g.day >= {window_start}
+),
+reported AS (
+    SELECT drug, term, COUNT(*) AS a FROM attributed GROUP BY drug, term
+),
+exposure AS MATERIALIZED (
+    SELECT DISTINCT resident_id, drug FROM given_days
 ),
 had AS MATERIALIZED (
     SELECT DISTINCT resident_id, term FROM safety_adverseevent WHERE id <= %(last)s
@@ -68,8 +83,7 @@ pairs AS (
     GROUP BY drug, term
 ),
 drug_reports AS (
-    SELECT s.drug AS drug, COUNT(*) AS n FROM safety_suspect s
-    WHERE s.event_id <= %(last)s GROUP BY s.drug
+    SELECT drug, COUNT(*) AS n FROM attributed GROUP BY drug
 ),
 term_reports AS (
     SELECT term, COUNT(*) AS n FROM safety_adverseevent WHERE id <= %(last)s GROUP BY term
@@ -85,6 +99,64 @@ LEFT JOIN drug_residents dx ON dx.drug = p.drug
 LEFT JOIN term_residents tx ON tx.term = p.term
 ORDER BY p.drug, p.term
 """
+
+
+def exposure_days() -> int:
+    return int(settings.HOMECOMING_SIGNAL_EXPOSURE_DAYS)
+
+
+def _window() -> tuple[dict, dict]:
+    """The SQL pieces of the exposure window for this database: `given_day` (a dose's day, on
+    the center's calendar, from `m.at`) and `window_start` (the window's first day, from
+    `e.onset`), with their parameters.
+
+    A dose counts on the center's calendar day it was given (the onset is a day on that
+    calendar too): Django's own date cast in the center's zone. Taking days from a date is the
+    one thing the two databases spell differently."""
+    from homecoming.residents.setup import center_zone_name
+
+    cast, cast_params = connection.ops.datetime_cast_date_sql("m.at", (), center_zone_name())
+    names = [f"zone{i}" for i in range(len(cast_params))]
+    pieces = {"given_day": cast % tuple(f"%({n})s" for n in names)}
+    params = dict(zip(names, cast_params, strict=True))
+    if connection.vendor == "sqlite":
+        pieces["window_start"] = "date(e.onset, %(window)s)"
+        params["window"] = f"-{exposure_days()} days"
+    else:
+        pieces["window_start"] = "(e.onset - CAST(%(window)s AS integer))"
+        params["window"] = exposure_days()
+    return pieces, params
+
+
+def _pairs_sql(last: int) -> tuple[str, dict]:
+    """PAIRS_SQL for this database, with its parameters (the date cast runs once per dose, in
+    `given_days`, not once per report)."""
+    pieces, params = _window()
+    return PAIRS_SQL.format(**pieces), {"last": last, **params}
+
+
+CASES_SQL = """
+SELECT e.id FROM safety_adverseevent e
+WHERE e.term = %(term)s AND (
+    EXISTS (SELECT 1 FROM safety_suspect s WHERE s.event_id = e.id AND s.drug = %(drug)s)
+    OR EXISTS (
+        SELECT 1 FROM medications_administration m
+        JOIN medications_order o ON o.id = m.order_id
+        JOIN medications_protocol p ON p.id = o.protocol_id
+        WHERE m.resident_id = e.resident_id AND m.status = 'given' AND p.drug = %(drug)s
+          AND {given_day} <= e.onset AND {given_day} >= {window_start}
+    )
+)
+"""
+
+
+def case_ids(drug: str, term: str) -> list[int]:
+    """The reports a (drug, term) pair counts, as count_pairs counts them: those suspecting
+    the drug, and those of residents given it in the exposure window before the onset."""
+    pieces, params = _window()
+    with connection.cursor() as cursor:
+        cursor.execute(CASES_SQL.format(**pieces), {"drug": drug, "term": term, **params})
+        return [row[0] for row in cursor.fetchall()]
 
 
 def configured_rules() -> tuple[str, ...]:
@@ -120,8 +192,9 @@ class Counts:
 def count_pairs() -> Counts:
     """The pair table, from one aggregate query (plus the two totals), in one snapshot."""
     last = AdverseEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    sql, params = _pairs_sql(last)
     with connection.cursor() as cursor:
-        cursor.execute(PAIRS_SQL, {"last": last})
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [()] * 8
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import decision_views, views
 
 app_name = "safety"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("safety/", views.dashboard, name="dashboard"),
     path("safety/scan/", views.scan_now, name="scan"),
     path("safety/signals/<int:signal_id>/", views.signal, name="signal"),
+    path("safety/signals/<int:signal_id>/decision/", decision_views.decide, name="decide"),
 ]

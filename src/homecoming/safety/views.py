@@ -16,7 +16,7 @@ from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.residents.models import Resident
 
-from . import selectors, services, signals, terms
+from . import decisions, selectors, services, signals, terms
 from .forms import FollowUpForm, ReportForm, ReviewForm
 from .models import Signal
 
@@ -162,7 +162,14 @@ def signal(request, signal_id):
         raise Http404(f"No signal #{signal_id}.") from exc
     if can_review and form is None and detail.signal.review.concluded_at is None:
         form = ReviewForm()
-    context = {"detail": detail, "form": form, "term_name": terms.name_of(detail.signal.term)}
+    context = {
+        "detail": detail,
+        "form": form,
+        "term_name": terms.name_of(detail.signal.term),
+        "decision": decisions.current(detail.signal),
+        "can_decide": policy.decide(request.user, Action.DECIDE_SIGNAL).allowed,
+        "exposure_days": signals.exposure_days(),
+    }
     return render(request, "safety/signal.html", context, status=form_status(request))
 
 

@@ -20,7 +20,7 @@ from homecoming.consents import services as consents
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import OPEN_STAY, Resident
 
-from . import schedule
+from . import ingredient_limits, schedule
 from .doses import UnitMismatch, describe, parse_amount, to_unit
 from .models import ROUTES_FOR_FORM, Frequency, Order, Protocol, Route
 
@@ -40,6 +40,10 @@ class Prescription:
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     instructions: str = ""
+    # Duplicate therapy seen and meant (ingredient_limits.check_order warns of it).
+    acknowledge_duplicates: bool = False
+    # A second clinician's co-signature past an interacting pair the formulary lists.
+    interaction_override: "ingredient_limits.InteractionOverride | None" = None
 
 
 def consent_purpose(protocol):
@@ -114,7 +118,11 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
     if errors:
         raise ValidationError(errors)
     protocol = prescription.protocol
-    with transaction.atomic():
+    ingredient_limits.confirm_override(actor, resident, prescription.interaction_override)
+    with (
+        ingredient_limits.refusals_recorded(actor, resident, decision.purpose),
+        transaction.atomic(),
+    ):
         Resident.objects.select_for_update().filter(pk=resident.pk).first()
         if not resident.stays.filter(OPEN_STAY).exists():
             raise ValidationError(f"{resident.display_name} has no open stay at the center.")
@@ -129,6 +137,8 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
                     "consents page first, if they give it; then write the order."
                 }
             ) from exc
+        # Every other order of the same ingredient, class or an interacting one, under the lock.
+        findings = ingredient_limits.check_order(resident, prescription, now)
         order = Order.objects.create(
             resident=resident,
             protocol=protocol,
@@ -145,6 +155,7 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
         ledger.record_write(
             actor, PRESCRIBE, order, resident_id=resident.pk, purpose=decision.purpose
         )
+        ingredient_limits.record_checks(actor, order, findings, decision.purpose)
     return order
 
 

@@ -26,27 +26,29 @@ from .test_ingredient_limits import IBUPROFEN_200, IBUPROFEN_400
 START = dt.datetime(2026, 5, 4, 6, 0, tzinfo=dt.UTC)
 CEILING = Fraction(2400)  # mg in any 24 hours, the ingredient's (IBUPROFEN_400's limits)
 
-steps = st.lists(
-    st.one_of(
-        st.tuples(
-            st.just("order"),
-            st.integers(min_value=0, max_value=1),  # which protocol
-            st.sampled_from(["200", "400", "800"]),
-            st.sampled_from(["as_needed", "daily", "twice_daily", "three_times_daily"]),
-        ),
-        st.tuples(st.just("stop"), st.integers(min_value=0, max_value=5)),
-        st.tuples(
-            st.just("give"),
-            st.integers(min_value=0, max_value=5),  # which order
-            st.sampled_from(["200", "400", "800", "0.4"]),
-            st.sampled_from(["mg", "mg", "g"]),
-            st.integers(min_value=0, max_value=12 * 60 - 1),  # charted this many minutes late
-            st.booleans(),  # with a co-signed override
-        ),
-        st.tuples(st.just("wait"), st.integers(min_value=1, max_value=12 * 60)),
-    ),
-    min_size=1,
-    max_size=25,
+give = st.tuples(
+    st.just("give"),
+    st.sampled_from([-1, -1, -1, 0, 1, 2]),  # which order: mostly the latest written
+    st.sampled_from(["ordered", "ordered", "ordered", "200", "800", "0.4"]),
+    st.sampled_from(["mg", "mg", "g"]),  # the unit of an amount that is not "ordered"
+    st.one_of(st.just(0), st.integers(min_value=0, max_value=12 * 60 - 1)),  # charted late
+    st.booleans(),  # with a co-signed override
+)
+wait = st.tuples(st.just("wait"), st.integers(min_value=1, max_value=12 * 60))
+order = st.tuples(
+    st.just("order"),
+    st.integers(min_value=0, max_value=1),  # which protocol
+    st.sampled_from(["200", "400", "800"]),
+    st.sampled_from(["as_needed", "as_needed", "daily", "twice_daily", "three_times_daily"]),
+)
+stop = st.tuples(st.just("stop"), st.integers(min_value=0, max_value=5))
+# Phases: an order, doses on any order, and often the order stopped and another written (the
+# way round a per-order limit), so doses under several orders fall in one 24 hours.
+phase = st.tuples(
+    order, st.lists(st.one_of(give, give, wait), max_size=6), st.lists(stop, max_size=1)
+)
+steps = st.lists(phase, min_size=1, max_size=5).map(
+    lambda phases: [step for o, rest, s in phases for step in (o, *rest, *s)]
 )
 
 
@@ -57,8 +59,9 @@ class Rollback(Exception):
 @pytest.fixture
 def protocols(resident, add_protocol, consent_to):
     with simulated(START - dt.timedelta(days=3)):
-        first = add_protocol(IBUPROFEN_400)
-        second = add_protocol(IBUPROFEN_200)
+        # No minimum interval: doses may follow each other, so only the ceilings hold them.
+        first = add_protocol(IBUPROFEN_400, min_interval_minutes="0")
+        second = add_protocol(IBUPROFEN_200, min_interval_minutes="0")
         consent_to(resident, first, days_ago=0)
     return first, second
 
@@ -79,6 +82,8 @@ def _apply(step, clock, resident, protocols, prescriber, nurse, staff):
             dose_unit="mg",
             route="oral",
             frequency=frequency,
+            # Written up to 12 hours back (a verbal order), so late-charted doses fall in it.
+            starts_at=clock.now() - dt.timedelta(hours=12),
             acknowledge_duplicates=True,
         )
         with contextlib.suppress(ValidationError):
@@ -88,10 +93,13 @@ def _apply(step, clock, resident, protocols, prescriber, nurse, staff):
             orders.discontinue(prescriber, running[step[1] % len(running)], "Changed.")
     elif kind == "give" and running:
         _, which, amount, unit, late, override = step
+        chosen = running[which % len(running)]
+        if amount == "ordered":
+            amount, unit = chosen.dose_amount, chosen.dose_unit
         with contextlib.suppress(ValidationError):
             administering.give(
                 nurse,
-                running[which % len(running)],
+                chosen,
                 dose_amount=amount,
                 dose_unit=unit,
                 at=clock.now() - dt.timedelta(minutes=late),

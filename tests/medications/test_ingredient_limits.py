@@ -496,3 +496,25 @@ def test_formulary_page_adds_a_protocol_of_a_named_ingredient(
     fields["max_daily_dose"] = "2000"
     assert client_for(medical_lead).post("/medications/formulary/", fields).status_code == 302
     assert ProtocolIngredient.objects.filter(ingredient__key="ibuprofen").count() == 2
+
+
+def test_doses_under_two_orders_close_together_are_one_dose_for_the_single_ceiling(
+    resident, add_protocol, consent_to, prescribe, nurse
+):
+    first = add_protocol(IBUPROFEN_400)
+    small = add_protocol(IBUPROFEN_200, max_daily_dose="1200")
+    consent_to(resident, first)
+    daily = prescribe(resident, first, dose="800", frequency="daily")
+    prn = prescribe(resident, small, dose="400", frequency="as_needed", acknowledge_duplicates=True)
+    administering.give(
+        nurse, daily, dose_amount="800", dose_unit="mg", at=timezone.now() - dt.timedelta(hours=1)
+    )
+    with pytest.raises(administering.DoseStopped) as stopped:
+        administering.give(nurse, prn, dose_amount="400", dose_unit="mg")
+    assert [s.rule for s in stopped.value.stops] == [Rule.ABOVE_INGREDIENT_SINGLE]
+    assert "400 mg with 800 mg given under another order less than 4 hours" in (
+        stopped.value.stops[0].message
+    )
+    later = timezone.now() + dt.timedelta(hours=4)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        administering.give(nurse, prn, dose_amount="400", dose_unit="mg")

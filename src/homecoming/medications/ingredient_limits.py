@@ -179,10 +179,11 @@ class Findings:
 
 
 def _order_words(order) -> str:
+    local = timezone.localtime(order.prescribed_at)
     return (
         f"{order.protocol.drug} {describe(Fraction(order.dose_amount), order.dose_unit)} "
-        f"{order.get_frequency_display().lower()} (ordered {order.prescribed_at:%b} "
-        f"{order.prescribed_at.day} by {order.prescribed_by})"
+        f"{order.get_frequency_display().lower()} (ordered {local:%b} {local.day} by "
+        f"{order.prescribed_by})"
     )
 
 
@@ -353,8 +354,9 @@ def refusals_recorded(actor, resident, purpose):
 
 def dose_stops(order, amount, unit, at, already) -> list[Stop]:
     """The ingredient's ceilings for a dose of `order` given at `at`, counting every dose of the
-    ingredient given to the resident within 24 hours of it, whatever the order. Rules the
-    protocol's own stops (`already`) have reported are not said twice."""
+    ingredient given to the resident within 24 hours of it, whatever the order. Doses under
+    other orders inside this protocol's minimum interval are one dose with it, for the single
+    ceiling. Rules the protocol's own stops (`already`) have reported are not said twice."""
     protocol = order.protocol
     ceiling = ceiling_of(protocol)
     try:
@@ -362,19 +364,28 @@ def dose_stops(order, amount, unit, at, already) -> list[Stop]:
     except UnitMismatch:
         return []  # the protocol's own stops name the unit
     fired = {s.rule for s in already}
+    given = given_of_ingredient(order.resident_id, ceiling, at)
     stops = []
-    if new.amount > ceiling.max_single and Rule.ABOVE_SINGLE_MAXIMUM not in fired:
+    gap = dt.timedelta(minutes=protocol.min_interval_minutes)
+    together = [d for order_id, d in given if order_id != order.pk and abs(d.at - at) < gap]
+    at_once = new.amount + sum((d.amount for d in together), Fraction(0))
+    if at_once > ceiling.max_single and (together or Rule.ABOVE_SINGLE_MAXIMUM not in fired):
+        also = ""
+        if together:
+            also = (
+                f" with {describe(at_once - new.amount, ceiling.unit)} given under another "
+                f"order less than {guard._duration(gap)} before or after it"
+            )
         stops.append(
             Stop(
                 Rule.ABOVE_INGREDIENT_SINGLE,
-                f"{describe(new.amount, ceiling.unit)} is more than {ceiling.name}'s ceiling of "
-                f"{describe(ceiling.max_single, ceiling.unit)} in one dose.",
+                f"{describe(new.amount, ceiling.unit)}{also} is more than {ceiling.name}'s "
+                f"ceiling of {describe(ceiling.max_single, ceiling.unit)} in one dose.",
             )
         )
     if Rule.ABOVE_DAILY_MAXIMUM in fired:
         return stops
-    given = given_of_ingredient(order.resident_id, ceiling, at)
-    total, end = guard.heaviest_window(given, new)
+    total, end = guard.heaviest_window([d for _, d in given], new)
     if total > ceiling.max_daily:
         stops.append(
             Stop(
@@ -387,9 +398,9 @@ def dose_stops(order, amount, unit, at, already) -> list[Stop]:
     return stops
 
 
-def given_of_ingredient(resident_id, ceiling: Ceiling, around: dt.datetime) -> list[Dose]:
-    """Every dose of the ingredient given to the resident within 24 hours of `around`, in the
-    ceiling's unit, whichever order and protocol it was given under."""
+def given_of_ingredient(resident_id, ceiling: Ceiling, around: dt.datetime) -> list:
+    """Every dose of the ingredient given to the resident within 24 hours of `around`, as
+    (order id, dose in the ceiling's unit), whichever order and protocol it was given under."""
     rows = Administration.objects.filter(
         resident_id=resident_id,
         status=AdministrationStatus.GIVEN,
@@ -403,7 +414,8 @@ def given_of_ingredient(resident_id, ceiling: Ceiling, around: dt.datetime) -> l
         if protocol.pk not in keys:
             keys[protocol.pk] = ceiling_of(protocol).key
         if keys[protocol.pk] == ceiling.key:
-            doses.append(Dose(row.at, _in(row.dose_amount, row.dose_unit, protocol, ceiling.unit)))
+            amount = _in(row.dose_amount, row.dose_unit, protocol, ceiling.unit)
+            doses.append((row.order_id, Dose(row.at, amount)))
     return doses
 
 

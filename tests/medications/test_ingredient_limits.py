@@ -518,3 +518,28 @@ def test_doses_under_two_orders_close_together_are_one_dose_for_the_single_ceili
     later = timezone.now() + dt.timedelta(hours=4)
     with mock.patch("django.utils.timezone.now", return_value=later):
         administering.give(nurse, prn, dose_amount="400", dose_unit="mg")
+
+
+def test_the_page_stops_an_interaction_and_takes_the_co_signed_override(
+    resident, interacting, prescriber, staff, client_for
+):
+    client = client_for(prescriber)
+    url = f"/residents/{resident.pk}/medications/orders/"
+    fields = {
+        "protocol": interacting.pk,
+        "dose_amount": "50",
+        "dose_unit": "mg",
+        "route": "oral",
+        "frequency": "at_bedtime",
+    }
+    response = client.post(url, fields)
+    assert response.status_code == 400
+    assert "Trazodone interacts with Sertraline" in response.content.decode()
+    override = {"cosigner": "clinician", "cosigner_secret": "wrong", "override_reason": "Sleep."}
+    response = client.post(url, {**fields, **override})
+    assert response.status_code == 400
+    assert "That is not" in response.content.decode()
+    override["cosigner_secret"] = PASSWORD
+    assert client.post(url, {**fields, **override}).status_code == 302
+    check = OrderCheck.objects.get(order__protocol=interacting)
+    assert check.override_cosigner == staff["clinician"] and check.override_reason == "Sleep."

@@ -392,7 +392,7 @@ def test_a_second_clinician_overrides_an_interaction_and_oversight_is_told(
     check = OrderCheck.objects.get(order=order)
     assert check.override_cosigner == staff["clinician"] and check.interactions
     assert Entry.objects.filter(
-        actor=staff["clinician"], action="medication.override", object_id=str(check.pk)
+        actor=staff["clinician"], action="medication.interaction_override", object_id=str(check.pk)
     ).exists()
     for role in ("program_director", "oversight"):
         alert = Alert.objects.get(recipient=staff[role], kind="interaction_override")
@@ -413,7 +413,7 @@ def test_an_interaction_override_needs_another_clinician_who_confirms(
     assert Order.objects.filter(protocol=interacting).count() == 0
     if who == "wrong_password":
         assert Entry.objects.filter(
-            actor=cosigner, action="medication.override", outcome="denied"
+            actor=cosigner, action="medication.interaction_override", outcome="denied"
         ).exists()
 
 

@@ -44,7 +44,13 @@ def confirm_identity(user, secret: str) -> bool:
 # a password oracle. Counted from the ledger's own refusals, across every act that confirms.
 CONFIRM_ATTEMPTS = 5
 CONFIRM_LOCKOUT = dt.timedelta(minutes=15)
-CONFIRMING_ACTIONS = ("note.sign", "note.cosign", "medication.witness", "medication.override")
+CONFIRMING_ACTIONS = (
+    "note.sign",
+    "note.cosign",
+    "medication.witness",
+    "medication.override",
+    "medication.interaction_override",  # medications/ingredient_limits.py
+)
 WRONG_SECRET = "That is not your password or a current code from your authenticator app."
 
 

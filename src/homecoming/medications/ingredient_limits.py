@@ -55,9 +55,9 @@ from .models import (
 ADD_INGREDIENT = "medication.ingredient_add"
 ADD_INTERACTION = "medication.interaction_add"
 ORDER_CHECK = "medication.order_check"
-# The co-signer of an interaction override confirms under the dose override's action, so wrong
-# secrets count towards the same lock-out.
-OVERRIDE = "medication.override"
+# The co-signer of an interaction override confirms with their own password or code; a wrong
+# one counts towards their lock-out with the other confirmations (accounts/reauth.py).
+OVERRIDE = "medication.interaction_override"
 
 
 def key_of(name: str) -> str:

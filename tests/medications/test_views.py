@@ -47,6 +47,17 @@ def twice_daily(resident, protocol, consented, prescribe):
         return prescribe(resident, protocol, frequency="twice_daily")
 
 
+@pytest.fixture
+def small_prn(resident, protocol, twice_daily, prescribe):
+    """Sertraline 25 mg as needed beside the twice-daily order: at most 100 mg a day each, so
+    together within sertraline's 200 mg in 24 hours (a 50 mg one would pass that ceiling)."""
+    then = timezone.now() - dt.timedelta(days=3)
+    with mock.patch("django.utils.timezone.now", return_value=then):
+        return prescribe(
+            resident, protocol, dose="25", frequency="as_needed", acknowledge_duplicates=True
+        )
+
+
 def round_url(day=None, shift="day"):
     day = day or timezone.localdate()
     return f"/medications/round/?day={day.isoformat()}&shift={shift}"
@@ -73,7 +84,7 @@ def page(response) -> str:
 # --- the round -----------------------------------------------------------------------------
 
 
-def test_the_round_shows_each_dose_time_and_a_way_to_record_it(twice_daily, prn, nurse, client_for):
+def test_the_round_shows_each_dose_time_and_a_way_to_record_it(small_prn, nurse, client_for):
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     text = page(client_for(nurse).get(round_url(yesterday)))
     assert "Walter Cruz" in text and "Sertraline" in text
@@ -87,17 +98,17 @@ def test_the_round_shows_each_dose_time_and_a_way_to_record_it(twice_daily, prn,
     assert f"day={previous.isoformat()}&amp;shift=night" in text
 
 
-def test_the_round_shows_what_was_recorded(twice_daily, prn, nurse, staff, client_for):
+def test_the_round_shows_what_was_recorded(twice_daily, small_prn, nurse, staff, client_for):
     due = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(8)))
     yesterday = due - dt.timedelta(days=1)
     administering.not_given(
         nurse, twice_daily, status="held", scheduled_for=yesterday, reason="Vomiting at 07:40."
     )
-    administering.give(nurse, prn, dose_amount="50", dose_unit="mg")
+    administering.give(nurse, small_prn, dose_amount="25", dose_unit="mg")
     text = page(client_for(staff["clinician"]).get(round_url(yesterday.date())))
     assert "held" in text and "Vomiting at 07:40." in text
-    assert "Last dose 50 mg" in text and "next dose allowed from" in text
-    assert "In the last 24 hours: 50 mg" in text
+    assert "Last dose 25 mg" in text and "next dose allowed from" in text
+    assert "In the last 24 hours: 25 mg" in text
 
 
 def test_an_as_needed_dose_is_listed_in_the_shift_it_was_given(prn, nurse, client_for):
@@ -610,8 +621,9 @@ def test_the_medical_lead_retires_a_protocol(protocol, medical_lead, client_for)
 
 
 def test_the_round_offers_no_dose_that_would_be_stopped(
-    prn, twice_daily, nurse, staff, consented, client_for, prescriber
+    small_prn, nurse, staff, consented, client_for, prescriber
 ):
+    prn = small_prn
     from homecoming.consents import services as consents
     from homecoming.medications import orders
 

@@ -51,6 +51,7 @@ CONFIRMING_ACTIONS = (
     "medication.override",
     "consent.witness",  # a witness signs for a consent (consents/attestation.py)
     "consent.confirm",  # the resident confirms a consent with their own password
+    "medication.interaction_override",  # medications/ingredient_limits.py
 )
 WRONG_SECRET = "That is not your password or a current code from your authenticator app."
 

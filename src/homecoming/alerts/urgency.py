@@ -25,6 +25,8 @@ URGENCY = {
     "break_glass": Urgency.CRITICAL,  # a record opened outside the care team
     "medication_override": Urgency.CRITICAL,  # a dose stop overridden with a co-signature
     "dose_stopped": Urgency.CRITICAL,  # a dose stopped at a ceiling
+    "order_stopped": Urgency.CRITICAL,  # an order stopped at an ingredient ceiling or interaction
+    "interaction_override": Urgency.CRITICAL,  # an interacting pair ordered with a co-signature
     "ledger": Urgency.CRITICAL,  # a witness refused a checkpoint: the ledger may be rewritten
     "database_check": Urgency.CRITICAL,  # the live database no longer matches its ledger
     "safety_signal": Urgency.CRITICAL,  # a new drug-event safety signal

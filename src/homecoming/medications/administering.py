@@ -32,7 +32,7 @@ from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident, StayStatus
 from homecoming.safety import decisions
 
-from . import guard, investigational, schedule, second_check
+from . import guard, ingredient_limits, investigational, schedule, second_check
 from .doses import UnitMismatch, describe, parse_amount, to_unit
 from .guard import Dose, Limits, Rule, Stop
 from .models import Administration, AdministrationStatus, DoseStop, Order
@@ -221,7 +221,11 @@ def _dose_stops(attempt: _Attempt, protocol) -> list[Stop]:
     )
     reach = max(guard.WINDOW, limits.min_interval)
     given = given_doses(attempt.order.resident_id, protocol, attempt.at, reach)
-    return guard.dose_stops(limits, ordered, Dose(attempt.at, amount), given)
+    stops = guard.dose_stops(limits, ordered, Dose(attempt.at, amount), given)
+    # The ingredient's ceilings across every order of it, not only this protocol's doses.
+    return stops + ingredient_limits.dose_stops(
+        attempt.order, attempt.amount, attempt.unit, attempt.at, stops
+    )
 
 
 def give(
@@ -332,7 +336,13 @@ def _alert_override(actor, row, stops, override):
     alerts.notify(people, kind="medication_override", message=message, resident=resident)
 
 
-CEILINGS = {Rule.ABOVE_ORDER, Rule.ABOVE_SINGLE_MAXIMUM, Rule.ABOVE_DAILY_MAXIMUM}
+CEILINGS = {
+    Rule.ABOVE_ORDER,
+    Rule.ABOVE_SINGLE_MAXIMUM,
+    Rule.ABOVE_DAILY_MAXIMUM,
+    Rule.ABOVE_INGREDIENT_SINGLE,
+    Rule.ABOVE_INGREDIENT_DAILY,
+}
 
 
 def _keep_stopped(actor, attempt: _Attempt, stops) -> DoseStop:

@@ -25,7 +25,7 @@ from homecoming.core.schemas import Error
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
-from . import formulary, orders, schedule, selectors
+from . import formulary, ingredient_limits, orders, schedule, selectors
 from .administering import DoseStopped, Override, Witness, give, not_given
 from .doses import Unit, plain
 from .guard import OVERRIDABLE, Rule
@@ -52,6 +52,7 @@ class ProtocolOut(Schema):
     controlled: bool
     investigational: bool
     consent_code: str
+    ingredient: str  # the active ingredient whose ceilings hold across every order of it
     added_at: dt.datetime
     added_by: str
     retired_at: dt.datetime | None
@@ -71,6 +72,39 @@ class ProtocolIn(Schema):
     controlled: bool = False
     investigational: bool = False
     consent_code: str
+    ingredient: str | None = None  # empty: the drug's name
+    drug_class: str | None = None  # for a new ingredient only
+
+
+class IngredientOut(Schema):
+    id: int
+    name: str
+    drug_class: str
+    limit_unit: Unit
+    max_single_dose: str  # across every order of it, for each resident
+    max_daily_dose: str  # in any rolling 24 hours, across every order of it
+    added_at: dt.datetime
+    added_by: str
+
+
+class InteractionOut(Schema):
+    id: int
+    first: str
+    second: str
+    description: str
+    added_at: dt.datetime
+    added_by: str
+
+
+class IngredientsOut(Schema):
+    ingredients: list[IngredientOut]
+    interactions: list[InteractionOut]
+
+
+class InteractionIn(Schema):
+    first: str
+    second: str
+    description: str
 
 
 class OrderOut(Schema):
@@ -102,6 +136,12 @@ class OrderLineOut(OrderOut):
     limit_unit: Unit
 
 
+class OverrideIn(Schema):
+    cosigner_username: str
+    secret: str  # the co-signer's own password or a current authenticator code
+    reason: str
+
+
 class PrescriptionIn(Schema):
     protocol_id: int
     dose_amount: str
@@ -111,6 +151,10 @@ class PrescriptionIn(Schema):
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     instructions: str = ""
+    # Duplicate therapy (another running order of the ingredient or its class) acknowledged.
+    acknowledge_duplicates: bool = False
+    # A second clinician co-signs past an interacting pair the formulary lists.
+    interaction_override: OverrideIn | None = None
 
 
 class DiscontinueIn(Schema):
@@ -167,12 +211,6 @@ class MedicationRecordOut(Schema):
 class WitnessIn(Schema):
     username: str
     secret: str  # the witness's own password or a current authenticator code
-
-
-class OverrideIn(Schema):
-    cosigner_username: str
-    secret: str  # the co-signer's own password or a current authenticator code
-    reason: str
 
 
 class DoseIn(Schema):
@@ -272,6 +310,7 @@ def _protocol(p: Protocol) -> dict:
         "controlled": p.controlled,
         "investigational": p.investigational,
         "consent_code": p.consent_code,
+        "ingredient": ingredient_limits.ceiling_of(p).name,
         "added_at": p.added_at,
         "added_by": _name(p.added_by),
         "retired_at": p.retired_at,
@@ -426,6 +465,49 @@ def add_protocol(request, payload: ProtocolIn):
     return Status(201, _protocol(protocol))
 
 
+@router.get("/formulary/ingredients", response={200: IngredientsOut, 403: Error})
+def list_ingredients(request):
+    """The ingredients with their ceilings across every order, and the interacting pairs."""
+    found, pairs = ingredient_limits.ingredients(request.auth)
+    return {
+        "ingredients": [
+            {
+                "id": i.pk,
+                "name": i.name,
+                "drug_class": i.drug_class,
+                "limit_unit": i.limit_unit,
+                "max_single_dose": plain(i.max_single_dose),
+                "max_daily_dose": plain(i.max_daily_dose),
+                "added_at": i.added_at,
+                "added_by": str(i.added_by),
+            }
+            for i in found
+        ],
+        "interactions": [_interaction(x) for x in pairs],
+    }
+
+
+def _interaction(x) -> dict:
+    return {
+        "id": x.pk,
+        "first": x.first.name,
+        "second": x.second.name,
+        "description": x.description,
+        "added_at": x.added_at,
+        "added_by": str(x.added_by),
+    }
+
+
+@router.post("/formulary/interactions", response={201: InteractionOut, 400: Error, 403: Error})
+def add_interaction(request, payload: InteractionIn):
+    """The medical lead lists two interacting ingredients: an order of one while the other runs
+    is stopped unless a second clinician co-signs."""
+    row = ingredient_limits.add_interaction(
+        request.auth, payload.first, payload.second, payload.description
+    )
+    return Status(201, _interaction(row))
+
+
 @router.post(
     "/formulary/{protocol_id}/retire",
     response={200: ProtocolOut, 400: Error, 403: Error, 404: Error},
@@ -475,7 +557,13 @@ def prescribe(request, resident_id: int, payload: PrescriptionIn):
         starts_at=_aware(payload.starts_at),
         ends_at=_aware(payload.ends_at),
         instructions=payload.instructions,
+        acknowledge_duplicates=payload.acknowledge_duplicates,
     )
+    if payload.interaction_override is not None:
+        given = payload.interaction_override
+        prescription.interaction_override = ingredient_limits.InteractionOverride(
+            _person(given.cosigner_username, "cosigner"), given.secret, given.reason
+        )
     order = orders.prescribe(request.auth, resident, prescription)
     return Status(201, _order(order))
 

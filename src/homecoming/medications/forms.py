@@ -176,6 +176,31 @@ class OrderForm(forms.Form):
     instructions = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
+    # Duplicate therapy (another running order of the ingredient or its class) is a warning
+    # the prescriber must acknowledge; an interacting pair needs a second clinician.
+    acknowledge_duplicates = forms.BooleanField(
+        required=False,
+        label="I have seen the duplicate therapy and mean both orders to run together",
+    )
+    override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        label="Interaction override: why the order cannot wait",
+        help_text="Only when the formulary lists an interaction with a running order: a second "
+        "clinician co-signs, and the program director and the oversight body are told.",
+    )
+    cosigner = forms.CharField(
+        required=False, max_length=150, label="Co-signing clinician (their log-in name)"
+    )
+    cosigner_secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        label="Co-signer's password or authenticator code",
+    )
+
+    def clean_cosigner(self):
+        return _person(self.cleaned_data.get("cosigner"))
 
     def __init__(self, *args, protocols=(), **kwargs):
         super().__init__(*args, auto_id="id_order_%s", **kwargs)
@@ -216,9 +241,34 @@ class ProtocolForm(forms.Form):
     investigational = forms.BooleanField(
         required=False, label="Investigational (a witness signs; consent under an ethics approval)"
     )
+    ingredient = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Active ingredient",
+        help_text="Empty: the drug's name. Its ceilings hold across every order of it; a new "
+        "ingredient takes this protocol's limits as its ceilings.",
+    )
+    drug_class = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Class (a new ingredient only)",
+        help_text="e.g. NSAID: two running orders of one class warn of duplicate therapy.",
+    )
     consent_code = forms.SlugField(
         max_length=64,
         label="Consent document code",
         help_text="The code of the published consent document every dose needs, e.g. "
         "medication-sertraline.",
+    )
+
+
+class InteractionForm(forms.Form):
+    """Two ingredients the medical lead lists as interacting."""
+
+    first = forms.CharField(max_length=120, label="Ingredient")
+    second = forms.CharField(max_length=120, label="Interacts with")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        label="What happens",
     )

@@ -15,6 +15,7 @@ from homecoming.access.policy import Action
 from homecoming.consents.models import ConsentDocument, ConsentPurpose
 from homecoming.ledger import services as ledger
 
+from . import ingredient_limits
 from .doses import MASS_UNITS, parse_amount
 from .models import LIQUID_FORMS, Form, Protocol
 
@@ -86,6 +87,7 @@ def add_protocol(actor, data: dict) -> Protocol:
     document = _consent_document(code, investigational, errors) if code else None
     if not code:
         errors["consent_code"] = "Name the consent document the doses need."
+    ingredient = ingredient_limits.check_protocol(data, errors)
     if errors:
         raise ValidationError(errors)
     expires = document.ethics_approval_expires if document is not None else None
@@ -111,6 +113,7 @@ def add_protocol(actor, data: dict) -> Protocol:
             added_by=actor,
         )
         ledger.record_write(actor, ADD, protocol, resident_id=None, purpose=decision.purpose)
+        ingredient_limits.link_protocol(actor, protocol, data, ingredient, decision.purpose)
     return protocol
 
 

@@ -32,6 +32,9 @@ class Rule(StrEnum):
     ABOVE_ORDER = "above_order"
     ABOVE_SINGLE_MAXIMUM = "above_single_maximum"
     ABOVE_DAILY_MAXIMUM = "above_daily_maximum"
+    # The ingredient's ceilings, across every order of it (ingredient_limits.py).
+    ABOVE_INGREDIENT_SINGLE = "above_ingredient_single"
+    ABOVE_INGREDIENT_DAILY = "above_ingredient_daily"
     INTERVAL = "interval"
     NO_WITNESS = "no_witness"
     SUSPENDED = "suspended"  # the medical lead suspended the drug (safety/decisions.py)

@@ -276,3 +276,108 @@ class DoseStop(models.Model):
 
     def __str__(self):
         return f"dose stopped at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class Ingredient(models.Model):
+    """An active ingredient and the ceilings that hold for it per resident across every order,
+    protocol and as-needed order together (ingredient_limits.py). Final once added, like a
+    protocol: a protocol's own limits may be tighter, never looser."""
+
+    ledger_versioned = True
+
+    name = models.CharField(max_length=120)
+    # Lower-case name, unique: "Ibuprofen" and "ibuprofen" are one ingredient.
+    key = models.CharField(max_length=120, unique=True)
+    # The therapeutic class (e.g. "NSAID"); two active orders of one class are duplicate therapy.
+    drug_class = models.CharField(max_length=120, blank=True)
+    limit_unit = models.CharField(max_length=4, choices=Unit.choices)
+    max_single_dose = dose_field()
+    max_daily_dose = dose_field()  # in any rolling 24 hours, across every order
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(limit_unit__in=MASS_UNITS)
+                & Q(max_single_dose__gt=0)
+                & Q(max_daily_dose__gte=F("max_single_dose")),
+                name="ingredient_limits_positive_and_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ProtocolIngredient(models.Model):
+    """Which ingredient a protocol's drug is. A row of its own (not a protocol column) so the
+    protocols already recorded keep their recorded versions."""
+
+    ledger_versioned = True
+
+    protocol = models.OneToOneField(
+        Protocol, on_delete=models.PROTECT, related_name="ingredient_link"
+    )
+    ingredient = models.ForeignKey(Ingredient, on_delete=models.PROTECT, related_name="protocols")
+
+    def __str__(self):
+        return f"{self.protocol_id} is {self.ingredient_id}"
+
+
+class Interaction(models.Model):
+    """Two ingredients the formulary says must not be ordered together: an order of one while
+    the other runs is stopped unless a second clinician co-signs an override."""
+
+    ledger_versioned = True
+
+    first = models.ForeignKey(Ingredient, on_delete=models.PROTECT, related_name="+")
+    second = models.ForeignKey(Ingredient, on_delete=models.PROTECT, related_name="+")
+    description = models.TextField()
+    added_at = models.DateTimeField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["first__key", "second__key"]
+        constraints = [
+            # One row per pair, stored with the lower id first.
+            models.CheckConstraint(condition=Q(first__lt=F("second")), name="interaction_ordered"),
+            models.UniqueConstraint(fields=["first", "second"], name="interaction_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.first} with {self.second}"
+
+
+class OrderCheck(models.Model):
+    """What the prescriber was warned of when writing an order, and what they did about it: the
+    duplicate therapy they acknowledged, the interactions a second clinician overrode."""
+
+    ledger_versioned = True
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="checks_at_ordering")
+    # [message, ...]: the duplicate-therapy warnings shown and acknowledged.
+    duplicates = models.JSONField(default=list)
+    # [message, ...]: the interactions overridden (empty when none).
+    interactions = models.JSONField(default=list)
+    override_cosigner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    override_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(override_cosigner__isnull=True) & Q(override_reason=""))
+                | (Q(override_cosigner__isnull=False) & ~Q(override_reason="")),
+                name="order_check_override_cosigned",
+            ),
+        ]
+
+    def __str__(self):
+        return f"checks of order {self.order_id}"

@@ -22,7 +22,7 @@ from homecoming.ledger import services as ledger
 from homecoming.residents.models import OPEN_STAY, Resident
 from homecoming.safety import decisions
 
-from . import investigational, schedule
+from . import ingredient_limits, investigational, schedule
 from .doses import UnitMismatch, describe, parse_amount, to_unit
 from .models import ROUTES_FOR_FORM, Frequency, Order, Protocol, Route
 
@@ -42,6 +42,10 @@ class Prescription:
     starts_at: dt.datetime | None = None
     ends_at: dt.datetime | None = None
     instructions: str = ""
+    # Duplicate therapy seen and meant (ingredient_limits.check_order warns of it).
+    acknowledge_duplicates: bool = False
+    # A second clinician's co-signature past an interacting pair the formulary lists.
+    interaction_override: "ingredient_limits.InteractionOverride | None" = None
 
 
 def consent_purpose(protocol):
@@ -117,7 +121,11 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
     if errors:
         raise ValidationError(errors)
     protocol = prescription.protocol
-    with transaction.atomic():
+    ingredient_limits.confirm_override(actor, resident, prescription.interaction_override)
+    with (
+        ingredient_limits.refusals_recorded(actor, resident, decision.purpose),
+        transaction.atomic(),
+    ):
         Resident.objects.select_for_update().filter(pk=resident.pk).first()
         if not resident.stays.filter(OPEN_STAY).exists():
             raise ValidationError(f"{resident.display_name} has no open stay at the center.")
@@ -133,6 +141,8 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
                 }
             ) from exc
         investigational.check_order(actor, protocol, consent)
+        # Every other order of the same ingredient, class or an interacting one, under the lock.
+        findings = ingredient_limits.check_order(resident, prescription, now)
         order = Order.objects.create(
             resident=resident,
             protocol=protocol,
@@ -150,6 +160,7 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
             actor, PRESCRIBE, order, resident_id=resident.pk, purpose=decision.purpose
         )
         investigational.alert_ordered(actor, order)
+        ingredient_limits.record_checks(actor, order, findings, decision.purpose)
     return order
 
 

@@ -8,6 +8,11 @@ urlpatterns = [
     path("medications/orders/<int:order_id>/give/", views.give, name="give"),
     path("medications/formulary/", views.formulary_list, name="formulary"),
     path(
+        "medications/formulary/interactions/",
+        views.add_interaction,
+        name="add_interaction",
+    ),
+    path(
         "medications/formulary/<int:protocol_id>/retire/",
         views.retire,
         name="retire",

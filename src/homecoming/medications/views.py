@@ -27,9 +27,16 @@ from homecoming.core.urls_safe import safe_next
 from homecoming.residents import selectors as residents_selectors
 from homecoming.residents.models import Resident
 
-from . import administering, formulary, orders, schedule, selectors
+from . import administering, formulary, ingredient_limits, orders, schedule, selectors
 from .doses import plain
-from .forms import DiscontinueForm, GiveForm, NotGivenForm, OrderForm, ProtocolForm
+from .forms import (
+    DiscontinueForm,
+    GiveForm,
+    InteractionForm,
+    NotGivenForm,
+    OrderForm,
+    ProtocolForm,
+)
 from .models import Order
 
 # The days a round may be asked for: the center's plausible life (beyond, the dates overflow).
@@ -320,6 +327,14 @@ def _resident_for(actor, resident_id, action):
         raise Http404(str(exc)) from exc
 
 
+def _interaction_override(data):
+    if not (data.get("cosigner") or data.get("override_reason")):
+        return None
+    return ingredient_limits.InteractionOverride(
+        data.get("cosigner"), data.get("cosigner_secret"), data.get("override_reason")
+    )
+
+
 @require_POST
 def prescribe(request, resident_id):
     resident = _resident_for(request.user, resident_id, Action.PRESCRIBE)
@@ -339,6 +354,8 @@ def prescribe(request, resident_id):
                     starts_at=data["starts_at"],
                     ends_at=data["ends_at"],
                     instructions=data["instructions"],
+                    acknowledge_duplicates=data["acknowledge_duplicates"],
+                    interaction_override=_interaction_override(data),
                 ),
             )
         except ValidationError as exc:
@@ -385,10 +402,14 @@ def my_medications(request):
 # --- the formulary -------------------------------------------------------------------------
 
 
-def _formulary_page(request, form=None, retire_error=None, status=200):
+def _formulary_page(request, form=None, retire_error=None, status=200, interaction_form=None):
     protocols = selectors.formulary(request.user, include_retired=True)
     can_manage = policy.decide(request.user, Action.MANAGE_FORMULARY).allowed
+    ingredients, interactions = ingredient_limits.ingredients(request.user)
     context = {
+        "ingredients": ingredients,
+        "interactions": interactions,
+        "interaction_form": (interaction_form or InteractionForm()) if can_manage else None,
         "protocols": [p for p in protocols if p.retired_at is None],
         "retired": [p for p in protocols if p.retired_at is not None],
         "can_manage": can_manage,
@@ -429,3 +450,21 @@ def retire(request, protocol_id):
         request, f"Retired: {protocol}. Orders already running keep it; no new order may use it."
     )
     return redirect("medications:formulary")
+
+
+@require_POST
+def add_interaction(request):
+    policy.require(request.user, Action.MANAGE_FORMULARY)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            row = ingredient_limits.add_interaction(
+                request.user, data["first"], data["second"], data["description"]
+            )
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            messages.success(request, f"Listed as interacting: {row}.")
+            return redirect("medications:formulary")
+    return _formulary_page(request, interaction_form=form, status=400)

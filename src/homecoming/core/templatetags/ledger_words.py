@@ -47,6 +47,10 @@ ACTIONS = {
     "medication.formulary": "read the formulary",
     "medication.protocol_add": "added a protocol to the formulary",
     "medication.protocol_retire": "retired a protocol",
+    "medication.ingredient_add": "added an ingredient to the formulary",
+    "medication.interaction_add": "listed two interacting ingredients",
+    "medication.order_check": "acknowledged a warning when ordering a medication",
+    "medication.interaction_override": "co-signed an order despite an interaction",
     "center.mar": "saw the name on the medication round",
     "data.export": "included your scores, without your name, in a data export",
     "safety.report": "reported an adverse event (a side effect or other harm)",
@@ -107,6 +111,8 @@ REFUSED_CONFIRMATIONS = {
     "consent.witness": "witness signature on a consent not given: a wrong password or code was "
     "entered",
     "consent.confirm": "consent not confirmed: a wrong password was entered for it",
+    "medication.interaction_override": "co-signature of an order despite an interaction not "
+    "given: a wrong password or code was entered",
 }
 
 

@@ -25,7 +25,9 @@ def user(name, role, **flags):
     ledger.record_write(None, "account.create", u, resident_id=None, purpose="operations")
     return u
 
-supervisor, director = user("sup", "supervisor"), user("pd", "program_director")
+from django.contrib.auth.hashers import make_password
+supervisor = user("sup", "supervisor")
+director = user("pd", "program_director", password=make_password("the director's own password"))
 lead = user("lead", "clinician", is_prescriber=True, is_medical_lead=True)
 resident = services.admit(supervisor, services.Admission(
     intake={
@@ -50,7 +52,8 @@ for strength in ("400", "200"):
         "max_daily_dose": "2400", "min_interval_minutes": "240",
         "consent_code": "medication-ibuprofen",
     }).pk)
-consents.sign(supervisor, resident, document)
+consents.sign(supervisor, resident, document, witness=director,
+              witness_secret="the director's own password")
 print(json.dumps({"lead": lead.pk, "resident": resident.pk, "protocols": ids}))
 """
 )

@@ -38,15 +38,18 @@ ROUND = {
     ("safety:signal", "GET"): "the center's signals",
     ("safety:signal", "POST"): "the center's signals",
     ("api:signal_detail", "GET"): "the center's signals",
+    ("safety:decide", "GET"): "the center's signals: the medical lead's decisions",
+    ("api:list_decisions", "GET"): "the center's signals: the medical lead's decisions",
 }
 
 # Not anyone's record: the caller's own-record pages, which a member of staff does not have
 # (404); their number is of a published consent document or the code of a questionnaire.
-OWN_RECORD_PAGES = {"consents:sign_own", "measures:self"}
+OWN_RECORD_PAGES = {"consents:sign_own", "consents:confirm_own", "measures:self"}
 
 # What an API call sends: a well-formed body, so that what answers is the permission check and
 # not the payload's validation (a 422 here fails the test: add the body).
 PAYLOADS = {
+    ("api:list_decisions", "POST"): {"kind": "monitor", "reasons": "Watch the next reports."},
     ("api:get_resident", "PATCH"): {"preferred_name": "Ted"},
     ("api:list_stays", "POST"): {"admitted_on": "2026-01-05", "expected_length_days": 30},
     ("api:assign_bed", "PUT"): {"bed_id": 1},

@@ -89,6 +89,11 @@ def cmd_init(args, command_error):
             "database. Change the center on its pages or with `homecoming center load FILE`."
         )
     _ask(args, command_error)
+    from homecoming.accounts import operator as operators
+
+    # Who set the center up, from where (accounts/operator.py): the director's account alert
+    # names them too.
+    run = operators.record_command("init", f"--director-username {args.director_username}")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         generated = False
@@ -118,6 +123,7 @@ def cmd_init(args, command_error):
                     email=args.director_email,
                     check_policy=False,
                     must_change_password=True,
+                    operator=operators.who(run),
                 )
             except ValidationError as exc:
                 errors.update({f"director {k}": v for k, v in exc.message_dict.items()})
@@ -168,6 +174,10 @@ def cmd_center(args, command_error):
     except OSError as exc:
         raise command_error(f"Cannot read {args.file}: {exc.strerror}.") from exc
     call_command("migrate", interactive=False, verbosity=0)
+    if not args.dry_run:  # a load creates and changes staff accounts: say who ran it, from where
+        from homecoming.accounts.operator import record_command
+
+        record_command("center load", str(args.file))
     try:
         report = loader.load(text, dry_run=args.dry_run, source=str(args.file))
     except loader.LoadError as exc:

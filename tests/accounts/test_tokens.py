@@ -59,7 +59,8 @@ def test_the_owner_makes_a_token_after_their_second_factor(staff, client_for):
     user = staff["caseworker"]
     client = client_for(user)
     form = {"name": "my script", "scope": "read", "days": "30"}
-    wrong = client.post("/tokens/", form | {"secret": "000000"})
+    # (A wrong password, not a wrong code: django-otp would then throttle the device a while.)
+    wrong = client.post("/tokens/", form | {"secret": "not my password at all"})
     assert wrong.status_code == 400 and not ApiToken.objects.filter(user=user).exists()
     assert Entry.objects.filter(action="token.create", outcome="denied", actor=user).exists()
     device = TOTPDevice.objects.get(user=user)

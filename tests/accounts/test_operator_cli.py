@@ -147,3 +147,17 @@ def test_a_command_run_is_never_rewritten(staff, monkeypatch, field):
     assert run(["token", "create", "--username", "caseworker", "--name", "x"], monkeypatch) == 0
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE accounts_commandrun SET {field} = 'someone else'")
+
+
+def test_init_and_center_load_name_the_operator(db, settings, tmp_path, monkeypatch, capsys):
+    from tests.residents.test_init_and_load import EXAMPLE, INIT
+
+    settings.HOMECOMING_LEDGER_KEY = str(tmp_path / "ledger.key")
+    settings.HOMECOMING_WITNESSES = []
+    assert run([*INIT, "--password-stdin"], monkeypatch, "a long enough passphrase\n") == 0
+    assert "dreyes" in the_run("init").detail
+    assert run(["center", "load", str(EXAMPLE)], monkeypatch) == 0
+    assert the_run("center load").detail == str(EXAMPLE)
+    # Loading it again changes nothing, and writes nothing either.
+    assert run(["center", "load", str(EXAMPLE)], monkeypatch) == 0
+    assert CommandRun.objects.filter(command="center load").count() == 1

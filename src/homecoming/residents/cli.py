@@ -91,9 +91,6 @@ def cmd_init(args, command_error):
     _ask(args, command_error)
     from homecoming.accounts import operator as operators
 
-    # Who set the center up, from where (accounts/operator.py): the director's account alert
-    # names them too.
-    run = operators.record_command("init", f"--director-username {args.director_username}")
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         generated = False
@@ -102,6 +99,9 @@ def cmd_init(args, command_error):
     errors = {}
     try:
         with transaction.atomic():
+            # Who set the center up, from where (accounts/operator.py), in the same transaction:
+            # a refused init writes nothing. The director's account alert names them too.
+            run = operators.record_command("init", f"--director-username {args.director_username}")
             try:
                 center = setup.create_center(
                     None,
@@ -174,10 +174,6 @@ def cmd_center(args, command_error):
     except OSError as exc:
         raise command_error(f"Cannot read {args.file}: {exc.strerror}.") from exc
     call_command("migrate", interactive=False, verbosity=0)
-    if not args.dry_run:  # a load creates and changes staff accounts: say who ran it, from where
-        from homecoming.accounts.operator import record_command
-
-        record_command("center load", str(args.file))
     try:
         report = loader.load(text, dry_run=args.dry_run, source=str(args.file))
     except loader.LoadError as exc:
@@ -186,6 +182,12 @@ def cmd_center(args, command_error):
             f"{args.file} was refused whole; nothing was written. "
             f"{len(exc.problems)} problem(s):\n{lines}"
         ) from exc
+    if report.changes and not args.dry_run:
+        # It created or changed staff accounts, perhaps: say who ran it, from where. Only when it
+        # wrote something (a refused or idle load writes nothing at all).
+        from homecoming.accounts.operator import record_command
+
+        record_command("center load", str(args.file))
     print(report.text(dry_run=args.dry_run))
     if report.changes and not args.dry_run:
         from homecoming.ledger import signing

@@ -150,10 +150,6 @@ def _managed(actor, user: User):
         raise ValidationError("Resident log-ins are managed from the resident's chart.")
 
 
-# Roles a center always keeps one active account of: the oversight body (who else watches?) and
-# the program director (who sets the center up and receives the account alerts).
-KEEP_ONE = overseers.WATCHERS
-
 # What the account pages (and `homecoming center load`) may change on an existing account. The
 # username stays: the ledger and every page name people by it.
 EDITABLE = (
@@ -195,13 +191,8 @@ def update_user(
         errors["role"] = f"Unknown staff role {role!r}."
     elif role != user.role and user.pk == getattr(actor, "pk", None):
         errors["role"] = "You cannot change your own role."
-    elif role != user.role and user.role in KEEP_ONE and user.is_active:
-        others = User.objects.filter(role=user.role, is_active=True).exclude(pk=user.pk)
-        if not others.exists():
-            errors["role"] = (
-                f"{user} is the last active {user.get_role_display().lower()}; the center "
-                "cannot be left without one."
-            )
+    elif role != user.role and overseers.keeps_one(user, losing=True):
+        errors["role"] = overseers.keeps_one(user, losing=True)
     if (merged["is_prescriber"] or merged["is_medical_lead"]) and role != Role.CLINICIAN:
         errors["role"] = "Only a clinician can be a prescriber or the medical lead."
     if (

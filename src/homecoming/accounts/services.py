@@ -235,12 +235,13 @@ def set_active(actor, user: User, active: bool) -> User:
     if user.pk == actor.pk and not active:
         raise ValidationError("You cannot deactivate your own account.")
     with transaction.atomic():
+        # The role's active rows locked first, in one order, then this one: two administrators
+        # deactivating the last two oversight officers at once are taken in turn (not both let
+        # through, and no deadlock), and the second sees the first's change.
+        list(User.objects.select_for_update().filter(role=user.role, is_active=True).order_by("pk"))
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active == active:
             return user
-        # Under the row lock, and asked of the others' rows too: two administrators deactivating
-        # the last two oversight officers at once must not both pass.
-        list(User.objects.select_for_update().filter(role=user.role, is_active=True))
         overseers.require_keeps_one(user, losing=not active)
         user.is_active = active
         user.save(update_fields=["is_active"])

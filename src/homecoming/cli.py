@@ -145,27 +145,31 @@ def _operator(command: str, detail: str = ""):
 
 def cmd_createuser(args):
     from django.core.exceptions import ValidationError
+    from django.db import transaction
 
     from homecoming.accounts import operator, overseers, services
 
     twin = overseers.duplicate_warning(args.full_name)
     if twin:  # a warning, not a refusal: the oversight body is told in the account's alert
         print(f"Warning: {twin}", file=sys.stderr)
-    run = _operator("createuser", f"--username {args.username} --role {args.role}")
+    password = _password(args)
     try:
-        user = services.create_user(
-            None,
-            username=args.username,
-            full_name=args.full_name,
-            role=args.role,
-            password=_password(args),
-            is_prescriber=args.prescriber,
-            is_medical_lead=args.medical_lead,
-            is_trainee=args.trainee,
-            email=args.email,
-            check_policy=False,
-            operator=operator.who(run),
-        )
+        # The run and the account in one transaction: a refused account writes nothing at all.
+        with transaction.atomic():
+            run = _operator("createuser", f"--username {args.username} --role {args.role}")
+            user = services.create_user(
+                None,
+                username=args.username,
+                full_name=args.full_name,
+                role=args.role,
+                password=password,
+                is_prescriber=args.prescriber,
+                is_medical_lead=args.medical_lead,
+                is_trainee=args.trainee,
+                email=args.email,
+                check_policy=False,
+                operator=operator.who(run),
+            )
     except ValidationError as exc:
         raise CommandError(" ".join(exc.messages)) from exc
     print(f"Created {user.get_role_display().lower()} {user.username}.")
@@ -174,6 +178,7 @@ def cmd_createuser(args):
 def cmd_changepassword(args):
     """Django's own `changepassword` writes no ledger entry and tells nobody; this one does."""
     from django.core.exceptions import ValidationError
+    from django.db import transaction
 
     from homecoming.accounts import operator, services
     from homecoming.accounts.models import User
@@ -184,9 +189,10 @@ def cmd_changepassword(args):
             f"No staff account {args.username!r} (residents' log-ins are given from their chart)."
         )
     password = _password(args)
-    run = _operator("changepassword", f"--username {user.username}")
     try:
-        services.set_password_by_operator(user, password, operator=operator.who(run))
+        with transaction.atomic():  # a refused password writes nothing, the run included
+            run = _operator("changepassword", f"--username {user.username}")
+            services.set_password_by_operator(user, password, operator=operator.who(run))
     except ValidationError as exc:
         raise CommandError(" ".join(exc.messages)) from exc
     print(

@@ -161,3 +161,14 @@ def test_init_and_center_load_name_the_operator(db, settings, tmp_path, monkeypa
     # Loading it again changes nothing, and writes nothing either.
     assert run(["center", "load", str(EXAMPLE)], monkeypatch) == 0
     assert CommandRun.objects.filter(command="center load").count() == 1
+
+
+def test_a_refused_account_change_writes_nothing_not_even_the_run(staff, monkeypatch, capsys):
+    argv = ["createuser", "--role", "clinician", "--username", "caseworker", "--full-name", "X"]
+    assert run([*argv, "--password-stdin"], monkeypatch, "short\n") == 2
+    err = capsys.readouterr().err
+    assert "is taken" in err
+    assert not CommandRun.objects.exists()
+    assert run(["changepassword", "nurse", "--password-stdin"], monkeypatch, "x\n") == 2
+    assert run(["changepassword", "supervisor", "--password-stdin"], monkeypatch, "x\n") == 2
+    assert not CommandRun.objects.exists()

@@ -39,9 +39,11 @@ def host() -> str:
 
 
 def record_command(command: str, detail: str = "") -> CommandRun:
-    """Write the run and its ledger entry, committed at once (a command that then fails was
-    still tried), and return it for the command's own entries to refer to. `detail` is the
-    arguments that say what was done: never a password or a token."""
+    """Write the run and its ledger entry and return it, for the command's own entries and
+    alerts to refer to. Inside the command's transaction when it opens one (a refused account
+    change then writes nothing at all); otherwise committed at once, before the work (a backup
+    or an export that then fails was still tried). `detail` is the arguments that say what was
+    done: never a password or a token."""
     with transaction.atomic():
         run = CommandRun.objects.create(
             time=timezone.now(),

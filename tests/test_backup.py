@@ -100,8 +100,11 @@ def test_a_backup_restores_into_an_empty_center_and_verifies(backed_up, tmp_path
         verified = target.ok("ledger", "verify", "--database")
         assert verified.stdout.startswith("OK:")
         after, before = counts(target.env), dict(before)
-        # Everything the backup held came back; the restore itself is one more ledger entry.
-        assert after.pop("ledger.Entry") == before.pop("ledger.Entry") + 1
+        # Everything the backup held came back; the restore itself is two more ledger entries:
+        # its own, and the operator's run (who restored, from which host) with its version.
+        assert after.pop("ledger.Entry") == before.pop("ledger.Entry") + 2
+        assert after.pop("ledger.Version") == before.pop("ledger.Version") + 1
+        assert after.pop("accounts.CommandRun") == before.pop("accounts.CommandRun") + 1
         # The backup's own entry was in the snapshot; the restore wrote one after restoring.
         assert before["center.backup"] == 1 and before.pop("center.restore") == 0
         assert after.pop("center.restore") == 1

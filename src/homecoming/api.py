@@ -1,6 +1,7 @@
 """The JSON API under /api/v1/: one NinjaAPI, a router per domain app, one error format.
 
-Integrations authenticate with a bearer token (`homecoming token create`); a logged-in browser
+Integrations authenticate with a bearer token (`homecoming token create`, or the owner's own
+tokens page), which expires and is read-only or read-write; a logged-in browser
 session works too. Permissions are the same as the pages', because both call the same services
 and selectors."""
 
@@ -18,6 +19,10 @@ from homecoming.ledger.signing import KeyMissing
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
+        found = tokens.find(token)
+        if found is None:
+            return None
+        tokens.refuse_write(found, request.method)  # a read token on a write: 403, ledgered
         user = tokens.authenticate(token)
         if user is not None:
             request.user = user

@@ -9,12 +9,19 @@ homecoming check [--deploy]        check the settings (--deploy: ready for produ
 homecoming createuser --role ROLE --username U --full-name NAME [--email A]
                                    (password on stdin/prompt)
 homecoming alerts test-email ADDRESS   check the alert e-mail settings
-homecoming token create --username U --name NAME    issue an API token (shown once)
+homecoming changepassword USERNAME  set a staff member's password (they replace it at log-in)
+homecoming token create --username U --name NAME [--scope read|write] [--days 90]
+                                   issue an API token (shown once)
+homecoming token list [--username U]
 homecoming token revoke PREFIX
 homecoming demo-code USERNAME      the current second-factor code of a demo account
 homecoming backup -o FILE          a backup archive of the running center
 homecoming restore FILE            restore one onto an empty database and data folder
 homecoming manage ARGS...          any Django management command
+
+Every command that touches accounts or resident data first writes a ledger entry naming the
+operating-system user and host that ran it (accounts/operator.py); those that change an account
+alert the oversight body and the program director.
 """
 
 import argparse
@@ -129,47 +136,121 @@ def _password(args) -> str:
     return first
 
 
+def _operator(command: str, detail: str = ""):
+    """The ledger entry naming who ran this command where (one helper, for every command)."""
+    from homecoming.accounts import operator
+
+    return operator.record_command(command, detail)
+
+
 def cmd_createuser(args):
     from django.core.exceptions import ValidationError
+    from django.db import transaction
 
-    from homecoming.accounts import services
+    from homecoming.accounts import operator, overseers, services
 
+    twin = overseers.duplicate_warning(args.full_name)
+    if twin:  # a warning, not a refusal: the oversight body is told in the account's alert
+        print(f"Warning: {twin}", file=sys.stderr)
+    password = _password(args)
     try:
-        user = services.create_user(
-            None,
-            username=args.username,
-            full_name=args.full_name,
-            role=args.role,
-            password=_password(args),
-            is_prescriber=args.prescriber,
-            is_medical_lead=args.medical_lead,
-            is_trainee=args.trainee,
-            email=args.email,
-            check_policy=False,
-        )
+        # The run and the account in one transaction: a refused account writes nothing at all.
+        with transaction.atomic():
+            run = _operator("createuser", f"--username {args.username} --role {args.role}")
+            user = services.create_user(
+                None,
+                username=args.username,
+                full_name=args.full_name,
+                role=args.role,
+                password=password,
+                is_prescriber=args.prescriber,
+                is_medical_lead=args.medical_lead,
+                is_trainee=args.trainee,
+                email=args.email,
+                check_policy=False,
+                operator=operator.who(run),
+            )
     except ValidationError as exc:
         raise CommandError(" ".join(exc.messages)) from exc
     print(f"Created {user.get_role_display().lower()} {user.username}.")
 
 
+def cmd_changepassword(args):
+    """Django's own `changepassword` writes no ledger entry and tells nobody; this one does."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from homecoming.accounts import operator, services
+    from homecoming.accounts.models import User
+
+    user = User.objects.filter(username=args.username).exclude(role="resident").first()
+    if user is None:
+        raise CommandError(
+            f"No staff account {args.username!r} (residents' log-ins are given from their chart)."
+        )
+    password = _password(args)
+    try:
+        with transaction.atomic():  # a refused password writes nothing, the run included
+            run = _operator("changepassword", f"--username {user.username}")
+            services.set_password_by_operator(user, password, operator=operator.who(run))
+    except ValidationError as exc:
+        raise CommandError(" ".join(exc.messages)) from exc
+    print(
+        f"Set a new password for {user.username}; they choose their own at their next log-in. "
+        "The oversight body and the program director have been told."
+    )
+
+
 def cmd_token(args):
-    from homecoming.accounts import tokens
+    from django.core.exceptions import ValidationError
+
+    from homecoming.accounts import operator, tokens
     from homecoming.accounts.models import ApiToken, User
 
     if args.token_command == "create":
         user = User.objects.filter(username=args.username, is_active=True).first()
         if user is None:
             raise CommandError(f"No active user {args.username!r}.")
-        token, clear = tokens.issue(user, args.name)
+        try:  # every problem at once, before the run is written
+            tokens.check_request(args.name, args.scope, args.days)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        run = _operator(
+            "token create",
+            f"--username {user.username} --scope {args.scope} --days {args.days}",
+        )
+        token, clear = tokens.issue(
+            user, args.name, scope=args.scope, days=args.days, operator=operator.who(run)
+        )
         print(clear)
         print(
-            f"Token {token.prefix} for {user.username}: shown once, store it now.", file=sys.stderr
+            f"Token {token.prefix} for {user.username} ({token.get_scope_display().lower()}, "
+            f"until {token.expires_at:%Y-%m-%d}): shown once, store it now.",
+            file=sys.stderr,
         )
+    elif args.token_command == "list":
+        user = None
+        if args.username:
+            user = User.objects.filter(username=args.username).first()
+            if user is None:
+                raise CommandError(f"No user {args.username!r}.")
+        _operator("token list", f"--username {args.username}" if args.username else "")
+        for token in tokens.listed(None, user):
+            state = (
+                f"revoked {token.revoked_at:%Y-%m-%d}"
+                if token.revoked_at
+                else f"expires {token.expires_at:%Y-%m-%d}"
+                if token.expires_at
+                else "no expiry"
+            )
+            print(f"{token.prefix}\t{token.user.username}\t{token.scope}\t{state}\t{token.name}")
     else:
         token = ApiToken.objects.filter(prefix=args.prefix).first()
         if token is None:
             raise CommandError(f"No token with prefix {args.prefix!r}.")
-        tokens.revoke(token)
+        _operator("token revoke", token.prefix)
+        if not tokens.revoke(token):
+            raise CommandError(f"Token {token.prefix} was already revoked.")
         print(f"Revoked token {token.prefix}.")
 
 
@@ -194,8 +275,23 @@ def cmd_worker(args):
         raise CommandError(str(exc)) from exc
 
 
+# Django's own commands that change accounts with no ledger entry and no alert: refused, with
+# the `homecoming` command that does the same accountably.
+UNACCOUNTED = {
+    "changepassword": "homecoming changepassword USERNAME",
+    "createsuperuser": "homecoming createuser --role ROLE ...",
+}
+
+
 def cmd_manage(args):
     from django.core.management import execute_from_command_line
+
+    name = next((a for a in args.rest if not a.startswith("-")), "")
+    if name in UNACCOUNTED:
+        raise CommandError(
+            f"`manage {name}` changes accounts unseen; use `{UNACCOUNTED[name]}`, which writes "
+            "a ledger entry and tells the oversight body."
+        )
 
     execute_from_command_line(["homecoming manage", *args.rest])
 
@@ -272,11 +368,28 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--password-stdin", action="store_true")
     s.set_defaults(func=cmd_createuser)
 
+    s = sub.add_parser(
+        "changepassword", help="set a staff member's password (ledgered, oversight told)"
+    )
+    s.add_argument("username")
+    s.add_argument("--password-stdin", action="store_true")
+    s.set_defaults(func=cmd_changepassword)
+
+    from homecoming.accounts.tokens import DEFAULT_DAYS
+
     s = sub.add_parser("token", help="API tokens")
     tsub = s.add_subparsers(dest="token_command", required=True)
     t = tsub.add_parser("create")
     t.add_argument("--username", required=True)
     t.add_argument("--name", required=True, help="what the token is for")
+    t.add_argument(
+        "--scope", choices=["read", "write"], default="write", help="read only, or read and write"
+    )
+    t.add_argument(
+        "--days", type=int, default=DEFAULT_DAYS, help=f"days until it expires ({DEFAULT_DAYS})"
+    )
+    t = tsub.add_parser("list", help="every token (or one user's), with scope and expiry")
+    t.add_argument("--username")
     t = tsub.add_parser("revoke")
     t.add_argument("prefix")
     s.set_defaults(func=cmd_token)

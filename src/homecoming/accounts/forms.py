@@ -53,3 +53,8 @@ class NewStaffForm(StaffDetailsForm):
         label="First password",
         help_text="At least 12 characters; not common. They replace it at their first log-in.",
     )
+    same_name_ok = forms.BooleanField(
+        required=False,
+        label="Create it even if another account has the same full name",
+        help_text="The oversight body is told of the second name either way.",
+    )

@@ -73,10 +73,17 @@ class User(AbstractUser):
         return self.is_staff_member
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
 class ApiToken(models.Model):
     """A bearer token for integrations. Only its SHA-256 is stored: a leaked table opens nothing.
 
-    Tokens are 256 random bits, so a fast hash is enough here (no guessing to slow down)."""
+    Tokens are 256 random bits, so a fast hash is enough here (no guessing to slow down). Each
+    expires (a forgotten token stops working by itself) and carries a scope: a read token is
+    refused on every write."""
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="api_tokens")
     name = models.CharField(max_length=100)
@@ -85,6 +92,32 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True)
+    scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.WRITE)
+    # Who issued it: the owner on their account page, or nobody (the operator's command line,
+    # whose own ledger entry names the operating-system user and host).
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Never in a record version: the digest is the secret's stand-in, last use is bookkeeping.
+    ledger_exclude = ("digest", "last_used_at")
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class CommandRun(models.Model):
+    """One run of a `homecoming` command that touched accounts or resident data: who ran it at
+    the operating system, on which host. Its ledger entry commits to this row, so the ledger
+    names the person at the server even though the command acts as "system"."""
+
+    time = models.DateTimeField()
+    command = models.CharField(max_length=64)
+    detail = models.CharField(max_length=500, blank=True)
+    os_user = models.CharField(max_length=150)
+    host = models.CharField(max_length=255)
+
+    ledger_versioned = True  # every row has its version; written once, never changed
+
+    def __str__(self):
+        return f"{self.command} by {self.os_user}@{self.host}"

@@ -2,9 +2,10 @@
 changing one's own password.
 
 These are not resident data, but who changed whose account is still accounted for: each change
-stores a version of the account (never its password) and a ledger entry. Changes that could
-open resident records to someone new (a new account in a record-reading role, a reset second
-factor) are told to the program director and the oversight body at once."""
+stores a version of the account (never its password) and a ledger entry. Every account created,
+deactivated, reactivated or given a new role, and every reset second factor of a record-reading
+account, is told to the program director and the oversight body, inactive ones included
+(`overseers.py`: they get it when they return)."""
 
 from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
@@ -15,9 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.alerts.services import notify_role
 from homecoming.ledger import services as ledger
 
+from . import overseers
 from .models import Role, User
 
 
@@ -25,9 +26,8 @@ def record_account_change(actor, action, user):
     ledger.record_write(actor, action, user, resident_id=None, purpose="operations")
 
 
-def tell_overseers(actor, message: str):
-    for role in (Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
-        notify_role(role, kind="account", message=f"{actor or 'The operator'} {message}")
+def tell_overseers(actor, message: str, *, operator: str | None = None):
+    overseers.tell(actor, message, operator=operator)
 
 
 def check_new_username(username: str) -> str:
@@ -77,9 +77,14 @@ def create_user(
     takes_new_residents=True,
     check_policy=True,
     must_change_password=True,
+    operator: str | None = None,
+    same_name_ok: bool | None = None,
 ) -> User:
     """Create a staff account. `check_policy=False` is for the operator's own CLI and the demo,
-    run on the server. An account made for someone else must change its password first."""
+    run on the server. An account made for someone else must change its password first.
+    Another account with the same full name is a warning: the page asks once more
+    (`same_name_ok=False` refuses until ticked), the command line prints it (None), and the
+    oversight body is told either way."""
     if check_policy:
         policy.require(actor, Action.MANAGE_ACCOUNTS)
     errors = {}
@@ -99,6 +104,9 @@ def create_user(
         errors["is_trainee"] = "Only caseworkers and clinicians are trainees."
     if not (full_name or "").strip():
         errors["full_name"] = "Give the person's full name."
+    twin = overseers.duplicate_warning(full_name or "")
+    if twin and same_name_ok is False:
+        errors["same_name_ok"] = f"{twin} Tick this box to create it anyway."
     try:
         email = check_email(email)
     except ValidationError as exc:
@@ -118,16 +126,18 @@ def create_user(
     )
     check_new_password(password, user)
     user.set_password(password)
+    # Not refused (two colleagues may share a name), but the watchers are told: a second
+    # "Dana Director" is how an insider passes as someone else.
     try:
         with transaction.atomic():
             user.save()
             record_account_change(actor, "account.create", user)
-            if role in User.RECORD_ROLES:
-                tell_overseers(
-                    actor,
-                    f"created the {user.get_role_display().lower()} account "
-                    f"{username!r} for {user.full_name}.",
-                )
+            tell_overseers(
+                actor,
+                f"created the {user.get_role_display().lower()} account "
+                f"{username!r} for {user.full_name}." + (f" {twin}" if twin else ""),
+                operator=operator,
+            )
     except IntegrityError as exc:
         raise ValidationError("That account conflicts with one created at the same time.") from exc
     return user
@@ -139,10 +149,6 @@ def _managed(actor, user: User):
         # Resident accounts belong to the care side; the administrator sees no resident data.
         raise ValidationError("Resident log-ins are managed from the resident's chart.")
 
-
-# Roles a center always keeps one active account of: the oversight body (who else watches?) and
-# the program director (who sets the center up and receives the account alerts).
-KEEP_ONE = (Role.OVERSIGHT, Role.PROGRAM_DIRECTOR)
 
 # What the account pages (and `homecoming center load`) may change on an existing account. The
 # username stays: the ledger and every page name people by it.
@@ -157,7 +163,9 @@ EDITABLE = (
 )
 
 
-def update_user(actor, user: User, changes: dict, *, check_policy=True) -> bool:
+def update_user(
+    actor, user: User, changes: dict, *, check_policy=True, operator: str | None = None
+) -> bool:
     """Change an account's name, e-mail, role, flags and care-team default. Returns whether
     anything changed. Every change of role is told to the director and the oversight body (a
     new way into the records, or an overseer moved aside), and the last oversight officer or
@@ -183,13 +191,8 @@ def update_user(actor, user: User, changes: dict, *, check_policy=True) -> bool:
         errors["role"] = f"Unknown staff role {role!r}."
     elif role != user.role and user.pk == getattr(actor, "pk", None):
         errors["role"] = "You cannot change your own role."
-    elif role != user.role and user.role in KEEP_ONE and user.is_active:
-        others = User.objects.filter(role=user.role, is_active=True).exclude(pk=user.pk)
-        if not others.exists():
-            errors["role"] = (
-                f"{user} is the last active {user.get_role_display().lower()}; the center "
-                "cannot be left without one."
-            )
+    elif role != user.role and overseers.keeps_one(user, losing=True):
+        errors["role"] = overseers.keeps_one(user, losing=True)
     if (merged["is_prescriber"] or merged["is_medical_lead"]) and role != Role.CLINICIAN:
         errors["role"] = "Only a clinician can be a prescriber or the medical lead."
     if (
@@ -217,6 +220,7 @@ def update_user(actor, user: User, changes: dict, *, check_policy=True) -> bool:
                     actor,
                     f"changed the role of {user.username!r} ({user.full_name}) from "
                     f"{Role(old_role).label.lower()} to {user.get_role_display().lower()}.",
+                    operator=operator,
                 )
     except IntegrityError as exc:
         raise ValidationError("That change conflicts with one made at the same time.") from exc
@@ -224,13 +228,31 @@ def update_user(actor, user: User, changes: dict, *, check_policy=True) -> bool:
 
 
 def set_active(actor, user: User, active: bool) -> User:
+    """Deactivate or reactivate an account, told to the watchers either way. The last active
+    oversight officer or program director cannot be deactivated; an account coming back gets
+    the alerts that waited for it."""
     _managed(actor, user)
     if user.pk == actor.pk and not active:
         raise ValidationError("You cannot deactivate your own account.")
     with transaction.atomic():
+        # The role's active rows locked first, in one order, then this one: two administrators
+        # deactivating the last two oversight officers at once are taken in turn (not both let
+        # through, and no deadlock), and the second sees the first's change.
+        list(User.objects.select_for_update().filter(role=user.role, is_active=True).order_by("pk"))
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active == active:
+            return user
+        overseers.require_keeps_one(user, losing=not active)
         user.is_active = active
         user.save(update_fields=["is_active"])
         record_account_change(actor, "account.activate" if active else "account.deactivate", user)
+        tell_overseers(
+            actor,
+            f"{'reactivated' if active else 'deactivated'} the "
+            f"{user.get_role_display().lower()} account {user.username!r} ({user.full_name}).",
+        )
+        if active:
+            overseers.deliver_held(user)
     return user
 
 
@@ -259,3 +281,23 @@ def change_own_password(user: User, new_password: str):
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
         record_account_change(user, "account.change_password", user)
+
+
+def set_password_by_operator(user: User, new_password: str, *, operator: str):
+    """The operator sets someone's password at the server (a forgotten one). The owner must
+    replace it at their next log-in, and the watchers are told: a password someone else knows
+    is a way into that person's records in their name."""
+    if user.role == Role.RESIDENT:
+        raise ValidationError("Resident log-ins are managed from the resident's chart.")
+    check_new_password(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        record_account_change(None, "account.set_password", user)
+        tell_overseers(
+            None,
+            f"set a new password for the {user.get_role_display().lower()} account "
+            f"{user.username!r} ({user.full_name}).",
+            operator=operator,
+        )

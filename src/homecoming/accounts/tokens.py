@@ -1,41 +1,170 @@
-"""API tokens: issued once in clear, stored as SHA-256, looked up by digest."""
+"""API tokens: issued once in clear, stored as SHA-256, looked up by digest.
 
+A token is a password that never expires unless it is made to: each has an end (default 90
+days, at most a year) and a scope (read, or read and write). Issuing and revoking are ledger
+entries with the token's version (never its digest). The owner sees and revokes their own; the
+system administrator (and the program director) every one. A token made at the command line for
+a staff member is told to the oversight body: it is a way into that person's records that the
+person did not make."""
+
+import datetime as dt
 import hashlib
 import secrets
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiToken
+from homecoming.access import policy
+from homecoming.access.policy import Action, Purpose
+from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
+
+from . import overseers
+from .models import ApiToken, Role, TokenScope
 
 TOKEN_PREFIX = "hc_"
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue(user, name: str) -> tuple[ApiToken, str]:
-    """Create a token for `user`; the clear value is returned here and never again."""
+def check_request(name: str, scope: str, days) -> tuple[str, str, int]:
+    """Every problem with a token request at once (ValidationError by field)."""
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "Say what the token is for."
+    elif len(name) > 100:
+        errors["name"] = "Use at most 100 characters."
+    if scope not in TokenScope.values:
+        errors["scope"] = f"Unknown scope {scope!r}; choose one of: {', '.join(TokenScope.values)}."
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= MAX_DAYS:
+        errors["days"] = f"A token lives from 1 to {MAX_DAYS} days."
+    if errors:
+        raise ValidationError(errors)
+    return name, scope, days
+
+
+def issue(
+    user,
+    name: str,
+    *,
+    scope: str = TokenScope.WRITE,
+    days: int = DEFAULT_DAYS,
+    by=None,
+    operator: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for `user`; the clear value is returned here and never again. `by` is who
+    issued it (the owner on their page; None at the command line, where `operator` names the
+    person at the server and the oversight body is told)."""
+    name, scope, days = check_request(name, scope, days)
     lookup = secrets.token_hex(4)
     clear = f"{TOKEN_PREFIX}{lookup}_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(user=user, name=name, prefix=lookup, digest=_digest(clear))
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            prefix=lookup,
+            digest=_digest(clear),
+            scope=scope,
+            expires_at=timezone.now() + dt.timedelta(days=days),
+            created_by=by,
+        )
+        ledger.record_write(by, "token.create", token, resident_id=None, purpose="operations")
+        if operator is not None and user.role != Role.RESIDENT:
+            overseers.tell(
+                None,
+                f"issued an API token ({TokenScope(scope).label.lower()}, {days} days, "
+                f"{token.prefix}…) for the {user.get_role_display().lower()} account "
+                f"{user.username!r} ({user.full_name}).",
+                operator=operator,
+            )
     return token, clear
+
+
+def find(clear: str):
+    """The live token a presented value is (not revoked, not expired, its user active), or
+    None."""
+    if not clear or not clear.startswith(TOKEN_PREFIX):
+        return None
+    return (
+        ApiToken.objects.select_related("user")
+        .filter(
+            digest=_digest(clear),
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            user__is_active=True,
+        )
+        .first()
+    )
 
 
 def authenticate(clear: str):
     """The active user a presented token belongs to, or None."""
-    if not clear or not clear.startswith(TOKEN_PREFIX):
-        return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=_digest(clear), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    token = find(clear)
     if token is None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token.user
 
 
-def revoke(token: ApiToken):
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def refuse_write(token: ApiToken, method: str):
+    """A read token on a write: a denied entry in the owner's name, and AccessDenied (403)."""
+    if token.scope != TokenScope.READ or method in SAFE_METHODS:
+        return
+    ledger.append(
+        token.user,
+        "token.write_refused",
+        ledger.Target.of(token),
+        purpose=Purpose.NONE,
+        outcome=Outcome.DENIED,
+    )
+    raise policy.AccessDenied(
+        policy.Decision(
+            False, Purpose.NONE, f"The token {token.prefix}… is read-only: it cannot change data."
+        )
+    )
+
+
+def may_manage(actor, token: ApiToken) -> bool:
+    if actor is None:  # the operator at the server
+        return True
+    if token.user_id == actor.pk:
+        return True
+    return policy.decide(actor, Action.MANAGE_ACCOUNTS).allowed
+
+
+def listed(actor, user=None):
+    """The tokens `actor` may see: their own, or (account managers) everyone's or `user`'s."""
+    tokens = ApiToken.objects.select_related("user", "created_by").order_by("-created_at", "-pk")
+    if actor is not None and not policy.decide(actor, Action.MANAGE_ACCOUNTS).allowed:
+        return tokens.filter(user=actor)
+    return tokens.filter(user=user) if user is not None else tokens
+
+
+def revoke(token: ApiToken, actor=None, *, operator: str | None = None) -> bool:
+    """Revoke a token: its owner, an account manager, or the operator (actor None). Anyone else
+    is refused with a denied entry. Returns False if it was already revoked."""
+    if not may_manage(actor, token):
+        ledger.append(
+            actor, "token.revoke", ledger.Target.of(token), purpose=Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )  # fmt: skip
+        raise PermissionDenied("Only its owner or the system administrator revokes a token.")
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is not None:
+            return False
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        ledger.record_write(actor, "token.revoke", token, resident_id=None, purpose="operations")
+    return True

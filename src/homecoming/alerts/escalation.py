@@ -5,7 +5,8 @@ Each step is a new alert to everyone holding the role (also a supervisor who alr
 first one: silence is what is escalated), its e-mail, and a ledger entry per alert written by the
 system. Acknowledging any alert of the event (or doing the work it asked) stops further steps.
 Run by the worker every minute; a step missed while the worker was down is taken at its next
-turn."""
+turn. An account-change alert held for an inactive overseer escalates the same way (`escalating`):
+nobody reads an alert where it waits."""
 
 import datetime as dt
 
@@ -22,7 +23,7 @@ from homecoming.ledger.models import Entry, Outcome, Version
 
 from . import mail
 from .models import Alert
-from .urgency import Urgency
+from .urgency import ESCALATES_WHEN_HELD, Urgency
 
 ESCALATE = "alert.escalate"
 STEPS = (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
@@ -45,6 +46,14 @@ def acknowledged():
     return Alert.objects.filter(read_at__isnull=False).filter(Exists(recorded))
 
 
+def escalating() -> models.Q:
+    """What escalates while unacknowledged: critical alerts, and alerts of the kinds that must
+    reach someone held for an inactive account (accounts/overseers.py)."""
+    return models.Q(urgency=Urgency.CRITICAL) | models.Q(
+        kind__in=ESCALATES_WHEN_HELD, recipient__is_active=False
+    )
+
+
 def steps():
     """(level, minutes, role) of each escalation step."""
     return [
@@ -63,7 +72,7 @@ def escalate_due(now=None) -> list[Alert]:
         done = acknowledged().values("event")
         taken = Alert.objects.filter(level__gte=level).values("event")
         events = (
-            Alert.objects.filter(urgency=Urgency.CRITICAL, level=0, created_at__lte=cutoff)
+            Alert.objects.filter(escalating(), level=0, created_at__lte=cutoff)
             .exclude(event__in=done)
             .exclude(event__in=taken)
             .values_list("event", flat=True)

@@ -32,7 +32,8 @@ URGENCY = {
     "safety_signal": Urgency.CRITICAL,  # a new drug-event safety signal
     # High: sent at once, but not escalated.
     "complaint_escalated": Urgency.HIGH,  # untouched too long; may name a supervisor
-    "account": Urgency.HIGH,  # a record-reading account created, a second factor reset
+    # accounts/overseers.py: an account created, (de)activated, a role, a reset, a CLI token
+    "account": Urgency.HIGH,
     # An investigational drug ordered: to the oversight body, never escalated (escalation would
     # reach the supervisors, who may be the ones pushing the trial).
     "investigational_order": Urgency.HIGH,
@@ -46,6 +47,10 @@ URGENCY = {
     "complaint": Urgency.NORMAL,
     "investigation": Urgency.NORMAL,
 }
+
+# Kinds whose alert, held for an inactive recipient (an overseer the sysadmin deactivated),
+# escalates as an unacknowledged critical alert does: nobody can read it where it waits.
+ESCALATES_WHEN_HELD = frozenset({"account"})
 
 
 def urgency_of(kind: str) -> Urgency:

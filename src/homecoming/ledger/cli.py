@@ -173,13 +173,31 @@ def _export(args, command_error):
             since = args.since_checkpoint.read_text("utf-8")
         except OSError as exc:
             raise command_error(f"Cannot read {args.since_checkpoint}: {exc}") from exc
+    from homecoming.accounts import operator
+
+    # Who copied the record out, from where, and one entry per resident the bundle discloses:
+    # each resident's "who looked" list shows the copy.
+    which = (
+        f"--resident {args.resident}"
+        if args.resident is not None
+        else "--since-checkpoint"
+        if since is not None
+        else "full"
+    )
+    run = operator.record_command("ledger export", f"{which} -o {args.output}")
     try:
-        summary = export(args.output, resident_id=args.resident, since=since)
+        summary = export(
+            args.output,
+            resident_id=args.resident,
+            since=since,
+            on_disclose=lambda ids: operator.record_disclosure(run, "ledger.export", ids),
+        )
     except (ExportError, ValueError) as exc:
         raise command_error(str(exc)) from exc
     print(
         f"Wrote a {summary['kind']} bundle of tree size {summary['tree_size']} to "
-        f"{summary['folder']}"
+        f"{summary['folder']} (data of {summary['residents']} resident(s); each has a ledger "
+        f"entry for it, naming {run.os_user}@{run.host})"
     )
 
 

@@ -66,8 +66,13 @@ def _versions_ndjson(path: Path, hashes: set[str] | None):
             )
 
 
-def export(out: Path, resident_id: int | None = None, since: str | None = None) -> dict:
-    """Write a bundle to `out` (which must not exist yet); return a summary."""
+def export(
+    out: Path, resident_id: int | None = None, since: str | None = None, on_disclose=None
+) -> dict:
+    """Write a bundle to `out` (which must not exist yet); return a summary. `on_disclose`
+    is called with the ids of the residents whose data the bundle holds, before it is put in
+    place (the command line writes one ledger entry per resident there): if it fails, nothing
+    is left behind."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ExportError(f"{out} exists and is not empty; choose a new folder.")
     if resident_id is not None and since is not None:
@@ -92,6 +97,7 @@ def export(out: Path, resident_id: int | None = None, since: str | None = None) 
                     f.write(canonical_json({"seq": seq, "proof": proof}) + b"\n")
             _versions_ndjson(work / "versions.ndjson", referenced)
             kind = "resident"
+            disclosed = [resident_id]
         elif since is not None:
             start = _older(since, key)
             frontier = tree.frontier(start.size)
@@ -104,17 +110,28 @@ def export(out: Path, resident_id: int | None = None, since: str | None = None) 
             )
             _versions_ndjson(work / "versions.ndjson", referenced)
             kind = "since"
+            disclosed = _residents(entries.filter(seq__gte=start.size))
         else:
             _entries_ndjson(work / "entries.ndjson", entries)
             _versions_ndjson(work / "versions.ndjson", None)
             kind = "full"
+            disclosed = _residents(entries)
+        if on_disclose is not None:
+            on_disclose(disclosed)
         if out.exists():
             out.rmdir()
         os.replace(work, out)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return {"kind": kind, "tree_size": size, "folder": str(out)}
+    return {"kind": kind, "tree_size": size, "folder": str(out), "residents": len(disclosed)}
+
+
+def _residents(entries) -> list[int]:
+    """The residents the bundle's entries are about: the versions they commit to hold those
+    residents' records (a full bundle's other versions are staff and center rows)."""
+    ids = entries.filter(resident_id__isnull=False).values_list("resident_id", flat=True)
+    return sorted(set(ids.order_by().distinct()))
 
 
 def _older(note: str, key) -> Checkpoint:

@@ -89,6 +89,8 @@ def cmd_init(args, command_error):
             "database. Change the center on its pages or with `homecoming center load FILE`."
         )
     _ask(args, command_error)
+    from homecoming.accounts import operator as operators
+
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
         generated = False
@@ -97,6 +99,9 @@ def cmd_init(args, command_error):
     errors = {}
     try:
         with transaction.atomic():
+            # Who set the center up, from where (accounts/operator.py), in the same transaction:
+            # a refused init writes nothing. The director's account alert names them too.
+            run = operators.record_command("init", f"--director-username {args.director_username}")
             try:
                 center = setup.create_center(
                     None,
@@ -118,6 +123,7 @@ def cmd_init(args, command_error):
                     email=args.director_email,
                     check_policy=False,
                     must_change_password=True,
+                    operator=operators.who(run),
                 )
             except ValidationError as exc:
                 errors.update({f"director {k}": v for k, v in exc.message_dict.items()})
@@ -176,6 +182,12 @@ def cmd_center(args, command_error):
             f"{args.file} was refused whole; nothing was written. "
             f"{len(exc.problems)} problem(s):\n{lines}"
         ) from exc
+    if report.changes and not args.dry_run:
+        # It created or changed staff accounts, perhaps: say who ran it, from where. Only when it
+        # wrote something (a refused or idle load writes nothing at all).
+        from homecoming.accounts.operator import record_command
+
+        record_command("center load", str(args.file))
     print(report.text(dry_run=args.dry_run))
     if report.changes and not args.dry_run:
         from homecoming.ledger import signing

@@ -29,7 +29,7 @@ from homecoming.residents.models import Resident
 
 from . import administering, formulary, orders, schedule, selectors
 from .doses import plain
-from .forms import DiscontinueForm, GiveForm, NotGivenForm, OrderForm, ProtocolForm
+from .forms import DiscontinueForm, GiveForm, NotGivenForm, OrderForm, ProtocolForm, found
 from .models import Order
 
 # The days a round may be asked for: the center's plausible life (beyond, the dates overflow).
@@ -181,11 +181,11 @@ def _give(request, order, form):
     data = form.cleaned_data
     witness = None
     if data.get("witness"):
-        witness = administering.Witness(data["witness"], data["witness_secret"])
+        witness = administering.Witness(found(data["witness"]), data["witness_secret"])
     override = None
     if form.overriding:
         override = administering.Override(
-            data["cosigner"], data["cosigner_secret"], data["override_reason"]
+            found(data["cosigner"]), data["cosigner_secret"], data["override_reason"]
         )
     return administering.give(
         request.user,

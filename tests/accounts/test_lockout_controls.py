@@ -59,12 +59,12 @@ def test_a_client_cannot_choose_its_address_to_dodge_the_lock_out(staff, setting
     # Straight to the application (not through the proxy), each try claiming another address.
     for n in range(5):
         attempt("caseworker", "not the password", addr=ELSEWHERE, forwarded=f"192.0.2.{n}")
-    assert attempt("caseworker", PASSWORD, addr=ELSEWHERE, forwarded="192.0.2.99").status_code == 429
+    assert (
+        attempt("caseworker", PASSWORD, addr=ELSEWHERE, forwarded="192.0.2.99").status_code == 429
+    )
     # Through the proxy, what the client wrote left of the proxy's own entry is not believed.
     for n in range(5):
-        attempt(
-            "supervisor", "not the password", addr=PROXY, forwarded=f"192.0.2.{n}, {ELSEWHERE}"
-        )
+        attempt("supervisor", "not the password", addr=PROXY, forwarded=f"192.0.2.{n}, {ELSEWHERE}")
     assert attempt("supervisor", PASSWORD, addr=PROXY, forwarded=ELSEWHERE).status_code == 429
 
 

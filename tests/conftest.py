@@ -36,6 +36,15 @@ def password_hash() -> str:
     return make_password(PASSWORD)  # Argon2, once per run: it is slow on purpose
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The rate limits count in the shared cache (files under the data folder): each test
+    starts with none spent, whatever ran before it."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(db):
     counter = iter(range(1, 10_000))

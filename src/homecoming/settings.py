@@ -128,6 +128,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check reads a body: the public complaint pages refuse oversized ones unread.
+    "homecoming.core.ratelimits.RequestBodyLimit",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Center set-up (issue 12): pages show times in the center's own time zone.

@@ -64,7 +64,9 @@ def caches_for(url: str, *, data_dir: Path) -> dict:
                 "HOMECOMING_CACHE_URL is a Redis address, but the `redis` package is not "
                 "installed: pip install 'redis>=5' beside Homecoming."
             )
-        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+        return {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        }
     if scheme == "locmem":
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     raise ImproperlyConfigured(

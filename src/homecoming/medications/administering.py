@@ -150,9 +150,7 @@ def _confirm(person, secret, action, target, field, actor):
     a wrong one counts against that session, never against the person named (issue 13), and
     the answer is the same whether the log-in exists or the secret is wrong."""
     wrong = reauth.WRONG_SECOND_PERSON
-    reauth.confirm(
-        person, secret, action=action, target=target, field=field, wrong=wrong, by=actor
-    )
+    reauth.confirm(person, secret, action=action, target=target, field=field, wrong=wrong, by=actor)
 
 
 def _check_second_person(person, actor, field_name, what, roles, roles_words):

@@ -8,7 +8,6 @@ count on its own and the limit would be as many times higher as there are worker
                                 on this machine that shares the data directory shares it
     redis://host:6379/0         Redis (Django's own backend; needs the `redis` package), for
     rediss://...                several application machines
-    locmem://                   this process only: tests and a single-process development server
 
 Django's file cache is not atomic when it adds or increments a key (read, then write): two
 requests at the same moment could both count 1. `LockedFileCache` takes an exclusive lock on a
@@ -67,9 +66,7 @@ def caches_for(url: str, *, data_dir: Path) -> dict:
         return {
             "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
         }
-    if scheme == "locmem":
-        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     raise ImproperlyConfigured(
-        f"HOMECOMING_CACHE_URL: unknown scheme {scheme!r}; use redis://, rediss:// or locmem://, "
+        f"HOMECOMING_CACHE_URL: unknown scheme {scheme!r}; use redis:// or rediss://, "
         "or leave it unset for the shared file cache in the data directory."
     )

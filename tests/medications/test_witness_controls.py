@@ -63,7 +63,7 @@ def test_wrong_witness_passwords_do_not_lock_the_witness_out(
     assert Administration.objects.get(order=lorazepam).witness == witness
     # ...confirms their own acts (signing a note),
     target = ledger.Target(object_type="encounters.note", object_id="1", resident_id=resident.pk)
-    reauth.confirm(witness, PASSWORD, action="note.sign", target=target)
+    reauth.confirm(witness, PASSWORD, action="note.sign", target=target, by=witness)
     # ...and logs in.
     logged = Client().post("/login/", {"username": witness.username, "password": PASSWORD})
     assert logged.status_code == 302 and logged["Location"] == "/login/second-factor/"

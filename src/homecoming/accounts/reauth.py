@@ -81,17 +81,17 @@ def confirm(
     target,
     field="secret",
     wrong=WRONG_SECRET,
-    by=None,
+    by,
 ):
     """`person` confirms an act carrying their name (signing, witnessing, co-signing), or
-    ValidationError on `field`. `by` is the account at the keyboard (default: `person`, who
-    confirms their own act); a wrong secret is a refused attempt on the ledger in ITS name,
+    ValidationError on `field`. `by` is the account at the keyboard, always said (it is
+    `person` when they confirm their own act, the session's user for a witness); a wrong secret is a refused attempt on the ledger in ITS name,
     committed on its own, and counts towards its limit. `person` may be None (a log-in that
     matched nobody): refused like a wrong secret. Call this before the act's transaction."""
     if action not in CONFIRMING_ACTIONS:
         raise ValueError(f"{action} is not counted for lock-out; add it to CONFIRMING_ACTIONS")
-    typist = by if by is not None else person
-    if typist is not None and _recent_wrong_confirmations(typist) >= CONFIRM_ATTEMPTS:
+    typist = by
+    if _recent_wrong_confirmations(typist) >= CONFIRM_ATTEMPTS:
         raise ValidationError(
             {field: "Too many wrong passwords or codes were typed here: try again in 15 minutes."}
         )

@@ -84,14 +84,14 @@ def confirm(
     by,
 ):
     """`person` confirms an act carrying their name (signing, witnessing, co-signing), or
-    ValidationError on `field`. `by` is the account at the keyboard, always said (it is
-    `person` when they confirm their own act, the session's user for a witness); a wrong secret is a refused attempt on the ledger in ITS name,
-    committed on its own, and counts towards its limit. `person` may be None (a log-in that
-    matched nobody): refused like a wrong secret. Call this before the act's transaction."""
+    ValidationError on `field`. `by` is the account at the keyboard, always said: `person`
+    when they confirm their own act, the session's user for a witness or co-signer. A wrong
+    secret is a refused attempt on the ledger in `by`'s name, committed on its own, and counts
+    towards `by`'s limit, never `person`'s. `person` may be None (a log-in that matched
+    nobody): refused like a wrong secret. Call this before the act's transaction."""
     if action not in CONFIRMING_ACTIONS:
         raise ValueError(f"{action} is not counted for lock-out; add it to CONFIRMING_ACTIONS")
-    typist = by
-    if _recent_wrong_confirmations(typist) >= CONFIRM_ATTEMPTS:
+    if _recent_wrong_confirmations(by) >= CONFIRM_ATTEMPTS:
         raise ValidationError(
             {field: "Too many wrong passwords or codes were typed here: try again in 15 minutes."}
         )
@@ -101,5 +101,5 @@ def confirm(
     else:
         confirmed = confirm_identity(person, secret)
     if not confirmed:
-        ledger.append(typist, action, target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
+        ledger.append(by, action, target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
         raise ValidationError({field: wrong})

@@ -40,6 +40,26 @@ def password_hash() -> str:
     return make_password(PASSWORD)  # Argon2, once per run: it is slow on purpose
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_rate_limit_cache(tmp_path_factory):
+    """The rate limits count in a cache shared by processes (files under the data folder): a
+    test run gets a folder of its own, so two runs at once never count in each other's."""
+    from django.test import override_settings
+
+    location = tmp_path_factory.mktemp("cache")
+    backend = {"BACKEND": "homecoming.core.sharedcache.LockedFileCache", "LOCATION": str(location)}
+    with override_settings(CACHES={"default": backend}):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(_own_rate_limit_cache):
+    """Each test starts with no rate limit spent, whatever ran before it."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def make_user(db):
     counter = iter(range(1, 10_000))

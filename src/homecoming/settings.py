@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    # Only for its system checks: they refuse a cache the rate limits cannot count in.
+    "django_ratelimit",
     "django_htmx",
     # django-ninja's own copies of Swagger UI and ReDoc: with "ninja" installed, the API's docs at
     # /api/v1/docs load them from this site, never from a CDN (which the CSP would refuse anyway).
@@ -126,6 +128,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check reads a body: the public complaint pages refuse oversized ones unread.
+    "homecoming.core.ratelimits.RequestBodyLimit",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Center set-up (issue 12): pages show times in the center's own time zone.
@@ -200,16 +204,37 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 
-# Lock-out: five wrong passwords for one username lock it for fifteen minutes.
+# Lock-out: five wrong passwords for one username from one address lock that username at that
+# address for fifteen minutes (issue 13): someone elsewhere typing wrong passwords cannot lock a
+# colleague out of their own workstation, and a lock-out there does not stop them here. The
+# address is the client's as seen through the trusted proxies (core/client_ip.py). A colleague
+# at the same address (the whole staff may share the center's) can still lock an account there;
+# the lock-out page says whom to ask, and the administrator's unlock clears every address.
 AXES_FAILURE_LIMIT = int(os.environ.get("HOMECOMING_LOCKOUT_FAILURES", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("HOMECOMING_LOCKOUT_MINUTES", "15")))
-# Lock the account, not the address: the whole staff shares the center's network address, and
-# one mistyping colleague must not lock everyone else out.
-AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "homecoming.core.client_ip.axes_client_ip"
+# W006: axes warns about lock-out by address alone; ours is by username and address together.
+# django_ratelimit.W001: our default cache (core/sharedcache.py) and Django's own Redis backend
+# are atomic where it counts, but not on ratelimit's short list of backends it knows.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021", "django_ratelimit.W001"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# Rate limits on the public complaint pages (django-ratelimit, oversight/public_limits.py), per
+# client address (core/client_ip.py), counted in a cache every process shares
+# (core/sharedcache.py; HOMECOMING_CACHE_URL, unset: files in DATA_DIR/cache).
+from homecoming.core import sharedcache as _sharedcache  # noqa: E402
+
+CACHES = _sharedcache.caches_for(os.environ.get("HOMECOMING_CACHE_URL", ""), data_dir=DATA_DIR)
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "homecoming.core.client_ip.client_ip"
+HOMECOMING_COMPLAINT_RATE = os.environ.get("HOMECOMING_COMPLAINT_RATE", "5/h")
+HOMECOMING_RECEIPT_RATE = os.environ.get("HOMECOMING_RECEIPT_RATE", "20/h")
+HOMECOMING_RECEIPT_MESSAGES_PER_DAY = int(
+    os.environ.get("HOMECOMING_RECEIPT_MESSAGES_PER_DAY", "10")
+)
 
 # Idle sessions expire: every request pushes the expiry forward, so only idleness ends one.
 SESSION_COOKIE_AGE = int(os.environ.get("HOMECOMING_IDLE_MINUTES", "30")) * 60

@@ -270,9 +270,13 @@ def test_the_interval_yields_to_a_cosigned_override(prn, nurse, staff, api_for):
 @pytest.mark.parametrize(
     "extra, field",
     [
-        ({"witness": {"username": "nobody", "secret": PASSWORD}}, "witness"),
+        # An unknown log-in is answered like a wrong secret, beside the secret (issue 13).
+        ({"witness": {"username": "nobody", "secret": PASSWORD}}, "witness_secret"),
         ({"witness": {"username": "clinician", "secret": "not the password"}}, "witness_secret"),
-        ({"override": {"cosigner_username": "nobody", "secret": "x", "reason": "y"}}, "cosigner"),
+        (
+            {"override": {"cosigner_username": "nobody", "secret": "x", "reason": "y"}},
+            "cosigner_secret",
+        ),
         ({"dose_amount": "0.0001"}, "dose_amount"),
         ({"at": "2020-01-01T08:00:00"}, "at"),
         ({"scheduled_for": "2020-01-01T08:00:00"}, "scheduled_for"),

@@ -8,6 +8,7 @@ or with a current code from one of their authenticator apps, whichever is at han
 import datetime as dt
 import re
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -39,9 +40,12 @@ def confirm_identity(user, secret: str) -> bool:
     )
 
 
-# Wrong passwords or codes, per person, before confirming stops for a while: the log-in lock-out
-# does not see these, and a session left open (or a colleague asked to witness) must not become
-# a password oracle. Counted from the ledger's own refusals, across every act that confirms.
+# Wrong passwords or codes typed in one account's session before confirming stops for a while:
+# the log-in lock-out does not see these, and a session left open (or a colleague asked to
+# witness) must not become a password oracle. Counted from the ledger's own refusals, across
+# every act that confirms, against the account that TYPED them (issue 13): a nurse typing wrong
+# passwords in a colleague's name as "witness" stops her own session, never the colleague, who
+# can still log in, sign their notes and witness elsewhere.
 CONFIRM_ATTEMPTS = 5
 CONFIRM_LOCKOUT = dt.timedelta(minutes=15)
 CONFIRMING_ACTIONS = (
@@ -54,11 +58,16 @@ CONFIRMING_ACTIONS = (
     "medication.interaction_override",  # medications/ingredient_limits.py
 )
 WRONG_SECRET = "That is not your password or a current code from your authenticator app."
+# For a second person named by log-in: the same words whether the log-in exists or not, is
+# active or not, or the secret is wrong, so the field never tells who has an account.
+WRONG_SECOND_PERSON = (
+    "That log-in and password (or authenticator code) do not match an active member of staff."
+)
 
 
-def _recent_wrong_confirmations(person) -> int:
+def _recent_wrong_confirmations(typist) -> int:
     return Entry.objects.filter(
-        actor=person,
+        actor=typist,
         action__in=CONFIRMING_ACTIONS,
         outcome=Outcome.DENIED,
         purpose=Purpose.NONE,
@@ -66,16 +75,39 @@ def _recent_wrong_confirmations(person) -> int:
     ).count()
 
 
-def confirm(person, secret: str, *, action: str, target, field="secret", wrong=WRONG_SECRET):
+def _spend_like_a_password_check(secret: str):
+    """An unknown or inactive person costs what a known one does (an Argon2 hash), so the time
+    an answer takes does not tell either."""
+    make_password(secret or "")
+
+
+def confirm(
+    person,
+    secret: str,
+    *,
+    action: str,
+    target,
+    field="secret",
+    wrong=WRONG_SECRET,
+    by,
+):
     """`person` confirms an act carrying their name (signing, witnessing, co-signing), or
-    ValidationError on `field`. A wrong secret is a refused attempt on the ledger in the
-    person's name, committed on its own; call this before the act's transaction."""
+    ValidationError on `field`. `by` is the account at the keyboard, always said: `person`
+    when they confirm their own act, the session's user for a witness or co-signer. A wrong
+    secret is a refused attempt on the ledger in `by`'s name, committed on its own, and counts
+    towards `by`'s limit, never `person`'s. `person` may be None (a log-in that matched
+    nobody): refused like a wrong secret. Call this before the act's transaction."""
     if action not in CONFIRMING_ACTIONS:
         raise ValueError(f"{action} is not counted for lock-out; add it to CONFIRMING_ACTIONS")
-    if _recent_wrong_confirmations(person) >= CONFIRM_ATTEMPTS:
+    if _recent_wrong_confirmations(by) >= CONFIRM_ATTEMPTS:
         raise ValidationError(
-            {field: f"Too many wrong passwords or codes for {person}: try again in 15 minutes."}
+            {field: "Too many wrong passwords or codes were typed here: try again in 15 minutes."}
         )
-    if not confirm_identity(person, secret):
-        ledger.append(person, action, target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
+    if person is None or not person.is_active:
+        _spend_like_a_password_check(secret)
+        confirmed = False
+    else:
+        confirmed = confirm_identity(person, secret)
+    if not confirmed:
+        ledger.append(by, action, target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
         raise ValidationError({field: wrong})

@@ -72,9 +72,8 @@ def _refuse(actor, action: str, note: Note, reason: str):
 
 def _confirm(actor, action: str, note: Note, secret: str):
     """The signer is who the session says: a wrong secret is a refused attempt on the ledger."""
-    reauth.confirm(
-        actor, secret, action=action, target=ledger.Target.of(note, resident_id=note.resident_id)
-    )
+    target = ledger.Target.of(note, resident_id=note.resident_id)
+    reauth.confirm(actor, secret, action=action, target=target, by=actor)
 
 
 def _locked(note: Note) -> Note:

@@ -26,9 +26,27 @@ def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures
         qs = qs.filter(seq__lt=before)
     rows = list(qs.select_related("actor").order_by("-seq")[: limit + 1])
     older = rows[limit - 1].seq if len(rows) > limit else None
-    return Disclosures(
-        entries=_grouped(rows[:limit]), older=older, own_reads_hidden=resident.user_id is not None
-    )
+    entries = _grouped(rows[:limit])
+    for entry in entries:
+        entry.who, entry.who_role = who_for_resident(entry, resident)
+    return Disclosures(entries=entries, older=older, own_reads_hidden=resident.user_id is not None)
+
+
+RESIDENT_ROLE = "resident"
+
+
+def who_for_resident(entry: Entry, resident) -> tuple[str, str]:
+    """(name, role code) of an entry's actor as the resident may read it: staff by name and
+    role, the resident by their own name, the system as such, and any other resident as "another
+    resident" with no name (issue 13): an entry about them can be written by someone else's
+    action (another resident refused at their chart's address, a log-in left open at a shared
+    computer), and a resident's name is their own record, which this one may not read."""
+    if entry.actor_id is None:
+        return "the system", entry.actor_role
+    own = resident.user_id is not None and entry.actor_id == resident.user_id
+    if not own and RESIDENT_ROLE in (entry.actor_role, entry.actor.role):
+        return "another resident", RESIDENT_ROLE
+    return entry.actor.full_name or entry.actor.username, entry.actor_role
 
 
 def _grouped(entries):

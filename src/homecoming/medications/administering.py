@@ -148,11 +148,12 @@ def _check_scheduled(order, scheduled_for, at=None):
 WITNESS_ROLES = "a caseworker, clinician, supervisor or the program director"
 
 
-def _confirm(person, secret, action, target, field):
-    """The second person confirms with their own password or code; a wrong one is said beside
-    their secret's field, in their name (not as if the nurse's own were wrong)."""
-    wrong = f"That is not {person}'s password, nor a current code from their authenticator app."
-    reauth.confirm(person, secret, action=action, target=target, field=field, wrong=wrong)
+def _confirm(person, secret, action, target, field, actor):
+    """The second person confirms with their own password or code, typed in `actor`'s session:
+    a wrong one counts against that session, never against the person named (issue 13), and
+    the answer is the same whether the log-in exists or the secret is wrong."""
+    wrong = reauth.WRONG_SECOND_PERSON
+    reauth.confirm(person, secret, action=action, target=target, field=field, wrong=wrong, by=actor)
 
 
 def _check_second_person(person, actor, field_name, what, roles, roles_words):
@@ -249,18 +250,19 @@ def give(
     amount = parse_amount(dose_amount, "dose_amount")
     protocol = order.protocol
     target = ledger.Target.of(order, resident_id=resident.pk)
+    # The secret first: who may witness is said only to someone who knows the person's secret.
     if witness is not None:
+        _confirm(witness.user, witness.secret, WITNESS, target, "witness_secret", actor)
         _check_second_person(
             witness.user, actor, "witness", "The witness", User.RECORD_ROLES, WITNESS_ROLES
         )
-        _confirm(witness.user, witness.secret, WITNESS, target, "witness_secret")
     if override is not None:
+        if not (override.reason or "").strip():
+            raise ValidationError({"override_reason": "Say why the dose cannot wait."})
+        _confirm(override.cosigner, override.secret, OVERRIDE, target, "cosigner_secret", actor)
         _check_second_person(
             override.cosigner, actor, "cosigner", "The co-signer", (Role.CLINICIAN,), "a clinician"
         )
-        if not (override.reason or "").strip():
-            raise ValidationError({"override_reason": "Say why the dose cannot wait."})
-        _confirm(override.cosigner, override.secret, OVERRIDE, target, "cosigner_secret")
     attempt = _Attempt(
         order=order,
         amount=amount,

@@ -410,12 +410,11 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 
 
 def _person(username: str, field: str):
-    """The account named in a witness or co-signature; whether it may sign is the service's
-    to say."""
-    person = get_user_model().objects.filter(username=username).first()
-    if person is None:
-        raise ValidationError({field: f"No member of the staff has the username {username!r}."})
-    return person
+    """The account named in a witness or co-signature, or None; whether it may sign is the
+    service's to say."""
+    # None for a log-in that matches nobody: the service then answers exactly as for a wrong
+    # secret, so this field never tells who has an account (issue 13).
+    return get_user_model().objects.filter(username=username).first()
 
 
 def _protocol_by_id(protocol_id: int, field: str | None = None) -> Protocol:

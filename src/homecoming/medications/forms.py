@@ -13,15 +13,22 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 MASS_CHOICES = [(u, u) for u in MASS_UNITS]
 
 
+# A log-in that matches nobody is handed to the service as this, which refuses it in the same
+# words as a wrong secret: the form never tells who has an account (issue 13).
+NOBODY = object()
+
+
 def _person(username):
-    """The active member of staff with this log-in, or a field error naming what was typed."""
+    """The member of staff with this log-in, None when the field is empty, or NOBODY."""
     username = (username or "").strip()
     if not username:
         return None
-    person = get_user_model().objects.filter(username=username, is_active=True).first()
-    if person is None:
-        raise forms.ValidationError(f"Nobody on the staff logs in as “{username}”.")
-    return person
+    return get_user_model().objects.filter(username=username).first() or NOBODY
+
+
+def found(person):
+    """The account a form named, or None for NOBODY (the service refuses that)."""
+    return None if person is NOBODY else person
 
 
 class GiveForm(forms.Form):

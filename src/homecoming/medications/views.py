@@ -36,6 +36,7 @@ from .forms import (
     NotGivenForm,
     OrderForm,
     ProtocolForm,
+    found,
 )
 from .models import Order
 
@@ -188,11 +189,11 @@ def _give(request, order, form):
     data = form.cleaned_data
     witness = None
     if data.get("witness"):
-        witness = administering.Witness(data["witness"], data["witness_secret"])
+        witness = administering.Witness(found(data["witness"]), data["witness_secret"])
     override = None
     if form.overriding:
         override = administering.Override(
-            data["cosigner"], data["cosigner_secret"], data["override_reason"]
+            found(data["cosigner"]), data["cosigner_secret"], data["override_reason"]
         )
     return administering.give(
         request.user,

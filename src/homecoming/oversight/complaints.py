@@ -24,8 +24,9 @@ from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
 from homecoming.core import uploads
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Entry, Outcome
+from homecoming.ledger.models import Outcome
 
+from . import public_limits
 from .models import (
     Attachment,
     Complaint,
@@ -50,9 +51,8 @@ ATTACHMENT_TYPES = {
 }
 ATTACHMENT_NAMES = "PDF, JPEG, PNG or WebP"
 MAX_ATTACHMENTS = 5
-# Wrong passphrases for one receipt before following it up stops for a while.
-FOLLOW_UP_ATTEMPTS = 5
-FOLLOW_UP_LOCKOUT = timezone.timedelta(minutes=15)
+# The longest of what a public complainant says about themselves (the columns' own lengths).
+MAX_ABOUT = {"name": 200, "contact": 200, "relationship": 120}
 
 # The moves a complaint may make; resolving and closing need the outcome told to the complainant.
 MOVES = {
@@ -128,9 +128,9 @@ def _check(filing: Filing):
         errors["body"] = "Describe what happened: who, what, when, as far as you know."
     elif len(body) > MAX_BODY:
         errors["body"] = f"Describe it in at most {MAX_BODY:,} characters (attach a document)."
-    for name in ("name", "contact", "relationship"):
-        if len(getattr(filing, name) or "") > 200:
-            errors[name] = "At most 200 characters."
+    for name, longest in MAX_ABOUT.items():
+        if len((getattr(filing, name) or "").strip()) > longest:
+            errors[name] = f"At most {longest} characters."
     staff = [u for u in filing.named_staff if u is not None]
     if any(u.role == Role.RESIDENT for u in staff):
         errors["named_staff"] = "Name members of staff only."
@@ -272,23 +272,13 @@ def file_public(filing: Filing) -> tuple[Complaint, str]:
 # --- following up with the receipt -------------------------------------------------------------
 
 
-def _recent_failures(reference) -> int:
-    return Entry.objects.filter(
-        action=FOLLOW_UP,
-        outcome=Outcome.DENIED,
-        object_type="oversight.complaint",
-        object_id=reference,
-        time__gte=timezone.now() - FOLLOW_UP_LOCKOUT,
-    ).count()
-
-
-def open_with_receipt(reference: str, passphrase: str) -> Complaint:
+def open_with_receipt(reference: str, passphrase: str, *, source: str = "") -> Complaint:
     """The public complaint with this receipt, if the passphrase is right; each wrong try is on
-    the ledger, and after five in 15 minutes the receipt refuses for a while."""
+    the ledger, and after five in 15 minutes from one `source` (the client's address) the
+    receipt refuses there for a while, never elsewhere (public_limits.py says why)."""
     reference = normalise_reference(reference)
     refusal = "That receipt code and passphrase do not match a complaint."
-    if _recent_failures(reference) >= FOLLOW_UP_ATTEMPTS:
-        raise ValidationError("Too many wrong tries for this receipt: wait 15 minutes.")
+    public_limits.check_receipt_not_locked(reference, source)
     complaint = Complaint.objects.filter(reference=reference, filed_via=FiledVia.PUBLIC).first()
     if complaint is None or not check_password(normalise(passphrase), complaint.passphrase_hash):
         ledger.append(
@@ -298,6 +288,7 @@ def open_with_receipt(reference: str, passphrase: str) -> Complaint:
             purpose=Purpose.NONE,
             outcome=Outcome.DENIED,
         )
+        public_limits.count_wrong_try(reference, source)
         raise ValidationError(refusal)
     ledger.record_reads(
         None, FOLLOW_UP, [complaint], resident_of=lambda c: c.resident_id, purpose=Purpose.COMPLAINT
@@ -356,6 +347,8 @@ def write(actor, complaint: Complaint, body: str, *, files=(), for_staff_only=Fa
         uploads.check_size(f, settings.HOMECOMING_ATTACHMENT_MAX_MB, "attachments")
         uploads.kind_of(f, ATTACHMENT_TYPES, ATTACHMENT_NAMES, "a document or picture")
     from_complainant = actor is None or is_complainant(actor, complaint)
+    if actor is None:  # with the receipt: a bounded number a day
+        public_limits.check_message_allowance(complaint)
     if not from_complainant:
         require_handler(actor, complaint)
     elif for_staff_only:

@@ -6,6 +6,7 @@ in the browser's session for 30 minutes, and for that complaint only."""
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -13,7 +14,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from homecoming.core.client_ip import client_ip
 from homecoming.core.forms import apply_errors, form_status
+from homecoming.core.ratelimits import limited, max_body
 
 from . import complaints, escalation, selectors
 from .forms import MessageForm, PublicComplaintForm, ReceiptForm
@@ -25,6 +28,11 @@ RECEIPT_KEY = "homecoming.receipt.new"  # the receipt just issued, shown on relo
 SESSION_SECONDS = 30 * 60
 
 
+def _largest_post() -> int:
+    """Megabytes a public post may carry: every attachment at its largest, and the words."""
+    return complaints.MAX_ATTACHMENTS * settings.HOMECOMING_ATTACHMENT_MAX_MB + 1
+
+
 def _opened(request) -> Complaint | None:
     held = request.session.get(SESSION_KEY)
     if not held or held.get("until", 0) < time.time():
@@ -34,7 +42,9 @@ def _opened(request) -> Complaint | None:
 
 
 @login_not_required
+@max_body(_largest_post)
 @require_http_methods(["GET", "POST"])
+@limited("complaint.file", "HOMECOMING_COMPLAINT_RATE", "The complaint form")
 def public_form(request):
     form = PublicComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -78,12 +88,15 @@ def receipt(request):
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@limited("complaint.open", "HOMECOMING_RECEIPT_RATE", "Opening a complaint with its receipt")
 def follow_up(request):
     form = ReceiptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             complaint = complaints.open_with_receipt(
-                form.cleaned_data["reference"], form.cleaned_data["passphrase"]
+                form.cleaned_data["reference"],
+                form.cleaned_data["passphrase"],
+                source=client_ip(request),
             )
         except ValidationError as exc:
             apply_errors(exc, form)
@@ -97,7 +110,9 @@ def follow_up(request):
 
 
 @login_not_required
+@max_body(_largest_post)
 @require_http_methods(["GET", "POST"])
+@limited("complaint.message", "HOMECOMING_RECEIPT_RATE", "Writing on a complaint")
 def receipt_view(request):
     complaint = _opened(request)
     if complaint is None:

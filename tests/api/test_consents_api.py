@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from homecoming.accounts.models import Role
 from homecoming.consents.models import Consent
 from homecoming.ledger.models import Entry
 from tests.conftest import PASSWORD
@@ -111,8 +112,8 @@ def test_staff_record_consent_given_in_person(resident, staff, api_for):
     "body, field",
     [
         ({"document_id": 99999}, "document_id"),
-        ({"witness_username": "nobody"}, "witness"),
-        ({"witness_username": "contractor"}, "witness"),  # not staff who open records
+        ({"witness_username": "nobody"}, "witness_secret"),
+        ({"witness_username": "contractor", "witness_secret": PASSWORD}, "witness"),
     ],
 )
 def test_a_refused_signature_is_a_400_naming_the_field(resident, staff, api_for, body, field):
@@ -200,3 +201,24 @@ def test_unknown_residents_and_consents_are_404_and_the_probe_is_kept(staff, api
     assert denied(staff["caseworker"], "consent.record", object_id="99999")
     assert post(client, "/api/v1/consents/99999/revoke", {"reason": "x"}).status_code == 404
     assert denied(staff["caseworker"], "consent.revoke", object_type="consents.consent")
+
+
+def test_the_witness_field_does_not_tell_who_has_an_account(resident, staff, make_user, api_for):
+    """A log-in that matches nobody, an inactive one and a real one with a wrong secret get the
+    same answer, each a refusal at the caller's keyboard (issue 13, part 8)."""
+    document = publish(staff["program_director"])
+    make_user(Role.CLINICIAN, username="gone", is_active=False)
+    client = api_for(staff["caseworker"])
+    answers = [
+        post(
+            client,
+            f"/api/v1/residents/{resident.pk}/consents",
+            {"document_id": document.pk, "witness_username": login, "witness_secret": "guess"},
+        )
+        for login in ("nobody", "gone", "clinician")
+    ]
+    assert {r.status_code for r in answers} == {400}
+    assert len({r.content for r in answers}) == 1, [r.content for r in answers]
+    refused = Entry.objects.filter(action="consent.witness", outcome="denied")
+    assert list(refused.values_list("actor", flat=True)) == [staff["caseworker"].pk] * 3
+    assert not Consent.objects.exists()

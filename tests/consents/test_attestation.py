@@ -138,7 +138,10 @@ def test_the_resident_confirms_with_their_own_password_on_the_staff_screen(walte
     with pytest.raises(ValidationError) as refused:
         services.sign(staff["clinician"], walter, document, resident_secret="a guess at it")
     assert refused.value.message_dict["resident_secret"] == ["That is not Walter Cruz's password."]
-    assert denied(walter.user, "consent.confirm", resident_id=walter.pk).count() == 1
+    # The refusal is written at the keyboard where it was typed: a guesser at a staff screen
+    # cannot lock the resident out of their own portal (issue 13, part 8).
+    assert denied(staff["clinician"], "consent.confirm", resident_id=walter.pk).count() == 1
+    assert not denied(walter.user, "consent.confirm").exists()
     assert not Consent.objects.exists()
 
     consent = services.sign(staff["clinician"], walter, document, resident_secret=PASSWORD)

@@ -10,6 +10,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from homecoming.access.policy import AccessDenied
+from homecoming.accounts import reauth
 from homecoming.accounts.models import Role
 from homecoming.consents import selectors, services
 from homecoming.consents.models import Consent, ConsentDocument, ConsentPurpose, SignedVia
@@ -129,9 +130,11 @@ def test_a_witness_confirms_with_their_own_password(resident, staff):
             witness=staff["clinician"],
             witness_secret="not their password",
         )
-    assert "That is not Clinician 2's password" in refused.value.message_dict["witness_secret"][0]
-    # The wrong password is a refused entry in the witness's name; nothing was recorded.
-    assert denied(staff["clinician"], "consent.witness").count() == 1
+    assert refused.value.message_dict["witness_secret"] == [reauth.WRONG_SECOND_PERSON]
+    # The wrong password is a refused entry in the name of whoever typed it (never counting
+    # against the witness's own log-in); nothing was recorded.
+    assert denied(staff["caseworker"], "consent.witness").count() == 1
+    assert not denied(staff["clinician"], "consent.witness").exists()
     assert not Consent.objects.exists()
     consent = services.sign(
         staff["caseworker"], resident, document, **witnessed_by(staff["clinician"])
@@ -145,7 +148,10 @@ def test_a_witness_is_an_active_member_of_the_care_staff(resident, staff, make_u
     document = publish(staff["program_director"])
     with pytest.raises(ValidationError) as refused:
         services.sign(staff["caseworker"], resident, document, **witnessed_by(witness))
-    assert "witness" in refused.value.message_dict
+    # An inactive account is refused like a wrong secret (nothing tells it exists); an active
+    # one who may not witness is told so, once the right secret proved who typed it.
+    field = "witness_secret" if who == "inactive" else "witness"
+    assert field in refused.value.message_dict
     assert not Consent.objects.exists()
 
 

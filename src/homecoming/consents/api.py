@@ -199,18 +199,15 @@ def _consent_for(actor, consent_id: int, action=Action.REVOKE_CONSENT) -> Consen
     return consent
 
 
-def _witness(username: str | None):
-    if not username:
-        return None
-    person = get_user_model().objects.filter(username=username).first()
-    if person is None:
-        raise ValidationError({"witness": f"No member of the staff has the username {username!r}."})
-    return person
-
-
 def _attestation(payload: AttestationIn) -> dict:
+    """The witness by log-in, if one is named. A log-in that matches nobody is passed on as
+    such: the service refuses it exactly like a wrong secret, so this field never tells who
+    has an account (issue 13)."""
+    username = payload.witness_username or ""
+    witness = get_user_model().objects.filter(username=username).first() if username else None
     return {
-        "witness": _witness(payload.witness_username),
+        "witness": witness,
+        "witness_username": username if witness is None else "",
         "witness_secret": payload.witness_secret,
         "resident_secret": payload.resident_secret,
     }

@@ -39,10 +39,13 @@ class Attestation:
     witness: User | None = None
     witness_secret: str = ""
     resident_secret: str = ""
+    # A log-in named through the API that matched no account: refused like a wrong secret.
+    witness_username: str = ""
 
     @property
     def given(self) -> bool:
-        return self.witness is not None or bool(self.witness_secret or self.resident_secret)
+        named = self.witness is not None or bool(self.witness_username)
+        return named or bool(self.witness_secret or self.resident_secret)
 
     @property
     def via(self) -> str:
@@ -98,39 +101,49 @@ def _has_log_in(resident) -> bool:
     return resident.user_id is not None and resident.user.is_active
 
 
-def confirm_secrets(resident, attestation: Attestation, target) -> None:
-    """The resident or the witness types their own secret now. A wrong one is a refused entry
-    in that person's name (committed on its own) and an error on its field. Call it after
-    `problems` found none, before the consent's transaction."""
-    if attestation.resident_secret:
-        person = resident.user
+def _confirm_witness(attestation: Attestation, target, errors, by) -> None:
+    """The witness's secret, checked before anything is said about the witness (issue 13):
+    whether a log-in exists, is active or may witness is told only to someone who knows its
+    password or code. A wrong one is a refused entry at the keyboard (`by`), never counting
+    against the witness, and the same words whatever was wrong; with the caller's other
+    errors, all at once."""
+    if not attestation.witness_secret:
+        missing = "The witness confirms with their own password or code."
+        raise ValidationError({**errors, "witness_secret": missing})
+    try:
         reauth.confirm(
-            person,
+            attestation.witness,
+            attestation.witness_secret,
+            action=WITNESS,
+            target=target,
+            field="witness_secret",
+            wrong=reauth.WRONG_SECOND_PERSON,
+            by=by,
+        )
+    except ValidationError as exc:
+        raise ValidationError({**errors, **exc.message_dict}) from None
+
+
+def check(recorder, resident, purpose, attestation: Attestation, target, errors=None, *, by):
+    """The witness's secret, then `problems` (with any the caller found already) as one
+    ValidationError, then the resident's own password. `by` is the account at the keyboard.
+    Call it before the consent's transaction."""
+    errors = dict(errors or {})
+    if attestation.witness is not None or attestation.witness_username:
+        _confirm_witness(attestation, target, errors, by)
+    errors.update(problems(recorder, resident, purpose, attestation))
+    if errors:
+        raise ValidationError(errors)
+    if attestation.resident_secret:
+        reauth.confirm(
+            resident.user,
             attestation.resident_secret,
             action=CONFIRM,
             target=target,
             field="resident_secret",
             wrong=f"That is not {resident.display_name}'s password.",
+            by=by,
         )
-    elif attestation.witness is not None:
-        person = attestation.witness
-        reauth.confirm(
-            person,
-            attestation.witness_secret,
-            action=WITNESS,
-            target=target,
-            field="witness_secret",
-            wrong=f"That is not {person}'s password, nor a current code from their "
-            "authenticator app.",
-        )
-
-
-def check(recorder, resident, purpose, attestation: Attestation, target, errors=None) -> None:
-    """`problems` (with any the caller found already) as one ValidationError, then the secret."""
-    errors = {**(errors or {}), **problems(recorder, resident, purpose, attestation)}
-    if errors:
-        raise ValidationError(errors)
-    confirm_secrets(resident, attestation, target)
 
 
 def countersign(actor, consent, entry, attestation: Attestation) -> None:

@@ -267,6 +267,7 @@ def sign(
     witness=None,
     witness_secret="",
     resident_secret="",
+    witness_username="",
 ) -> Consent:
     """The resident agrees to one version of a document: in the portal (the resident is the
     actor), or in person, recorded by a member of staff. Staff bring someone to vouch for it: the
@@ -274,7 +275,9 @@ def sign(
     kept as pending and counts only once the resident confirms it or a witness signs
     (`confirm`)."""
     decision = policy.require(actor, Action.RECORD_CONSENT, resident)
-    attestation = Attestation(witness, witness_secret or "", resident_secret or "")
+    attestation = Attestation(
+        witness, witness_secret or "", resident_secret or "", witness_username or ""
+    )
     if actor.role == Role.RESIDENT:
         if attestation.given:
             raise ValidationError({"witness": "Consent in the portal has no witness."})
@@ -285,7 +288,9 @@ def sign(
         via = attestation.via
     errors = _document_problems(document)
     if attestation.given:  # staff only: a resident's own attempt was refused above
-        attest.check(actor, resident, document.purpose, attestation, _target(resident), errors)
+        attest.check(
+            actor, resident, document.purpose, attestation, _target(resident), errors, by=actor
+        )
     elif errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -336,13 +341,23 @@ def _replace(actor, standing, document, purpose):
     _end(actor, standing, f"Replaced by consent to version {document.version}.", purpose)
 
 
-def confirm(actor, consent: Consent, *, witness=None, witness_secret="", resident_secret=""):
+def confirm(
+    actor,
+    consent: Consent,
+    *,
+    witness=None,
+    witness_secret="",
+    resident_secret="",
+    witness_username="",
+):
     """A pending consent takes effect, from now: the resident confirms it in the portal (the
     resident is the actor), or, on a staff member's screen, types their own password or a witness
     (not the recorder) signs with theirs."""
     resident = consent.resident
     decision = policy.require(actor, Action.RECORD_CONSENT, resident)
-    attestation = Attestation(witness, witness_secret or "", resident_secret or "")
+    attestation = Attestation(
+        witness, witness_secret or "", resident_secret or "", witness_username or ""
+    )
     if actor.role == Role.RESIDENT:
         if attestation.given:
             raise ValidationError({"witness": "Consent in the portal has no witness."})
@@ -364,6 +379,7 @@ def confirm(actor, consent: Consent, *, witness=None, witness_secret="", residen
             attestation,
             _target(resident, consent),
             errors,
+            by=actor,
         )
     with transaction.atomic():
         Resident.objects.select_for_update().filter(pk=resident.pk).first()

@@ -289,6 +289,7 @@ def confirm_override(actor, resident, override: InteractionOverride | None):
         target=target,
         field="cosigner_secret",
         wrong=wrong,
+        by=actor,
     )
 
 

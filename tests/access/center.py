@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from homecoming.accounts.models import Role, User
+from homecoming.accounts import tokens
+from homecoming.accounts.models import ApiToken, Role, User
 from homecoming.alerts import services as alerts
 from homecoming.consents import services as consents
 from homecoming.consents.models import Consent, ConsentDocument
@@ -69,6 +70,7 @@ class Center:
     attachment: Attachment
     investigation: Investigation
     grant: Grant
+    token: ApiToken
 
     @property
     def residents(self) -> list[Resident]:
@@ -193,6 +195,7 @@ def build(staff, admit, make_user, beds) -> Center:
         attachment=attachment,
         investigation=investigation,
         grant=grant,
+        token=tokens.issue(staff["caseworker"], "Walk", by=staff["caseworker"])[0],
     )
 
 

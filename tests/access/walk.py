@@ -41,6 +41,7 @@ FILL = {
     "event_id": lambda c: [c.event.pk],
     "seq": lambda c: [c.entry_about(c.walter)],
     "alert_id": lambda c: [c.alert_of(c.staff["supervisor"]).pk],
+    "token_id": lambda c: [c.token.pk],
 }
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 

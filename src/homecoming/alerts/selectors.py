@@ -7,6 +7,7 @@ entry per alert about a resident, with the purpose `alert`. The resident sees it
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 
 from homecoming.access.policy import Purpose
 from homecoming.ledger import services as ledger
@@ -43,13 +44,15 @@ def page(user) -> dict:
     open_alerts.sort(key=lambda a: (rank[Urgency(a.urgency)], -a.created_at.timestamp()))
     done = list(services.recent_acknowledged_for(user))
     shown(user, open_alerts + done)
-    chains = {}
+    chains = {
+        alert.pk: [a for a in escalation.chain(alert) if a.pk != alert.pk]
+        for alert in open_alerts + done
+        if alert.is_critical
+    }
+    seqs = _entries_of([*open_alerts, *done, *(a for chain in chains.values() for a in chain)])
     for alert in open_alerts + done:
-        alert.entry_seq = _entry_of(alert) if alert.level else None
-        if alert.is_critical:
-            chains[alert.pk] = [
-                (a, _entry_of(a)) for a in escalation.chain(alert) if a.pk != alert.pk
-            ]
+        alert.entry_seq = seqs.get(alert.pk) if alert.level else None
+    chains = {pk: [(a, seqs.get(a.pk)) for a in chain] for pk, chain in chains.items()}
     return {
         "open_alerts": [(a, chains.get(a.pk, [])) for a in open_alerts],
         "done": [(a, chains.get(a.pk, [])) for a in done],
@@ -58,12 +61,14 @@ def page(user) -> dict:
     }
 
 
-def _entry_of(alert: Alert) -> int | None:
-    """The ledger entry that raised an escalation, or acknowledged or closed an alert."""
-    return (
-        Entry.objects.filter(object_type="alerts.alert", object_id=str(alert.pk))
+def _entries_of(alerts) -> dict[int, int]:
+    """For each alert, the ledger entry that raised an escalation, or acknowledged or closed
+    it (the newest): one query for the whole page, not one per alert."""
+    ids = {str(a.pk) for a in alerts}
+    rows = (
+        Entry.objects.filter(object_type="alerts.alert", object_id__in=ids)
         .exclude(action=READ)  # its being shown is not what it is about
-        .order_by("-seq")
-        .values_list("seq", flat=True)
-        .first()
+        .values("object_id")
+        .annotate(seq=Max("seq"))
     )
+    return {int(row["object_id"]): row["seq"] for row in rows}

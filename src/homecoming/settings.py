@@ -117,6 +117,8 @@ INSTALLED_APPS = [
     "homecoming.sharing",
     "homecoming.safety",
     "homecoming.oversight",
+    "homecoming.discharge",
+    "homecoming.followup",
     "homecoming.demo",
 ]
 

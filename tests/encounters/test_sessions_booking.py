@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from homecoming.access.policy import AccessDenied
 from homecoming.encounters import scheduling
 from homecoming.encounters.models import Session, SessionAttendee
 from homecoming.ledger.models import Entry
@@ -182,12 +183,15 @@ def test_the_caseworker_must_be_an_active_caseworker(resident, staff, make_user)
 
 
 def test_a_resident_without_an_open_stay_cannot_be_booked(resident, staff):
-    # Set up as a discharge would leave it (the discharge service arrives with its own issue).
+    # Set up as a discharge would leave it. The care team keeps follow-up work only (policy);
+    # a supervisor, who may book on anyone's calendar, meets the service's own refusal.
     Stay.objects.filter(resident=resident).update(
         status=StayStatus.DISCHARGED, discharged_on=dt.date.today()
     )
-    with pytest.raises(ValidationError, match="Walter Cruz has no open stay"):
+    with pytest.raises(AccessDenied, match="for follow-up only"):
         book(staff["caseworker"], [resident], at(3, 10))
+    with pytest.raises(ValidationError, match="Walter Cruz has no open stay"):
+        book(staff["supervisor"], [resident], at(3, 10), caseworker=staff["caseworker"])
 
 
 def test_an_expected_resident_is_booked_only_from_their_arrival(staff, db, beds):

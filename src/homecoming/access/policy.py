@@ -44,6 +44,13 @@ class Action(StrEnum):
     REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
     VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
     FILE_COMPLAINT = "complaint.file"  # a resident's own complaint, in the portal
+    # Write, sign and carry out a discharge plan (services check who signs what); record that a
+    # resident left against advice; cancel a plan with a reason.
+    PLAN_DISCHARGE = "discharge.plan"
+    SIGN_DISCHARGE = "discharge.sign"
+    ACKNOWLEDGE_DISCHARGE = "discharge.acknowledge"  # the resident signs their return to duty
+    RECORD_FOLLOW_UP = "followup.record"  # contact attempts and check-in links after discharge
+    CLOSE_LOST = "followup.close_lost"  # close "lost to follow-up", always with a reason
     # On the center as a whole
     REGISTER = "resident.register"
     VIEW_BED_BOARD = "center.bed_board"
@@ -64,6 +71,10 @@ class Action(StrEnum):
     DECIDE_SIGNAL = "safety.decide_signal"
     FILE_STAFF_COMPLAINT = "complaint.file_staff"  # a complaint by a member of staff
     HANDLE_COMPLAINTS = "complaint.handle"  # read, assign, answer and move complaints on
+    VIEW_FOLLOW_UPS = "center.follow_ups"  # the follow-up worklist (staff: their own contacts)
+    # The program's outcomes: counts, rates and charts, never a resident (the contractor's are
+    # suppressed under 11)
+    VIEW_OUTCOMES = "center.outcomes"
     INVESTIGATE = "oversight.investigate"  # open investigations, grant and revoke access, close
     VIEW_INVESTIGATIONS = "investigation.view"  # investigations (an investigator: their own)
 
@@ -77,6 +88,8 @@ class Purpose(StrEnum):
     SAFETY_REVIEW = "safety_review"  # the medical lead reviewing the center's adverse events
     INVESTIGATION = "investigation"  # an investigator, under a current grant of the oversight body
     COMPLAINT = "complaint"  # a complaint being filed, handled or followed up
+    # The care team of a former resident: the record stays open to them for follow-up only
+    FOLLOW_UP = "follow_up"
     OPERATIONS = "operations"  # running the center: intake, beds, aggregates, accounts
     ALERT = "alert"  # an alert about the resident, read by the one it was sent to
     # De-identified data leaving the center, under the resident's consent to a research protocol,
@@ -110,6 +123,9 @@ CARE_TEAM = {
         Action.GRANT_PORTAL,
         Action.SCHEDULE_SESSION,
         Action.UPDATE_SESSION,
+        Action.PLAN_DISCHARGE,
+        Action.SIGN_DISCHARGE,
+        Action.RECORD_FOLLOW_UP,
         *CLINICAL_WORK,
     },
     # Only a clinician judges that reading a note would harm the resident, gives medication,
@@ -121,10 +137,30 @@ CARE_TEAM = {
         Action.VIEW_MEDICATIONS,
         Action.PRESCRIBE,
         Action.ADMINISTER,
+        Action.PLAN_DISCHARGE,
+        Action.SIGN_DISCHARGE,
+        Action.RECORD_FOLLOW_UP,
         *CLINICAL_WORK,
     },
 }
 CARE_TEAM[Role.CASEWORKER].add(Action.VIEW_MEDICATIONS)
+# A former resident (discharged, no open stay): their care team keeps only what following them
+# up needs, under the purpose "follow-up". No orders, doses, sessions, edits or consents: those
+# belong to a stay, and reopening one (a readmission) opens the rest again.
+FOLLOW_UP_WORK = {
+    Action.VIEW,
+    Action.LIST,
+    Action.VIEW_HISTORY,
+    Action.VIEW_MEDICATIONS,
+    Action.VIEW_ADVERSE_EVENTS,
+    Action.REPORT_ADVERSE_EVENT,
+    Action.RECORD_MEASURE,
+    Action.WRITE_NOTE,
+    Action.ADD_ADDENDUM,
+    Action.SIGN_DISCHARGE,  # left against advice: the signatures follow the discharge
+    Action.RECORD_FOLLOW_UP,
+    Action.OPEN_STAY,
+}
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {
     role: {
@@ -140,6 +176,9 @@ WHOLE_CENTER = {
         Action.COSIGN_NOTE,
         Action.RELEASE_NOTE,
         Action.VIEW_MEDICATIONS,
+        Action.PLAN_DISCHARGE,
+        Action.RECORD_FOLLOW_UP,
+        Action.CLOSE_LOST,
         *CLINICAL_WORK,
     }
     for role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
@@ -156,6 +195,7 @@ OWN_RECORD = {
     Action.REPORT_ADVERSE_EVENT,
     Action.VIEW_ADVERSE_EVENTS,
     Action.FILE_COMPLAINT,
+    Action.ACKNOWLEDGE_DISCHARGE,
 }
 # The medication round: any clinician (the nurse on shift) may read the medication record of a
 # resident in residence and record their doses, without being on their care team. Nothing else
@@ -235,6 +275,14 @@ CENTER = {
     },
     # The center's complaints officers, and the oversight body, which sees every complaint.
     Action.HANDLE_COMPLAINTS: {Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT},
+    Action.VIEW_FOLLOW_UPS: {
+        Role.CASEWORKER,
+        Role.CLINICIAN,
+        Role.SUPERVISOR,
+        Role.PROGRAM_DIRECTOR,
+    },
+    # The contractor sees them too, with every count under 11 suppressed (outcomes/suppression).
+    Action.VIEW_OUTCOMES: {Role.PROGRAM_DIRECTOR, Role.OVERSIGHT, Role.CONTRACTOR},
     Action.INVESTIGATE: {Role.OVERSIGHT},
     Action.VIEW_INVESTIGATIONS: {Role.OVERSIGHT, Role.INVESTIGATOR},
 }
@@ -305,6 +353,17 @@ def in_residence(resident) -> bool:
     return resident.stays.filter(status=StayStatus.IN_RESIDENCE).exists()
 
 
+def former_resident(resident) -> bool:
+    """Discharged, with no stay open (expected or in residence): followed up, no longer cared for
+    in the center. Asked only of care-team members, whose access it narrows."""
+    from homecoming.residents.models import StayStatus
+
+    statuses = set(resident.stays.values_list("status", flat=True))
+    return StayStatus.DISCHARGED in statuses and not (
+        statuses & {StayStatus.EXPECTED, StayStatus.IN_RESIDENCE}
+    )
+
+
 def decide(user, action: Action, resident=None, *, member=None) -> Decision:
     """`member`: whether the user is on the resident's care team, when the caller already
     knows (decide_many asks once for a page's many decisions)."""
@@ -346,6 +405,13 @@ def _decide(user, role, action: Action, resident, member=None) -> Decision:
     if role in CARE_TEAM:
         if member is None:
             member = on_care_team(user, resident)
+        if member and action in CARE_TEAM[role] and former_resident(resident):
+            if action in FOLLOW_UP_WORK:
+                return Decision(True, Purpose.FOLLOW_UP, "")
+            return _deny(
+                "This resident has been discharged: their record stays open to the care team "
+                "for follow-up only."
+            )
         if member and action in CARE_TEAM[role]:
             return Decision(True, Purpose.CARE, "")
         if role == Role.CLINICIAN and action in SAFETY_REVIEW and user.is_medical_lead:

@@ -17,6 +17,8 @@ homecoming token revoke PREFIX
 homecoming demo-code USERNAME      the current second-factor code of a demo account
 homecoming backup -o FILE          a backup archive of the running center
 homecoming restore FILE            restore one onto an empty database and data folder
+homecoming outcomes export -o FILE [--sponsor] [--from DATE --to DATE]
+                                   the program's outcomes as CSV (ledgered)
 homecoming manage ARGS...          any Django management command
 
 Every command that touches accounts or resident data first writes a ledger entry naming the
@@ -352,6 +354,10 @@ def parser() -> argparse.ArgumentParser:
     from homecoming.core import backup_cli
 
     backup_cli.add_parser(sub, CommandError)
+
+    from homecoming.outcomes import cli as outcomes_cli
+
+    outcomes_cli.add_parser(sub, CommandError)
 
     from homecoming.accounts.models import Role
 

@@ -12,7 +12,7 @@ from homecoming.followup.models import Contact, ContactStatus, Lost
 from homecoming.measures.models import Instrument, Mode, Questionnaire
 from homecoming.oversight.models import Complaint, ComplaintEvent, EventKind, FiledVia
 from homecoming.residents.models import Program, Resident, Stay, StayStatus
-from homecoming.safety.models import AdverseEvent, ReportedVia, Signal
+from homecoming.safety.models import AdverseEvent, ReportedVia, Signal, SignalStatus
 from tests.conftest import intake
 
 TODAY = dt.date(2026, 11, 20)
@@ -159,3 +159,47 @@ def build(staff):
 @pytest.fixture
 def program(db):
     return Program.objects.create(name="Residential")
+
+
+D = dt.date
+
+
+@pytest.fixture
+def known(build, program):
+    a = build.stay(D(2026, 1, 10), discharged_on=D(2026, 3, 1), program=program)
+    b = build.stay(D(2026, 2, 5), discharged_on=D(2026, 4, 6))
+    c = build.stay(D(2026, 11, 2))
+    d = build.stay(D(2025, 6, 1), discharged_on=D(2025, 7, 11))
+    build.stay(D(2026, 12, 1), status=StayStatus.EXPECTED)  # not admitted yet: not counted
+    pa = build.discharge(a, "return_to_duty")
+    pb = build.discharge(b, "home")
+    pd = build.discharge(d, "home")
+    # PCL-5: a 50 -> 30 (better by 20), b 40 -> 35 (5), d once only, c not discharged.
+    build.pcl5(a.resident, 50, D(2026, 1, 12))
+    build.pcl5(a.resident, 41, D(2026, 2, 1))
+    build.pcl5(a.resident, 30, D(2026, 2, 27))
+    build.pcl5(b.resident, 40, D(2026, 2, 6))
+    build.pcl5(b.resident, 35, D(2026, 4, 1))
+    build.pcl5(d.resident, 60, D(2025, 6, 2))
+    build.pcl5(c.resident, 70, D(2026, 11, 3))
+    build.pcl5(c.resident, 20, D(2026, 11, 19))
+    # Follow-up (today 2026-11-20): a's day 180 (Aug 28) is due and not made, day 365 not due.
+    build.contact(pa, 7, ContactStatus.MADE)
+    build.contact(pa, 30, ContactStatus.MISSED)
+    build.contact(pa, 90, ContactStatus.MADE)
+    build.contact(pa, 180)
+    build.contact(pa, 365)
+    build.contact(pb, 7, ContactStatus.MADE)
+    build.contact(pb, 30, ContactStatus.CLOSED)
+    build.contact(pb, 365, ContactStatus.MADE)  # made early: counts as due and made
+    build.lost(pa)
+    build.lost(pd, closed=True)
+    build.event(a.resident, D(2026, 2, 10), "hospitalisation")
+    build.event(c.resident, D(2026, 11, 10))
+    build.signal("sertraline", SignalStatus.OPEN)
+    build.signal("prazosin", SignalStatus.CLOSED)
+    build.signal("quetiapine", SignalStatus.CLOSED)
+    build.complaint(D(2026, 3, 1), closed_after_days=4)
+    build.complaint(D(2026, 5, 1), closed_after_days=10)
+    build.complaint(D(2026, 6, 1))
+    return {"a": a, "b": b, "c": c, "d": d}

@@ -13,8 +13,6 @@ from homecoming.ledger.models import Entry
 from tests.access.walk import last_seq
 from tests.conftest import logged_in
 
-from .test_aggregates import known  # noqa: F401  (the small known program)
-
 READERS = ["program_director", "oversight", "contractor"]
 REFUSED = ["caseworker", "clinician", "supervisor", "investigator", "sysadmin"]
 NUMBER_CELL = re.compile(r">(\d+)</(?:td|text)>")

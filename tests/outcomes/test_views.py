@@ -198,3 +198,10 @@ def test_cli_without_output_is_a_usage_error(db):
     with pytest.raises(SystemExit) as exc:
         cli.main(["outcomes", "export"])
     assert exc.value.code == 2
+
+
+def test_the_contractors_home_page_suppresses_occupancy_too(staff, resident):
+    page = logged_in(staff["contractor"]).get("/").content.decode()
+    assert '<div class="stat">&lt;11</div>residents in residence' in page
+    page = logged_in(staff["supervisor"]).get("/").content.decode()
+    assert '<div class="stat">1</div>residents in residence' in page

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.accounts.models import Role
 from homecoming.residents.models import Bed, BedAssignment, Stay, StayStatus
 
 
@@ -28,9 +29,40 @@ class Occupancy:
         return round(100 * self.occupied / self.beds) if self.beds else 0
 
 
-def occupancy(actor) -> Occupancy:
+@dataclass
+class ShownOccupancy:
+    """Occupancy as the contractor's home page shows it: each count from 1 to 10 as "<11", and
+    the share occupied with it (outcomes/suppression.py, as on the outcomes page)."""
+
+    beds: int
+    occupied: int | str
+    in_residence: int | str
+    expected: int | str
+    discharged: int | str
+    percent: int | str
+
+
+def _suppressed(o: Occupancy) -> ShownOccupancy:
+    from .suppression import MARK, small
+
+    def shown(n):
+        return MARK if small(n) else n
+
+    return ShownOccupancy(
+        beds=o.beds,
+        occupied=shown(o.occupied),
+        in_residence=shown(o.in_residence),
+        expected=shown(o.expected),
+        discharged=shown(o.discharged),
+        percent=MARK if small(o.occupied) else o.percent,
+    )
+
+
+def occupancy(actor) -> Occupancy | ShownOccupancy:
     policy.require(actor, Action.VIEW_AGGREGATES)
-    return occupancy_counts()
+    counts = occupancy_counts()
+    # The contractor sees every count under 11 suppressed, here as on the outcomes page.
+    return _suppressed(counts) if actor.role == Role.CONTRACTOR else counts
 
 
 def occupancy_counts() -> Occupancy:

@@ -37,11 +37,14 @@ class Chart:
     label_y: int
 
 
-def bars(key: str, title: str, items, *, highlight_first=False, width=WIDTH, height=HEIGHT):
-    """`items`: (label, number or None when hidden, what to write). Bars share one scale."""
+def bars(
+    key: str, title: str, items, *, highlight_first=False, top=None, width=WIDTH, height=HEIGHT
+):
+    """`items`: (label, number or None when hidden, what to write). Bars share one scale, from
+    0 to `top` (a percentage: 100), or to the largest number shown."""
     items = list(items)
     baseline = height - BOTTOM
-    top = max([v for _, v, _ in items if v is not None] + [1])
+    top = top or max([v for _, v, _ in items if v is not None] + [1])
     slot = (width - LEFT) / max(len(items), 1)
     drawn = []
     for i, (label, value, says) in enumerate(items):

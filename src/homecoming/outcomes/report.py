@@ -33,6 +33,7 @@ class Table:
     # For the chart: (label, number or None when hidden, what the bar says).
     bars: list[tuple[str, float | None, str]] = field(default_factory=list)
     note: str = ""
+    chart: object = None  # the page's chart of `bars` (charts.Chart), when it draws one
 
 
 def _pct(part, whole) -> str | None:
@@ -58,7 +59,7 @@ def build(o: Outcomes, suppress: bool) -> list[Table]:
     # Admissions: the last 12 months, and those before (so the total hides nothing small).
     months = [n for _, n in o.months]
     earlier = max(o.admissions - sum(months), 0)
-    labels = [f"{m:%b %Y}" for m, _ in o.months] + ["Earlier in the period"]
+    labels = [f"{m:%b %Y}" for m, _ in o.months] + ["Before these 12 months"]
     rows, total, _ = _partition(labels, [*months, earlier], suppress)
     t = Table("admissions", "Admissions", ["Month", "Admissions"], [*rows, ["Total", total]])
     t.bars = [

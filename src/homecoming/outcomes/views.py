@@ -22,6 +22,14 @@ def _filters(request):
         return aggregates.Filters(), {f: e[0] for f, e in exc.message_dict.items()}
 
 
+CHARTS = (
+    ("admissions", "Admissions per month, the last 12 months", {}),
+    ("dispositions", "Dispositions (return to duty drawn apart)", {"highlight_first": True}),
+    ("pcl5_change", "PCL-5 change in points, last minus first (lower is better)", {}),
+    ("follow_up", "Follow-up contacts made, % of those due", {"top": 100}),
+)
+
+
 @require_GET
 def dashboard(request):
     policy.require(request.user, Action.VIEW_OUTCOMES)  # before reading what was asked
@@ -29,6 +37,9 @@ def dashboard(request):
     outcomes, suppressed = aggregates.for_reader(request.user, filters)
     tables = report.build(outcomes, suppressed)
     by_key = {t.key: t for t in tables}
+    # Each chart is drawn above the table with its figures (the table is its text alternative).
+    for key, title, extra in CHARTS:
+        by_key[key].chart = charts.bars(key, title, by_key[key].bars, **extra)
     context = {
         "o": outcomes,
         "suppressed": suppressed,
@@ -36,23 +47,6 @@ def dashboard(request):
         "errors": errors,
         "query": request.GET,
         "programs": Program.objects.order_by("name"),
-        "charts": [
-            charts.bars("admissions", "Admissions per month", by_key["admissions"].bars),
-            charts.bars(
-                "dispositions",
-                "Dispositions (return to duty apart)",
-                by_key["dispositions"].bars,
-                highlight_first=True,
-            ),
-            charts.bars(
-                "pcl5_change",
-                "PCL-5 change, last minus first (lower is better)",
-                by_key["pcl5_change"].bars,
-            ),
-            charts.bars(
-                "follow_up", "Follow-up contacts made, % of those due", by_key["follow_up"].bars
-            ),
-        ],
         "csv_query": request.GET.urlencode(),
     }
     return render(request, "outcomes/dashboard.html", context, status=400 if errors else 200)

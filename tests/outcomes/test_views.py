@@ -85,6 +85,8 @@ def test_the_contractor_sees_no_count_under_11_anywhere(staff, known):
     assert [c for row in rows for c in row[1:] if c.isdigit() and 0 < int(c) < 11] == []
     # Asking for the full figures changes nothing for the contractor.
     assert client.get("/api/v1/outcomes?for=").json()["suppressed"] is True
+    assert "&lt;11" in client.get("/outcomes/?for=director&suppressed=0").content.decode()
+    assert "<11" in client.get("/outcomes.csv?for=director").content.decode()
 
 
 def test_the_director_sees_the_figures_and_may_export_for_the_sponsor(staff, known):
@@ -99,9 +101,7 @@ def test_the_director_sees_the_figures_and_may_export_for_the_sponsor(staff, kno
     assert "sponsor" in response["Content-Disposition"]
     body = response.content.decode()
     assert "for the sponsor" in body and "<11" in body
-    assert _entries(before) == [
-        ("program_director", "outcomes.export", None, "suppressed", "allowed")
-    ]
+    assert _entries(before) == [("program_director", "outcomes.export", None, "sponsor", "allowed")]
     assert client.get("/api/v1/outcomes?for=sponsor").json()["suppressed"] is True
 
 

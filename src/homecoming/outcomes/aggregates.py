@@ -349,7 +349,8 @@ def for_reader(actor, filters: Filters = Filters(), *, action=VIEW, sponsor=Fals
         action,
         ledger.Target(
             object_type="outcomes.aggregates",
-            object_id="suppressed" if suppressed else "full",
+            # Which figures were shown: for the sponsor, suppressed (the contractor), or full.
+            object_id="sponsor" if sponsor else "suppressed" if suppressed else "full",
         ),
         purpose=decision.purpose,
     )

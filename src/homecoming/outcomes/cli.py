@@ -49,7 +49,7 @@ def run(args, command_error):
         aggregates.EXPORT,
         ledger.Target(
             object_type="outcomes.aggregates",
-            object_id=f"{'suppressed' if args.sponsor else 'full'}; run {run_row.pk}",
+            object_id=f"{'sponsor' if args.sponsor else 'full'}; run {run_row.pk}",
         ),
         purpose=Purpose.OPERATIONS,
     )

@@ -160,17 +160,19 @@ class LinkRefused(Exception):
         self.message = message
 
 
-def _refuse(link: CheckInLink | None, status: int, message: str):
+def _refuse(link: CheckInLink | None, status: int, message: str, who=None):
     target = (
         ledger.Target.of(link, resident_id=link.resident_id)
         if link is not None
         else ledger.Target(object_type="followup.checkinlink")
     )
-    ledger.append(None, USE, target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
+    # Nobody logs in to check in; a logged-in browser that tries a link is named, though.
+    actor = who if getattr(who, "is_authenticated", False) else None
+    ledger.append(actor, USE, target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
     raise LinkRefused(status, message)
 
 
-def open_link(secret: str) -> CheckInLink:
+def open_link(secret: str, who=None) -> CheckInLink:
     """The usable link for this secret, or LinkRefused (with its denied ledger entry)."""
     link = (
         CheckInLink.objects.select_related("contact", "resident__user")
@@ -178,18 +180,18 @@ def open_link(secret: str) -> CheckInLink:
         .first()
     )
     if link is None:
-        _refuse(None, 404, "This check-in link is not known. Check that it was copied whole.")
+        _refuse(None, 404, "This check-in link is not known. Check that it was copied whole.", who)
     if link.used_at is not None:
-        _refuse(link, 410, "This check-in link was used already: each link works once.")
+        _refuse(link, 410, "This check-in link was used already: each link works once.", who)
     if link.revoked_at is not None:
-        _refuse(link, 410, "This check-in link was replaced by a newer one.")
+        _refuse(link, 410, "This check-in link was replaced by a newer one.", who)
     if link.expires_at <= timezone.now():
-        _refuse(link, 410, "This check-in link has expired.")
+        _refuse(link, 410, "This check-in link has expired.", who)
     account = link.resident.user
     if account is None or not account.is_active:
-        _refuse(link, 410, "This check-in link can no longer be used.")
+        _refuse(link, 410, "This check-in link can no longer be used.", who)
     if link.contact.status not in OPEN_FOR_ATTEMPTS:
-        _refuse(link, 410, "This check-in is no longer needed: your care team reached you.")
+        _refuse(link, 410, "This check-in is no longer needed: your care team reached you.", who)
     return link
 
 
@@ -228,8 +230,8 @@ def check(answers: Answers):
         raise ValidationError(errors)
 
 
-def submit(secret: str, answers: Answers) -> CheckIn:
-    link = open_link(secret)
+def submit(secret: str, answers: Answers, who=None) -> CheckIn:
+    link = open_link(secret, who)
     check(answers)
     account = link.resident.user
     # The portal account answers for itself: the same rule as a questionnaire in the portal.

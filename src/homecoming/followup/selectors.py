@@ -140,6 +140,8 @@ def contact_for(actor, contact_id: int) -> ContactPage:
             outcome=Outcome.DENIED,
         )
         raise Http404(f"No follow-up contact #{contact_id}.")
+    # A staff page: the worklist's people open it (a former resident's own record is the portal).
+    policy.require(actor, Action.VIEW_FOLLOW_UPS)
     decision = policy.require(actor, Action.VIEW, contact.resident)
     decisions = policy.decide_many(
         actor, [Action.RECORD_FOLLOW_UP, Action.CLOSE_LOST], contact.resident
@@ -193,3 +195,14 @@ def contact_to_act_on(actor, contact_id: int, action: Action) -> Contact:
         )
         raise Http404(f"No follow-up contact #{contact_id}.")
     return contact
+
+
+def lost_to_close(actor, contact_id: int, lost_id: int) -> Lost:
+    """The open "lost" of a contact's discharge, for a supervisor to close: the policy first, so
+    a probe by someone who may not close it is refused and on the ledger whatever the numbers."""
+    contact = contact_to_act_on(actor, contact_id, Action.CLOSE_LOST)
+    policy.require(actor, Action.CLOSE_LOST, contact.resident)
+    lost = Lost.objects.filter(pk=lost_id, discharge_id=contact.discharge_id).first()
+    if lost is None:
+        raise Http404(f"No lost to follow-up #{lost_id} for this contact.")
+    return lost

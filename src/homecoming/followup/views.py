@@ -17,7 +17,6 @@ from homecoming.residents.models import Program
 
 from . import checkin, schedule, selectors, services
 from .forms import AttemptForm, CheckInForm, CloseLostForm, PrefixedAnswers, ProgramDaysForm
-from .models import Lost
 
 GUESS_GROUP = "followup.check_in.guess"
 CRISIS_RESOURCES = (
@@ -99,8 +98,7 @@ def send_link(request, contact_id):
 
 @require_POST
 def close_lost(request, contact_id, lost_id):
-    found = selectors.contact_to_act_on(request.user, contact_id, Action.CLOSE_LOST)
-    lost = get_object_or_404(Lost, pk=lost_id, discharge_id=found.discharge_id)
+    lost = selectors.lost_to_close(request.user, contact_id, lost_id)
     form = CloseLostForm(request.POST)
     form.is_valid()
     try:
@@ -171,7 +169,7 @@ def check_in(request, secret):
     if used is not None and used["should_limit"]:
         return too_many(request, used["time_left"], "Opening check-in links")
     try:
-        checkin.open_link(secret)
+        checkin.open_link(secret, request.user)
     except checkin.LinkRefused as exc:
         if exc.status == 404:
             usage(request, GUESS_GROUP, rate, increment=True)
@@ -190,7 +188,7 @@ def check_in(request, secret):
             comments=rest.cleaned_data.get("comments") or "",
         )
         try:
-            done = checkin.submit(secret, answers)
+            done = checkin.submit(secret, answers, request.user)
         except checkin.LinkRefused as exc:
             return _refused(request, exc)
         except ValidationError as exc:

@@ -206,3 +206,16 @@ def lost_to_close(actor, contact_id: int, lost_id: int) -> Lost:
     if lost is None:
         raise Http404(f"No lost to follow-up #{lost_id} for this contact.")
     return lost
+
+
+def program_schedule(actor, program_id: int):
+    """A program and its follow-up days, for the program director's form (no resident in it)."""
+    from homecoming.residents.models import Program
+
+    from .schedule import days_for
+
+    policy.require(actor, Action.MANAGE_CENTER)
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        raise Http404(f"No program #{program_id}.")
+    return program, days_for(program)

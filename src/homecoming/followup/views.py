@@ -6,16 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.ratelimits import too_many, usage
 from homecoming.measures import instruments
-from homecoming.residents.models import Program
 
-from . import checkin, schedule, selectors, services
+from . import checkin, selectors, services
 from .forms import AttemptForm, CheckInForm, CloseLostForm, PrefixedAnswers, ProgramDaysForm
 
 GUESS_GROUP = "followup.check_in.guess"
@@ -112,8 +111,7 @@ def close_lost(request, contact_id, lost_id):
 
 @require_http_methods(["GET", "POST"])
 def program_days(request, program_id):
-    program = get_object_or_404(Program, pk=program_id)
-    current = schedule.days_for(program)
+    program, current = selectors.program_schedule(request.user, program_id)
     form = ProgramDaysForm(
         request.POST if request.method == "POST" else None,
         initial={"days": ", ".join(str(d) for d in current)},
@@ -126,11 +124,6 @@ def program_days(request, program_id):
         else:
             messages.success(request, f"The follow-up days of {program} are saved.")
             return redirect("residents:setup")
-    elif request.method == "GET":
-        # The page itself is the director's: refuse it to others before showing the form.
-        from homecoming.access import policy
-
-        policy.require(request.user, Action.MANAGE_CENTER)
     return render(
         request,
         "followup/program_days.html",

@@ -7,13 +7,15 @@ from homecoming.measures.forms import AnswersForm, Choice, Question, choice_labe
 
 from .models import AttemptOutcome, Housing, Method, Work
 
-STAFF_METHODS = [(m.value, m.label) for m in Method if m != Method.CHECK_IN]
+# No answer is chosen for the person: "Reached" picked by default would make a contact by mistake.
+CHOOSE = [("", "Choose...")]
+STAFF_METHODS = CHOOSE + [(m.value, m.label) for m in Method if m != Method.CHECK_IN]
 
 
 class AttemptForm(forms.Form):
     method = forms.ChoiceField(label="How", choices=STAFF_METHODS, required=False)
     outcome = forms.ChoiceField(
-        label="What came of it", choices=AttemptOutcome.choices, required=False
+        label="What came of it", choices=CHOOSE + AttemptOutcome.choices, required=False
     )
     notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 

@@ -198,3 +198,11 @@ def test_program_days_are_the_directors_and_checked(staff, db):
     assert ProgramSchedule.objects.get(program=program).days == [7, 30, 90]
     services.set_program_days(staff["program_director"], program, [14])
     assert Entry.objects.filter(action="followup.program_days").count() == 2
+
+
+def test_the_former_resident_may_not_close_their_lost(discharged, staff):
+    contact = discharged.follow_ups.first()
+    for _ in range(3):
+        services.record_attempt(staff["caseworker"], contact, method="phone", outcome="no_answer")
+    with pytest.raises(AccessDenied):
+        services.close_lost(discharged.user, Lost.objects.get(), "I am fine.")

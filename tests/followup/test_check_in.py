@@ -175,3 +175,39 @@ def test_a_contact_made_meanwhile_ends_the_link(sent, first_contact, staff):
 def test_the_phone_width_page_has_a_viewport(sent):
     page = Client().get(f"/check-in/{secret_of(sent.url)}/")
     assert b'name="viewport" content="width=device-width' in page.content
+
+
+def test_the_sender_cannot_answer_the_check_in_in_their_own_session(sent, staff, first_contact):
+    """The replay: the caseworker saw the link once, opened it logged in, and filled it in to
+    make the contact without the former resident."""
+    from tests.conftest import logged_in
+
+    url = f"/check-in/{secret_of(sent.url)}/"
+    client = logged_in(staff["caseworker"])
+    assert client.get(url).status_code == 403
+    assert client.post(url, form_data()).status_code == 403
+    assert not CheckIn.objects.exists()
+    assert Entry.objects.filter(
+        action="followup.check_in", actor=staff["caseworker"], outcome=Outcome.DENIED
+    ).exists()
+    # The former resident, logged in to the portal or not, answers it.
+    assert logged_in(first_contact.resident.user).get(url).status_code == 200
+
+
+def test_a_check_in_cannot_be_changed_with_raw_sql(sent):
+    from django.db import DatabaseError, connection, transaction
+
+    Client().post(f"/check-in/{secret_of(sent.url)}/", form_data())
+    check_in = CheckIn.objects.get()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE followup_checkin SET wants_call = TRUE WHERE id = %s", [check_in.pk])
+
+
+def test_the_links_hash_is_not_in_the_ledgers_versions(sent):
+    from homecoming.ledger.models import Version
+
+    link = CheckInLink.objects.get()
+    versions = Version.objects.filter(object_type="followup.checkinlink")
+    assert versions.exists()
+    for version in versions:
+        assert link.secret_sha256 not in version.content

@@ -190,6 +190,15 @@ def open_link(secret: str, who=None) -> CheckInLink:
     account = link.resident.user
     if account is None or not account.is_active:
         _refuse(link, 410, "This check-in link can no longer be used.", who)
+    if getattr(who, "is_authenticated", False) and who.pk != account.pk:
+        # The one who sent the link saw it: answering it in their own browser would make the
+        # contact without the former resident. Refused, and on the ledger in their name.
+        _refuse(
+            link,
+            403,
+            "A check-in is answered by the former resident only. Log out first if you are them.",
+            who,
+        )
     if link.contact.status not in OPEN_FOR_ATTEMPTS:
         _refuse(link, 410, "This check-in is no longer needed: your care team reached you.", who)
     return link

@@ -211,3 +211,8 @@ def test_the_links_hash_is_not_in_the_ledgers_versions(sent):
     assert versions.exists()
     for version in versions:
         assert link.secret_sha256 not in version.content
+
+
+def test_the_summary_can_say_which_links_were_sent(sent, first_contact):
+    [link] = checkin.links_sent_for(first_contact.discharge)
+    assert (link.sent_to, link.contact) == ("walter@example.org", first_contact)

@@ -151,6 +151,16 @@ def latest_link_for(contact: Contact) -> CheckInLink | None:
     return CheckInLink.objects.filter(contact=contact).order_by("-created_at", "-id").first()
 
 
+def links_sent_for(plan) -> list[CheckInLink]:
+    """Every check-in link sent for a discharge's contacts, newest first (for its summary: to
+    whom and when; never the link itself)."""
+    return list(
+        CheckInLink.objects.filter(contact__discharge=plan)
+        .select_related("contact")
+        .order_by("-created_at", "-id")
+    )
+
+
 class LinkRefused(Exception):
     """The link cannot be used; `status` is 404 (unknown) or 410 (used, expired, revoked)."""
 

@@ -320,6 +320,14 @@ HOMECOMING_COMPLAINT_ESCALATION_DAYS = int(
     os.environ.get("HOMECOMING_COMPLAINT_ESCALATION_DAYS", "14")
 )
 HOMECOMING_ATTACHMENT_MAX_MB = int(os.environ.get("HOMECOMING_ATTACHMENT_MAX_MB", "10"))
+# Follow-up after discharge (followup/timers.py, run by the worker): days after a contact's due
+# date before it escalates to the supervisors, and before it counts as missed (the person then
+# lost to follow-up); days a self check-in link stays usable; guesses at check-in links allowed
+# per address.
+HOMECOMING_FOLLOW_UP_GRACE_DAYS = int(os.environ.get("HOMECOMING_FOLLOW_UP_GRACE_DAYS", "3"))
+HOMECOMING_FOLLOW_UP_MISSED_DAYS = int(os.environ.get("HOMECOMING_FOLLOW_UP_MISSED_DAYS", "14"))
+HOMECOMING_CHECK_IN_LINK_DAYS = int(os.environ.get("HOMECOMING_CHECK_IN_LINK_DAYS", "14"))
+HOMECOMING_CHECK_IN_RATE = os.environ.get("HOMECOMING_CHECK_IN_RATE", "10/h")
 HOMECOMING_SIGNAL_SCAN_INTERVAL = timedelta(
     hours=float(os.environ.get("HOMECOMING_SIGNAL_SCAN_HOURS", "24"))
 )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("homecoming.medications.urls")),
     path("", include("homecoming.timeline.urls")),
     path("", include("homecoming.outcomes.urls")),
+    path("", include("homecoming.followup.urls")),
     path("alerts/", include("homecoming.alerts.urls")),
     path("ledger/", include("homecoming.ledger.urls")),
     path("", include("homecoming.core.urls")),

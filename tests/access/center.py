@@ -19,8 +19,10 @@ from homecoming.accounts.models import ApiToken, Role, User
 from homecoming.alerts import services as alerts
 from homecoming.consents import services as consents
 from homecoming.consents.models import Consent, ConsentDocument
+from homecoming.discharge.models import DischargePlan
 from homecoming.encounters import recordings
 from homecoming.encounters.models import Note, Recording, Session
+from homecoming.followup.models import Contact, Lost
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Entry
 from homecoming.measures import services as measures
@@ -71,6 +73,8 @@ class Center:
     investigation: Investigation
     grant: Grant
     token: ApiToken
+    follow_up: Contact | None = None  # a follow-up contact of Thaddeus (with its "lost")
+    lost: Lost | None = None
 
     @property
     def residents(self) -> list[Resident]:
@@ -174,7 +178,10 @@ def build(staff, admit, make_user, beds) -> Center:
         expires_at=timezone.now() + dt.timedelta(days=30),
         reason="Read the resident's notes and what the supervisor did with them.",
     )
+    follow_up, lost = _follow_up(walter, staff["caseworker"])
     return Center(
+        follow_up=follow_up,
+        lost=lost,
         staff=staff,
         walter=walter,
         rosa=rosa,
@@ -197,6 +204,38 @@ def build(staff, admit, make_user, beds) -> Center:
         grant=grant,
         token=tokens.issue(staff["caseworker"], "Walk", by=staff["caseworker"])[0],
     )
+
+
+def _follow_up(walter, caseworker):
+    """A follow-up contact and a "lost" for Thaddeus, whose numbers the follow-up pages take. He
+    stays in residence (every other walk expects it): they hang on a cancelled discharge plan,
+    which takes no place from a real plan of his stay."""
+    stay = walter.stays.get()
+    plan = DischargePlan.objects.create(
+        stay=stay,
+        resident=walter,
+        status="cancelled",
+        cancel_reason="Walk: the follow-up pages need a contact.",
+        disposition="home",
+        planned_on=timezone.localdate(),
+        plan="Home.",
+        written_by=caseworker,
+        written_at=timezone.now(),
+    )
+    ledger.record_write(caseworker, "discharge.plan", plan, resident_id=walter.pk, purpose="care")
+    contact = Contact.objects.create(
+        discharge=plan,
+        resident=walter,
+        interval_days=7,
+        due_on=timezone.localdate(),
+        owner=caseworker,
+    )
+    ledger.record_write(None, "followup.schedule", contact, resident_id=walter.pk, purpose="care")
+    lost = Lost.objects.create(
+        discharge=plan, resident=walter, because="Walk.", marked_at=timezone.now()
+    )
+    ledger.record_write(None, "followup.lost", lost, resident_id=walter.pk, purpose="care")
+    return contact, lost
 
 
 __all__ = ["PASSWORD", "Center", "ROSA", "WALTER", "build"]

@@ -25,6 +25,8 @@ from .walk import last_seq, quiet_refusals, urls
 # Pages that show residents only when asked something: the questions asked too.
 QUERIES = {
     "residents:search": ["q=" + WALTER["family_name"], "q=" + ROSA["family_name"]],
+    "followup:worklist": ["status=due", "status=overdue", "status=lost"],
+    "api:follow_ups": ["status=due", "status=lost"],
 }
 NAMES = {"walter": tuple(WALTER.values()), "rosa": tuple(ROSA.values())}
 HEADER = re.compile(r'<header class="site">.*?</header>', re.S)

@@ -71,6 +71,7 @@ PAYLOADS = {
         "seriousness": "not_serious",
     },
     ("api:follow_up", "POST"): {"outcome": "recovered"},
+    ("api:record_attempt", "POST"): {"method": "phone", "outcome": "reached"},
     ("api:conclude_review", "POST"): {
         "conclusion": "monitor",
         "assessment": "Too few reports to judge; keep watching the pair.",

@@ -42,6 +42,9 @@ FILL = {
     "seq": lambda c: [c.entry_about(c.walter)],
     "alert_id": lambda c: [c.alert_of(c.staff["supervisor"]).pk],
     "token_id": lambda c: [c.token.pk],
+    "contact_id": lambda c: [c.follow_up.pk],
+    "lost_id": lambda c: [c.lost.pk],
+    "secret": lambda c: ["not-a-check-in-link"],  # the public check-in page: an unknown link
 }
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 

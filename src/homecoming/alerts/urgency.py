@@ -39,6 +39,12 @@ URGENCY = {
     "investigational_order": Urgency.HIGH,
     "resident_adverse_event": Urgency.HIGH,  # a resident's own side-effect report (portal)
     "safety_decision": Urgency.HIGH,  # the medical lead's decision on a signal (oversight)
+    # Follow-up after discharge: a former resident lost to follow-up (to the director, the
+    # oversight body and the supervisors); a contact overdue past its grace (supervisors); a
+    # former resident asking for a call in their check-in (the contact's owner).
+    "follow_up_lost": Urgency.HIGH,
+    "follow_up_overdue": Urgency.HIGH,
+    "follow_up_call": Urgency.HIGH,
     # Normal: the person's choice of at once or the daily digest.
     "note.cosign": Urgency.NORMAL,
     # Each investigational dose given, to the oversight body: its order was told at once.

@@ -7,6 +7,7 @@ from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.alerts.selectors import open_for
 from homecoming.encounters import scheduling
+from homecoming.followup.selectors import due_count as follow_ups_due
 from homecoming.outcomes.selectors import occupancy
 from homecoming.oversight import selectors as oversight_selectors
 from homecoming.residents import selectors
@@ -26,6 +27,7 @@ def home(request):
     if role in (Role.CASEWORKER, Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR):
         context["rows"] = selectors.caseload(user)
         context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
+    context["follow_ups_due"] = follow_ups_due(user)  # a count: names no one
     if role in (Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
         context["occupancy"] = occupancy(user)
     if role == Role.OVERSIGHT:

@@ -8,6 +8,7 @@ Each job has its own interval; the loop wakes every few seconds and runs the job
 - complaints: escalate to the oversight body every complaint left untouched too long.
 - alerts: escalate critical alerts nobody acknowledged, retry e-mails that failed, and send the
   daily digests once their local hour has come.
+- follow-ups: hourly, escalate overdue follow-up contacts and mark missed ones (followup/timers).
 - database: check the live database against the ledger (at start, then every
   HOMECOMING_DATABASE_CHECK_HOURS); a mismatch alerts the oversight body and the director.
 A failing job is logged and retried at its next turn; it never stops the others.
@@ -87,6 +88,12 @@ def _alerts() -> str | None:
     return ", ".join(s for s in said if s) or None
 
 
+def _follow_ups() -> str | None:
+    from homecoming.followup import timers
+
+    return timers.run()
+
+
 @dataclass
 class Job:
     name: str
@@ -104,6 +111,7 @@ def jobs() -> list[Job]:
         Job("signals", lambda: TICK_SECONDS, _signals),
         Job("complaints", lambda: 60.0, _complaints),
         Job("alerts", lambda: 60.0, _alerts),
+        Job("follow-ups", lambda: 3600.0, _follow_ups),
         # Last: on a large database it takes a while, and it runs at every start.
         Job("database", lambda: settings.HOMECOMING_DATABASE_CHECK_HOURS * 3600, _database),
     ]

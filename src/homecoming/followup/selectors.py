@@ -1,0 +1,221 @@
+"""Reading follow-up work: the worklist (due, overdue, lost) and one contact with its attempts.
+
+Staff see the contacts they own; the supervisors and the program director see everyone's (and
+may narrow to one owner). Every row shown is a look at a resident, so each is checked against
+the policy (LIST) and written to the ledger with the purpose that allowed it.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+
+from homecoming.access import policy
+from homecoming.access.policy import Action, Purpose
+from homecoming.accounts.models import Role
+from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
+
+from .models import Attempt, Contact, ContactStatus, Lost
+
+STATUSES = ("due", "overdue", "lost")
+SEES_ALL = {Role.SUPERVISOR, Role.PROGRAM_DIRECTOR}
+
+
+def sees_all(user) -> bool:
+    return user.role in SEES_ALL
+
+
+def _queryset(status: str, today: dt.date):
+    grace = dt.timedelta(days=settings.HOMECOMING_FOLLOW_UP_GRACE_DAYS)
+    qs = Contact.objects.select_related("resident", "owner", "discharge")
+    open_lost = Lost.objects.filter(closed_at__isnull=True).values("discharge_id")
+    if status == "due":
+        # Due today or within the grace days, and its person not lost.
+        return qs.filter(
+            status=ContactStatus.DUE, due_on__lte=today, due_on__gte=today - grace
+        ).exclude(discharge_id__in=open_lost)
+    if status == "overdue":
+        return qs.filter(status=ContactStatus.DUE, due_on__lt=today - grace).exclude(
+            discharge_id__in=open_lost
+        )
+    # Lost: the contacts still open of each person lost to follow-up.
+    return qs.filter(
+        status__in=[ContactStatus.DUE, ContactStatus.MISSED], discharge_id__in=open_lost
+    )
+
+
+@dataclass
+class Worklist:
+    status: str
+    rows: list = field(default_factory=list)
+    owner_id: int | None = None
+    owners: list = field(default_factory=list)
+    lost: dict = field(default_factory=dict)  # discharge id -> its open Lost
+
+
+def worklist(actor, status: str, *, owner_id: int | None = None) -> Worklist:
+    policy.require(actor, Action.VIEW_FOLLOW_UPS)
+    if status not in STATUSES:
+        raise ValueError(f"Unknown status {status!r}: one of {', '.join(STATUSES)}.")
+    qs = _queryset(status, timezone.localdate())
+    if not sees_all(actor):
+        qs = qs.filter(owner=actor)
+    elif owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    contacts = list(qs.order_by("due_on", "id")[:500])
+    # Each row is a look at a resident: only those the policy lets the actor list, each with its
+    # entry (the owner may have left the care team since the contact was made theirs).
+    shown, purposes = [], {}
+    for contact in contacts:
+        decision = purposes.get(contact.resident_id)
+        if decision is None:
+            decision = policy.decide(actor, Action.LIST, contact.resident)
+            purposes[contact.resident_id] = decision
+        if decision.allowed:
+            shown.append(contact)
+    by_purpose: dict[Purpose, list] = {}
+    for contact in shown:
+        by_purpose.setdefault(purposes[contact.resident_id].purpose, []).append(contact)
+    for purpose, rows in by_purpose.items():
+        ledger.record_reads(
+            actor, "followup.list", rows, resident_of=lambda c: c.resident_id, purpose=purpose
+        )
+    result = Worklist(status=status, rows=shown, owner_id=owner_id)
+    if status == "lost":
+        lost = Lost.objects.filter(
+            closed_at__isnull=True, discharge_id__in={c.discharge_id for c in shown}
+        )
+        result.lost = {row.discharge_id: row for row in lost}
+    if sees_all(actor):
+        from django.contrib.auth import get_user_model
+
+        result.owners = list(
+            get_user_model()
+            .objects.filter(pk__in=Contact.objects.values("owner_id"))
+            .order_by("full_name")
+        )
+    return result
+
+
+def due_count(actor) -> int | None:
+    """For the home page: how many of the actor's follow-ups are due or overdue (no names, so
+    no look at a resident); None for those without a worklist."""
+    if not policy.decide(actor, Action.VIEW_FOLLOW_UPS).allowed:
+        return None
+    today = timezone.localdate()
+    qs = Contact.objects.filter(status=ContactStatus.DUE, due_on__lte=today)
+    if not sees_all(actor):
+        qs = qs.filter(owner=actor)
+    return qs.count()
+
+
+@dataclass
+class ContactPage:
+    contact: Contact
+    attempts: list
+    lost: Lost | None
+    lost_closed: list
+    latest_link: object
+    may_record: bool
+    may_close_lost: bool
+    purpose: Purpose
+
+
+def contact_for(actor, contact_id: int) -> ContactPage:
+    """One contact with its attempts: a look at the resident (VIEW), on the ledger."""
+    contact = (
+        Contact.objects.select_related("resident", "owner", "discharge")
+        .filter(pk=contact_id)
+        .first()
+    )
+    if contact is None:
+        ledger.append(
+            actor,
+            str(Action.VIEW),
+            ledger.Target(object_type="followup.contact", object_id=str(contact_id)),
+            purpose=Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        raise Http404(f"No follow-up contact #{contact_id}.")
+    # A staff page: the worklist's people open it (a former resident's own record is the portal).
+    policy.require(actor, Action.VIEW_FOLLOW_UPS)
+    decision = policy.require(actor, Action.VIEW, contact.resident)
+    decisions = policy.decide_many(
+        actor, [Action.RECORD_FOLLOW_UP, Action.CLOSE_LOST], contact.resident
+    )
+    attempts = list(
+        Attempt.objects.filter(contact__discharge=contact.discharge)
+        .select_related("made_by", "contact")
+        .order_by("-made_at", "-id")
+    )
+    lost_rows = list(Lost.objects.filter(discharge=contact.discharge))
+    from .checkin import latest_link_for
+
+    ledger.record_reads(
+        actor,
+        "followup.view",
+        [contact],
+        resident_of=lambda c: c.resident_id,
+        purpose=decision.purpose,
+    )
+    if attempts:
+        ledger.record_reads(
+            actor,
+            "followup.view",
+            attempts,
+            resident_of=lambda a: a.resident_id,
+            purpose=decision.purpose,
+        )
+    return ContactPage(
+        contact=contact,
+        attempts=attempts,
+        lost=next((row for row in lost_rows if row.closed_at is None), None),
+        lost_closed=[row for row in lost_rows if row.closed_at is not None],
+        latest_link=latest_link_for(contact),
+        may_record=decisions[Action.RECORD_FOLLOW_UP].allowed,
+        may_close_lost=decisions[Action.CLOSE_LOST].allowed,
+        purpose=decision.purpose,
+    )
+
+
+def contact_to_act_on(actor, contact_id: int, action: Action) -> Contact:
+    """The contact for a write (the service checks the policy); an unknown id is a 404, and
+    the probe is on the ledger."""
+    contact = Contact.objects.select_related("resident", "discharge").filter(pk=contact_id).first()
+    if contact is None:
+        ledger.append(
+            actor,
+            str(action),
+            ledger.Target(object_type="followup.contact", object_id=str(contact_id)),
+            purpose=Purpose.NONE,
+            outcome=Outcome.DENIED,
+        )
+        raise Http404(f"No follow-up contact #{contact_id}.")
+    return contact
+
+
+def lost_to_close(actor, contact_id: int, lost_id: int) -> Lost:
+    """The open "lost" of a contact's discharge, for a supervisor to close: the policy first, so
+    a probe by someone who may not close it is refused and on the ledger whatever the numbers."""
+    contact = contact_to_act_on(actor, contact_id, Action.CLOSE_LOST)
+    policy.require(actor, Action.CLOSE_LOST, contact.resident)
+    lost = Lost.objects.filter(pk=lost_id, discharge_id=contact.discharge_id).first()
+    if lost is None:
+        raise Http404(f"No lost to follow-up #{lost_id} for this contact.")
+    return lost
+
+
+def program_schedule(actor, program_id: int):
+    """A program and its follow-up days, for the program director's form (no resident in it)."""
+    from homecoming.residents.models import Program
+
+    from .schedule import days_for
+
+    policy.require(actor, Action.MANAGE_CENTER)
+    program = Program.objects.filter(pk=program_id).first()
+    if program is None:
+        raise Http404(f"No program #{program_id}.")
+    return program, days_for(program)

@@ -39,6 +39,9 @@ URGENCY = {
     "investigational_order": Urgency.HIGH,
     "resident_adverse_event": Urgency.HIGH,  # a resident's own side-effect report (portal)
     "safety_decision": Urgency.HIGH,  # the medical lead's decision on a signal (oversight)
+    # A resident discharged to return to duty (oversight, program director): sent at once and
+    # never escalated to the supervisors, who may be the ones sending them back.
+    "discharge_return_to_duty": Urgency.HIGH,
     # Normal: the person's choice of at once or the daily digest.
     "note.cosign": Urgency.NORMAL,
     # Each investigational dose given, to the oversight body: its order was told at once.

@@ -82,6 +82,17 @@ ACTIONS = {
     "alert.escalate": "escalated an alert about you that nobody had acknowledged in time",
     "alert.preferences": "changed how their alerts are e-mailed",
     "account.change_email": "changed their e-mail address",
+    "discharge.plan": "wrote a discharge plan",
+    "discharge.edit": "changed the discharge plan",
+    "discharge.cancel": "cancelled the discharge plan",
+    "discharge.sign": "signed the discharge plan",
+    "discharge.fitness": "assessed fitness for duty",
+    "discharge.acknowledge": "acknowledged the return-to-duty plan",
+    "discharge.carry_out": "discharged the resident",
+    "discharge.against_advice": "recorded that the resident left against advice",
+    "discharge.view": "read the discharge plan",
+    "discharge.summary": "read the discharge summary",
+    "stay.discharge": "ended the stay",
 }
 PURPOSES = {
     "care": "care team",
@@ -96,6 +107,7 @@ PURPOSES = {
     "investigation": "an investigation by the oversight body",
     "complaint": "a complaint",
     "alert": "an alert sent to them about you",
+    "follow_up": "follow-up after discharge",
     "none": "no valid purpose",
 }
 

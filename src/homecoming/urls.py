@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("homecoming.oversight.urls")),
     path("", include("homecoming.medications.urls")),
     path("", include("homecoming.timeline.urls")),
+    path("", include("homecoming.discharge.urls")),
     path("alerts/", include("homecoming.alerts.urls")),
     path("ledger/", include("homecoming.ledger.urls")),
     path("", include("homecoming.core.urls")),

@@ -42,7 +42,29 @@ FILL = {
     "seq": lambda c: [c.entry_about(c.walter)],
     "alert_id": lambda c: [c.alert_of(c.staff["supervisor"]).pk],
     "token_id": lambda c: [c.token.pk],
+    "stay_id": lambda c: [c.walter.stays.get().pk],
+    "plan_id": lambda c: [discharge_plan(c).pk],
 }
+
+
+def discharge_plan(center):
+    """Walter's draft discharge plan, written by his caseworker the first time it is asked."""
+    from homecoming.discharge import services
+    from homecoming.discharge.models import DischargePlan
+
+    plan = DischargePlan.objects.filter(resident=center.walter).first()
+    if plan is None:
+        plan = services.write_plan(
+            center.staff["caseworker"],
+            center.walter.stays.get(),
+            disposition="home",
+            planned_on=center.walter.stays.get().admitted_on,
+            plan="Home to his sister's; weekly outpatient therapy.",
+            contacts="Center: (312) 555-0100",
+        )
+    return plan
+
+
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 

@@ -204,3 +204,16 @@ def for_stay(actor, stay_id: int):
         else:
             ledger.record_resident_read(actor, VIEW, stay.resident, purpose=decision.purpose)
     return stay, plan
+
+
+def stay_to_discharge(actor, resident_id: int, action):
+    """The resident and their stay in residence, for a form that will discharge it: the policy
+    for `action` first, and the page's naming of the resident is a read entry."""
+    resident = existing(actor, resident_id, Action.VIEW)
+    decision = policy.require(actor, action, resident)
+    with transaction.atomic():
+        ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
+    stay = resident.stays.filter(status="in_residence").first()
+    if stay is None:
+        raise Http404("This resident has no stay in residence to discharge.")
+    return resident, stay

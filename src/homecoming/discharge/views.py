@@ -14,7 +14,6 @@ from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.residents.models import Resident
-from homecoming.residents.selectors import existing
 
 from . import pdf, selectors, services
 from .forms import AgainstAdviceForm, CancelForm, FitnessForm, PlanForm, SignForm
@@ -55,14 +54,9 @@ def _form_page(request, form, title, submit, cancel_url, status=200, note=""):
 
 def _stay(actor, resident_id, action):
     try:
-        resident = existing(actor, resident_id, Action.VIEW)
+        return selectors.stay_to_discharge(actor, resident_id, action)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
-    policy.require(actor, action, resident)
-    stay = resident.stays.filter(status="in_residence").first()
-    if stay is None:
-        raise Http404("This resident has no stay in residence to discharge.")
-    return resident, stay
 
 
 @require_http_methods(["GET", "POST"])

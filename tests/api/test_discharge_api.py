@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures imported below are the arguments of these tests)
 """POST /api/v1/stays/{id}/discharge and GET of a stay's discharge plan: allowed, refused, and
 the 409 that names what a plan is missing."""
 

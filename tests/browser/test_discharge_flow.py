@@ -22,9 +22,9 @@ def test_a_discharge_from_plan_to_signed_summary_and_pdf(page, browser, center, 
     page.goto(url + resident_path)
     page.get_by_role("link", name="Discharge", exact=True).click()
     page.get_by_role("link", name="Write a discharge plan").click()
-    page.get_by_label("Disposition").select_option("home")
-    page.get_by_label("The plan").fill("Home to family; weekly outpatient therapy arranged.")
-    page.get_by_label("Who to call").fill("Center (312) 555-0100; Veterans Crisis Line 988.")
+    page.locator("#id_disposition").select_option("home")
+    page.locator("#id_plan").fill("Home to family; weekly outpatient therapy arranged.")
+    page.locator("#id_contacts").fill("Center (312) 555-0100; Veterans Crisis Line 988.")
     page.get_by_role("button", name="Write the plan").click()
     page.get_by_text("The discharge plan is written").wait_for()
     discharge_page = page.url

@@ -4,13 +4,28 @@ from .models import Disposition
 from .services import PLANNED
 
 
-class PlanForm(forms.Form):
+class NeededFields(forms.Form):
+    """Fields the service requires though the form lets them through (so the service names
+    every problem at once): the label says they are needed, never "optional"."""
+
+    needed: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, when in self.needed.items():
+            self.fields[name].when_needed = when
+
+
+class PlanForm(NeededFields):
+    needed = {
+        "planned_on": "required",
+        "plan": "required",
+        "disposition_other": "when the disposition is Other",
+    }
     disposition = forms.ChoiceField(
         choices=[(d, Disposition(d).label) for d in PLANNED], label="Disposition"
     )
-    disposition_other = forms.CharField(
-        required=False, max_length=200, label="Other disposition (say what)"
-    )
+    disposition_other = forms.CharField(required=False, max_length=200, label="Other disposition")
     planned_on = forms.DateField(
         required=False, label="Leaves on", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -43,7 +58,8 @@ class PlanForm(forms.Form):
         return [int(p) for p in parts]
 
 
-class AgainstAdviceForm(forms.Form):
+class AgainstAdviceForm(NeededFields):
+    needed = {"planned_on": "required", "plan": "required"}
     planned_on = forms.DateField(label="Left on", widget=forms.DateInput(attrs={"type": "date"}))
     plan = forms.CharField(
         required=False,
@@ -63,7 +79,8 @@ class SignForm(forms.Form):
     )
 
 
-class FitnessForm(forms.Form):
+class FitnessForm(NeededFields):
+    needed = {"fitness_assessment": "required"}
     fitness_assessment = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -71,7 +88,8 @@ class FitnessForm(forms.Form):
     )
 
 
-class CancelForm(forms.Form):
+class CancelForm(NeededFields):
+    needed = {"reason": "required"}
     reason = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Why the plan is cancelled"
     )

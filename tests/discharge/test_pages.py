@@ -140,3 +140,44 @@ def test_left_against_advice_from_the_page(resident, clinician, client_for):
     assert DischargePlan.objects.get().status == PlanStatus.DISCHARGED
     # The signature form is offered after the fact.
     assert "Sign as clinician" in response.content.decode()
+
+
+def test_a_former_residents_team_reads_the_chart_but_no_longer_orders_or_plans(
+    resident, clinician, caseworker, order, client_for, api_for
+):
+    from homecoming.discharge import services
+
+    services.record_against_advice(clinician, resident.stays.get(), plan="Left at night.")
+    client = client_for(clinician)
+    chart = client.get(f"/residents/{resident.pk}/")
+    assert chart.status_code == 200
+    assert client.get(f"/residents/{resident.pk}/discharge/").status_code == 200
+    assert client.get(f"/residents/{resident.pk}/discharge/new/").status_code == 403
+    stopped = api_for(clinician).post(
+        f"/api/v1/orders/{order.pk}/discontinue",
+        {"reason": "Trying after discharge."},
+        content_type="application/json",
+    )
+    assert stopped.status_code == 403
+    ordered = api_for(clinician).post(
+        f"/api/v1/residents/{resident.pk}/orders",
+        {
+            "protocol_id": order.protocol_id,
+            "dose_amount": "50",
+            "dose_unit": "mg",
+            "route": "oral",
+            "frequency": "as_needed",
+        },
+        content_type="application/json",
+    )
+    assert ordered.status_code == 403 and "follow-up only" in ordered.json()["detail"]
+    assert client_for(caseworker).get(f"/residents/{resident.pk}/edit/").status_code == 403
+
+
+def test_the_pdf_renderer_fetches_nothing_from_the_network():
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols={"data"})  # what discharge/pdf.py gives WeasyPrint
+    for url in ("http://example.com/x.png", "https://example.com/a.css", "file:///etc/passwd"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)

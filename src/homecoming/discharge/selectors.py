@@ -18,6 +18,7 @@ from homecoming.measures.models import Questionnaire
 from homecoming.medications.models import Order
 from homecoming.residents.models import BedAssignment, Resident
 from homecoming.residents.selectors import existing
+from homecoming.safety import terms
 from homecoming.safety.models import AdverseEvent
 
 from . import services
@@ -109,7 +110,7 @@ class Summary:
     changes: list[dict]  # per instrument: first, last, change
     at_discharge: list[Order]  # the orders running when the resident left (ended by it)
     ended_sessions: list[dict]
-    events: list[AdverseEvent]
+    events: list[dict]  # onset, the term's name, seriousness, outcome
     contacts: list[Contact]
     generated_at: object
 

@@ -46,6 +46,13 @@ def test_a_discharge_from_the_chart_to_the_pdf(resident, caseworker, clinician, 
     assert "Your signature is on the discharge plan" in done.content.decode()
     early = cw.post(f"/discharges/{plan.pk}/discharge/")
     assert early.status_code == 400 and "clinician&#x27;s signature" in early.content.decode()
+    from homecoming.safety import services as safety
+
+    safety.report(
+        clinician,
+        resident,
+        safety.Report(term="insomnia", onset=timezone.localdate(), seriousness="not_serious"),
+    )
     cl.post(f"/discharges/{plan.pk}/sign/", {"secret": PASSWORD})
     done = cw.post(f"/discharges/{plan.pk}/discharge/", follow=True).content.decode()
     assert "Discharged: the stay has ended" in done
@@ -53,6 +60,7 @@ def test_a_discharge_from_the_chart_to_the_pdf(resident, caseworker, clinician, 
     before = Entry.objects.count()
     summary = cw.get(f"/discharges/{plan.pk}/summary/").content.decode()
     assert "Discharge summary" in summary and "Sertraline" in summary and "988" in summary
+    assert "Insomnia" in summary and "Not serious" in summary
     assert Entry.objects.filter(action="discharge.summary", resident_id=resident.pk).count() == 1
     pdf = cw.get(f"/discharges/{plan.pk}/summary.pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")

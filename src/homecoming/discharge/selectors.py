@@ -173,11 +173,17 @@ def summary(actor, plan_id: int) -> Summary:
             Order.objects.filter(pk__in=ended_ids).select_related("protocol").order_by("id")
         ),
         ended_sessions=plan.ended.get("sessions", []),
-        events=list(
-            AdverseEvent.objects.filter(
+        events=[
+            {
+                "onset": e.onset,
+                "term": terms.name_of(e.term),
+                "seriousness": e.get_seriousness_display(),
+                "outcome": e.get_outcome_display(),
+            }
+            for e in AdverseEvent.objects.filter(
                 resident=plan.resident, onset__gte=stay.admitted_on
             ).order_by("onset", "id")
-        ),
+        ],
         contacts=list(Contact.objects.filter(discharge=plan).order_by("due_on")),
         generated_at=timezone.now(),
     )

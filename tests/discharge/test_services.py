@@ -232,3 +232,27 @@ def test_a_former_residents_team_views_but_does_not_prescribe_or_edit(
     for action in (Action.PRESCRIBE, Action.EDIT, Action.PLAN_DISCHARGE, Action.ADMINISTER):
         assert not policy.decide(clinician, action, resident).allowed
     assert not policy.decide(caseworker, Action.SCHEDULE_SESSION, resident).allowed
+
+
+def test_every_row_the_discharge_changed_matches_its_recorded_version(
+    signed, order, sessions, caseworker, ledger_key, resident, clinician
+):
+    """`ledger verify --database` after a discharge (and a left-against-advice one): each row
+    written has its version, nothing was changed unrecorded."""
+    from homecoming.ledger import dbcheck
+    from homecoming.ledger.checkpoints import make_checkpoint
+
+    services.carry_out(caseworker, signed)
+    make_checkpoint()
+    report = dbcheck.check()
+    assert report.ok, report.problems
+
+
+def test_staff_cannot_acknowledge_for_the_resident(resident, caseworker, staff):
+    plan = rtd_plan(resident, caseworker)
+    for who in (caseworker, staff["supervisor"], staff["program_director"]):
+        with pytest.raises(PermissionDenied):
+            services.acknowledge(who, plan, PASSWORD)
+    plan.refresh_from_db()
+    assert plan.resident_acknowledged_at is None
+    assert Entry.objects.filter(action="discharge.acknowledge", outcome=Outcome.DENIED).count() == 3

@@ -3,7 +3,7 @@ signing stay on the pages, where each signer types their own password."""
 
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from homecoming.core.schemas import Error
 
@@ -76,5 +76,5 @@ def discharge(request, stay_id: int):
     try:
         plan = services.carry_out(request.auth, plan)
     except services.NotReady as exc:
-        return 409, {"detail": exc.messages[0], "missing": exc.wanting}
+        return Status(409, {"detail": exc.messages[0], "missing": exc.wanting})
     return _out(plan)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("homecoming.timeline.urls")),
     path("", include("homecoming.outcomes.urls")),
     path("", include("homecoming.followup.urls")),
+    path("", include("homecoming.discharge.urls")),
     path("alerts/", include("homecoming.alerts.urls")),
     path("ledger/", include("homecoming.ledger.urls")),
     path("", include("homecoming.core.urls")),

@@ -44,7 +44,12 @@ ROUND = {
 
 # Not anyone's record: the caller's own-record pages, which a member of staff does not have
 # (404); their number is of a published consent document or the code of a questionnaire.
-OWN_RECORD_PAGES = {"consents:sign_own", "consents:confirm_own", "measures:self"}
+OWN_RECORD_PAGES = {
+    "consents:sign_own",
+    "consents:confirm_own",
+    "measures:self",
+    "discharge:acknowledge",
+}
 
 # What an API call sends: a well-formed body, so that what answers is the permission check and
 # not the payload's validation (a 422 here fails the test: add the body).

@@ -45,7 +45,29 @@ FILL = {
     "contact_id": lambda c: [c.follow_up.pk],
     "lost_id": lambda c: [c.lost.pk],
     "secret": lambda c: ["not-a-check-in-link"],  # the public check-in page: an unknown link
+    "stay_id": lambda c: [c.walter.stays.get().pk],
+    "plan_id": lambda c: [discharge_plan(c).pk],
 }
+
+
+def discharge_plan(center):
+    """Walter's draft discharge plan, written by his caseworker the first time it is asked."""
+    from homecoming.discharge import services
+    from homecoming.discharge.models import DischargePlan
+
+    plan = DischargePlan.objects.filter(resident=center.walter).first()
+    if plan is None:
+        plan = services.write_plan(
+            center.staff["caseworker"],
+            center.walter.stays.get(),
+            disposition="home",
+            planned_on=center.walter.stays.get().admitted_on,
+            plan="Home to his sister's; weekly outpatient therapy.",
+            contacts="Center: (312) 555-0100",
+        )
+    return plan
+
+
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 

@@ -56,6 +56,8 @@ CONFIRMING_ACTIONS = (
     "consent.witness",  # a witness signs for a consent (consents/attestation.py)
     "consent.confirm",  # the resident confirms a consent with their own password
     "medication.interaction_override",  # medications/ingredient_limits.py
+    "discharge.sign",  # the caseworker and a clinician sign a discharge (discharge/services.py)
+    "discharge.acknowledge",  # the resident acknowledges their return to duty
 )
 WRONG_SECRET = "That is not your password or a current code from your authenticator app."
 # For a second person named by log-in: the same words whether the log-in exists or not, is

@@ -45,6 +45,9 @@ URGENCY = {
     "follow_up_lost": Urgency.HIGH,
     "follow_up_overdue": Urgency.HIGH,
     "follow_up_call": Urgency.HIGH,
+    # A resident discharged to return to duty (oversight, program director): sent at once and
+    # never escalated to the supervisors, who may be the ones sending them back.
+    "discharge_return_to_duty": Urgency.HIGH,
     # Normal: the person's choice of at once or the daily digest.
     "note.cosign": Urgency.NORMAL,
     # Each investigational dose given, to the oversight body: its order was told at once.

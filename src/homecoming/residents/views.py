@@ -109,6 +109,8 @@ def chart(request, resident_id):
             Action.VIEW_HISTORY,
             Action.VIEW_MEDICATIONS,
             Action.VIEW_ADVERSE_EVENTS,
+            Action.PLAN_DISCHARGE,
+            Action.SIGN_DISCHARGE,
         ),
         chart.resident,
     )

@@ -253,6 +253,18 @@ def sign(actor, plan: DischargePlan, secret: str) -> DischargePlan:
     return plan
 
 
+def _assessable(plan):
+    """One assessment per plan: the resident acknowledges what it says, so it is never
+    rewritten afterwards (a new assessment is a new plan: cancel this one with a reason)."""
+    if plan.fitness_assessed_at:
+        raise ValidationError(
+            {
+                "fitness_assessment": "The fitness assessment is written already; to change it, "
+                "cancel the plan with a reason and write a new one."
+            }
+        )
+
+
 def assess_fitness(actor, plan: DischargePlan, text: str) -> DischargePlan:
     """Return to duty: a clinician on the care team documents fitness for duty. Never a
     supervisor (who may be the one pushing the resident back), never the caseworker who signed."""
@@ -272,9 +284,11 @@ def assess_fitness(actor, plan: DischargePlan, text: str) -> DischargePlan:
     text = (text or "").strip()
     if not text:
         raise ValidationError({"fitness_assessment": "Write the fitness assessment."})
+    _assessable(plan)
     with transaction.atomic():
         plan = _locked(plan)
         _draft(plan)
+        _assessable(plan)
         plan.fitness_assessment = text
         plan.fitness_assessed_by = actor
         plan.fitness_assessed_at = timezone.now()
@@ -294,6 +308,12 @@ def acknowledge(actor, plan: DischargePlan, secret: str) -> DischargePlan:
     _draft(plan)
     if plan.resident_acknowledged_at:
         raise ValidationError("You have acknowledged this plan already.")
+    if not plan.fitness_assessed_at:
+        # The resident acknowledges the plan with the clinician's assessment, not before it.
+        raise ValidationError(
+            "The clinician's fitness assessment is not written yet: you acknowledge it with "
+            "the plan, so it comes first."
+        )
     reauth.confirm(
         actor,
         secret,

@@ -236,6 +236,7 @@ def _awaits_acknowledgement(page) -> bool:
         plan
         and plan.returns_to_duty
         and plan.status == "draft"
+        and plan.fitness_assessed_at is not None  # the resident acknowledges it with the plan
         and plan.resident_acknowledged_at is None
     )
 

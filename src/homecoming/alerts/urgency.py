@@ -43,6 +43,8 @@ URGENCY = {
     # oversight body and the supervisors); a contact overdue past its grace (supervisors); a
     # former resident asking for a call in their check-in (the contact's owner).
     "follow_up_lost": Urgency.HIGH,
+    # ... and closed: to the director (unless they closed it) and the oversight body.
+    "follow_up_lost_closed": Urgency.HIGH,
     "follow_up_overdue": Urgency.HIGH,
     "follow_up_call": Urgency.HIGH,
     # A resident discharged to return to duty (oversight, program director): sent at once and

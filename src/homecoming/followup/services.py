@@ -23,6 +23,7 @@ from .models import Attempt, AttemptOutcome, Contact, ContactStatus, Lost, Metho
 
 FAILURES_IN_A_ROW = 3
 LOST_ALERT = "follow_up_lost"
+LOST_CLOSED_ALERT = "follow_up_lost_closed"
 # Attempts go on a contact still open; a missed one too (reaching the person late still counts
 # for the record, and lets a supervisor close "lost" with that reason).
 OPEN_FOR_ATTEMPTS = {ContactStatus.DUE, ContactStatus.MISSED}
@@ -161,7 +162,29 @@ def close_lost(actor, lost: Lost, reason: str) -> Lost:
             purpose=decision.purpose,
         )
         alerts.close_for(lost, actor, "lost to follow-up closed", purpose=decision.purpose)
+        _tell_closed(actor, lost)
     return lost
+
+
+def _tell_closed(actor, lost: Lost):
+    """A supervisor closing "lost" also closes the director's alert about it: so the director
+    and the oversight body are told who closed it and why (a supervisor cannot make a vanished
+    person disappear from their view by closing it with a made-up reason). The director closing
+    it needs no telling; the oversight body is told all the same."""
+    resident = lost.resident
+    said = f"closed by {actor.full_name} ({actor.get_role_display().lower()}): {lost.closed_reason}"
+    if actor.role != Role.PROGRAM_DIRECTOR:
+        alerts.notify_role(
+            Role.PROGRAM_DIRECTOR,
+            kind=LOST_CLOSED_ALERT,
+            message=f"Lost to follow-up of {resident.display_name} {said}",
+            resident=resident,
+        )
+    alerts.notify_role(
+        Role.OVERSIGHT,
+        kind=LOST_CLOSED_ALERT,
+        message=f"Lost to follow-up of former resident #{resident.pk} {said}",
+    )
 
 
 def set_program_days(actor, program: Program, days) -> ProgramSchedule:

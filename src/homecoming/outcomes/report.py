@@ -160,8 +160,13 @@ def build(o: Outcomes, suppress: bool) -> list[Table]:
         [o.events_serious, o.events_not_serious], suppress=suppress
     )
 
+    # Resident-days are people too: over a night or two (or one program's one resident) they
+    # are a head count, so from 1 to 10 they are hidden like any count, with the rates on them.
+    days_hidden = suppress and suppression.small(o.resident_days)
+    resident_days = MARK if days_hidden else o.resident_days
+
     def rate(count):
-        if count == MARK:
+        if count == MARK or days_hidden:
             return MARK
         return round(1000 * count / o.resident_days, 2) if o.resident_days else None
 
@@ -174,7 +179,7 @@ def build(o: Outcomes, suppress: bool) -> list[Table]:
                 ["Reports", total],
                 ["Serious", serious],
                 ["Not serious", not_serious],
-                ["Resident-days", o.resident_days],
+                ["Resident-days", resident_days],
                 ["Reports per 1,000 resident-days", rate(total)],
                 ["Serious per 1,000 resident-days", rate(serious)],
             ],

@@ -215,3 +215,15 @@ def test_making_the_contact_cannot_be_faked_by_a_staff_typed_check_in(first_cont
         services.record_attempt(
             staff["caseworker"], first_contact, method="check_in", outcome="reached"
         )
+
+
+def test_a_link_for_someone_without_an_e_mail_is_refused_on_the_page_by_name(
+    first_contact, staff, client_for
+):
+    account = first_contact.resident.user
+    account.email = ""
+    account.save()
+    page = client_for(staff["caseworker"]).post(f"/follow-ups/{first_contact.pk}/check-in-link")
+    assert page.status_code == 400
+    assert "no e-mail address to send a link to" in page.content.decode()
+    assert "Record the attempt" in page.content.decode()

@@ -45,7 +45,14 @@ def worklist(request):
 
 
 def _contact_page(
-    request, contact_id, *, attempt_form=None, close_form=None, sent=None, status=200
+    request,
+    contact_id,
+    *,
+    attempt_form=None,
+    close_form=None,
+    sent=None,
+    link_errors=(),
+    status=200,
 ):
     page = selectors.contact_for(request.user, contact_id)
     context = {
@@ -54,6 +61,7 @@ def _contact_page(
         "attempt_form": attempt_form or AttemptForm(),
         "close_form": close_form or CloseLostForm(),
         "sent": sent,
+        "link_errors": link_errors,
     }
     return render(request, "followup/contact.html", context, status=status)
 
@@ -88,9 +96,9 @@ def send_link(request, contact_id):
     try:
         sent = checkin.send_link(request.user, found)
     except ValidationError as exc:
-        form = AttemptForm()
-        apply_errors(exc, form)
-        return _contact_page(request, contact_id, attempt_form=form, status=400)
+        # Nothing was typed: the reason (no portal account, no e-mail, contact made) is shown
+        # beside the button, and the attempt form stays as it was.
+        return _contact_page(request, contact_id, link_errors=exc.messages, status=400)
     # Shown on this response only: the secret is not stored, so it cannot be shown again.
     return _contact_page(request, contact_id, sent=sent)
 

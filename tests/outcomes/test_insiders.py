@@ -101,3 +101,22 @@ def test_the_director_still_sees_the_small_figures(staff, known):
     )
     events = next(t for t in data["tables"] if t["key"] == "adverse_events")
     assert dict((r[0], r[1]) for r in events["rows"])["Resident-days"] == 1
+
+
+def test_the_admissions_total_does_not_give_away_the_stays_ended(staff, build):
+    """Twelve in residence, one discharged: the total of 13 less the 12 shown would be 1."""
+    import datetime as dt
+
+    for n in range(12):
+        build.stay(dt.date(2026, 10, 1) + dt.timedelta(days=n))
+    build.stay(dt.date(2026, 9, 1), discharged_on=dt.date(2026, 9, 30))
+    client = logged_in(staff["contractor"])
+    data = client.get("/api/v1/outcomes").json()
+    tables = {t["key"]: {r[0]: r[1] for r in t["rows"]} for t in data["tables"]}
+    assert tables["occupancy"]["Residents in residence"] == 12
+    assert tables["occupancy"]["Stays ended (all time)"] == "<11"
+    assert tables["admissions"]["Total"] == "<11"
+    # The director sees it as counted.
+    full = logged_in(staff["program_director"]).get("/api/v1/outcomes").json()
+    admissions = next(t for t in full["tables"] if t["key"] == "admissions")
+    assert admissions["rows"][-1] == ["Total", 13]

@@ -53,6 +53,11 @@ def _partition(title_rows, cells, suppress):
     return [[label, value] for label, value in zip(title_rows, shown, strict=True)], total, hidden
 
 
+def _gives_away(total: int, parts: list[int]) -> bool:
+    """A total shown elsewhere that is the sum of these parts, exactly one of them hidden."""
+    return total == sum(parts) and sum(suppression.small(p) for p in parts) == 1
+
+
 def build(o: Outcomes, suppress: bool) -> list[Table]:
     tables = []
 
@@ -61,6 +66,11 @@ def build(o: Outcomes, suppress: bool) -> list[Table]:
     earlier = max(o.admissions - sum(months), 0)
     labels = [f"{m:%b %Y}" for m, _ in o.months] + ["Before these 12 months"]
     rows, total, _ = _partition(labels, [*months, earlier], suppress)
+    occ = o.occupancy
+    if suppress and _gives_away(o.admissions, [occ.in_residence, occ.discharged]):
+        # Every stay admitted is in residence or ended: the total less the residents shown in
+        # the occupancy table would give away a hidden "stays ended" (40 - 39 = 1).
+        total = MARK
     t = Table("admissions", "Admissions", ["Month", "Admissions"], [*rows, ["Total", total]])
     t.bars = [
         (f"{m:%b}", None if v == MARK else v, str(v))

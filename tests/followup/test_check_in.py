@@ -216,3 +216,16 @@ def test_the_links_hash_is_not_in_the_ledgers_versions(sent):
 def test_the_summary_can_say_which_links_were_sent(sent, first_contact):
     [link] = checkin.links_sent_for(first_contact.discharge)
     assert (link.sent_to, link.contact) == ("walter@example.org", first_contact)
+
+
+def test_the_discharge_summary_says_which_links_were_sent(sent, first_contact, staff):
+    from homecoming.discharge import selectors as discharge_selectors
+
+    s = discharge_selectors.summary(staff["caseworker"], first_contact.discharge_id)
+    assert [link.pk for link in s.check_in_links] == [sent.link.pk]
+    from tests.conftest import logged_in
+
+    page = logged_in(staff["caseworker"]).get(f"/discharges/{first_contact.discharge_id}/summary/")
+    text = page.content.decode()
+    assert "Check-in links sent" in text and sent.link.sent_to in text
+    assert secret_of(sent.url) not in text  # never the link itself

@@ -4,12 +4,14 @@ and each PDF)."""
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
+from homecoming.followup import checkin
 from homecoming.followup.models import Contact
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
@@ -112,6 +114,8 @@ class Summary:
     ended_sessions: list[dict]
     events: list[dict]  # onset, the term's name, seriousness, outcome
     contacts: list[Contact]
+    check_in_links: list  # the check-in links sent (to whom, when; never the link itself)
+    link_days: int  # how long a check-in link works
     generated_at: object
 
 
@@ -185,6 +189,8 @@ def summary(actor, plan_id: int) -> Summary:
             ).order_by("onset", "id")
         ],
         contacts=list(Contact.objects.filter(discharge=plan).order_by("due_on")),
+        check_in_links=checkin.links_sent_for(plan),
+        link_days=settings.HOMECOMING_CHECK_IN_LINK_DAYS,
         generated_at=timezone.now(),
     )
 

@@ -215,3 +215,26 @@ def test_a_dba_rewriting_a_draft_is_named_by_the_database_check(plan, caseworker
     report = dbcheck.check()
     assert not report.ok
     assert any(f"discharge.dischargeplan #{plan.pk}" in p for p in report.problems), report.problems
+
+
+def test_a_death_starts_no_follow_up_so_nobody_is_marked_lost(resident, caseworker, clinician):
+    """The rule the discharge and the follow-up share: no contacts after a death (else the
+    timers would mark the dead lost to follow-up and alert the oversight body)."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from homecoming.followup import timers
+    from homecoming.followup.models import Contact, Lost
+
+    plan = services.write_plan(
+        caseworker, resident.stays.get(), **plan_fields(disposition="deceased")
+    )
+    services.sign(caseworker, plan, PASSWORD)
+    services.sign(clinician, plan, PASSWORD)
+    services.carry_out(caseworker, plan)
+    assert not Contact.objects.filter(discharge=plan).exists()
+    with time_machine.travel(timezone.now() + dt.timedelta(days=400), tick=False):
+        timers.run()
+    assert not Lost.objects.exists()

@@ -5,6 +5,7 @@ discharge never exists without its schedule, nor a schedule without its discharg
 
 import datetime as dt
 
+from homecoming.discharge.models import Disposition
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import TeamRole
 
@@ -44,7 +45,11 @@ def owner_of(resident, actor):
 
 def start(plan, *, actor, purpose, discharged_on: dt.date) -> list[Contact]:
     """One due contact per day of the plan's schedule (the program's when the plan sets none),
-    each with its version and ledger entry, owned by the resident's primary caseworker."""
+    each with its version and ledger entry, owned by the resident's primary caseworker. None
+    after a death: nobody is called, and the timers would otherwise mark the dead "lost to
+    follow-up" and alert the oversight body that a former resident vanished."""
+    if plan.disposition == Disposition.DECEASED:
+        return []
     days = plan.follow_up_days or days_for(plan.stay.program)
     owner = owner_of(plan.resident, actor)
     contacts = []

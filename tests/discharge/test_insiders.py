@@ -238,3 +238,16 @@ def test_a_death_starts_no_follow_up_so_nobody_is_marked_lost(resident, casework
     with time_machine.travel(timezone.now() + dt.timedelta(days=400), tick=False):
         timers.run()
     assert not Lost.objects.exists()
+
+
+def test_a_second_assessment_on_the_page_says_why_it_is_refused(
+    resident, caseworker, clinician, client_for
+):
+    plan = rtd(resident, caseworker)
+    services.assess_fitness(clinician, plan, "Fit for duty.")
+    page = client_for(clinician).post(
+        f"/discharges/{plan.pk}/fitness/", {"fitness_assessment": "Fit, rewritten."}
+    )
+    assert page.status_code == 400
+    assert "written already" in page.content.decode()
+    assert "Fit, rewritten." in page.content.decode()  # what was typed is kept

@@ -17,6 +17,7 @@ from homecoming.residents.models import Resident
 
 from . import pdf, selectors, services
 from .forms import AgainstAdviceForm, CancelForm, FitnessForm, PlanForm, SignForm
+from .models import Disposition
 
 
 def _page(actor, resident_id):
@@ -195,11 +196,16 @@ def carry_out(request, plan_id):
         services.carry_out(request.user, plan)
     except ValidationError as exc:
         return _after(request, plan, "", carry_out_errors=exc.messages)
+    follow_up = (
+        "no follow-up is scheduled after a death"
+        if plan.disposition == Disposition.DECEASED
+        else "the follow-up schedule has started"
+    )
     return _after(
         request,
         plan,
         "Discharged: the stay has ended, the bed is free, orders and future sessions have "
-        "ended, and the follow-up schedule has started.",
+        f"ended, and {follow_up}.",
     )
 
 

@@ -227,3 +227,12 @@ def test_a_link_for_someone_without_an_e_mail_is_refused_on_the_page_by_name(
     assert page.status_code == 400
     assert "no e-mail address to send a link to" in page.content.decode()
     assert "Record the attempt" in page.content.decode()
+
+
+def test_the_supervisor_is_told_who_learns_of_their_closing(discharged, staff, client_for):
+    contact, lost = lose(discharged, staff)
+    sup = client_for(staff["supervisor"])
+    done = sup.post(
+        f"/follow-ups/{contact.pk}/lost/{lost.pk}/close", {"reason": "Reached."}, follow=True
+    )
+    assert "the program director and the oversight body are told" in done.content.decode()

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from homecoming.access.policy import Action
+from homecoming.accounts.models import Role
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.ratelimits import too_many, usage
 from homecoming.measures import instruments
@@ -113,7 +114,12 @@ def close_lost(request, contact_id, lost_id):
     except ValidationError as exc:
         apply_errors(exc, form)
         return _contact_page(request, contact_id, close_form=form, status=400)
-    messages.success(request, "Lost to follow-up is closed.")
+    told = (
+        "the oversight body"
+        if request.user.role == Role.PROGRAM_DIRECTOR
+        else "the program director and the oversight body"
+    )
+    messages.success(request, f"Lost to follow-up is closed; {told} are told, with your reason.")
     return redirect("followup:contact", contact_id=contact_id)
 
 

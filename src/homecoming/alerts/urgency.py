@@ -50,8 +50,6 @@ URGENCY = {
     # A resident discharged to return to duty (oversight, program director): sent at once and
     # never escalated to the supervisors, who may be the ones sending them back.
     "discharge_return_to_duty": Urgency.HIGH,
-    # Left against advice, recorded at once: the care team signs afterwards (closes when signed).
-    "discharge_to_sign": Urgency.HIGH,
     # Normal: the person's choice of at once or the daily digest.
     "note.cosign": Urgency.NORMAL,
     # Each investigational dose given, to the oversight body: its order was told at once.

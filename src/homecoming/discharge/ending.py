@@ -13,14 +13,11 @@ from homecoming.medications.models import Order
 from homecoming.medications.orders import DISCONTINUE
 from homecoming.residents.models import StayStatus
 
-from .models import Disposition
-
 DISCHARGED = "Discharged"
 SESSION_REASON = "The resident was discharged."
 STAY_END = "stay.discharge"
 BED_RELEASE = "bed.assign"  # the bed-board's own action: a release is a change of bed
 RETURN_TO_DUTY_ALERT = "discharge_return_to_duty"
-TO_SIGN_ALERT = "discharge_to_sign"
 
 
 def _write(actor, action, row, resident_id, purpose):
@@ -95,21 +92,7 @@ def end_stay(actor, plan, stay, purpose, *, now, left_on) -> dict:
 
 
 def alert(plan):
-    """A return to duty tells the oversight body and the program director at once. Left
-    against advice asks the care team for the signatures that follow it (the alert closes when
-    both are given), so a discharge nobody planned does not stay unsigned unnoticed."""
-    if plan.disposition == Disposition.AGAINST_ADVICE:
-        alerts.notify_care_team(
-            plan.resident,
-            kind=TO_SIGN_ALERT,
-            message=(
-                f"{plan.resident.display_name} left against advice on "
-                f"{plan.stay.discharged_on:%b %-d, %Y} (recorded by {plan.discharged_by}): "
-                "the discharge needs the primary caseworker's and a clinician's signatures."
-            ),
-            about=plan,
-        )
-        return
+    """A return to duty tells the oversight body and the program director at once."""
     if not plan.returns_to_duty:
         return
     message = (

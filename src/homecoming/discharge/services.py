@@ -16,7 +16,6 @@ from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
 from homecoming.accounts import reauth
 from homecoming.accounts.models import Role
-from homecoming.alerts import services as alerts
 from homecoming.followup import schedule
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
@@ -251,14 +250,6 @@ def sign(actor, plan: DischargePlan, secret: str) -> DischargePlan:
         setattr(plan, f"{line}_signed_at", timezone.now())
         plan.save(update_fields=[f"{line}_signed_by", f"{line}_signed_at"])
         _write(actor, SIGN, plan, decision.purpose)
-        if (
-            plan.disposition == Disposition.AGAINST_ADVICE
-            and plan.caseworker_signed_at
-            and plan.clinician_signed_at
-        ):
-            # The care team's "sign this" alerts are done (only those: a left-against-advice
-            # plan has no return-to-duty alert to close with them).
-            alerts.close_for(plan, actor, "the discharge is signed", purpose=decision.purpose)
     return plan
 
 

@@ -16,9 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from homecoming.accounts.models import User
+from homecoming.alerts.models import Alert
 from homecoming.consents.services import active_consents
 from homecoming.demo import builder
+from homecoming.discharge.models import DischargePlan
 from homecoming.encounters.models import Addendum, Note, Recording, Session
+from homecoming.followup.models import CheckIn, Contact, Lost
 from homecoming.ledger import dbcheck, signing
 from homecoming.ledger.models import Entry
 from homecoming.medications.models import Administration
@@ -124,6 +127,40 @@ def the_tour_holds(now):
 
     # One resident's PHQ-9 item 9 alerted their care team.
     assert User.objects.filter(alerts__kind="safety").exists()
+
+    # The story's last act: former residents at every stage of their year of follow-up.
+    today = timezone.localdate(now)
+    made = set(
+        Contact.objects.filter(status="made").values_list("interval_days", flat=True).distinct()
+    )
+    assert made == {7, 30, 90, 180, 365}
+    rosa = DischargePlan.objects.get(resident__family_name="Delgado")
+    assert set(rosa.follow_ups.values_list("status", flat=True)) == {"made"}
+    # Daniel Osei returned to duty: a clinician's fitness assessment, his own acknowledgement,
+    # and the oversight body told.
+    daniel = DischargePlan.objects.get(disposition="return_to_duty")
+    assert daniel.status == "discharged" and daniel.fitness_assessed_by.role == "clinician"
+    assert daniel.resident_acknowledged_at is not None
+    assert Alert.objects.filter(
+        kind="discharge_return_to_duty", recipient__username="carrasco"
+    ).exists()
+    # Kevin Brandt is lost to follow-up; the alert waits for the program director.
+    lost = Lost.objects.get(closed_at__isnull=True)
+    assert lost.resident.family_name == "Brandt"
+    assert Alert.objects.filter(
+        kind="follow_up_lost", recipient__username="director", read_at__isnull=True
+    ).exists()
+    # Dana Whitfield checked in through her link; Luis Ortega's call is overdue and the
+    # supervisor was told; Jordan Baines left against advice, their day-7 call due today.
+    assert CheckIn.objects.get().resident.family_name == "Whitfield"
+    luis = Contact.objects.get(resident__family_name="Ortega", interval_days=7)
+    assert luis.status == "due" and luis.due_on < today and luis.escalated_at is not None
+    tyler = DischargePlan.objects.get(disposition="against_advice")
+    assert tyler.clinician_signed_at and tyler.caseworker_signed_at
+    assert tyler.follow_ups.get(interval_days=7).due_on == today
+    # A plan waiting for the clinician's signature, for the visitor to sign.
+    waiting = DischargePlan.objects.get(status="draft")
+    assert waiting.caseworker_signed_at and not waiting.clinician_signed_at
 
     # The ledger: gap-free, in time order, nothing after now, and it checks out.
     times = list(Entry.objects.order_by("seq").values_list("time", flat=True))

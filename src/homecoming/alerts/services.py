@@ -115,15 +115,20 @@ def mark_read(user, alert_id) -> bool:
     return bool(acknowledge(user, [alert_id]))
 
 
-def close_for(about, actor, because: str, *, purpose: str = "operations") -> list[Alert]:
+def close_for(
+    about, actor, because: str, *, purpose: str = "operations", kind: str = ""
+) -> list[Alert]:
     """The work an alert asked for is done (a note co-signed, a review concluded): every open
-    alert about that record closes, acknowledged by whoever did the work. Call it inside the
-    work's own transaction."""
+    alert about that record closes (only those of `kind`, if given: other alerts about the same
+    record may be someone else's to acknowledge), acknowledged by whoever did the work. Call it
+    inside the work's own transaction."""
     now = timezone.now()
     closed = []
     rows = Alert.objects.select_for_update().filter(
         about_type=about._meta.label_lower, about_id=str(about.pk), read_at__isnull=True
     )
+    if kind:
+        rows = rows.filter(kind=kind)
     for alert in rows:
         alert.read_at, alert.acknowledged_by, alert.closed_because = now, actor, because
         alert.save(update_fields=["read_at", "acknowledged_by", "closed_because"])

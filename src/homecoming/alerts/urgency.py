@@ -51,6 +51,7 @@ URGENCY = {
     # never escalated to the supervisors, who may be the ones sending them back.
     "discharge_return_to_duty": Urgency.HIGH,
     # Normal: the person's choice of at once or the daily digest.
+    "discharge_signature": Urgency.NORMAL,  # a discharge plan waits for the recipient's signature
     "note.cosign": Urgency.NORMAL,
     # Each investigational dose given, to the oversight body: its order was told at once.
     "investigational_dose": Urgency.NORMAL,

@@ -27,7 +27,7 @@ from homecoming.accounts.models import Role, User
 from homecoming.residents import services, setup
 from homecoming.residents.models import Bed, Center, Resident, ServiceBranch
 
-from . import clock, medications, oversight, story
+from . import alumni, clock, medications, oversight, story
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, MAX_RESIDENTS, SEED
 
 __all__ = [
@@ -53,8 +53,9 @@ STAFF = [
     ("investigator", None, Role.INVESTIGATOR, {}),
     ("sysadmin", None, Role.SYSADMIN, {}),
 ]
-# How far back the demo center's history starts (the longest stay began 80 days ago).
-HISTORY_DAYS = 90
+# How far back the demo center's history starts: the residents in residence arrived within the
+# last 80 days; the former residents (alumni.py) over the last 460, a year of follow-up and more.
+HISTORY_DAYS = alumni.HISTORY_DAYS
 WINGS = ["North", "South", "East", "West"]
 BEDS_PER_ROOM = 2
 DEPLOYMENT_PLACES = [
@@ -263,9 +264,9 @@ def _build(fake, rng, now, residents, progress):
             check_policy=False,
         )
         people = _staff(fake)
-        beds = _rooms(max(48, math.ceil(residents * 1.2)))
+        beds = _rooms(max(48, math.ceil(residents * 1.2), residents + len(alumni.ALUMNI)))
         ctx = story.Context(
-            documents=story.publish_documents(people["director"]),
+            documents=story.publish_documents(people["director"], until),
             pharmacy=medications.open_pharmacy(
                 people["director"], people["prescriber"], people["nurse"], until
             ),
@@ -301,6 +302,14 @@ def _build(fake, rng, now, residents, progress):
                 _stay(ctx, i, actor, caseworker, admission, random.Random(SEED + i), until, steps)
             )
         stories.append(oversight.story(people, until))
+        # The former residents take the beds the residents in residence leave free (there are
+        # are enough: see _rooms above), each their own, as their stays overlap.
+        spare = beds[residents:]
+        stories += [
+            alumni.alumnus_story(people, k, a, spare[k], until) for k, a in enumerate(alumni.ALUMNI)
+        ]
+        stories.append(alumni.plan_awaiting_signature(people, until))
+        stories.append(alumni.timers_story(opened, until))
         clock.live(simulated, stories, until)
         steps.close()
         story.cosign_backlog(people["colin"], ctx.awaiting_cosignature)

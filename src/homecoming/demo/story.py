@@ -136,7 +136,7 @@ STUDY = {
 }
 
 
-def publish_documents(director):
+def publish_documents(director, until):
     documents = {
         code: consents.publish(director, purpose=purpose, code=code, title=title, body=body)
         for purpose, code, title, body in DOCUMENTS
@@ -144,7 +144,8 @@ def publish_documents(director):
     documents[STUDY["code"]] = consents.publish(
         director,
         purpose=ConsentPurpose.RESEARCH,
-        ethics_approval_expires=timezone.localdate() + dt.timedelta(days=365),
+        # A year from the visitor's day, whenever the center opened.
+        ethics_approval_expires=timezone.localdate(until) + dt.timedelta(days=365),
         **STUDY,
     )
     return documents

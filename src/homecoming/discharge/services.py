@@ -21,7 +21,7 @@ from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Stay, StayStatus, TeamRole
 
-from . import ending
+from . import asking, ending
 from .models import DischargePlan, Disposition, PlanStatus
 
 PLAN = "discharge.plan"
@@ -116,6 +116,7 @@ def write_plan(actor, stay: Stay, /, **fields) -> DischargePlan:
                 **cleaned,
             )
             _write(actor, PLAN, plan, decision.purpose)
+            asking.ask(plan, actor)
     except IntegrityError as exc:
         raise ValidationError(
             "This stay already has a discharge plan: edit it, or cancel it first."
@@ -182,6 +183,7 @@ def cancel(actor, plan: DischargePlan, reason: str) -> DischargePlan:
         plan.cancel_reason = reason
         plan.save(update_fields=["status", "cancelled_at", "cancel_reason"])
         _write(actor, CANCEL, plan, decision.purpose)
+        asking.done(plan, actor, "the discharge plan was cancelled", purpose=decision.purpose)
     return plan
 
 
@@ -250,6 +252,10 @@ def sign(actor, plan: DischargePlan, secret: str) -> DischargePlan:
         setattr(plan, f"{line}_signed_at", timezone.now())
         plan.save(update_fields=[f"{line}_signed_by", f"{line}_signed_at"])
         _write(actor, SIGN, plan, decision.purpose)
+        if plan.caseworker_signed_at and plan.clinician_signed_at:
+            asking.done(plan, actor, "the discharge plan is signed", purpose=decision.purpose)
+        else:
+            asking.ask(plan, actor)
     return plan
 
 
@@ -404,6 +410,7 @@ def record_against_advice(actor, stay: Stay, /, **fields) -> DischargePlan:
                 **cleaned,
             )
             _finish(actor, plan, stay, decision.purpose, AGAINST_ADVICE)
+            asking.ask(plan, actor)
     except IntegrityError as exc:
         raise ValidationError(
             "This stay already has a discharge plan: cancel it first, then record this."

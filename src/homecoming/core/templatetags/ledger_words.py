@@ -99,7 +99,7 @@ ACTIONS = {
     "followup.escalate": "told the supervisors your follow-up contact was overdue",
     "followup.missed": "recorded your follow-up contact as missed",
     "followup.lost": "recorded that the center lost touch with you after discharge",
-    "followup.close_lost": "closed \"lost to follow-up\" on your record, with a reason",
+    "followup.close_lost": 'closed "lost to follow-up" on your record, with a reason',
     "followup.send_link": "sent you a self check-in link",
     "followup.revoke_link": "replaced your earlier check-in link",
     "followup.link_used": "used your check-in link",

@@ -251,3 +251,17 @@ def test_a_second_assessment_on_the_page_says_why_it_is_refused(
     assert page.status_code == 400
     assert "written already" in page.content.decode()
     assert "Fit, rewritten." in page.content.decode()  # what was typed is kept
+
+
+def test_one_member_alone_recording_left_against_advice_asks_the_team_to_sign(
+    resident, caseworker, clinician
+):
+    """The one discharge a care-team member makes alone: the rest of the team is asked for the
+    signatures at once (discharge/asking.py), and the requests close only when both are given."""
+    plan = services.record_against_advice(clinician, resident.stays.get(), plan="Left at night.")
+    asked = Alert.objects.filter(kind="discharge_signature", read_at__isnull=True)
+    assert caseworker in {a.recipient for a in asked}
+    services.sign(clinician, plan, PASSWORD)
+    assert Alert.objects.filter(kind="discharge_signature", read_at__isnull=True).exists()
+    services.sign(caseworker, plan, PASSWORD)
+    assert not Alert.objects.filter(kind="discharge_signature", read_at__isnull=True).exists()

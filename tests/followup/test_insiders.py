@@ -124,9 +124,13 @@ def test_a_supervisor_closing_lost_is_told_to_the_director_and_oversight(dischar
     told = Alert.objects.filter(kind="follow_up_lost_closed", read_at__isnull=True)
     assert {a.recipient.role for a in told} == {"program_director", "oversight"}
     for alert in told:
-        assert "Found again at his sister's" in alert.message
         assert staff["supervisor"].full_name in alert.message
-    assert discharged.display_name not in told.get(recipient=staff["oversight"]).message
+    director = told.get(recipient=staff["program_director"])
+    assert "Found again at his sister's" in director.message
+    # The oversight body gets a number and who closed it: no name, no free text.
+    theirs = told.get(recipient=staff["oversight"])
+    assert discharged.display_name not in theirs.message
+    assert "sister" not in theirs.message and f"#{discharged.pk}" in theirs.message
     assert oversight_alert(staff).read_at is None
     # Only the oversight body acknowledges its alerts.
     alerts.acknowledge(staff["oversight"], [oversight_alert(staff).pk])

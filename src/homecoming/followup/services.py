@@ -167,23 +167,24 @@ def close_lost(actor, lost: Lost, reason: str) -> Lost:
 
 
 def _tell_closed(actor, lost: Lost):
-    """A supervisor closing "lost" also closes the director's alert about it: so the director
-    and the oversight body are told who closed it and why (a supervisor cannot make a vanished
-    person disappear from their view by closing it with a made-up reason). The director closing
-    it needs no telling; the oversight body is told all the same."""
+    """A supervisor closing "lost" also closes the director's alert about it: so the director is
+    told who closed it and why (a supervisor cannot make a vanished person disappear from the
+    director's view with a made-up reason). The oversight body is told who closed it and when,
+    by number and without the reason (free text that may name the person, whose record it does
+    not open; an investigation reads the reason on the record)."""
     resident = lost.resident
-    said = f"closed by {actor.full_name} ({actor.get_role_display().lower()}): {lost.closed_reason}"
+    by = f"closed by {actor.full_name} ({actor.get_role_display().lower()})"
     if actor.role != Role.PROGRAM_DIRECTOR:
         alerts.notify_role(
             Role.PROGRAM_DIRECTOR,
             kind=LOST_CLOSED_ALERT,
-            message=f"Lost to follow-up of {resident.display_name} {said}",
+            message=f"Lost to follow-up of {resident.display_name} {by}: {lost.closed_reason}",
             resident=resident,
         )
     alerts.notify_role(
         Role.OVERSIGHT,
         kind=LOST_CLOSED_ALERT,
-        message=f"Lost to follow-up of former resident #{resident.pk} {said}",
+        message=f"Lost to follow-up of former resident #{resident.pk} {by}, with a reason.",
     )
 
 

@@ -115,11 +115,11 @@ def close_lost(request, contact_id, lost_id):
         apply_errors(exc, form)
         return _contact_page(request, contact_id, close_form=form, status=400)
     told = (
-        "the oversight body"
+        "the oversight body is"
         if request.user.role == Role.PROGRAM_DIRECTOR
-        else "the program director and the oversight body"
+        else "the program director and the oversight body are"
     )
-    messages.success(request, f"Lost to follow-up is closed; {told} are told, with your reason.")
+    messages.success(request, f"Lost to follow-up is closed; {told} told.")
     return redirect("followup:contact", contact_id=contact_id)
 
 

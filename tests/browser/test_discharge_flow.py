@@ -13,7 +13,8 @@ def test_a_discharge_from_plan_to_signed_summary_and_pdf(page, browser, center, 
     url, _ = center
     log_in(page, "heidi")
     page.get_by_role("heading", name="Your caseload").wait_for()
-    links = page.locator("main a[href^='/residents/']").filter(has_not_text="Walter Cruz")
+    caseload = page.locator("section[aria-labelledby='list-h'] a[href^='/residents/']")
+    links = caseload.filter(has_not_text="Walter Cruz")
     resident_path = next(
         href
         for href in (links.nth(i).get_attribute("href") for i in range(links.count()))

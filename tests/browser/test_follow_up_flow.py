@@ -1,45 +1,15 @@
-"""Follow-up in the browser: a former resident is discharged (as the discharge service does),
-the supervisor sends a check-in link from the contact page, and the former resident completes
-the check-in through it on a phone (390 px wide), without logging in."""
+"""Follow-up in the browser: Dana Whitfield, a former resident of the demo center (discharged
+twelve days ago, with her portal account and e-mail), is due her day-30 contact; her caseworker
+sends a check-in link from the contact page, and Dana completes the check-in through it on a
+phone (390 px wide), without logging in."""
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-# Discharges one demo resident in residence (not the story's Walter Cruz, whom other flows use,
-# nor one whose discharge plan the demo has begun) with a portal account and e-mail; prints the
-# first follow-up contact's number.
-DISCHARGE = """
-from django.db import transaction
-from django.utils import timezone
-from homecoming.accounts.models import User
-from homecoming.discharge.models import DischargePlan
-from homecoming.followup import schedule
-from homecoming.residents import services
-from homecoming.residents.models import Resident, StayStatus
-colin = User.objects.get(username="colin")
-resident = Resident.objects.filter(
-    stays__status=StayStatus.IN_RESIDENCE, user__isnull=True
-).exclude(family_name="Cruz").exclude(discharges__status="draft").order_by("id").first()
-account = services.grant_portal_access(
-    colin, resident, "checkin-person", "a long enough passphrase", must_change_password=False
-)
-account.email = "former.resident@example.org"
-account.save(update_fields=["email"])
-resident.refresh_from_db()
-now, today = timezone.now(), timezone.localdate()
-with transaction.atomic():
-    stay = resident.stays.get(status=StayStatus.IN_RESIDENCE)
-    stay.bed_assignments.filter(released_at__isnull=True).update(released_at=now)
-    stay.status, stay.discharged_on = StayStatus.DISCHARGED, today
-    stay.save(update_fields=["status", "discharged_on"])
-    plan = DischargePlan.objects.create(
-        stay=stay, resident=resident, status="discharged", disposition="home",
-        planned_on=today, plan="Home.", written_by=colin, written_at=now,
-        discharged_at=now, discharged_by=colin,
-    )
-    contacts = schedule.start(plan, actor=colin, purpose="follow_up", discharged_on=today)
-print(contacts[0].pk)
+DANAS_DAY_30 = """
+from homecoming.followup.models import Contact
+print(Contact.objects.get(resident__family_name="Whitfield", interval_days=30).pk)
 """
 
 
@@ -47,9 +17,9 @@ def test_a_former_resident_checks_in_through_the_link_on_a_phone(
     center, page, browser, log_in, shoot
 ):
     url, homecoming = center
-    contact_id = homecoming("manage", "shell", "-c", DISCHARGE).strip().splitlines()[-1]
+    contact_id = homecoming("manage", "shell", "-c", DANAS_DAY_30).strip().splitlines()[-1]
 
-    log_in(page, "colin")
+    log_in(page, "heidi")
     page.goto(f"{url}/follow-ups/{contact_id}/")
     page.get_by_role("button", name="Send a check-in link").click()
     link = page.locator("#check-in-url").inner_text().strip()

@@ -147,46 +147,55 @@ def _after(request, plan, done: str, **forms):
     return _render_page(request, _page(request.user, plan.resident_id), status=400, **forms)
 
 
-@require_POST
-def sign(request, plan_id):
+def _act_on_plan(request, plan_id, form_class, form_name, act, done):
+    """A form posted on the plan page: `act(actor, plan, cleaned_data)` on a valid form, then a
+    confirmation; or the plan page again with every error, what was typed kept."""
     plan = selectors.find(request.user, plan_id)
-    form = SignForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.sign(request.user, plan, form.cleaned_data["secret"])
+            act(request.user, plan, form.cleaned_data)
         except ValidationError as exc:
             apply_errors(exc, form)
         else:
-            return _after(request, plan, "Your signature is on the discharge plan.")
-    return _after(request, plan, "", sign_form=form)
+            return _after(request, plan, done)
+    return _after(request, plan, "", **{form_name: form})
+
+
+@require_POST
+def sign(request, plan_id):
+    return _act_on_plan(
+        request,
+        plan_id,
+        SignForm,
+        "sign_form",
+        lambda actor, plan, data: services.sign(actor, plan, data["secret"]),
+        "Your signature is on the discharge plan.",
+    )
 
 
 @require_POST
 def fitness(request, plan_id):
-    plan = selectors.find(request.user, plan_id)
-    form = FitnessForm(request.POST)
-    if form.is_valid():
-        try:
-            services.assess_fitness(request.user, plan, form.cleaned_data["fitness_assessment"])
-        except ValidationError as exc:
-            apply_errors(exc, form)
-        else:
-            return _after(request, plan, "The fitness assessment is recorded.")
-    return _after(request, plan, "", fitness_form=form)
+    return _act_on_plan(
+        request,
+        plan_id,
+        FitnessForm,
+        "fitness_form",
+        lambda actor, plan, data: services.assess_fitness(actor, plan, data["fitness_assessment"]),
+        "The fitness assessment is recorded.",
+    )
 
 
 @require_POST
 def cancel(request, plan_id):
-    plan = selectors.find(request.user, plan_id)
-    form = CancelForm(request.POST)
-    if form.is_valid():
-        try:
-            services.cancel(request.user, plan, form.cleaned_data["reason"])
-        except ValidationError as exc:
-            apply_errors(exc, form)
-        else:
-            return _after(request, plan, "The discharge plan is cancelled; the stay goes on.")
-    return _after(request, plan, "", cancel_form=form)
+    return _act_on_plan(
+        request,
+        plan_id,
+        CancelForm,
+        "cancel_form",
+        lambda actor, plan, data: services.cancel(actor, plan, data["reason"]),
+        "The discharge plan is cancelled; the stay goes on.",
+    )
 
 
 @require_POST

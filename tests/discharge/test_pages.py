@@ -90,8 +90,11 @@ def test_the_resident_acknowledges_return_to_duty_in_the_portal_and_keeps_access
     me.post(f"/my-record/discharge/{plan.pk}/acknowledge/", {"secret": PASSWORD})
     services.carry_out(caseworker, plan)
     # A former resident: the portal, their record, who looked, and the summary stay open.
-    assert me.get("/my-record/").status_code == 200
-    assert "who-looked" in me.get("/my-record/").content.decode()
+    record = me.get("/my-record/")
+    assert record.status_code == 200
+    assert "who-looked" in record.content.decode()
+    left_on = plan.planned_on.strftime("%b %-d, %Y")
+    assert f"You left the center on {left_on}." in record.content.decode()
     assert "Your discharge summary" in me.get("/my-record/discharge/").content.decode()
     pdf = me.get(f"/discharges/{plan.pk}/summary.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

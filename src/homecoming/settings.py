@@ -124,6 +124,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A look is one entry: what a request disclosed is appended once, when its view is done.
+    "homecoming.ledger.looks.Looks",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise, so static files keep their caching; every other answer is no-store.
     "homecoming.core.middleware.ProductionHeaders",

@@ -56,3 +56,13 @@ def open_break_glass(actor, resident, reason: str) -> BreakGlass:
             resident=resident,
         )
     return grant
+
+
+def break_glass_references(actor, resident_ids) -> dict[int, str]:
+    """The break-glass each look under that purpose went through (ledger/looks.py names it in
+    the entry, and the resident's "who looked" shows its reason)."""
+    now = timezone.now()
+    rows = BreakGlass.objects.filter(
+        actor=actor, resident_id__in=resident_ids, expires_at__gt=now
+    ).order_by("expires_at")
+    return {row.resident_id: f"access.breakglass#{row.pk}" for row in rows}

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import cosigned, signing, tree
 from .canonical import canonical_json
 from .checkpoints import make_checkpoint
-from .models import Entry, Version
+from .models import Entry, Version, about
 from .verify import Checkpoint, NoteError, VerifierKey, open_checkpoint
 
 BATCH = 5000
@@ -34,6 +34,29 @@ def _entries_ndjson(path: Path, entries) -> set[str]:
             if entry.version_sha256:
                 referenced.add(entry.version_sha256)
     return referenced
+
+
+def _versions_of_rows_written(entries) -> set[str]:
+    """Every version of every row the entries wrote: a read commits to the resident's record,
+    not to each row shown (a look is one entry), so a version planted behind the ledger on one
+    of those rows is found by being in the bundle with no entry inside the tree that wrote it."""
+    rows = set(
+        entries.exclude(version_sha256="")
+        .exclude(object_type="")
+        .values_list("object_type", "object_id")
+    )
+    hashes = set()
+    by_type: dict[str, list[str]] = {}
+    for object_type, object_id in rows:
+        by_type.setdefault(object_type, []).append(object_id)
+    for object_type, ids in by_type.items():
+        for i in range(0, len(ids), BATCH):
+            hashes.update(
+                Version.objects.filter(
+                    object_type=object_type, object_id__in=ids[i : i + BATCH]
+                ).values_list("sha256", flat=True)
+            )
+    return hashes
 
 
 def _versions_ndjson(path: Path, hashes: set[str] | None):
@@ -87,10 +110,11 @@ def export(
         (work / "vkey").write_text(key.vkey + "\n", encoding="utf-8")
         entries = Entry.objects.filter(seq__lt=size).order_by("seq")
         if resident_id is not None:
-            entries = entries.filter(resident_id=resident_id)
+            entries = entries.filter(about(resident_id))
             if not entries.exists():
                 raise ExportError(f"The ledger holds no entry about resident #{resident_id}.")
-            referenced = _entries_ndjson(work / "entries.ndjson", entries)
+            _entries_ndjson(work / "entries.ndjson", entries)
+            referenced = _versions_of_rows_written(entries)
             with (work / "proofs.ndjson").open("wb") as f:
                 for seq in entries.values_list("seq", flat=True).iterator(chunk_size=BATCH):
                     proof = [h.hex() for h in tree.inclusion(seq, size)]
@@ -172,11 +196,7 @@ def evidence(resident_ids, actor_ids) -> tuple[bytes, dict]:
         work = Path(folder)
         entries = Entry.objects.filter(seq__lt=size).order_by("seq")
         _entries_ndjson(work / "entries.ndjson", entries)
-        referenced = set(
-            entries.filter(resident_id__in=residents)
-            .exclude(version_sha256="")
-            .values_list("version_sha256", flat=True)
-        )
+        referenced = _versions_of_rows_written(entries.filter(resident_id__in=residents))
         _versions_ndjson(work / "versions.ndjson", referenced)
         (work / "scope.json").write_text(
             json.dumps({"residents": residents, "actors": actors}, sort_keys=True)

@@ -6,6 +6,8 @@ An entry holds identifiers, codes and hashes only, never health information in c
 ledger export can be handed to an outsider.
 """
 
+import json
+
 from django.conf import settings
 from django.db import models
 
@@ -45,6 +47,11 @@ class Entry(models.Model):
     purpose = models.CharField(max_length=32)
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     version_sha256 = models.CharField(max_length=64, blank=True)
+    # A look (issue 15): what one request disclosed, as canonical JSON codes and numbers only:
+    # {"sections": ["chart", "notes", ...]} about one resident, {"residents": [ids]} for a list,
+    # and "via" naming the break-glass or grant it was opened under. NULL on every other entry,
+    # and then absent from the leaf, so entries written before this column hash as they did.
+    detail = models.TextField(null=True, blank=True)
     # RFC 6962 leaf hash of this entry's canonical JSON, computed once at append: the tree,
     # its checkpoints and proofs are built from these.
     leaf_hash = models.BinaryField(max_length=32)
@@ -62,7 +69,7 @@ class Entry(models.Model):
 
     def leaf(self) -> dict:
         """The entry as the ledger's leaf: this dict's canonical JSON is what gets hashed."""
-        return {
+        leaf = {
             "seq": self.seq,
             "time": self.time,
             "actor": self.actor_id,
@@ -75,6 +82,46 @@ class Entry(models.Model):
             "outcome": self.outcome,
             "version": self.version_sha256 or None,
         }
+        if self.detail is not None:
+            leaf["detail"] = json.loads(self.detail)
+        return leaf
+
+    @property
+    def details(self) -> dict:
+        return json.loads(self.detail) if self.detail else {}
+
+    @property
+    def sections(self) -> list[str]:
+        return self.details.get("sections", [])
+
+    @property
+    def residents_named(self) -> list[int]:
+        """The residents a list entry names (a list is one entry, not one per name)."""
+        return self.details.get("residents", [])
+
+
+class Mention(models.Model):
+    """A resident named by a list entry: the index that finds that entry in the resident's own
+    "who looked" and bundle. Derived from the entry's leaf (its detail), append-only like it."""
+
+    seq = models.PositiveBigIntegerField()
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="ledger_mentions"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "seq"], name="ledger_mention_once")
+        ]
+
+    def __str__(self):
+        return f"resident #{self.resident_id} named by #{self.seq}"
+
+
+def about(resident_id) -> models.Q:
+    """Entries about a resident: on their record, or a list that named them."""
+    named = Mention.objects.filter(resident_id=resident_id).values("seq")
+    return models.Q(resident_id=resident_id) | models.Q(seq__in=named)
 
 
 class Node(models.Model):

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
 
-from .models import Entry, Version
+from .models import Entry, Version, about
 
 
 @dataclass
@@ -19,7 +19,7 @@ def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures
     first, a page at a time, except their own reads of it (each page they open would otherwise
     bury everyone else's accesses under their own). Their own changes stay listed."""
     wrote = Version.objects.filter(seq=OuterRef("seq"))
-    qs = Entry.objects.filter(resident_id=resident.pk)
+    qs = Entry.objects.filter(about(resident.pk))
     if resident.user_id:
         qs = qs.exclude(Q(actor_id=resident.user_id) & ~Exists(wrote))
     if before is not None:

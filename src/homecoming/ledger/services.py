@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .canonical import canonical_json, sha256_hex, snapshot
-from .models import Entry, Outcome, Version
+from .models import Entry, Mention, Outcome, Version
 from .verify import leaf_hash
 
 
@@ -76,36 +76,62 @@ def _insert(model, rows):
         cursor.executemany(sql, values)
 
 
-def append_many(actor, action, targets, *, purpose, outcome=Outcome.ALLOWED) -> list[Entry]:
-    """Append one entry per target, all with the same actor, action and purpose."""
-    targets = list(targets)
-    if not targets:
+@dataclass(frozen=True)
+class Row:
+    """One entry to append: who, what, about what, why, with what outcome and detail."""
+
+    actor: object
+    action: str
+    target: Target
+    purpose: str
+    outcome: str = Outcome.ALLOWED
+    detail: str | None = None  # canonical JSON (see Entry.detail)
+    named: tuple[int, ...] = ()  # the residents a list names: indexed in Mention
+
+
+def append_rows(rows) -> list[Entry]:
+    """Append entries in one go: one sequence claim, one INSERT (and one for the residents
+    lists name), all inside the caller's transaction."""
+    rows = list(rows)
+    if not rows:
         return []
-    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
-    role = role_of(actor)
     with transaction.atomic(savepoint=False):  # no SAVEPOINT round trips: it all commits or not
-        first = _claim(len(targets))
+        first = _claim(len(rows))
         now = timezone.now()
-        entries = [
-            Entry(
+        entries = []
+        for i, row in enumerate(rows):
+            actor = row.actor
+            authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+            entry = Entry(
                 seq=first + i,
                 time=now,
-                actor_id=actor_id,
-                actor_role=role,
-                action=action,
-                resident_id=t.resident_id,
-                object_type=t.object_type,
-                object_id=t.object_id,
-                purpose=purpose,
-                outcome=outcome,
-                version_sha256=t.version_sha256,
+                actor_id=actor.pk if authenticated else None,
+                actor_role=role_of(actor),
+                action=row.action,
+                resident_id=row.target.resident_id,
+                object_type=row.target.object_type,
+                object_id=row.target.object_id,
+                purpose=row.purpose,
+                outcome=row.outcome,
+                version_sha256=row.target.version_sha256,
+                detail=row.detail,
             )
-            for i, t in enumerate(targets)
-        ]
-        for entry in entries:
             entry.leaf_hash = leaf_hash(canonical_json(entry.leaf()))
+            entries.append(entry)
         _insert(Entry, entries)
+        mentions = [
+            Mention(seq=entry.seq, resident_id=resident_id)
+            for entry, row in zip(entries, rows, strict=True)
+            for resident_id in row.named
+        ]
+        if mentions:
+            _insert(Mention, mentions)
     return entries
+
+
+def append_many(actor, action, targets, *, purpose, outcome=Outcome.ALLOWED) -> list[Entry]:
+    """Append one entry per target, all with the same actor, action and purpose."""
+    return append_rows(Row(actor, action, t, purpose, outcome) for t in targets)
 
 
 def append(actor, action, target=Target(), *, purpose, outcome=Outcome.ALLOWED) -> Entry:
@@ -159,21 +185,37 @@ def current_version_hashes(object_type: str, object_ids) -> dict[str, str]:
     return latest
 
 
-def record_reads(actor, action, instances, *, resident_of, purpose) -> list[Entry]:
-    """Reads of record rows: one entry each, committing to the version that was read."""
+def record_reads(actor, action, instances, *, resident_of, purpose) -> None:
+    """Reads of record rows. Inside a request they are one look per resident, written when the
+    view is done (looks.py); elsewhere (the command line, the worker) one look per resident now.
+    Rows about no resident (a complaint about the center) are an entry each, at once. A list
+    (an action "….list": a caseload, a search, a worklist) is one entry naming its residents."""
+    from . import looks
+
     instances = list(instances)
     if not instances:
-        return []
-    object_type = instances[0]._meta.label_lower
-    hashes = current_version_hashes(object_type, [i.pk for i in instances])
-    targets = [
-        Target.of(i, resident_id=resident_of(i), version_sha256=hashes.get(str(i.pk), ""))
-        for i in instances
-    ]
-    return append_many(actor, action, targets, purpose=purpose)
+        return
+    loose = []
+    with looks.collecting():
+        for instance in instances:
+            resident_id = resident_of(instance)
+            if resident_id is None:
+                loose.append(instance)
+            elif str(action).endswith(".list"):
+                looks.listed(actor, [resident_id], purpose=purpose, action=str(action))
+            else:
+                looks.saw(actor, resident_id, action, looks.section_of(action, instance), purpose)
+    if loose:
+        object_type = loose[0]._meta.label_lower
+        hashes = current_version_hashes(object_type, [i.pk for i in loose])
+        append_many(
+            actor,
+            action,
+            [Target.of(i, version_sha256=hashes.get(str(i.pk), "")) for i in loose],
+            purpose=purpose,
+        )
 
 
-def record_resident_read(actor, action, resident, *, purpose) -> Entry:
-    """A read of the resident as a whole (a chart, a history, an empty list about them): one
-    entry committing to the version of their record that was read."""
-    return record_reads(actor, action, [resident], resident_of=lambda r: r.pk, purpose=purpose)[0]
+def record_resident_read(actor, action, resident, *, purpose) -> None:
+    """A read of the resident as a whole (a chart, a history, an empty list about them)."""
+    record_reads(actor, action, [resident], resident_of=lambda r: r.pk, purpose=purpose)

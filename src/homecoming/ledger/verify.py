@@ -1075,6 +1075,12 @@ def _verify_since(bundle, checkpoint, versions, older, vkey) -> Report:
     return Report("since", checkpoint.size, size - start.size, notes=notes)
 
 
+def _about(entry: dict) -> set:
+    """The residents an entry is about: the one on its record, or those a list names."""
+    named = (entry.get("detail") or {}).get("residents", [])
+    return ({entry["resident"]} if entry["resident"] is not None else set()) | set(named)
+
+
 def _verify_resident(bundle, checkpoint, versions) -> Report:
     """A resident's entries, each with its inclusion proof: in ledger order, each once, all
     about the same resident, and every version committed to by its writing entry."""
@@ -1086,12 +1092,14 @@ def _verify_resident(bundle, checkpoint, versions) -> Report:
                 index, path = proof["seq"], [bytes.fromhex(h) for h in proof["proof"]]
                 if type(index) is not int:
                     raise TypeError("seq is not a whole number")
-                about = json.loads(line)["resident"]
+                about = _about(json.loads(line))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise BundleError(f"proofs.ndjson has no proof for entry {count + 1}") from exc
             if index <= last:
                 raise BundleError(f"entry #{index} is repeated or out of order")
-            if resident is not None and about != resident:
+            # Every entry is about the bundle's resident: on their record, or a list naming them.
+            about = about if resident is None else about & resident
+            if not about:
                 raise BundleError(f"entry #{index} is about another resident")
             _check_entry(line, index, versions)
             try:
@@ -1144,7 +1152,9 @@ def _verify_evidence(bundle, checkpoint, versions) -> Report:
             raise BundleError(
                 f"entry #{index} is missing or out of order: found #{seq} in its place"
             )
-        if entry.get("resident") in residents:
+        if entry.get("resident") in residents or residents & set(
+            (entry.get("detail") or {}).get("residents", ())
+        ):
             about += 1
             version = entry.get("version")
             if version is not None:

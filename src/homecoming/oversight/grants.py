@@ -37,7 +37,14 @@ def covers_entry(user, entry, at=None) -> bool:
     """Whether a ledger entry is in the user's scope: about a covered resident, or made by a
     covered member of staff."""
     scope = GrantScope.objects.filter(grant__in=current(user, at))
+    about = [entry.resident_id, *entry.residents_named]
     return scope.filter(
-        Q(resident_id=entry.resident_id, resident__isnull=False)
+        Q(resident_id__in=[r for r in about if r is not None], resident__isnull=False)
         | Q(staff_id=entry.actor_id, staff__isnull=False)
     ).exists()
+
+
+def grant_references(user, resident_ids) -> dict[int, str]:
+    """The grant each look by an investigator went through (ledger/looks.py names it)."""
+    scopes = GrantScope.objects.filter(grant__in=current(user), resident_id__in=resident_ids)
+    return {s.resident_id: f"oversight.grant#{s.grant_id}" for s in scopes.order_by("grant_id")}

@@ -1,0 +1,216 @@
+"""A look is one entry: what one request disclosed about one resident, written once.
+
+HIPAA's accounting of disclosures is per disclosure, and so is the resident's "who looked": a
+chart page that shows the notes, the questionnaires and the medications is one look at the
+resident, not an entry per note (issue 15: a page view wrote about 28 entries, and a minute of
+one caseworker's work filled a resident's list). So reads inside a request are collected here,
+one look per (actor, resident, purpose) listing the sections shown, and a list is one look naming
+the residents on it; `Looks` middleware appends them all in one transaction when the view is
+done. Outside a request (the command line, the worker, a test calling a selector) each
+`collecting()` block is its own request.
+
+Denials are not looks: they are written at once by the policy, so a refused attempt stays in
+the ledger even if the request fails afterwards.
+"""
+
+import contextlib
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from .canonical import canonical_json
+from .models import Outcome
+
+# Why a resident's record was opened, beyond the purpose: the break-glass or grant row the look
+# went through, named "app.model#id". The apps that own them register how to find it, since the
+# ledger sits below them (the same registration the policy uses for its rules).
+Reference = Callable[[object, list[int]], dict[int, str]]
+_references: dict[str, Reference] = {}
+
+
+def register_reference(purpose: str, find: Reference):
+    """`find(actor, resident_ids)` -> {resident_id: "app.model#id"} for looks of `purpose`."""
+    _references[str(purpose)] = find
+
+
+# What a read of the resident row as a whole shows, by the action that read it.
+WHOLE_RECORD = {
+    "resident.view": "chart",
+    "resident.view_history": "history",
+    "medication.view": "medications",
+    "safety.view": "adverse events",
+    "discharge.view": "discharge plan",
+    "discharge.summary": "discharge summary",
+    "followup.view": "follow-up",
+    "alert.view": "alerts",
+}
+
+
+def section_of(action: str, instance) -> str:
+    """The part of the record a read showed: a row by its kind ("notes", "questionnaires"),
+    the resident row by the page that read it."""
+    if instance._meta.label_lower == "residents.resident":
+        return WHOLE_RECORD.get(str(action), str(action))
+    return str(instance._meta.verbose_name_plural).lower()
+
+
+@dataclass
+class Look:
+    actor: object
+    resident_id: int
+    purpose: str
+    actions: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+
+    def add(self, action: str, section: str):
+        if action not in self.actions:
+            self.actions.append(action)
+        if section not in self.sections:
+            self.sections.append(section)
+
+    @property
+    def action(self) -> str:
+        """The one action a page's reads stand for: the page's own when it read one kind of
+        thing, else "viewed the record" with the sections saying what of it."""
+        return self.actions[0] if len(self.actions) == 1 else "resident.view"
+
+
+@dataclass
+class Listing:
+    actor: object
+    action: str
+    purpose: str
+    residents: list[int] = field(default_factory=list)
+
+
+class Collector:
+    def __init__(self):
+        self.looks: dict[tuple, Look] = {}
+        self.listings: dict[tuple, Listing] = {}
+
+    def saw(self, actor, resident_id: int, action: str, section: str, purpose: str):
+        key = (_actor_key(actor), resident_id, str(purpose))
+        look = self.looks.get(key)
+        if look is None:
+            look = self.looks[key] = Look(actor, resident_id, str(purpose))
+        look.add(str(action), section)
+
+    def listed(self, actor, resident_ids, *, purpose: str, action: str):
+        key = (_actor_key(actor), str(action), str(purpose))
+        listing = self.listings.get(key)
+        if listing is None:
+            listing = self.listings[key] = Listing(actor, str(action), str(purpose))
+        for resident_id in resident_ids:
+            if resident_id not in listing.residents:
+                listing.residents.append(resident_id)
+
+    def flush(self) -> list:
+        """Append every look and listing, in one transaction: one entry per resident shown,
+        one per list."""
+        from . import services as ledger
+
+        rows = []
+        looks = list(self.looks.values())
+        self.looks, listings, self.listings = {}, list(self.listings.values()), {}
+        if looks:
+            hashes = ledger.current_version_hashes(
+                "residents.resident", {look.resident_id for look in looks}
+            )
+            via = _references_for(looks)
+            for look in looks:
+                detail = {"sections": look.sections}
+                if (look.purpose, look.resident_id) in via:
+                    detail["via"] = via[look.purpose, look.resident_id]
+                rows.append(
+                    ledger.Row(
+                        look.actor,
+                        look.action,
+                        ledger.Target(
+                            resident_id=look.resident_id,
+                            object_type="residents.resident",
+                            object_id=str(look.resident_id),
+                            version_sha256=hashes.get(str(look.resident_id), ""),
+                        ),
+                        look.purpose,
+                        Outcome.ALLOWED,
+                        canonical_json(detail).decode(),
+                    )
+                )
+        for listing in listings:
+            named = sorted(listing.residents)
+            rows.append(
+                ledger.Row(
+                    listing.actor,
+                    listing.action,
+                    ledger.Target(),
+                    listing.purpose,
+                    Outcome.ALLOWED,
+                    canonical_json({"residents": named}).decode(),
+                    tuple(named),
+                )
+            )
+        if not rows:
+            return []
+        with transaction.atomic():
+            return ledger.append_rows(rows)
+
+
+def _actor_key(actor):
+    return getattr(actor, "pk", None) if actor is not None else None
+
+
+def _references_for(looks) -> dict[tuple[str, int], str]:
+    found = {}
+    by_purpose: dict[tuple, list[Look]] = {}
+    for look in looks:
+        if look.purpose in _references:
+            by_purpose.setdefault((look.purpose, _actor_key(look.actor)), []).append(look)
+    for (purpose, _), group in by_purpose.items():
+        refs = _references[purpose](group[0].actor, [look.resident_id for look in group])
+        for resident_id, ref in refs.items():
+            found[purpose, resident_id] = ref
+    return found
+
+
+_current: contextvars.ContextVar[Collector | None] = contextvars.ContextVar(
+    "homecoming_looks", default=None
+)
+
+
+@contextlib.contextmanager
+def collecting():
+    """Collect the looks made inside; append them when the outermost block ends (also when it
+    ends with an error: what was read before the error may have been shown)."""
+    if _current.get() is not None:
+        yield _current.get()
+        return
+    collector = Collector()
+    token = _current.set(collector)
+    try:
+        yield collector
+    finally:
+        _current.reset(token)
+        collector.flush()
+
+
+def saw(actor, resident_id: int, action: str, section: str, purpose: str):
+    with collecting() as collector:
+        collector.saw(actor, resident_id, action, section, purpose)
+
+
+def listed(actor, resident_ids, *, purpose: str, action: str = "resident.list"):
+    with collecting() as collector:
+        collector.listed(actor, resident_ids, purpose=purpose, action=action)
+
+
+class Looks:
+    """Middleware: every request is one `collecting()` block, flushed when its view is done."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with collecting():
+            return self.get_response(request)

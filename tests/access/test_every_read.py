@@ -73,11 +73,9 @@ def test_every_response_that_names_a_resident_wrote_their_read_entry(center, mon
             if not shown:
                 continue
             named += 1
-            written = set(
-                Entry.objects.filter(seq__gt=before, outcome="allowed").values_list(
-                    "resident_id", flat=True
-                )
-            )
+            written = set()
+            for entry in Entry.objects.filter(seq__gt=before, outcome="allowed"):
+                written |= {entry.resident_id, *entry.residents_named}  # a list names many
             for key in shown:
                 if residents[key].pk not in written:
                     unrecorded.append(

@@ -1,14 +1,14 @@
 """The reads issue 13 found unwritten, replayed one by one: each page names the resident and
 now leaves its entry on the resident's record, with the purpose the resident reads."""
 
-from homecoming.ledger.models import Entry
+from homecoming.ledger.models import Entry, about
 
 from .walk import last_seq
 
 
 def _entries(before, actor, resident):
     return list(
-        Entry.objects.filter(seq__gt=before, actor=actor, resident_id=resident.pk).values_list(
+        Entry.objects.filter(about(resident.pk), seq__gt=before, actor=actor).values_list(
             "action", "purpose", "outcome"
         )
     )

@@ -111,5 +111,5 @@ def test_resident_sees_who_looked_at_their_record(center, page):
     page.get_by_label("Password").fill("homecoming-demo")
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name=re.compile("Your record, Walter Cruz")).wait_for()
-    history = page.locator("#who-h ~ table").inner_text()
-    assert "Heidi Bergman" in history
+    history = page.locator("#who-looked").inner_text()
+    assert "Heidi Bergman, caseworker, opened your chart" in history

@@ -37,15 +37,17 @@ def test_staff_see_their_own_drafts_and_everyones_signed_notes(resident, staff):
     assert _ids(selectors.notes_for(staff["supervisor"], resident.pk)) == [done.pk]
 
 
-def test_one_read_entry_per_note_shown(resident, staff):
-    shown = [signed(staff["caseworker"], resident) for _ in range(3)]
+def test_the_notes_shown_are_one_look_at_the_resident(resident, staff):
+    for _ in range(3):
+        signed(staff["caseworker"], resident)
     selectors.notes_for(staff["clinician"], resident.pk)
-    reads = entries(staff["clinician"], "resident.view")
-    assert sorted(int(e.object_id) for e in reads) == sorted(n.pk for n in shown)
-    assert {(e.object_type, e.resident_id, e.purpose) for e in reads} == {
-        ("encounters.note", resident.pk, "care")
-    }
-    assert all(e.version_sha256 for e in reads)  # each read commits to the version read
+    [read] = entries(staff["clinician"], "resident.view")
+    assert (read.object_type, read.resident_id, read.purpose) == (
+        "residents.resident",
+        resident.pk,
+        "care",
+    )
+    assert read.sections == ["notes"] and read.version_sha256
 
 
 def _queries_to_show(actor, resident):
@@ -140,10 +142,11 @@ def test_reading_a_note_is_one_entry_on_it(resident, staff):
     read = entries(staff["clinician"]).get()
     assert (read.action, read.object_type, read.object_id, read.resident_id) == (
         "resident.view",
-        "encounters.note",
-        str(note.pk),
+        "residents.resident",
+        str(resident.pk),
         resident.pk,
     )
+    assert read.sections == ["notes"]
 
 
 def test_an_unknown_note_is_a_recorded_probe(staff, db):

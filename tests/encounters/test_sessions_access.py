@@ -139,8 +139,8 @@ def test_a_caseworker_sees_their_week_and_each_name_is_recorded(resident, heidi,
     assert week.monday.weekday() == 0 and len(week.days) == 7
     shown = [s for d in week.days for s in d.sessions]
     assert len(shown) == 2
-    listed = Entry.objects.filter(actor=cw, action="resident.list", outcome="allowed")
-    assert sorted(listed.values_list("resident_id", flat=True)) == sorted([resident.pk, heidi.pk])
+    [listed] = Entry.objects.filter(actor=cw, action="resident.list", outcome="allowed")
+    assert listed.residents_named == sorted([resident.pk, heidi.pk])
 
 
 def test_a_caseworker_cannot_see_another_caseworkers_week(staff, db):
@@ -174,7 +174,7 @@ def test_a_supervisor_sees_anyones_week(resident, staff):
     week = scheduling.week(staff["supervisor"], staff["caseworker"], at(7, 10).date())
     assert sum(len(d.sessions) for d in week.days) == 1
     entry = Entry.objects.get(actor=staff["supervisor"], action="resident.list")
-    assert (entry.resident_id, entry.purpose) == (resident.pk, "supervision")
+    assert (entry.residents_named, entry.purpose) == ([resident.pk], "supervision")
 
 
 def test_the_week_runs_monday_to_sunday_at_the_center(resident, staff):
@@ -265,11 +265,12 @@ def test_a_session_shows_each_attendee_as_a_view(session, resident, staff):
     entry = Entry.objects.get(actor=staff["clinician"])
     assert (entry.action, entry.object_type, entry.resident_id, entry.purpose) == (
         "resident.view",
-        "encounters.sessionattendee",
+        "residents.resident",
         resident.pk,
         "care",
     )
-    assert entry.version_sha256  # commits to the attendee row it read
+    assert entry.sections == ["sessions"]
+    assert entry.version_sha256  # commits to the record's version it read
 
 
 @pytest.mark.parametrize("who", ["caseworker_other", "contractor", "clinician_other"])
@@ -289,8 +290,8 @@ def test_a_group_is_shown_only_to_who_may_see_all_of_it_or_leads_it(resident, th
     assert {a.resident for a in detail.attendees} == {resident, theirs}
     assert not detail.updatable
     seen = Entry.objects.filter(actor=staff["caseworker"], outcome="allowed")
-    assert sorted((e.action, e.resident_id) for e in seen) == sorted(
-        [("resident.view", resident.pk), ("resident.list", theirs.pk)]
+    assert sorted((e.action, e.resident_id, e.residents_named) for e in seen) == sorted(
+        [("resident.view", resident.pk, []), ("resident.list", None, [theirs.pk])]
     )
 
 
@@ -313,8 +314,8 @@ def test_today_is_the_caseworkers_own_and_the_whole_center_for_supervisors(
     book(staff["caseworker"], [resident], at(1, 9))  # tomorrow
     assert [s.pk for s in scheduling.today(staff["caseworker"])] == [mine.pk]
     assert {s.pk for s in scheduling.today(staff["supervisor"])} == {mine.pk, other.pk}
-    listed = Entry.objects.filter(actor=staff["caseworker"], action="resident.list")
-    assert list(listed.values_list("resident_id", flat=True)) == [resident.pk]
+    [listed] = Entry.objects.filter(actor=staff["caseworker"], action="resident.list")
+    assert listed.residents_named == [resident.pk]
 
 
 def test_upcoming_sessions_for_the_portal_leave_out_the_past_and_the_cancelled(

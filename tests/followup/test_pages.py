@@ -27,9 +27,8 @@ def test_the_owner_sees_their_due_contact_and_its_read_is_written(first_contact,
         response = logged_in(staff["caseworker"]).get("/follow-ups/")
     assert response.status_code == 200
     assert first_contact.resident.display_name in response.content.decode()
-    assert Entry.objects.filter(
-        action="followup.list", actor=staff["caseworker"], object_id=str(first_contact.pk)
-    ).exists()
+    [listed] = Entry.objects.filter(action="followup.list", actor=staff["caseworker"])
+    assert listed.residents_named == [first_contact.resident_id]
 
 
 def test_another_caseworker_sees_none_of_it(first_contact, staff):

@@ -44,15 +44,16 @@ def test_history_lists_every_administration_newest_first(resident, staff, answer
     assert dict(history.administrations[1].clusters)["C (items 6–7)"] == 4
 
 
-def test_each_questionnaire_shown_is_one_read_entry(resident, staff, answered):
+def test_the_questionnaires_shown_are_one_look_at_the_resident(resident, staff, answered):
+    assert len(answered) > 1
     selectors.history(staff["caseworker"], resident.pk)
-    entries = reads(staff["caseworker"]).filter(object_type="measures.questionnaire")
-    assert sorted(int(e.object_id) for e in entries) == sorted(q.pk for q in answered)
-    written = {e.object_id: e.version_sha256 for e in Entry.objects.filter(action="measure.record")}
-    assert all(e.version_sha256 == written[e.object_id] for e in entries)
-    assert {e.purpose for e in entries} == {"care"} and {e.resident_id for e in entries} == {
-        resident.pk
-    }
+    [look] = reads(staff["caseworker"])
+    assert (look.object_type, look.resident_id, look.purpose) == (
+        "residents.resident",
+        resident.pk,
+        "care",
+    )
+    assert look.sections == ["questionnaires"]
 
 
 def test_with_nothing_to_show_the_page_read_is_the_residents(resident, staff):

@@ -66,3 +66,17 @@ def break_glass_references(actor, resident_ids) -> dict[int, str]:
         actor=actor, resident_id__in=resident_ids, expires_at__gt=now
     ).order_by("expires_at")
     return {row.resident_id: f"access.breakglass#{row.pk}" for row in rows}
+
+
+def give_break_glass_reasons(entries):
+    """Set `because` on each look through a break-glass: the reason its opener typed, which
+    the ledger keeps only by reference (an entry holds no text)."""
+    wanted = {}
+    for entry in entries:
+        via = entry.details.get("via", "") if entry.detail else ""
+        if via.startswith("access.breakglass#"):
+            wanted.setdefault(int(via.split("#")[1]), []).append(entry)
+    for grant in BreakGlass.objects.filter(pk__in=wanted):
+        for entry in wanted[grant.pk]:
+            entry.because = grant.reason
+    return entries

@@ -48,12 +48,29 @@ WHOLE_RECORD = {
 }
 
 
+def is_look(action) -> bool:
+    """Reads shown on a page or in an answer: views, lists, the history, a summary. A recording
+    played, or rows exported or sent in evidence, stay an entry per row, each committing to the
+    version of what left."""
+    return str(action).endswith((".view", ".list", ".view_history", ".summary"))
+
+
+# Rows whose kind is not the words a resident would use for that part of their record.
+ROW_SECTIONS = {
+    "encounters.sessionattendee": "sessions",
+    "followup.contact": "follow-up",
+    "followup.attempt": "follow-up",
+    "discharge.dischargeplan": "discharge plan",
+}
+
+
 def section_of(action: str, instance) -> str:
     """The part of the record a read showed: a row by its kind ("notes", "questionnaires"),
     the resident row by the page that read it."""
-    if instance._meta.label_lower == "residents.resident":
+    label = instance._meta.label_lower
+    if label == "residents.resident":
         return WHOLE_RECORD.get(str(action), str(action))
-    return str(instance._meta.verbose_name_plural).lower()
+    return ROW_SECTIONS.get(label) or str(instance._meta.verbose_name_plural).lower()
 
 
 @dataclass

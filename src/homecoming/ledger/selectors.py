@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from .models import Entry, Version, about
 
@@ -29,6 +30,7 @@ def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures
     entries = _grouped(rows[:limit])
     for entry in entries:
         entry.who, entry.who_role = who_for_resident(entry, resident)
+        entry.day = timezone.localdate(entry.time)
     return Disclosures(entries=entries, older=older, own_reads_hidden=resident.user_id is not None)
 
 
@@ -51,8 +53,9 @@ def who_for_resident(entry: Entry, resident) -> tuple[str, str]:
 
 def _grouped(entries):
     """One line for what a person did in one go: a report and the medicines it suspects, a
-    session booked for its attendees, are several entries written the same minute. Each kept
-    entry carries `times`, how many it stands for."""
+    session booked for its attendees, the chart opened and then its notes, are several entries
+    written the same minute. Each kept entry carries `times`, how many it stands for, and
+    `shown`, every section those looks showed."""
     shown = []
     for entry in entries:
         last = shown[-1] if shown else None
@@ -63,7 +66,9 @@ def _grouped(entries):
         )
         if same:
             last.times += 1
+            last.shown = last.shown + [s for s in entry.sections if s not in last.shown]
             continue
         entry.times = 1
+        entry.shown = list(entry.sections)
         shown.append(entry)
     return shown

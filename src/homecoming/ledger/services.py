@@ -188,7 +188,9 @@ def current_version_hashes(object_type: str, object_ids) -> dict[str, str]:
 def record_reads(actor, action, instances, *, resident_of, purpose) -> None:
     """Reads of record rows. Inside a request they are one look per resident, written when the
     view is done (looks.py); elsewhere (the command line, the worker) one look per resident now.
-    Rows about no resident (a complaint about the center) are an entry each, at once. A list
+    Rows about no resident (a complaint about the center), and acts that are more than a look
+    (a recording played, rows exported), are an entry each, at once, committing to the version
+    of each row. A list
     (an action "….list": a caseload, a search, a worklist) is one entry naming its residents."""
     from . import looks
 
@@ -199,7 +201,7 @@ def record_reads(actor, action, instances, *, resident_of, purpose) -> None:
     with looks.collecting():
         for instance in instances:
             resident_id = resident_of(instance)
-            if resident_id is None:
+            if resident_id is None or not looks.is_look(action):
                 loose.append(instance)
             elif str(action).endswith(".list"):
                 looks.listed(actor, [resident_id], purpose=purpose, action=str(action))
@@ -211,7 +213,10 @@ def record_reads(actor, action, instances, *, resident_of, purpose) -> None:
         append_many(
             actor,
             action,
-            [Target.of(i, version_sha256=hashes.get(str(i.pk), "")) for i in loose],
+            [
+                Target.of(i, resident_of(i), version_sha256=hashes.get(str(i.pk), ""))
+                for i in loose
+            ],
             purpose=purpose,
         )
 

@@ -14,6 +14,7 @@ from homecoming.consents.services import active_consents
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.encounters import notes_selectors, scheduling
+from homecoming.access.services import give_break_glass_reasons
 from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
 
@@ -275,4 +276,5 @@ def my_record(request):
         "consents_in_force": active_consents(resident).select_related("document"),
         "disclosures": disclosures(resident, before=_page_from(request)),
     }
+    give_break_glass_reasons(context["disclosures"].entries)
     return render(request, "residents/my_record.html", context)

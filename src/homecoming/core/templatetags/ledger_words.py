@@ -6,7 +6,7 @@ register = template.Library()
 
 ACTIONS = {
     "resident.view": "viewed the record",
-    "resident.list": "saw the name in a list or search",
+    "resident.list": "saw your name in a list or search",
     "resident.edit": "corrected the intake record",
     "resident.register": "registered the resident at intake",
     "resident.portal_access": "gave portal access",
@@ -170,3 +170,57 @@ def role_words(code: str) -> str:
 @register.filter
 def purpose_words(code: str) -> str:
     return PURPOSES.get(code, code)
+
+
+# "for your care": why someone looked, as the end of the resident's sentence.
+PURPOSE_PHRASES = {
+    "care": "for your care",
+    "supervision": "supervising the center",
+    "self": "yourself",
+    "break_glass": "in an emergency (break-glass), outside your care team",
+    "operations": "running the center",
+    "medication_round": "on the medication round",
+    "research": "for a research protocol you consented to",
+    "sponsor_sharing": "for sharing with the sponsor, as you consented",
+    "safety_review": "for the medical lead's safety review",
+    "investigation": "for an investigation by the oversight body",
+    "complaint": "for a complaint",
+    "alert": "because an alert about you was sent to them",
+    "follow_up": "for your follow-up after discharge",
+}
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def look_words(entry) -> str:
+    """What a look showed: "opened your chart: notes and questionnaires"."""
+    if entry.residents_named:
+        return ACTIONS.get(entry.action, "saw your name in a list")
+    sections = list(getattr(entry, "shown", entry.sections))
+    if "chart" in sections:
+        rest = [s for s in sections if s != "chart"]
+        return "opened your chart" + (f": {_and(rest)}" if rest else "")
+    if sections:
+        return f"looked at your {_and(sections)}"
+    return entry_words(entry)
+
+
+@register.filter
+def statement(entry) -> str:
+    """One line of "who looked at my record", as a sentence: "Heidi Bergman, caseworker,
+    opened your chart: notes and questionnaires, for your care"."""
+    what = look_words(entry) if entry.outcome != "denied" else entry_words(entry)
+    sentence = f"{entry.who}, {role_words(entry.who_role)}, {what}"
+    if entry.outcome == "denied":
+        return f"{sentence}: refused"
+    why = PURPOSE_PHRASES.get(entry.purpose, "")
+    if why and entry.purpose != "self":
+        sentence = f"{sentence}, {why}"
+    via = entry.details.get("via", "")
+    if via.startswith("oversight.grant#"):
+        sentence = f"{sentence}, under grant #{via.split('#')[1]}"
+    if getattr(entry, "because", ""):
+        sentence = f"{sentence}. Reason given: {entry.because}"
+    return sentence

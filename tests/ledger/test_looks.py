@@ -50,7 +50,9 @@ def test_a_list_is_one_entry_naming_its_residents(resident, admit, staff, client
     assert len(entries) == 1
     assert entries[0].resident_id is None
     assert entries[0].residents_named == sorted([resident.pk, other.pk])
-    assert set(Mention.objects.filter(seq=entries[0].seq).values_list("resident_id", flat=True)) == {
+    assert set(
+        Mention.objects.filter(seq=entries[0].seq).values_list("resident_id", flat=True)
+    ) == {
         resident.pk,
         other.pk,
     }

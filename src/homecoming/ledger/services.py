@@ -213,10 +213,7 @@ def record_reads(actor, action, instances, *, resident_of, purpose) -> None:
         append_many(
             actor,
             action,
-            [
-                Target.of(i, resident_of(i), version_sha256=hashes.get(str(i.pk), ""))
-                for i in loose
-            ],
+            [Target.of(i, resident_of(i), version_sha256=hashes.get(str(i.pk), "")) for i in loose],
             purpose=purpose,
         )
 

@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST
 from homecoming.access import policy
 from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
+from homecoming.access.services import give_break_glass_reasons
 from homecoming.consents.services import active_consents
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.encounters import notes_selectors, scheduling
-from homecoming.access.services import give_break_glass_reasons
 from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
 

@@ -11,27 +11,40 @@ from homecoming.core.dbguards import guard, refuse
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0003_investigator_cosignature'),
-        ('residents', '0004_dba_delete_guards'),
+        ("ledger", "0003_investigator_cosignature"),
+        ("residents", "0004_dba_delete_guards"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='entry',
-            name='detail',
+            model_name="entry",
+            name="detail",
             field=models.TextField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='Mention',
+            name="Mention",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField()),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger_mentions', to='residents.resident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField()),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_mentions",
+                        to="residents.resident",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('resident', 'seq'), name='ledger_mention_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("resident", "seq"), name="ledger_mention_once")
+                ],
             },
         ),
         guard(

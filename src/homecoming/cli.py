@@ -67,6 +67,8 @@ def cmd_demo(args):
         signing.generate(settings.HOMECOMING_LEDGER_NAME)
     try:
         summary = builder.build(residents=args.residents, progress=not args.quiet)
+    except builder.DemoUnavailable as exc:
+        raise CommandError(str(exc)) from exc
     except builder.AlreadyBuilt as exc:
         if args.residents != builder.DEFAULT_RESIDENTS:
             raise CommandError(str(exc)) from exc

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from faker import Faker
 from tqdm import tqdm
 
 from homecoming.accounts import services as account_services
@@ -34,6 +33,7 @@ __all__ = [
     "DEFAULT_RESIDENTS",
     "MAX_RESIDENTS",
     "AlreadyBuilt",
+    "DemoUnavailable",
     "build",
     "current_code",
     "existing_summary",
@@ -95,6 +95,10 @@ NICKNAMES = {
     "Timothy": "Tim",
     "Kimberly": "Kim",
 }
+
+
+class DemoUnavailable(Exception):
+    pass
 
 
 class AlreadyBuilt(Exception):
@@ -230,6 +234,14 @@ def build(residents: int = DEFAULT_RESIDENTS, progress: bool = True) -> str:
             "This database already holds a center. The record cannot be wiped (nothing is ever "
             "deleted); point HOMECOMING_DATA_DIR or DATABASE_URL at a fresh database instead."
         )
+    try:
+        # The demo's own dependency (the `demo` extra): a real center installs without it.
+        from faker import Faker
+    except ImportError as exc:
+        raise DemoUnavailable(
+            "The demo needs its extra dependencies: pip install 'homecoming[demo]' "
+            "(make demo installs them)."
+        ) from exc
     fake = Faker("en_US")
     fake.seed_instance(SEED)
     rng = random.Random(SEED)

@@ -11,6 +11,7 @@ that own them; a fact nobody registered is refused, never allowed.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -451,12 +452,38 @@ def require(user, action: Action, resident=None) -> Decision:
     though the attempted work is not."""
     decision = decide(user, action, resident)
     if not decision.allowed:
-        target = (
-            ledger.Target.of(resident, resident_id=resident.pk) if resident else ledger.Target()
-        )
-        ledger.append(user, str(action), target, purpose=decision.purpose, outcome=Outcome.DENIED)
-        raise AccessDenied(decision)
+        refuse(user, action, resident, decision)
     return decision
+
+
+def record_denial(user, action, target=None, *, purpose=Purpose.NONE) -> None:
+    """Write a denied attempt to the ledger. `target`: a ledger.Target, a resident, or None (an
+    act on the center). A denial is an attempt on the record: write it outside the attempted
+    work's transaction, so it is committed even though the work is not."""
+    if target is None:
+        target = ledger.Target()
+    elif not isinstance(target, ledger.Target):
+        target = ledger.Target.of(target, resident_id=target.pk)
+    ledger.append(user, str(action), target, purpose=purpose, outcome=Outcome.DENIED)
+
+
+def refuse(user, action, target=None, decision=None, *, reason="", error=None) -> NoReturn:
+    """The one way every layer refuses: write the denied attempt (record_denial) and raise
+    `error`, or AccessDenied (403) with the decision, or with `reason` for a rule the tables
+    above cannot express (whose note, whose calendar, who signs which line)."""
+    if decision is None:
+        decision = Decision(False, Purpose.NONE, reason)
+    record_denial(user, action, target, purpose=decision.purpose)
+    raise error if error is not None else AccessDenied(decision)
+
+
+def refuse_unknown(user, action, object_type: str, object_id, error, resident_id=None) -> NoReturn:
+    """Asking for a row that does not exist (`object_type` its label, e.g. "medications.order")
+    is accounted for like any refused access: written down, then `error` (a 404's)."""
+    target = ledger.Target(
+        resident_id=resident_id, object_type=object_type, object_id=str(object_id)
+    )
+    refuse(user, action, target, error=error)
 
 
 def standing_purpose(user) -> Purpose:

@@ -29,7 +29,7 @@ def test_without_the_care_team_fact_the_care_team_is_refused(staff, resident, wi
     caseworker = staff["caseworker"]
     assert policy.decide(caseworker, Action.VIEW, resident).allowed
     assert list(policy.visible_residents(caseworker)) == [resident]
-    without("on_care_team", "caseload")
+    without("on_care_team", "care_teams_of")
     decision = policy.decide(caseworker, Action.VIEW, resident)
     assert not decision.allowed
     assert decision.reason == policy.UNREGISTERED

@@ -511,7 +511,7 @@ def visible_residents(user, queryset=None):
         if Action.LIST in WHOLE_CENTER.get(role, ()):
             return qs
         if role in CARE_TEAM:
-            return rules.ask("caseload", user, qs)
+            return qs.filter(pk__in=rules.ask("care_teams_of", user))
         if role == Role.RESIDENT:
             return qs.filter(user=user)
         if role == Role.INVESTIGATOR:

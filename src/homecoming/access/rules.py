@@ -12,7 +12,7 @@ from collections.abc import Callable
 # What each fact is asked with and answers.
 CARE_TEAM_FACTS = {
     "on_care_team",  # (user, resident) -> bool: on the resident's current care team
-    "caseload",  # (user, queryset) -> queryset: the residents whose care team has the user
+    "care_teams_of",  # (user) -> values("resident_id") of the residents whose team has the user
     "in_residence",  # (resident) -> bool: a stay in residence now
     "former_resident",  # (resident) -> bool: discharged, no stay open
     "residents",  # () -> queryset: every resident, the start of every list

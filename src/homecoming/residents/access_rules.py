@@ -1,15 +1,17 @@
 """What the access policy asks of residents, care teams and stays: registered with it at start-up
 (ResidentsConfig.ready), so that the policy, the layer below, imports nothing of this app."""
 
-from .models import Resident, StayStatus
+from .models import CareTeamMember, Resident, StayStatus
 
 
 def on_care_team(user, resident) -> bool:
     return resident.care_team.filter(user=user, ended_at__isnull=True).exists()
 
 
-def caseload(user, queryset):
-    return queryset.filter(care_team__user=user, care_team__ended_at__isnull=True).distinct()
+def care_teams_of(user):
+    """The residents whose current care team has the user, as a subquery for lists (and for
+    deciding on many residents at once)."""
+    return CareTeamMember.objects.filter(user=user, ended_at__isnull=True).values("resident_id")
 
 
 def in_residence(resident) -> bool:
@@ -32,7 +34,7 @@ def register() -> None:
 
     rules.register_care_team(
         on_care_team=on_care_team,
-        caseload=caseload,
+        care_teams_of=care_teams_of,
         in_residence=in_residence,
         former_resident=former_resident,
         residents=residents,

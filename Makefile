@@ -37,6 +37,7 @@ test: $(STAMP) chromium
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	PYTHONPATH=src $(BIN)/lint-imports --no-logo
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench

@@ -3,10 +3,15 @@
 Every rule is a line in the tables below; docs/access.md is the same matrix in prose. Callers use
 `require` (records a denial in the ledger and raises) or `decide` (only answers), and narrow every
 list of residents with `visible_residents` (also reachable as `Resident.objects.visible_to`).
+
+The policy is the bottom layer above the ledger: it imports no app above it. The facts it needs
+from them (care teams, stays, investigators' grants) are registered in access/rules.py by the apps
+that own them; a fact nobody registered is refused, never allowed.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NoReturn
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -14,6 +19,8 @@ from django.utils import timezone
 from homecoming.accounts.models import Role
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
+
+from . import rules
 
 
 class Action(StrEnum):
@@ -310,12 +317,16 @@ def _a(user) -> str:
     return f"{'An' if role[:1] in 'aeiou' else 'A'} {role}"
 
 
+# A fact the decision needs and no app registered (access/rules.py): refused, never allowed.
+UNREGISTERED = "The center's access rules are not all in place; this is refused."
+
+
 def _deny(reason: str) -> Decision:
     return Decision(False, Purpose.NONE, reason)
 
 
 def on_care_team(user, resident) -> bool:
-    return resident.care_team.filter(user=user, ended_at__isnull=True).exists()
+    return rules.ask("on_care_team", user, resident)
 
 
 def active_break_glass(user, resident):
@@ -329,9 +340,7 @@ def active_break_glass(user, resident):
 
 
 def investigation_covers(user, resident) -> bool:
-    from homecoming.oversight.grants import covers
-
-    return covers(user, resident)
+    return rules.ask("investigation_covers", user, resident)
 
 
 def may_read_leaf(user, entry) -> bool:
@@ -341,27 +350,21 @@ def may_read_leaf(user, entry) -> bool:
     if not decide(user, Action.VIEW_LEDGER).allowed:
         return False
     if user.role == Role.INVESTIGATOR:
-        from homecoming.oversight.grants import covers_entry
-
-        return covers_entry(user, entry)
+        try:
+            return rules.ask("covers_entry", user, entry)
+        except rules.Unregistered:
+            return False
     return True
 
 
 def in_residence(resident) -> bool:
-    from homecoming.residents.models import StayStatus
-
-    return resident.stays.filter(status=StayStatus.IN_RESIDENCE).exists()
+    return rules.ask("in_residence", resident)
 
 
 def former_resident(resident) -> bool:
     """Discharged, with no stay open (expected or in residence): followed up, no longer cared for
     in the center. Asked only of care-team members, whose access it narrows."""
-    from homecoming.residents.models import StayStatus
-
-    statuses = set(resident.stays.values_list("status", flat=True))
-    return StayStatus.DISCHARGED in statuses and not (
-        statuses & {StayStatus.EXPECTED, StayStatus.IN_RESIDENCE}
-    )
+    return rules.ask("former_resident", resident)
 
 
 def decide(user, action: Action, resident=None, *, member=None) -> Decision:
@@ -373,14 +376,20 @@ def decide(user, action: Action, resident=None, *, member=None) -> Decision:
         flag, refusal = NEEDS_FLAG[action]
         if not getattr(user, flag, False):
             return _deny(refusal)
-    return _decide(user, user.role, action, resident, member)
+    try:
+        return _decide(user, user.role, action, resident, member)
+    except rules.Unregistered:
+        return _deny(UNREGISTERED)
 
 
 def decide_many(user, actions, resident) -> dict:
     """Several decisions on one resident (what a page offers), asking the care team once."""
     member = None
     if getattr(user, "is_authenticated", False) and user.role in CARE_TEAM:
-        member = on_care_team(user, resident)
+        try:
+            member = on_care_team(user, resident)
+        except rules.Unregistered:
+            member = None  # each decision below asks again, and is refused
     return {action: decide(user, action, resident, member=member) for action in actions}
 
 
@@ -443,12 +452,38 @@ def require(user, action: Action, resident=None) -> Decision:
     though the attempted work is not."""
     decision = decide(user, action, resident)
     if not decision.allowed:
-        target = (
-            ledger.Target.of(resident, resident_id=resident.pk) if resident else ledger.Target()
-        )
-        ledger.append(user, str(action), target, purpose=decision.purpose, outcome=Outcome.DENIED)
-        raise AccessDenied(decision)
+        refuse(user, action, resident, decision)
     return decision
+
+
+def record_denial(user, action, target=None, *, purpose=Purpose.NONE) -> None:
+    """Write a denied attempt to the ledger. `target`: a ledger.Target, a resident, or None (an
+    act on the center). A denial is an attempt on the record: write it outside the attempted
+    work's transaction, so it is committed even though the work is not."""
+    if target is None:
+        target = ledger.Target()
+    elif not isinstance(target, ledger.Target):
+        target = ledger.Target.of(target, resident_id=target.pk)
+    ledger.append(user, str(action), target, purpose=purpose, outcome=Outcome.DENIED)
+
+
+def refuse(user, action, target=None, decision=None, *, reason="", error=None) -> NoReturn:
+    """The one way every layer refuses: write the denied attempt (record_denial) and raise
+    `error`, or AccessDenied (403) with the decision, or with `reason` for a rule the tables
+    above cannot express (whose note, whose calendar, who signs which line)."""
+    if decision is None:
+        decision = Decision(False, Purpose.NONE, reason)
+    record_denial(user, action, target, purpose=decision.purpose)
+    raise error if error is not None else AccessDenied(decision)
+
+
+def refuse_unknown(user, action, object_type: str, object_id, error, resident_id=None) -> NoReturn:
+    """Asking for a row that does not exist (`object_type` its label, e.g. "medications.order")
+    is accounted for like any refused access: written down, then `error` (a 404's)."""
+    target = ledger.Target(
+        resident_id=resident_id, object_type=object_type, object_id=str(object_id)
+    )
+    refuse(user, action, target, error=error)
 
 
 def standing_purpose(user) -> Purpose:
@@ -467,20 +502,20 @@ def standing_purpose(user) -> Purpose:
 
 def visible_residents(user, queryset=None):
     """The residents this user may see in lists: their caseload, the center, or nobody."""
-    from homecoming.residents.models import Resident
-
-    qs = Resident.objects.all() if queryset is None else queryset
+    # Without the residents app's registration there is no list to narrow: Unregistered raises.
+    qs = rules.ask("residents") if queryset is None else queryset
     if user is None or not user.is_authenticated or not user.is_active:
         return qs.none()
     role = user.role
-    if Action.LIST in WHOLE_CENTER.get(role, ()):
-        return qs
-    if role in CARE_TEAM:
-        return qs.filter(care_team__user=user, care_team__ended_at__isnull=True).distinct()
-    if role == Role.RESIDENT:
-        return qs.filter(user=user)
-    if role == Role.INVESTIGATOR:
-        from homecoming.oversight.grants import covered_residents
-
-        return qs.filter(pk__in=covered_residents(user))
+    try:
+        if Action.LIST in WHOLE_CENTER.get(role, ()):
+            return qs
+        if role in CARE_TEAM:
+            return qs.filter(pk__in=rules.ask("care_teams_of", user))
+        if role == Role.RESIDENT:
+            return qs.filter(user=user)
+        if role == Role.INVESTIGATOR:
+            return qs.filter(pk__in=rules.ask("covered_residents", user))
+    except rules.Unregistered:
+        pass
     return qs.none()

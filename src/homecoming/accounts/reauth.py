@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from homecoming.access import policy
 from homecoming.access.policy import Purpose
-from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Entry, Outcome
 
 # An authenticator code: six digits, which apps often show as two groups of three.
@@ -111,5 +111,4 @@ def confirm(
     else:
         confirmed = confirm_identity(person, secret)
     if not confirmed:
-        ledger.append(by, action, target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
-        raise ValidationError({field: wrong})
+        policy.refuse(by, action, target, error=ValidationError({field: wrong}))

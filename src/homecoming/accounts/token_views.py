@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from homecoming.access import policy
-from homecoming.access.policy import Action, Purpose
+from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Entry, Outcome
@@ -54,9 +54,7 @@ def _confirmed(user, secret: str) -> str:
         return "Too many wrong codes: try again in 15 minutes."
     if confirm_identity(user, secret):
         return ""
-    ledger.append(
-        user, CONFIRM, ledger.Target.of(user), purpose=Purpose.NONE, outcome=Outcome.DENIED
-    )
+    policy.record_denial(user, CONFIRM, ledger.Target.of(user))
     return "That is not your password or a current code from your authenticator app."
 
 

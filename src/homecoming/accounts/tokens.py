@@ -11,14 +11,13 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from homecoming.access import policy
-from homecoming.access.policy import Action, Purpose
+from homecoming.access.policy import Action
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 
 from . import overseers
 from .models import ApiToken, Role, TokenScope
@@ -121,17 +120,11 @@ def refuse_write(token: ApiToken, method: str):
     """A read token on a write: a denied entry in the owner's name, and AccessDenied (403)."""
     if token.scope != TokenScope.READ or method in SAFE_METHODS:
         return
-    ledger.append(
+    policy.refuse(
         token.user,
         "token.write_refused",
         ledger.Target.of(token),
-        purpose=Purpose.NONE,
-        outcome=Outcome.DENIED,
-    )
-    raise policy.AccessDenied(
-        policy.Decision(
-            False, Purpose.NONE, f"The token {token.prefix}… is read-only: it cannot change data."
-        )
+        reason=f"The token {token.prefix}… is read-only: it cannot change data.",
     )
 
 
@@ -155,11 +148,8 @@ def revoke(token: ApiToken, actor=None, *, operator: str | None = None) -> bool:
     """Revoke a token: its owner, an account manager, or the operator (actor None). Anyone else
     is refused with a denied entry. Returns False if it was already revoked."""
     if not may_manage(actor, token):
-        ledger.append(
-            actor, "token.revoke", ledger.Target.of(token), purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )  # fmt: skip
-        raise PermissionDenied("Only its owner or the system administrator revokes a token.")
+        reason = "Only its owner or the system administrator revokes a token."
+        policy.refuse(actor, "token.revoke", ledger.Target.of(token), reason=reason)
     with transaction.atomic():
         token = ApiToken.objects.select_for_update().get(pk=token.pk)
         if token.revoked_at is not None:

@@ -18,11 +18,10 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from homecoming.access import policy
-from homecoming.access.policy import AccessDenied, Action, Decision, Purpose
+from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.core.schemas import Error
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -166,17 +165,12 @@ def _require_signer(user):
     policy.require does for the actions it knows."""
     if user.is_active and user.role in SIGNING_ROLES:
         return
-    decision = Decision(
-        False, Purpose.NONE, f"A {user.get_role_display().lower()} does not handle consents."
-    )
-    ledger.append(
+    policy.refuse(
         user,
-        str(Action.RECORD_CONSENT),
+        Action.RECORD_CONSENT,
         ledger.Target(object_type="consents.consentdocument"),
-        purpose=decision.purpose,
-        outcome=Outcome.DENIED,
+        reason=f"A {user.get_role_display().lower()} does not handle consents.",
     )
-    raise AccessDenied(decision)
 
 
 def _consent_for(actor, consent_id: int, action=Action.REVOKE_CONSENT) -> Consent:
@@ -188,14 +182,8 @@ def _consent_for(actor, consent_id: int, action=Action.REVOKE_CONSENT) -> Consen
         .first()
     )
     if consent is None:
-        ledger.append(
-            actor,
-            str(action),
-            ledger.Target(object_type="consents.consent", object_id=str(consent_id)),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise Http404(f"No consent #{consent_id}.")
+        error = Http404(f"No consent #{consent_id}.")
+        policy.refuse_unknown(actor, action, "consents.consent", consent_id, error)
     return consent
 
 

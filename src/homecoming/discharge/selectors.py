@@ -10,11 +10,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from homecoming.access import policy
-from homecoming.access.policy import Action, Purpose
+from homecoming.access.policy import Action
 from homecoming.followup import checkin
 from homecoming.followup.models import Contact
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.measures import selectors as measures_selectors
 from homecoming.measures.models import Questionnaire
 from homecoming.medications.models import Order
@@ -37,14 +36,8 @@ def find(actor, plan_id: int) -> DischargePlan:
         DischargePlan.objects.select_related("stay__program", "resident").filter(pk=plan_id).first()
     )
     if plan is None:
-        ledger.append(
-            actor,
-            VIEW,
-            ledger.Target(object_type="discharge.dischargeplan", object_id=str(plan_id)),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise Http404(f"No discharge plan #{plan_id}.")
+        error = Http404(f"No discharge plan #{plan_id}.")
+        policy.refuse_unknown(actor, VIEW, "discharge.dischargeplan", plan_id, error)
     policy.require(actor, Action.VIEW, plan.resident)
     return plan
 
@@ -201,14 +194,9 @@ def for_stay(actor, stay_id: int):
 
     stay = Stay.objects.select_related("resident").filter(pk=stay_id).first()
     if stay is None:
-        ledger.append(
-            actor,
-            VIEW,
-            ledger.Target(object_type="residents.stay", object_id=str(stay_id)),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
+        policy.refuse_unknown(
+            actor, VIEW, "residents.stay", stay_id, Http404(f"No stay #{stay_id}.")
         )
-        raise Http404(f"No stay #{stay_id}.")
     decision = policy.require(actor, Action.VIEW, stay.resident)
     with transaction.atomic():
         plan = stay.discharges.exclude(status=PlanStatus.CANCELLED).first()

@@ -8,17 +8,16 @@ the care team signs as clinician, never one person twice."""
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from homecoming.access import policy
-from homecoming.access.policy import Action, Purpose
+from homecoming.access.policy import Action
 from homecoming.accounts import reauth
 from homecoming.accounts.models import Role
 from homecoming.followup import schedule
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Stay, StayStatus, TeamRole
 
 from . import asking, ending
@@ -43,14 +42,9 @@ def _write(actor, action, plan, purpose):
 def _refuse(actor, action: str, plan: DischargePlan, reason: str):
     """A rule the policy tables cannot express (who signs which line): the refusal is on the
     ledger in its own transaction, and the answer is 403."""
-    ledger.append(
-        actor,
-        action,
-        ledger.Target.of(plan, resident_id=plan.resident_id),
-        purpose=Purpose.NONE,
-        outcome=Outcome.DENIED,
+    policy.refuse(
+        actor, action, ledger.Target.of(plan, resident_id=plan.resident_id), reason=reason
     )
-    raise PermissionDenied(reason)
 
 
 def _clean(fields: dict, program, *, against_advice=False) -> dict:

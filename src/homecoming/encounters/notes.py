@@ -12,13 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from homecoming.access import policy
-from homecoming.access.policy import Action, Purpose
+from homecoming.access.policy import Action
 from homecoming.accounts import reauth
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
 from homecoming.ledger import services as ledger
 from homecoming.ledger.canonical import canonical_json, sha256_hex
-from homecoming.ledger.models import Outcome
 
 from .models import (
     SECTIONS,
@@ -60,14 +59,9 @@ def _write(actor, action: str, instance, note: Note, purpose):
 def _refuse(actor, action: str, note: Note, reason: str):
     """A rule the policy tables cannot express (whose note it is): record the refusal in its
     own transaction, so it stays on the ledger, and answer 403."""
-    ledger.append(
-        actor,
-        action,
-        ledger.Target.of(note, resident_id=note.resident_id),
-        purpose=Purpose.NONE,
-        outcome=Outcome.DENIED,
+    policy.refuse(
+        actor, action, ledger.Target.of(note, resident_id=note.resident_id), reason=reason
     )
-    raise policy.AccessDenied(policy.Decision(False, Purpose.NONE, reason))
 
 
 def _confirm(actor, action: str, note: Note, secret: str):

@@ -14,7 +14,6 @@ from django.db.models import Prefetch, Q
 from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -107,11 +106,6 @@ def _record(actor, notes, purpose):
     )
 
 
-def _deny(actor, target, reason):
-    ledger.append(actor, str(Action.VIEW), target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
-    raise policy.AccessDenied(policy.Decision(False, Purpose.NONE, reason))
-
-
 def _shown(qs, purpose, limit) -> list[NoteView]:
     """The notes the reader sees, newest first. With a `limit` (the chart's summary) only as
     many rows are loaded as it takes, so the summary costs the same for a record of thousands
@@ -152,17 +146,17 @@ def note_detail(actor, note_id: int) -> NoteView:
     the resident. Unknown ids are recorded as refused probes, like unknown residents."""
     note = _notes().filter(pk=note_id).first()
     if note is None:
-        target = ledger.Target(object_type="encounters.note", object_id=str(note_id))
-        ledger.append(actor, str(Action.VIEW), target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
-        raise Note.DoesNotExist(f"No note #{note_id}.")
+        error = Note.DoesNotExist(f"No note #{note_id}.")
+        policy.refuse_unknown(actor, Action.VIEW, "encounters.note", note_id, error)
     decision = policy.require(actor, Action.VIEW, note.resident)
     view = _view(note, decision.purpose)
     target = ledger.Target.of(note, resident_id=note.resident_id)
     if decision.purpose == Purpose.SELF:
         if not note.is_signed or view.withheld:
-            _deny(actor, target, "This note is not available to you.")
+            policy.refuse(actor, Action.VIEW, target, reason="This note is not available to you.")
     elif not note.is_signed and note.author_id != actor.pk:
-        _deny(actor, target, "A draft is its author's working copy until they sign it.")
+        reason = "A draft is its author's working copy until they sign it."
+        policy.refuse(actor, Action.VIEW, target, reason=reason)
     with transaction.atomic():
         _record(actor, [note], decision.purpose)
     return view
@@ -179,17 +173,8 @@ def my_notes(actor) -> ResidentNotes:
 def notes_to_cosign(actor) -> list[NoteView]:
     """Trainees' signed notes that no supervisor has co-signed yet, oldest first."""
     if Action.COSIGN_NOTE not in policy.WHOLE_CENTER.get(getattr(actor, "role", None), ()):
-        ledger.append(
-            actor,
-            str(Action.COSIGN_NOTE),
-            ledger.Target(),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
         role = actor.get_role_display().lower()
-        raise policy.AccessDenied(
-            policy.Decision(False, Purpose.NONE, f"A {role} co-signs no notes.")
-        )
+        policy.refuse(actor, Action.COSIGN_NOTE, reason=f"A {role} co-signs no notes.")
     purpose = policy.standing_purpose(actor)
     qs = (
         _notes()

@@ -19,12 +19,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from homecoming.access import policy
-from homecoming.access.policy import Action, Decision, Purpose
+from homecoming.access.policy import Action, Decision
 from homecoming.consents import services as consents
 from homecoming.consents.models import Consent, ConsentPurpose
 from homecoming.core import uploads
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 
 from .models import Attendance, Recording, Session, SessionKind, SessionStatus
 
@@ -106,13 +105,7 @@ def _check_size(uploaded_file):
 def _record_consent_refusal(actor, session, resident):
     """A refused upload for want of consent is an attempt on the resident's record: it goes to
     the ledger (committed on its own, like every denial)."""
-    ledger.append(
-        actor,
-        UPLOAD,
-        ledger.Target.of(session, resident_id=resident.pk),
-        purpose=Purpose.NONE,
-        outcome=Outcome.DENIED,
-    )
+    policy.record_denial(actor, UPLOAD, ledger.Target.of(session, resident_id=resident.pk))
 
 
 def _consent_in_force(resident) -> Consent:
@@ -175,14 +168,8 @@ def _session_or_probe(actor, session_id, action) -> Session:
     """The session, or DoesNotExist after recording the attempt, as for unknown residents."""
     session = Session.objects.filter(pk=session_id).first()
     if session is None:
-        ledger.append(
-            actor,
-            str(action),
-            ledger.Target(object_type="encounters.session", object_id=str(session_id)),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise Session.DoesNotExist(f"No session #{session_id}.")
+        error = Session.DoesNotExist(f"No session #{session_id}.")
+        policy.refuse_unknown(actor, action, "encounters.session", session_id, error)
     return session
 
 
@@ -272,14 +259,8 @@ def _recording_or_probe(actor, recording_id) -> Recording:
         .first()
     )
     if recording is None:
-        ledger.append(
-            actor,
-            PLAY,
-            ledger.Target(object_type="encounters.recording", object_id=str(recording_id)),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise Recording.DoesNotExist(f"No recording #{recording_id}.")
+        error = Recording.DoesNotExist(f"No recording #{recording_id}.")
+        policy.refuse_unknown(actor, PLAY, "encounters.recording", recording_id, error)
     return recording
 
 
@@ -303,10 +284,6 @@ def play(actor, recording_id: int) -> Play:
     return Play(recording, token, decision.purpose)
 
 
-def _refuse(reason: str):
-    raise policy.AccessDenied(Decision(False, Purpose.NONE, reason))
-
-
 def audio_for(actor, recording_id: int, token: str) -> Recording:
     """The recording whose audio the token opens for this user, if the policy still allows.
 
@@ -328,14 +305,8 @@ def audio_for(actor, recording_id: int, token: str) -> Recording:
         if claim.get("user") != actor.pk or claim.get("recording") != recording.pk:
             refused = "This link to the audio was opened for someone else or another recording."
     if refused:
-        ledger.append(
-            actor,
-            PLAY,
-            ledger.Target.of(recording, resident_id=recording.resident_id),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        _refuse(refused)
+        target = ledger.Target.of(recording, resident_id=recording.resident_id)
+        policy.refuse(actor, PLAY, target, reason=refused)
     # Access may have ended since the play was recorded (a care team changed): refuse, on the
     # ledger. Allowed range requests under the token add no entry: the play was recorded.
     if not policy.decide(actor, Action.PLAY_RECORDING, recording.resident).allowed:

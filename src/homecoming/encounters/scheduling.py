@@ -21,10 +21,9 @@ from django.db.models import Prefetch
 from django.utils import dateformat, timezone
 
 from homecoming.access import policy
-from homecoming.access.policy import AccessDenied, Action, Purpose
+from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.residents.models import OPEN_STAY, Resident, Stay
 from homecoming.residents.selectors import existing, record_listing
 
@@ -95,17 +94,6 @@ def find_caseworker(user_id: int):
 # Finding the rows a page acts on
 
 
-def _probe(actor, action, object_type, object_id):
-    """Asking for a row that does not exist is recorded like any other refused access."""
-    ledger.append(
-        actor,
-        action,
-        ledger.Target(object_type=object_type, object_id=str(object_id)),
-        purpose=Purpose.NONE,
-        outcome=Outcome.DENIED,
-    )
-
-
 def find_attendee(actor, session_id: int, attendee_id: int) -> SessionAttendee:
     """One attendee of one session, to act on; DoesNotExist (recorded) if there is none."""
     attendee = (
@@ -114,8 +102,12 @@ def find_attendee(actor, session_id: int, attendee_id: int) -> SessionAttendee:
         .first()
     )
     if attendee is None:
-        _probe(actor, str(Action.UPDATE_SESSION), "encounters.sessionattendee", attendee_id)
-        raise SessionAttendee.DoesNotExist(f"No attendee #{attendee_id} at session #{session_id}.")
+        error = SessionAttendee.DoesNotExist(
+            f"No attendee #{attendee_id} at session #{session_id}."
+        )
+        policy.refuse_unknown(
+            actor, Action.UPDATE_SESSION, "encounters.sessionattendee", attendee_id, error
+        )
     return attendee
 
 
@@ -125,8 +117,8 @@ def find_session(actor, session_id: int) -> Session:
         Session.objects.prefetch_related(_attendees_with_residents()).filter(pk=session_id).first()
     )
     if session is None:
-        _probe(actor, str(Action.UPDATE_SESSION), "encounters.session", session_id)
-        raise Session.DoesNotExist(f"No session #{session_id}.")
+        error = Session.DoesNotExist(f"No session #{session_id}.")
+        policy.refuse_unknown(actor, Action.UPDATE_SESSION, "encounters.session", session_id, error)
     return session
 
 
@@ -137,15 +129,10 @@ def find_session(actor, session_id: int) -> Session:
 def _refuse(actor, action, residents, reason):
     """A rule the policy tables cannot express (whose calendar a caseworker books): the denied
     attempt is committed on its own, against each resident concerned, then refused."""
-    for resident in residents:
-        ledger.append(
-            actor,
-            action,
-            ledger.Target.of(resident, resident_id=resident.pk),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-    raise AccessDenied(policy.Decision(False, Purpose.NONE, reason))
+    *others, last = residents
+    for resident in others:
+        policy.record_denial(actor, action, resident)
+    policy.refuse(actor, action, last, reason=reason)
 
 
 def _check_times(starts_at, ends_at):
@@ -500,16 +487,8 @@ def week(actor, caseworker, monday: dt.date) -> Week:
     their attendees. A caseworker sees only their own calendar; supervisors anyone's."""
     policy.require(actor, Action.VIEW_CALENDAR)
     if actor.role == Role.CASEWORKER and caseworker.pk != actor.pk:
-        ledger.append(
-            actor,
-            str(Action.VIEW_CALENDAR),
-            ledger.Target.of(caseworker),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise AccessDenied(
-            policy.Decision(False, Purpose.NONE, "A caseworker sees their own calendar only.")
-        )
+        reason = "A caseworker sees their own calendar only."
+        policy.refuse(actor, Action.VIEW_CALENDAR, ledger.Target.of(caseworker), reason=reason)
     monday = monday_of(monday)
     start, end = _week_bounds(monday)
     with transaction.atomic():
@@ -581,8 +560,8 @@ def session_detail(actor, session_id: int) -> SessionDetail:
         .first()
     )
     if session is None:
-        _probe(actor, str(Action.VIEW), "encounters.session", session_id)
-        raise Session.DoesNotExist(f"No session #{session_id}.")
+        error = Session.DoesNotExist(f"No session #{session_id}.")
+        policy.refuse_unknown(actor, Action.VIEW, "encounters.session", session_id, error)
     attendees = list(session.attendees.all())
     decisions = {a.pk: policy.decide(actor, Action.VIEW, a.resident) for a in attendees}
     leads = session.caseworker_id == actor.pk

@@ -10,11 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from homecoming.access import policy
-from homecoming.access.policy import Action, Purpose
+from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.core.forms import apply_errors
-from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing, resident_for
 
@@ -44,11 +42,8 @@ def _note_to_change(actor, note_id) -> Note:
     An unknown id is a refused probe, as on every other page."""
     note = Note.objects.select_related("resident").filter(pk=note_id).first()
     if note is None:
-        target = ledger.Target(object_type="encounters.note", object_id=str(note_id))
-        ledger.append(
-            actor, str(Action.WRITE_NOTE), target, purpose=Purpose.NONE, outcome=Outcome.DENIED
-        )
-        raise Http404(f"No note #{note_id}.")
+        error = Http404(f"No note #{note_id}.")
+        policy.refuse_unknown(actor, Action.WRITE_NOTE, "encounters.note", note_id, error)
     # Someone who may not write notes about this resident learns nothing more of the note,
     # not even that a form about it was malformed.
     policy.require(actor, Action.WRITE_NOTE, note.resident)

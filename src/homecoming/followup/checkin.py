@@ -28,10 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from homecoming.access import policy
-from homecoming.access.policy import Action, Purpose
+from homecoming.access.policy import Action
 from homecoming.alerts import services as alerts
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.measures import services as measures
 from homecoming.measures.models import Instrument
 
@@ -178,8 +177,7 @@ def _refuse(link: CheckInLink | None, status: int, message: str, who=None):
     )
     # Nobody logs in to check in; a logged-in browser that tries a link is named, though.
     actor = who if getattr(who, "is_authenticated", False) else None
-    ledger.append(actor, USE, target, purpose=Purpose.NONE, outcome=Outcome.DENIED)
-    raise LinkRefused(status, message)
+    policy.refuse(actor, USE, target, error=LinkRefused(status, message))
 
 
 def open_link(secret: str, who=None) -> CheckInLink:

@@ -16,7 +16,6 @@ from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
 from homecoming.accounts.models import Role
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 
 from .models import Attempt, Contact, ContactStatus, Lost
 
@@ -132,14 +131,8 @@ def contact_for(actor, contact_id: int) -> ContactPage:
         .first()
     )
     if contact is None:
-        ledger.append(
-            actor,
-            str(Action.VIEW),
-            ledger.Target(object_type="followup.contact", object_id=str(contact_id)),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise Http404(f"No follow-up contact #{contact_id}.")
+        error = Http404(f"No follow-up contact #{contact_id}.")
+        policy.refuse_unknown(actor, Action.VIEW, "followup.contact", contact_id, error)
     # A staff page: the worklist's people open it (a former resident's own record is the portal).
     policy.require(actor, Action.VIEW_FOLLOW_UPS)
     decision = policy.require(actor, Action.VIEW, contact.resident)
@@ -186,14 +179,8 @@ def contact_to_act_on(actor, contact_id: int, action: Action) -> Contact:
     the probe is on the ledger."""
     contact = Contact.objects.select_related("resident", "discharge").filter(pk=contact_id).first()
     if contact is None:
-        ledger.append(
-            actor,
-            str(action),
-            ledger.Target(object_type="followup.contact", object_id=str(contact_id)),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise Http404(f"No follow-up contact #{contact_id}.")
+        error = Http404(f"No follow-up contact #{contact_id}.")
+        policy.refuse_unknown(actor, action, "followup.contact", contact_id, error)
     return contact
 
 

@@ -12,7 +12,7 @@ from homecoming.core.schemas import Error
 
 from . import cosigned, services, signing, tree
 from .canonical import canonical_json
-from .models import Checkpoint, Entry, Outcome
+from .models import Checkpoint, Entry
 
 router = Router(tags=["ledger"])
 
@@ -111,17 +111,11 @@ def entry(request, seq: int):
     if row is None:
         raise Http404(f"No entry #{seq}.")
     if not policy.may_read_leaf(request.auth, row):
-        services.append(
+        policy.refuse(
             request.auth,
-            str(Action.VIEW_LEDGER),
+            Action.VIEW_LEDGER,
             services.Target(object_type="ledger.entry", object_id=str(seq)),
-            purpose=policy.Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise policy.AccessDenied(
-            policy.Decision(
-                False, policy.Purpose.NONE, "No current grant of yours covers this entry."
-            )
+            reason="No current grant of yours covers this entry.",
         )
     return {
         "seq": seq,

@@ -36,7 +36,6 @@ from homecoming.accounts import reauth
 from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 
 from . import guard, schedule
 from .doses import UnitMismatch, describe, parse_amount, to_unit
@@ -335,13 +334,8 @@ def refusals_recorded(actor, resident, purpose):
         yield
     except OrderStopped as stopped:
         with transaction.atomic():
-            ledger.append(
-                actor,
-                "medication.prescribe",
-                ledger.Target(resident_id=resident.pk),
-                purpose=purpose,
-                outcome=Outcome.DENIED,
-            )
+            target = ledger.Target(resident_id=resident.pk)
+            policy.record_denial(actor, "medication.prescribe", target, purpose=purpose)
             lead = User.objects.filter(is_medical_lead=True, is_active=True)
             message = f"An order for {resident.display_name} by {actor} was stopped: " + (
                 stopped.summary

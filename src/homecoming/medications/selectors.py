@@ -15,7 +15,6 @@ from django.utils import timezone
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident, StayStatus
 from homecoming.residents.selectors import existing
 
@@ -270,14 +269,8 @@ def order_for(actor, order_id: int, action=Action.ADMINISTER) -> Order:
         .first()
     )
     if order is None:
-        ledger.append(
-            actor,
-            str(action),
-            ledger.Target(object_type="medications.order", object_id=str(order_id)),
-            purpose=policy.Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise Order.DoesNotExist(f"No medication order #{order_id}.")
+        error = Order.DoesNotExist(f"No medication order #{order_id}.")
+        policy.refuse_unknown(actor, action, "medications.order", order_id, error)
     policy.require(actor, action, order.resident)
     return order
 

@@ -24,7 +24,6 @@ from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
 from homecoming.core import uploads
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 
 from . import public_limits
 from .models import (
@@ -281,13 +280,8 @@ def open_with_receipt(reference: str, passphrase: str, *, source: str = "") -> C
     public_limits.check_receipt_not_locked(reference, source)
     complaint = Complaint.objects.filter(reference=reference, filed_via=FiledVia.PUBLIC).first()
     if complaint is None or not check_password(normalise(passphrase), complaint.passphrase_hash):
-        ledger.append(
-            None,
-            FOLLOW_UP,
-            ledger.Target(object_type="oversight.complaint", object_id=reference),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
+        target = ledger.Target(object_type="oversight.complaint", object_id=reference)
+        policy.record_denial(None, FOLLOW_UP, target)
         public_limits.count_wrong_try(reference, source)
         raise ValidationError(refusal)
     ledger.record_reads(
@@ -313,17 +307,11 @@ def require_handler(actor, complaint):
     ledger."""
     policy.require(actor, Action.HANDLE_COMPLAINTS)
     if is_named(actor, complaint):
-        ledger.append(
+        policy.refuse(
             actor,
             UPDATE,
             ledger.Target.of(complaint, resident_id=complaint.resident_id),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise policy.AccessDenied(
-            policy.Decision(
-                False, Purpose.NONE, "You are named in this complaint: others handle it."
-            )
+            reason="You are named in this complaint: others handle it.",
         )
 
 

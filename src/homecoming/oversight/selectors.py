@@ -18,7 +18,7 @@ from django.utils import timezone
 from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Entry, Outcome
+from homecoming.ledger.models import Entry
 
 from . import complaints, grants
 from .models import (
@@ -57,16 +57,6 @@ def complainant_words(complaint: Complaint, reader) -> str:
 def _record(actor, rows, purpose=Purpose.COMPLAINT):
     if rows:
         ledger.record_reads(actor, READ, rows, resident_of=lambda c: c.resident_id, purpose=purpose)
-
-
-def _denied(actor, complaint_id):
-    ledger.append(
-        actor,
-        READ,
-        ledger.Target(object_type="oversight.complaint", object_id=str(complaint_id)),
-        purpose=Purpose.NONE,
-        outcome=Outcome.DENIED,
-    )
 
 
 def handled_complaints(actor, *, status=None) -> list[Complaint]:
@@ -119,16 +109,14 @@ def complaint_for(actor, complaint_id: int) -> ComplaintView:
         .first()
     )
     if complaint is None:
-        _denied(actor, complaint_id)
-        raise Complaint.DoesNotExist(f"No complaint #{complaint_id}.")
+        error = Complaint.DoesNotExist(f"No complaint #{complaint_id}.")
+        policy.refuse_unknown(actor, READ, "oversight.complaint", complaint_id, error)
     mine = complaints.is_complainant(actor, complaint)
     handler = policy.decide(actor, Action.HANDLE_COMPLAINTS).allowed
     named = complaints.is_named(actor, complaint)
     if not (mine or handler or named):
-        _denied(actor, complaint_id)
-        raise policy.AccessDenied(
-            policy.Decision(False, Purpose.NONE, "Only those handling a complaint read it.")
-        )
+        target = ledger.Target(object_type="oversight.complaint", object_id=str(complaint_id))
+        policy.refuse(actor, READ, target, reason="Only those handling a complaint read it.")
     with transaction.atomic():
         view = ComplaintView(
             complaint=complaint,
@@ -177,10 +165,8 @@ def attachment_for(actor, attachment_id: int, *, receipt_complaint=None) -> Atta
             and not view.may_handle
             and not attachment.event.visible_to_complainant
         ):
-            _denied(actor, complaint.pk)
-            raise policy.AccessDenied(
-                policy.Decision(False, Purpose.NONE, "This attachment is not yours to open.")
-            )
+            target = ledger.Target(object_type="oversight.complaint", object_id=str(complaint.pk))
+            policy.refuse(actor, READ, target, reason="This attachment is not yours to open.")
     ledger.record_reads(
         actor,
         READ,
@@ -195,18 +181,14 @@ def refuse_attachment(actor, attachment_id: int):
     """An attachment asked for by its number through a receipt that does not open it (or with
     no receipt opened): a probe, written down on the complaint's resident, then not found."""
     found = Attachment.objects.select_related("complaint").filter(pk=attachment_id).first()
-    ledger.append(
+    policy.refuse_unknown(
         actor,
         READ,
-        ledger.Target(
-            resident_id=found.complaint.resident_id if found else None,
-            object_type="oversight.attachment",
-            object_id=str(attachment_id),
-        ),
-        purpose=Purpose.NONE,
-        outcome=Outcome.DENIED,
+        "oversight.attachment",
+        attachment_id,
+        Attachment.DoesNotExist(f"No attachment #{attachment_id} under this receipt."),
+        resident_id=found.complaint.resident_id if found else None,
     )
-    raise Attachment.DoesNotExist(f"No attachment #{attachment_id} under this receipt.")
 
 
 # --- investigations ----------------------------------------------------------------------------
@@ -297,15 +279,11 @@ def investigation_for(actor, investigation_id: int) -> InvestigationView:
     if actor.role != "oversight":
         all_grants = [g for g in all_grants if g.investigator_id == actor.pk]
         if not all_grants:
-            ledger.append(
+            policy.refuse(
                 actor,
-                str(Action.VIEW_INVESTIGATIONS),
+                Action.VIEW_INVESTIGATIONS,
                 ledger.Target.of(investigation),
-                purpose=Purpose.NONE,
-                outcome=Outcome.DENIED,
-            )
-            raise policy.AccessDenied(
-                policy.Decision(False, Purpose.NONE, "No grant of yours is in this investigation.")
+                reason="No grant of yours is in this investigation.",
             )
     now = timezone.now()
     current = [g for g in all_grants if g.investigator_id == actor.pk and g.active_at(now)]
@@ -327,19 +305,13 @@ def current_grant(actor, grant_id: int) -> Grant:
         .first()
     )
     if grant is None or grant.investigator_id != actor.pk or not grant.active_at(timezone.now()):
-        ledger.append(
-            actor,
-            READ_ACTIONS,
-            ledger.Target(object_type="oversight.grant", object_id=str(grant_id)),
-            purpose=Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
         reason = (
             "This grant is not yours."
             if grant and grant.investigator_id != actor.pk
             else ("This grant has expired or was revoked: the access it gave has ended.")
         )
-        raise policy.AccessDenied(policy.Decision(False, Purpose.NONE, reason))
+        target = ledger.Target(object_type="oversight.grant", object_id=str(grant_id))
+        policy.refuse(actor, READ_ACTIONS, target, reason=reason)
     return grant
 
 

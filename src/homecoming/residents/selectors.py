@@ -9,7 +9,6 @@ from django.db.models import Prefetch, Q
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 
 from .models import OPEN_STAY, Bed, BedAssignment, CareTeamMember, Deployment, Resident, Stay
 
@@ -95,14 +94,8 @@ def existing(actor, resident_id: int, action: Action) -> Resident:
     not exist is accounted for like any other refused access."""
     resident = Resident.objects.filter(pk=resident_id).first()
     if resident is None:
-        ledger.append(
-            actor,
-            str(action),
-            ledger.Target(object_type="residents.resident", object_id=str(resident_id)),
-            purpose=policy.Purpose.NONE,
-            outcome=Outcome.DENIED,
-        )
-        raise Resident.DoesNotExist(f"No resident #{resident_id}.")
+        error = Resident.DoesNotExist(f"No resident #{resident_id}.")
+        policy.refuse_unknown(actor, action, "residents.resident", resident_id, error)
     return resident
 
 

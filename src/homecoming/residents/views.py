@@ -10,13 +10,9 @@ from django.views.decorators.http import require_POST
 from homecoming.access import policy
 from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
-from homecoming.access.services import give_break_glass_reasons
-from homecoming.consents.services import active_consents
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
-from homecoming.encounters import notes_selectors, scheduling
-from homecoming.ledger.selectors import disclosures
-from homecoming.measures import selectors as measures_selectors
+from homecoming.record import pages
 
 from . import selectors, services
 from .forms import (
@@ -83,7 +79,7 @@ def chart(request, resident_id):
         # Residents read their own record on their own page; anyone else's is refused there.
         return redirect("residents:my_record")
     try:
-        chart = selectors.chart(request.user, resident_id)
+        context = pages.chart(request.user, resident_id)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
     except AccessDenied:
@@ -96,35 +92,6 @@ def chart(request, resident_id):
                 status=403,
             )
         raise
-    user = request.user
-    decisions = policy.decide_many(
-        user,
-        (
-            Action.EDIT,
-            Action.ASSIGN_BED,
-            Action.ASSIGN_CARE_TEAM,
-            Action.GRANT_PORTAL,
-            Action.OPEN_STAY,
-            Action.SCHEDULE_SESSION,
-            Action.WRITE_NOTE,
-            Action.VIEW_HISTORY,
-            Action.VIEW_MEDICATIONS,
-            Action.VIEW_ADVERSE_EVENTS,
-            Action.PLAN_DISCHARGE,
-            Action.SIGN_DISCHARGE,
-        ),
-        chart.resident,
-    )
-    can = {action.name.lower(): d.allowed for action, d in decisions.items()}
-    # The chart's one recorded read covers its summaries; the notes listed are each recorded.
-    context = {
-        "chart": chart,
-        "can": can,
-        "upcoming": scheduling.upcoming_for_resident(chart.resident),
-        "notes": notes_selectors.notes_for(user, resident_id, limit=5),
-        "measures": measures_selectors.trends(user, resident_id),
-        "consents_in_force": active_consents(chart.resident).select_related("document"),
-    }
     return render(request, "residents/chart.html", context)
 
 
@@ -267,14 +234,5 @@ def _page_from(request) -> int | None:
 
 def my_record(request):
     resident = own_resident(request)
-    chart = selectors.chart(request.user, resident.pk)
-    context = {
-        "chart": chart,
-        "upcoming": scheduling.upcoming_for_resident(resident),
-        "my_notes": notes_selectors.notes_for(request.user, resident.pk, limit=3),
-        "measures": measures_selectors.trends(request.user, resident.pk),
-        "consents_in_force": active_consents(resident).select_related("document"),
-        "disclosures": disclosures(resident, before=_page_from(request)),
-    }
-    give_break_glass_reasons(context["disclosures"].entries)
+    context = pages.own_record(request.user, resident, older_than=_page_from(request))
     return render(request, "residents/my_record.html", context)

@@ -25,7 +25,6 @@ from homecoming.access.policy import Action
 from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
 from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Outcome
 from homecoming.medications.guard import Rule, Stop
 
 from .models import Decision, DecisionKind, NamedPrescriber, Signal
@@ -174,13 +173,8 @@ def refuse_order(errors: dict, actor, resident, protocol, purpose) -> dict:
     refused attempt written to the ledger naming its decision. Returns `errors`."""
     found = refusals(actor, protocol.drug)
     for decision, _ in found:
-        ledger.append(
-            actor,
-            PRESCRIBE,
-            ledger.Target.of(decision, resident_id=resident.pk),
-            purpose=purpose,
-            outcome=Outcome.DENIED,
-        )
+        target = ledger.Target.of(decision, resident_id=resident.pk)
+        policy.record_denial(actor, PRESCRIBE, target, purpose=purpose)
     if found:
         words = [errors["protocol"]] if "protocol" in errors else []
         errors["protocol"] = " ".join(words + [why for _, why in found])

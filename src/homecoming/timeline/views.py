@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from homecoming.ledger.models import Entry
+from homecoming.record import pages
 from homecoming.residents.models import Resident
 
 from . import selectors
@@ -14,14 +15,7 @@ def timeline(request, resident_id):
     form = TimelineFilter(request.GET or None)
     options = form.cleaned_data if form.is_valid() else {}
     try:
-        page = selectors.timeline(
-            request.user,
-            resident_id,
-            kinds=options.get("kind") or (),
-            drafts=options.get("drafts", False),
-            oldest_first=options.get("oldest_first", False),
-            cursor=options.get("after"),
-        )
+        page = pages.timeline(request.user, resident_id, options)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
     more_query = request.GET.copy()

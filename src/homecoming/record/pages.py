@@ -1,0 +1,77 @@
+"""The chart, the timeline page and the resident's own record, each from the apps' selectors.
+
+The order of the sections is the order their reads are written to the ledger: the chart's own
+read first (it checks the policy and raises for anyone refused), then what it summarises.
+"""
+
+from homecoming.access import policy
+from homecoming.access.policy import Action
+from homecoming.access.services import give_break_glass_reasons
+from homecoming.consents.services import active_consents
+from homecoming.encounters import notes_selectors, scheduling
+from homecoming.ledger.selectors import disclosures
+from homecoming.measures import selectors as measures_selectors
+from homecoming.residents import selectors as residents_selectors
+from homecoming.timeline import selectors as timeline_selectors
+
+# What the chart offers to do next, each a link shown only when the policy allows it.
+CHART_ACTIONS = (
+    Action.EDIT,
+    Action.ASSIGN_BED,
+    Action.ASSIGN_CARE_TEAM,
+    Action.GRANT_PORTAL,
+    Action.OPEN_STAY,
+    Action.SCHEDULE_SESSION,
+    Action.WRITE_NOTE,
+    Action.VIEW_HISTORY,
+    Action.VIEW_MEDICATIONS,
+    Action.VIEW_ADVERSE_EVENTS,
+    Action.PLAN_DISCHARGE,
+    Action.SIGN_DISCHARGE,
+)
+
+
+def chart(actor, resident_id: int) -> dict:
+    """A member of staff's chart of one resident. Resident.DoesNotExist or AccessDenied (both
+    on the ledger) when there is none or it is refused."""
+    chart = residents_selectors.chart(actor, resident_id)
+    decisions = policy.decide_many(actor, CHART_ACTIONS, chart.resident)
+    # The chart's one recorded read covers its summaries; the notes listed are each recorded.
+    return {
+        "chart": chart,
+        "can": {action.name.lower(): d.allowed for action, d in decisions.items()},
+        "upcoming": scheduling.upcoming_for_resident(chart.resident),
+        "notes": notes_selectors.notes_for(actor, resident_id, limit=5),
+        "measures": measures_selectors.trends(actor, resident_id),
+        "consents_in_force": active_consents(chart.resident).select_related("document"),
+    }
+
+
+def own_record(actor, resident, *, older_than=None) -> dict:
+    """The resident's own record (the portal's /my-record/): the chart's sections a resident
+    reads, and who looked at their record (a page of it, before the ledger's `older_than`)."""
+    chart = residents_selectors.chart(actor, resident.pk)
+    context = {
+        "chart": chart,
+        "upcoming": scheduling.upcoming_for_resident(resident),
+        "my_notes": notes_selectors.notes_for(actor, resident.pk, limit=3),
+        "measures": measures_selectors.trends(actor, resident.pk),
+        "consents_in_force": active_consents(resident).select_related("document"),
+        "disclosures": disclosures(resident, before=older_than),
+    }
+    # A look through break-glass shows the reason its opener gave (the ledger holds the row's
+    # number only).
+    give_break_glass_reasons(context["disclosures"].entries)
+    return context
+
+
+def timeline(actor, resident_id: int, options: dict):
+    """One page of a resident's timeline, narrowed by the filter form's cleaned `options`."""
+    return timeline_selectors.timeline(
+        actor,
+        resident_id,
+        kinds=options.get("kind") or (),
+        drafts=options.get("drafts", False),
+        oldest_first=options.get("oldest_first", False),
+        cursor=options.get("after"),
+    )

@@ -1,0 +1,41 @@
+"""What the access policy asks of residents, care teams and stays: registered with it at start-up
+(ResidentsConfig.ready), so that the policy, the layer below, imports nothing of this app."""
+
+from .models import CareTeamMember, Resident, StayStatus
+
+
+def on_care_team(user, resident) -> bool:
+    return resident.care_team.filter(user=user, ended_at__isnull=True).exists()
+
+
+def care_teams_of(user):
+    """The residents whose current care team has the user, as a subquery for lists (and for
+    deciding on many residents at once)."""
+    return CareTeamMember.objects.filter(user=user, ended_at__isnull=True).values("resident_id")
+
+
+def in_residence(resident) -> bool:
+    return resident.stays.filter(status=StayStatus.IN_RESIDENCE).exists()
+
+
+def former_resident(resident) -> bool:
+    statuses = set(resident.stays.values_list("status", flat=True))
+    return StayStatus.DISCHARGED in statuses and not (
+        statuses & {StayStatus.EXPECTED, StayStatus.IN_RESIDENCE}
+    )
+
+
+def residents():
+    return Resident.objects.all()
+
+
+def register() -> None:
+    from homecoming.access import rules
+
+    rules.register_care_team(
+        on_care_team=on_care_team,
+        care_teams_of=care_teams_of,
+        in_residence=in_residence,
+        former_resident=former_resident,
+        residents=residents,
+    )

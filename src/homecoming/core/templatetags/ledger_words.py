@@ -212,7 +212,11 @@ def statement(entry) -> str:
     """One line of "who looked at my record", as a sentence: "Heidi Bergman, caseworker,
     opened your chart: notes and questionnaires, for your care"."""
     what = look_words(entry) if entry.outcome != "denied" else entry_words(entry)
-    sentence = f"{entry.who}, {role_words(entry.who_role)}, {what}"
+    # Staff by name and role; the resident, another resident and the system by name alone.
+    if entry.who_role in ("resident", "system", "anonymous", ""):
+        sentence = f"{entry.who[:1].upper()}{entry.who[1:]} {what}"
+    else:
+        sentence = f"{entry.who}, {role_words(entry.who_role)}, {what}"
     if entry.outcome == "denied":
         return f"{sentence}: refused"
     why = PURPOSE_PHRASES.get(entry.purpose, "")

@@ -207,7 +207,8 @@ def update_user(
     old_role = user.role
     try:
         with transaction.atomic():
-            user = User.objects.select_for_update().get(pk=user.pk)
+            # NO KEY: the ledger's inserts check their key to the account (see Resident lock).
+            user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
             changed = [k for k in EDITABLE if getattr(user, k) != merged[k]]
             if not changed:
                 return False
@@ -238,8 +239,8 @@ def set_active(actor, user: User, active: bool) -> User:
         # The role's active rows locked first, in one order, then this one: two administrators
         # deactivating the last two oversight officers at once are taken in turn (not both let
         # through, and no deadlock), and the second sees the first's change.
-        list(User.objects.select_for_update().filter(role=user.role, is_active=True).order_by("pk"))
-        user = User.objects.select_for_update().get(pk=user.pk)
+        list(User.objects.select_for_update(no_key=True).filter(role=user.role, is_active=True).order_by("pk"))
+        user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         if user.is_active == active:
             return user
         overseers.require_keeps_one(user, losing=not active)

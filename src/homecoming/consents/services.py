@@ -296,7 +296,7 @@ def sign(
     with transaction.atomic():
         # Lock the resident: two signatures of the same document at once cannot both pass the
         # check below (SQLite already serialises writers; this is for PostgreSQL).
-        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        Resident.objects.lock(resident.pk)
         standing = _check_not_consented(resident, document)
         if standing is not None and via != SignedVia.PENDING:
             # Consent to an earlier version: the new one replaces it once it counts.
@@ -382,7 +382,7 @@ def confirm(
             by=actor,
         )
     with transaction.atomic():
-        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        Resident.objects.lock(resident.pk)
         consent = Consent.objects.select_for_update().select_related("document").get(pk=consent.pk)
         if not consent.pending or consent.revoked_at is not None:
             raise ValidationError("This consent is no longer waiting for confirmation.")

@@ -66,7 +66,7 @@ def record(
     cutpoint = settings.HOMECOMING_PCL5_CUTPOINT
     with transaction.atomic():
         # Lock the resident so two questionnaires saved at once each see the other as "previous".
-        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        Resident.objects.lock(resident.pk)
         previous = _previous_pcl5_total(resident) if definition.code == Instrument.PCL5 else None
         result = scoring.score(
             definition.code,

@@ -276,7 +276,7 @@ def give(
     try:
         with transaction.atomic():
             # One nurse at a time per resident: the second waits here, then sees the first dose.
-            resident = Resident.objects.select_for_update().get(pk=resident.pk)
+            resident = Resident.objects.lock(resident.pk)
             stops = _stops_needing_the_database(attempt, resident)
             stops += _dose_stops(attempt, protocol)
             stops += decisions.dose_stops(protocol)  # a suspended drug: no dose, whoever asks
@@ -403,7 +403,7 @@ def not_given(
     now = timezone.now()
     try:
         with transaction.atomic():
-            Resident.objects.select_for_update().filter(pk=resident.pk).first()
+            Resident.objects.lock(resident.pk)
             earlier = Administration.objects.filter(order=order, scheduled_for=scheduled_for)
             if earlier.exists():
                 raise ValidationError({"scheduled_for": _already(earlier.first())})

@@ -126,7 +126,7 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
         ingredient_limits.refusals_recorded(actor, resident, decision.purpose),
         transaction.atomic(),
     ):
-        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        Resident.objects.lock(resident.pk)
         if not resident.stays.filter(OPEN_STAY).exists():
             raise ValidationError(f"{resident.display_name} has no open stay at the center.")
         try:

@@ -66,6 +66,14 @@ class ResidentQuerySet(models.QuerySet):
 
         return policy.visible_residents(user, self)
 
+    def lock(self, pk):
+        """The resident's row, locked until the transaction ends: writers on one resident go one
+        at a time. FOR NO KEY UPDATE, not FOR UPDATE: the ledger's inserts check their foreign
+        key to the resident (a KEY SHARE lock), and a FOR UPDATE lock held while waiting for the
+        ledger head deadlocked against a request holding the head and checking that key
+        (bench/load.py found it at 25 users on PostgreSQL)."""
+        return self.select_for_update(no_key=True).get(pk=pk)
+
 
 class Resident(models.Model):
     ledger_versioned = True  # every write stores a version; verify --database checks it

@@ -176,7 +176,7 @@ def update_intake(actor, resident: Resident, changes: dict) -> Resident:
     merged = {k: getattr(resident, k) for k in INTAKE_FIELDS} | changes
     _check_intake(merged)
     with transaction.atomic():
-        resident = Resident.objects.select_for_update().get(pk=resident.pk)
+        resident = Resident.objects.lock(resident.pk)
         changed = False
         for key, value in changes.items():
             if getattr(resident, key) != value:
@@ -325,7 +325,7 @@ def grant_portal_access(
     candidate.set_password(password)
     try:
         with transaction.atomic():
-            resident = Resident.objects.select_for_update().get(pk=resident.pk)
+            resident = Resident.objects.lock(resident.pk)
             if resident.user_id is not None:  # another grant won the race
                 raise ValidationError("This resident already has a portal log-in.")
             candidate.save()

@@ -38,4 +38,4 @@ def test_another_residents_name_never_shows_in_who_looked(walter, nadia, staff, 
     listed = who_looked(client_for(walter.user))
     assert nadia.user.full_name not in listed and "Okafor" not in listed
     assert listed.count("Another resident") == 2
-    assert f'{staff["caseworker"].full_name}, caseworker, opened your chart' in listed
+    assert f"{staff['caseworker'].full_name}, caseworker, opened your chart" in listed

@@ -239,7 +239,11 @@ def set_active(actor, user: User, active: bool) -> User:
         # The role's active rows locked first, in one order, then this one: two administrators
         # deactivating the last two oversight officers at once are taken in turn (not both let
         # through, and no deadlock), and the second sees the first's change.
-        list(User.objects.select_for_update(no_key=True).filter(role=user.role, is_active=True).order_by("pk"))
+        list(
+            User.objects.select_for_update(no_key=True)
+            .filter(role=user.role, is_active=True)
+            .order_by("pk")
+        )
         user = User.objects.select_for_update(no_key=True).get(pk=user.pk)
         if user.is_active == active:
             return user

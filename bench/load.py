@@ -186,7 +186,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env, workers: int, threads: int):
+def start_server(env, workers: int, threads: int, log: Path):
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -206,6 +206,8 @@ def start_server(env, workers: int, threads: int):
         env=env,
         cwd=ROOT,
         start_new_session=True,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )
     import urllib.request
 
@@ -502,7 +504,9 @@ def main():
         )
         prepared = json.loads(out.stdout.splitlines()[-1])
         collect_static(env)
-        server, host = start_server(env, args.workers, args.threads)
+        log = Path(tempfile.gettempdir()) / f"homecoming-load-{name}.log"
+        log.unlink(missing_ok=True)
+        server, host = start_server(env, args.workers, args.threads, log)
         print(
             f"gunicorn --workers {args.workers} --threads {args.threads} on {host}, "
             f"{os.cpu_count()} cores; {args.seconds} s per step; think time {wait[0]}-{wait[1]} s"
@@ -514,6 +518,8 @@ def main():
             elapsed = time.perf_counter() - started
             print(f"\n{users} users:")
             report(stats, shown, ledger_size(url) - before, elapsed)
+        if log.exists() and log.stat().st_size:
+            print(f"\nThe server's log (errors with their tracebacks): {log}")
     finally:
         if server is not None:
             stop_server(server)

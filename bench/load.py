@@ -415,6 +415,8 @@ def report(stats, shown, entries: int, seconds: float):
             f"{e.get_response_time_percentile(0.95):>7.0f} "
             f"{e.get_response_time_percentile(0.99):>7.0f} {e.num_failures:>6}"
         )
+    for error in stats.errors.values():
+        print(f"  error: {error.occurrences} x {error.method} {error.name}: {error.error}")
     by_name = {e.name: e for e in rows}
     chart, trivial = by_name.get("chart"), by_name.get("trivial: change-password form")
     if chart and trivial and chart.num_requests and trivial.num_requests:

@@ -366,6 +366,7 @@ def run_step(host: str, prepared: dict, users: int, seconds: int, wait: tuple[fl
                 # working, counted apart from errors. Anything else is an error.
                 if response.status_code == 400:
                     shown["refused"] += 1
+                    response.success()
                 elif response.status_code != 302:
                     response.failure(f"{response.status_code} on give")
             shown["pages"] += 1

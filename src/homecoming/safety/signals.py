@@ -159,6 +159,19 @@ def _codes(values, code: dict) -> np.ndarray:
     return np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values))
 
 
+def _distinct(keys: np.ndarray, counts: bool = False):
+    """The distinct keys in order (and how often each occurs), by one sort: for millions of
+    integers this is several times quicker than np.unique, which hashes them first."""
+    keys = np.sort(keys)
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    distinct = keys[first]
+    if not counts:
+        return distinct
+    starts = np.flatnonzero(first)
+    return distinct, np.diff(np.append(starts, len(keys)))
+
+
 def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For ranges [lo[i], hi[i]): (i repeated once per member, the members), flattened."""
     sizes = hi - lo
@@ -221,7 +234,7 @@ def count_pairs() -> Counts:
     s_event, s_drug = _ints(suspects[0]), _codes(suspects[1], drug_code)
     by_id = np.argsort(e_id)
     s_term = e_term[by_id[np.searchsorted(e_id[by_id], s_event)]]  # its report's term
-    attributed = np.unique(
+    attributed = _distinct(
         np.concatenate(
             [
                 (s_event * n_drugs + s_drug) * n_terms + s_term,
@@ -230,19 +243,19 @@ def count_pairs() -> Counts:
         )
     )
     a_pair = attributed % (n_drugs * n_terms)  # drug * n_terms + term
-    reported, a = np.unique(a_pair, return_counts=True)
+    reported, a = _distinct(a_pair, counts=True)
     drug_reports = np.bincount(a_pair // n_terms, minlength=n_drugs)
     term_reports = np.bincount(e_term, minlength=n_terms)
 
     # Residents given each drug who had each event: exposure x had, joined on the resident.
-    exposure = np.unique(g_resident * n_drugs + g_drug)
-    had = np.unique(e_resident * n_terms + e_term)
+    exposure = _distinct(g_resident * n_drugs + g_drug)
+    had = _distinct(e_resident * n_terms + e_term)
     x_resident, x_drug = exposure // n_drugs, exposure % n_drugs
     h_resident, h_term = had // n_terms, had % n_terms
     lo = np.searchsorted(x_resident, h_resident, side="left")
     hi = np.searchsorted(x_resident, h_resident, side="right")
     case, drug_of = _expand(lo, hi)
-    exposed_pairs, k = np.unique(x_drug[drug_of] * n_terms + h_term[case], return_counts=True)
+    exposed_pairs, k = _distinct(x_drug[drug_of] * n_terms + h_term[case], counts=True)
     drug_residents = np.bincount(x_drug, minlength=n_drugs)
     term_residents = np.bincount(h_term, minlength=n_terms)
 

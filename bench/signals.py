@@ -9,8 +9,8 @@ one order and one given dose of each of two or three medicines per resident, and
 reported far more often than chance). Then, side by side in one run, each in a process of its
 own so that its peak memory is its own:
 
-1. homecoming: `safety.signals.count_pairs()` (one aggregate SQL query) and the measures over
-   every pair as NumPy columns, with every configured rule evaluated;
+1. homecoming: `safety.signals.count_pairs()` (three plain queries, counted with NumPy) and the
+   measures over every pair as NumPy columns, with every configured rule evaluated;
 2. pandas: the same table computed the straightforward way: read the reports, suspects and
    administrations into DataFrames, merge and group them, and compute the same measures.
 
@@ -316,7 +316,7 @@ def measure(label: str, env, args):
     same_flags = results["ours"][0]["flagged"] == results["pandas"][0]["flagged"]
     print(f"{label} (filled in {built:.0f} s; {results['ours'][0]['pairs']:,} drug-event pairs, "
           f"{len(results['ours'][0]['flagged']):,} flagged by any rule):")  # fmt: skip
-    print(f"  homecoming (aggregate SQL + NumPy)  {ours_s:7.2f} s   peak {ours_mib:7.0f} MiB")
+    print(f"  homecoming (plain queries + NumPy)  {ours_s:7.2f} s   peak {ours_mib:7.0f} MiB")
     print(f"  pandas (tables into DataFrames)     {pandas_s:7.2f} s   peak {pandas_mib:7.0f} MiB")
     print(f"  ratio (homecoming / pandas)         {ours_s / pandas_s:7.2f}     "
           f"memory {ours_mib / pandas_mib:5.2f}")  # fmt: skip

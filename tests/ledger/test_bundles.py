@@ -163,14 +163,16 @@ def test_the_verifier_runs_alone_without_django(busy_ledger, tmp_path):
     assert bad.returncode == 1 and bad.stderr.startswith("FAILED:")
 
 
+@pytest.mark.parametrize("chunk", [1 << 22, 97])
 @pytest.mark.parametrize(
     "change", ["none", "delete", "duplicate", "swap", "byte", "truncate", "junk", "tail"]
 )
 def test_the_parallel_verifier_agrees_with_the_sequential_one(
-    busy_ledger, tmp_path, monkeypatch, change
+    busy_ledger, tmp_path, monkeypatch, change, chunk
 ):
     """Large bundles are split between processes; force that on a small one, with parts so
-    small that some hold no line at all, and check every tampering is still caught."""
+    small that some hold no line at all, and check every tampering is still caught. The
+    small chunk makes the fast pass read lines in pieces that it must join across reads."""
     export(tmp_path / "b")
     path = tmp_path / "b" / "entries.ndjson"
     lines = path.read_bytes().split(b"\n")[:-1]
@@ -189,8 +191,11 @@ def test_the_parallel_verifier_agrees_with_the_sequential_one(
         data += lines[3]  # a fake entry without its newline
     path.write_bytes(data[:-1] if change == "truncate" else data)
     monkeypatch.setattr(v, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(v, "CHUNK_BYTES", chunk)
     monkeypatch.setattr(v.os, "cpu_count", lambda: 4)
     if change == "none":
+        # The fast pass alone must accept an intact bundle: no falling back to the slow one.
+        monkeypatch.setattr(v, "_scan", lambda *a, **k: pytest.fail("fast pass refused"))
         assert v.verify_bundle(tmp_path / "b").entries == len(lines)
     else:
         with pytest.raises(v.BundleError):

@@ -18,6 +18,7 @@ with every other resident of the center.
 """
 
 import math
+import operator
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,60 +45,12 @@ RULE_WORDS = {
     "fisher": "Fisher's test over residents",
 }
 
-PAIRS_SQL = """
-WITH given_days AS MATERIALIZED (
-    SELECT DISTINCT m.resident_id AS resident_id, p.drug AS drug, {given_day} AS day
-    FROM medications_administration m
-    JOIN medications_order o ON o.id = m.order_id
-    JOIN medications_protocol p ON p.id = o.protocol_id
-    WHERE m.status = 'given'
-),
-attributed AS MATERIALIZED (
-    SELECT event_id, drug, term FROM safety_suspect WHERE event_id <= %(last)s
-    UNION
-    SELECT e.id AS event_id, g.drug AS drug, e.term AS term
-    FROM safety_adverseevent e
-    JOIN given_days g ON g.resident_id = e.resident_id
-    WHERE e.id <= %(last)s AND g.day <= e.onset AND g.day >= {window_start}
-),
-reported AS (
-    SELECT drug, term, COUNT(*) AS a FROM attributed GROUP BY drug, term
-),
-exposure AS MATERIALIZED (
-    SELECT DISTINCT resident_id, drug FROM given_days
-),
-had AS MATERIALIZED (
-    SELECT DISTINCT resident_id, term FROM safety_adverseevent WHERE id <= %(last)s
-),
-exposed_cases AS (
-    SELECT x.drug AS drug, h.term AS term, COUNT(*) AS k
-    FROM exposure x JOIN had h ON h.resident_id = x.resident_id
-    GROUP BY x.drug, h.term
-),
-pairs AS (
-    SELECT drug, term, SUM(a) AS a, SUM(k) AS k FROM (
-        SELECT drug, term, a, 0 AS k FROM reported
-        UNION ALL
-        SELECT drug, term, 0 AS a, k FROM exposed_cases
-    ) u
-    GROUP BY drug, term
-),
-drug_reports AS (
-    SELECT drug, COUNT(*) AS n FROM attributed GROUP BY drug
-),
-term_reports AS (
-    SELECT term, COUNT(*) AS n FROM safety_adverseevent WHERE id <= %(last)s GROUP BY term
-),
-drug_residents AS (SELECT drug, COUNT(*) AS n FROM exposure GROUP BY drug),
-term_residents AS (SELECT term, COUNT(*) AS n FROM had GROUP BY term)
-SELECT p.drug, p.term, p.a, COALESCE(dr.n, 0), COALESCE(tr.n, 0),
-       p.k, COALESCE(dx.n, 0), COALESCE(tx.n, 0)
-FROM pairs p
-LEFT JOIN drug_reports dr ON dr.drug = p.drug
-LEFT JOIN term_reports tr ON tr.term = p.term
-LEFT JOIN drug_residents dx ON dx.drug = p.drug
-LEFT JOIN term_residents tx ON tx.term = p.term
-ORDER BY p.drug, p.term
+GIVEN_DAYS_SQL = """
+SELECT DISTINCT m.resident_id, p.drug, {given_day}
+FROM medications_administration m
+JOIN medications_order o ON o.id = m.order_id
+JOIN medications_protocol p ON p.id = o.protocol_id
+WHERE m.status = 'given'
 """
 
 
@@ -126,13 +79,6 @@ def _window() -> tuple[dict, dict]:
         pieces["window_start"] = "(e.onset - CAST(%(window)s AS integer))"
         params["window"] = exposure_days()
     return pieces, params
-
-
-def _pairs_sql(last: int) -> tuple[str, dict]:
-    """PAIRS_SQL for this database, with its parameters (the date cast runs once per dose, in
-    `given_days`, not once per report)."""
-    pieces, params = _window()
-    return PAIRS_SQL.format(**pieces), {"last": last, **params}
 
 
 CASES_SQL = """
@@ -189,29 +135,149 @@ class Counts:
         )
 
 
-def count_pairs() -> Counts:
-    """The pair table, from one aggregate query (plus the two totals), in one snapshot."""
-    last = AdverseEvent.objects.aggregate(last=Max("id"))["last"] or 0
-    sql, params = _pairs_sql(last)
+def _columns(sql: str, params: dict, width: int) -> list[list]:
+    """The query's rows, as one list per column."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+    return [list(map(operator.itemgetter(i), rows)) for i in range(width)]
 
-    def ints(i):
-        return np.fromiter(columns[i], dtype=np.int64, count=len(rows))
 
+def _ints(column: list) -> np.ndarray:
+    return np.fromiter(column, dtype=np.int64, count=len(column))
+
+
+def _day_number_sql(date_sql: str) -> str:
+    """A date as a whole number of days, in the database (parsing a million dates in Python
+    costs more than all the counting)."""
+    if connection.vendor == "sqlite":
+        return f"CAST(julianday({date_sql}) AS INTEGER)"
+    return f"(({date_sql}) - DATE '2000-01-01')"
+
+
+def _codes(values, code: dict) -> np.ndarray:
+    return np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values))
+
+
+def _distinct(keys: np.ndarray, counts: bool = False):
+    """The distinct keys in order (and how often each occurs), by one sort: for millions of
+    integers this is several times quicker than np.unique, which hashes them first."""
+    keys = np.sort(keys)
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    distinct = keys[first]
+    if not counts:
+        return distinct
+    starts = np.flatnonzero(first)
+    return distinct, np.diff(np.append(starts, len(keys)))
+
+
+def _expand(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges [lo[i], hi[i]): (i repeated once per member, the members), flattened."""
+    sizes = hi - lo
+    owner = np.repeat(np.arange(len(lo)), sizes)
+    starts = np.repeat(lo - np.cumsum(sizes) + sizes, sizes)
+    return owner, starts + np.arange(int(sizes.sum()))
+
+
+def count_pairs() -> Counts:
+    """The pair table: the reports, the suspects and the days each drug was given, read with
+    three plain queries, then counted with NumPy over integer codes of the drugs and terms.
+
+    The reports a (drug, term) pair counts are the distinct (report, drug, term) triples of the
+    suspects, and of each report with every drug given to its resident in the exposure window
+    before its onset (as case_ids lists them). A suspect's term is its report's (copied, both
+    final), so it is taken from the report rather than read again. Counting in the database
+    instead (one aggregate query, grouping and de-duplicating text keys) took longer than
+    reading the rows into pandas and merging them there (bench/signals.py)."""
+    last = AdverseEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    pieces, params = _window()
+    events = _columns(
+        f"SELECT id, resident_id, term, {_day_number_sql('onset')} FROM safety_adverseevent "
+        "WHERE id <= %(last)s",
+        {"last": last},
+        4,
+    )
+    suspects = _columns(
+        "SELECT event_id, drug FROM safety_suspect WHERE event_id <= %(last)s",
+        {"last": last},
+        2,
+    )
+    given = _columns(
+        GIVEN_DAYS_SQL.format(given_day=_day_number_sql(pieces["given_day"])),
+        {k: v for k, v in params.items() if k.startswith("zone")},
+        3,
+    )
+    # Codes in name order (so that the pairs come out ordered by drug, then term).
+    drug_names = sorted(set(suspects[1]) | set(given[1]))
+    term_names = sorted(set(events[2]))
+    drug_code = {name: i for i, name in enumerate(drug_names)}
+    term_code = {name: i for i, name in enumerate(term_names)}
+    n_drugs, n_terms = len(drug_names), len(term_names)
+    residents = Resident.objects.count()
+
+    e_id, e_resident, e_onset = _ints(events[0]), _ints(events[1]), _ints(events[3])
+    e_term = _codes(events[2], term_code)
+    g_resident, g_drug, g_day = _ints(given[0]), _codes(given[1], drug_code), _ints(given[2])
+
+    # The doses in each report's window: given days sorted by (resident, day), one range each.
+    span = exposure_days()
+    day_range = int(max(g_day.max(initial=0), e_onset.max(initial=0))) + span + 2
+    g_key = g_resident * day_range + g_day
+    order = np.argsort(g_key, kind="stable")
+    g_key, g_drug_sorted = g_key[order], g_drug[order]
+    e_key = e_resident * day_range + e_onset
+    lo = np.searchsorted(g_key, e_key - span, side="left")
+    hi = np.searchsorted(g_key, e_key, side="right")
+    report, dose = _expand(lo, hi)
+
+    s_event, s_drug = _ints(suspects[0]), _codes(suspects[1], drug_code)
+    by_id = np.argsort(e_id)
+    s_term = e_term[by_id[np.searchsorted(e_id[by_id], s_event)]]  # its report's term
+    attributed = _distinct(
+        np.concatenate(
+            [
+                (s_event * n_drugs + s_drug) * n_terms + s_term,
+                (e_id[report] * n_drugs + g_drug_sorted[dose]) * n_terms + e_term[report],
+            ]
+        )
+    )
+    a_pair = attributed % (n_drugs * n_terms)  # drug * n_terms + term
+    reported, a = _distinct(a_pair, counts=True)
+    drug_reports = np.bincount(a_pair // n_terms, minlength=n_drugs)
+    term_reports = np.bincount(e_term, minlength=n_terms)
+
+    # Residents given each drug who had each event: exposure x had, joined on the resident.
+    exposure = _distinct(g_resident * n_drugs + g_drug)
+    had = _distinct(e_resident * n_terms + e_term)
+    x_resident, x_drug = exposure // n_drugs, exposure % n_drugs
+    h_resident, h_term = had // n_terms, had % n_terms
+    lo = np.searchsorted(x_resident, h_resident, side="left")
+    hi = np.searchsorted(x_resident, h_resident, side="right")
+    case, drug_of = _expand(lo, hi)
+    exposed_pairs, k = _distinct(x_drug[drug_of] * n_terms + h_term[case], counts=True)
+    drug_residents = np.bincount(x_drug, minlength=n_drugs)
+    term_residents = np.bincount(h_term, minlength=n_terms)
+
+    pairs = np.union1d(reported, exposed_pairs)  # in (drug, term) order: codes sort as names
+
+    def at(keys, values):
+        out = np.zeros(len(pairs), dtype=np.int64)
+        out[np.searchsorted(pairs, keys)] = values
+        return out
+
+    drug, term = pairs // n_terms, pairs % n_terms
     return Counts(
-        drugs=list(columns[0]),
-        terms=list(columns[1]),
-        a=ints(2),
-        drug_reports=ints(3),
-        term_reports=ints(4),
-        exposed_cases=ints(5),
-        exposed=ints(6),
-        cases=ints(7),
-        reports=AdverseEvent.objects.filter(id__lte=last).count(),
-        residents=Resident.objects.count(),
+        drugs=[drug_names[i] for i in drug.tolist()],
+        terms=[term_names[i] for i in term.tolist()],
+        a=at(reported, a),
+        drug_reports=drug_reports[drug].astype(np.int64),
+        term_reports=term_reports[term].astype(np.int64),
+        exposed_cases=at(exposed_pairs, k),
+        exposed=drug_residents[drug].astype(np.int64),
+        cases=term_residents[term].astype(np.int64),
+        reports=len(e_id),
+        residents=residents,
         last_report_id=last,
     )
 

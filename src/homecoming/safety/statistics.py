@@ -81,7 +81,9 @@ def information_component(observed, expected_count, quantile=0.025):
     shape = np.asarray(observed, dtype=np.float64) + 0.5
     rate = np.asarray(expected_count, dtype=np.float64) + 0.5
     ic = np.log2(shape / rate)
-    bound = np.log2(special.gammaincinv(shape, quantile) / rate)
+    # Observed counts repeat (most pairs have 1, 2 or 3 reports): invert each distinct one once.
+    distinct, where = np.unique(shape, return_inverse=True)
+    bound = np.log2(special.gammaincinv(distinct, quantile)[where].reshape(shape.shape) / rate)
     return ic, bound
 
 

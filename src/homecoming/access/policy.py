@@ -7,6 +7,7 @@ list of residents with `visible_residents` (also reachable as `Resident.objects.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -367,13 +368,11 @@ def former_resident(resident) -> bool:
 def decide(user, action: Action, resident=None, *, member=None) -> Decision:
     """`member`: whether the user is on the resident's care team, when the caller already
     knows (decide_many asks once for a page's many decisions)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return _deny("You must be logged in.")
-    if action in NEEDS_FLAG:
-        flag, refusal = NEEDS_FLAG[action]
-        if not getattr(user, flag, False):
-            return _deny(refusal)
-    return _decide(user, user.role, action, resident, member)
+    refusal = _refused_outright(user, action)
+    if refusal is not None:
+        return refusal
+    facts = None if resident is None else _OneResident(user, resident, member)
+    return _decide(user, user.role, action, resident, facts)
 
 
 def decide_many(user, actions, resident) -> dict:
@@ -384,7 +383,134 @@ def decide_many(user, actions, resident) -> dict:
     return {action: decide(user, action, resident, member=member) for action in actions}
 
 
-def _decide(user, role, action: Action, resident, member=None) -> Decision:
+def decide_for_residents(user, action: Action, residents) -> dict:
+    """One action on many residents (the round, a worklist): {resident id: Decision}, the same
+    answers as `decide` on each, in a bounded number of queries whatever the number of residents:
+    each fact a rule needs (care team, stays, break-glass, grants) is asked once for all of them,
+    and only if some rule asks it."""
+    residents = list(residents)
+    refusal = _refused_outright(user, action)
+    if refusal is not None:
+        return {r.pk: refusal for r in residents}
+    known = _ManyResidents(user, [r.pk for r in residents])
+    return {r.pk: _decide(user, user.role, action, r, _AmongMany(known, r.pk)) for r in residents}
+
+
+def _refused_outright(user, action) -> Decision | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return _deny("You must be logged in.")
+    if action in NEEDS_FLAG:
+        flag, refusal = NEEDS_FLAG[action]
+        if not getattr(user, flag, False):
+            return _deny(refusal)
+    return None
+
+
+class _OneResident:
+    """What the rules may need to know about one resident, each asked only when a rule does."""
+
+    def __init__(self, user, resident, member=None):
+        self.user, self.resident, self._member = user, resident, member
+
+    def member(self) -> bool:
+        if self._member is None:
+            self._member = on_care_team(self.user, self.resident)
+        return self._member
+
+    def in_residence(self) -> bool:
+        return in_residence(self.resident)
+
+    def former(self) -> bool:
+        return former_resident(self.resident)
+
+    def break_glass(self) -> bool:
+        return active_break_glass(self.user, self.resident) is not None
+
+    def covered(self) -> bool:
+        return investigation_covers(self.user, self.resident)
+
+
+class _ManyResidents:
+    """The same facts for many residents: one query per fact for all of them, on first need."""
+
+    def __init__(self, user, resident_ids):
+        self.user, self.ids = user, resident_ids
+
+    @cached_property
+    def members(self) -> set:
+        from homecoming.residents.models import CareTeamMember
+
+        return set(
+            CareTeamMember.objects.filter(
+                user=self.user, ended_at__isnull=True, resident_id__in=self.ids
+            ).values_list("resident_id", flat=True)
+        )
+
+    @cached_property
+    def _statuses(self) -> dict:
+        from homecoming.residents.models import Stay
+
+        statuses = {}
+        for resident_id, status in Stay.objects.filter(resident_id__in=self.ids).values_list(
+            "resident_id", "status"
+        ):
+            statuses.setdefault(resident_id, set()).add(status)
+        return statuses
+
+    @cached_property
+    def residing(self) -> set:
+        from homecoming.residents.models import StayStatus
+
+        return {r for r, s in self._statuses.items() if StayStatus.IN_RESIDENCE in s}
+
+    @cached_property
+    def former(self) -> set:
+        from homecoming.residents.models import StayStatus
+
+        return {
+            r
+            for r, s in self._statuses.items()
+            if StayStatus.DISCHARGED in s and not s & {StayStatus.EXPECTED, StayStatus.IN_RESIDENCE}
+        }
+
+    @cached_property
+    def glass(self) -> set:
+        from .models import BreakGlass
+
+        return set(
+            BreakGlass.objects.filter(
+                actor=self.user, resident_id__in=self.ids, expires_at__gt=timezone.now()
+            ).values_list("resident_id", flat=True)
+        )
+
+    @cached_property
+    def covered(self) -> set:
+        from homecoming.oversight.grants import covered_residents
+
+        return {row["resident_id"] for row in covered_residents(self.user)}
+
+
+class _AmongMany:
+    def __init__(self, known: _ManyResidents, resident_id):
+        self.known, self.id = known, resident_id
+
+    def member(self) -> bool:
+        return self.id in self.known.members
+
+    def in_residence(self) -> bool:
+        return self.id in self.known.residing
+
+    def former(self) -> bool:
+        return self.id in self.known.former
+
+    def break_glass(self) -> bool:
+        return self.id in self.known.glass
+
+    def covered(self) -> bool:
+        return self.id in self.known.covered
+
+
+def _decide(user, role, action: Action, resident, facts) -> Decision:
     if resident is None:
         if action in CENTER and role in CENTER[action]:
             return Decision(True, Purpose.OPERATIONS, "")
@@ -395,7 +521,7 @@ def _decide(user, role, action: Action, resident, member=None) -> Decision:
             return Decision(True, Purpose.SELF, "")
         return _deny("Residents may only see their own record.")
     if role == Role.INVESTIGATOR:
-        if action in INVESTIGATION_READS and investigation_covers(user, resident):
+        if action in INVESTIGATION_READS and facts.covered():
             return Decision(True, Purpose.INVESTIGATION, "")
         if action in INVESTIGATION_READS:
             return _deny("No current grant of yours covers this resident's record.")
@@ -403,9 +529,8 @@ def _decide(user, role, action: Action, resident, member=None) -> Decision:
     if action in WHOLE_CENTER.get(role, ()):
         return Decision(True, Purpose.SUPERVISION, "")
     if role in CARE_TEAM:
-        if member is None:
-            member = on_care_team(user, resident)
-        if member and action in CARE_TEAM[role] and former_resident(resident):
+        member = facts.member()
+        if member and action in CARE_TEAM[role] and facts.former():
             if action in FOLLOW_UP_WORK:
                 return Decision(True, Purpose.FOLLOW_UP, "")
             return _deny(
@@ -417,13 +542,13 @@ def _decide(user, role, action: Action, resident, member=None) -> Decision:
         if role == Role.CLINICIAN and action in SAFETY_REVIEW and user.is_medical_lead:
             return Decision(True, Purpose.SAFETY_REVIEW, "")
         if role == Role.CLINICIAN and action in MEDICATION_ROUND and not member:
-            if in_residence(resident):
+            if facts.in_residence():
                 return Decision(True, Purpose.MEDICATION_ROUND, "")
             return _deny("This resident is not on your care team, nor in residence.")
         if role in BREAK_GLASS_ROLES and not member:
             if action == Action.BREAK_GLASS:
                 return Decision(True, Purpose.BREAK_GLASS, "")
-            if action in BREAK_GLASS_ACTIONS and active_break_glass(user, resident):
+            if action in BREAK_GLASS_ACTIONS and facts.break_glass():
                 return Decision(True, Purpose.BREAK_GLASS, "")
             if action in BREAK_GLASS_ACTIONS:
                 return _deny(

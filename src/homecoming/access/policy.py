@@ -376,11 +376,14 @@ def decide(user, action: Action, resident=None, *, member=None) -> Decision:
 
 
 def decide_many(user, actions, resident) -> dict:
-    """Several decisions on one resident (what a page offers), asking the care team once."""
-    member = None
-    if getattr(user, "is_authenticated", False) and user.role in CARE_TEAM:
-        member = on_care_team(user, resident)
-    return {action: decide(user, action, resident, member=member) for action in actions}
+    """Several decisions on one resident (what a page offers), each fact about the resident
+    (care team, stays, break-glass) asked once for all of them."""
+    facts = _OneResident(user, resident)
+    decisions = {}
+    for action in actions:
+        refusal = _refused_outright(user, action)
+        decisions[action] = refusal or _decide(user, user.role, action, resident, facts)
+    return decisions
 
 
 def decide_for_residents(user, action: Action, residents) -> dict:
@@ -407,27 +410,34 @@ def _refused_outright(user, action) -> Decision | None:
 
 
 class _OneResident:
-    """What the rules may need to know about one resident, each asked only when a rule does."""
+    """What the rules may need to know about one resident, each asked only when a rule does,
+    and once (a page deciding several actions asks each fact once)."""
 
     def __init__(self, user, resident, member=None):
-        self.user, self.resident, self._member = user, resident, member
+        self.user, self.resident = user, resident
+        self._known = {} if member is None else {"member": member}
+
+    def _ask(self, fact, question):
+        if fact not in self._known:
+            self._known[fact] = question()
+        return self._known[fact]
 
     def member(self) -> bool:
-        if self._member is None:
-            self._member = on_care_team(self.user, self.resident)
-        return self._member
+        return self._ask("member", lambda: on_care_team(self.user, self.resident))
 
     def in_residence(self) -> bool:
-        return in_residence(self.resident)
+        return self._ask("in_residence", lambda: in_residence(self.resident))
 
     def former(self) -> bool:
-        return former_resident(self.resident)
+        return self._ask("former", lambda: former_resident(self.resident))
 
     def break_glass(self) -> bool:
-        return active_break_glass(self.user, self.resident) is not None
+        return self._ask(
+            "break_glass", lambda: active_break_glass(self.user, self.resident) is not None
+        )
 
     def covered(self) -> bool:
-        return investigation_covers(self.user, self.resident)
+        return self._ask("covered", lambda: investigation_covers(self.user, self.resident))
 
 
 class _ManyResidents:

@@ -130,10 +130,15 @@ def _shown(qs, purpose, limit) -> list[NoteView]:
         start += batch
 
 
-def notes_for(actor, resident_id: int, limit: int | None = None) -> ResidentNotes:
-    """A resident's notes, newest first, as the actor may see them (`limit` for a summary)."""
-    resident = existing(actor, resident_id, Action.VIEW)
-    decision = policy.require(actor, Action.VIEW, resident)
+def notes_for(actor, resident_id: int, limit: int | None = None, *, opened=None) -> ResidentNotes:
+    """A resident's notes, newest first, as the actor may see them (`limit` for a summary).
+    `opened`: the (resident, VIEW decision) of a page that has just opened the resident (the
+    chart), so neither is asked again."""
+    if opened is not None:
+        resident, decision = opened
+    else:
+        resident = existing(actor, resident_id, Action.VIEW)
+        decision = policy.require(actor, Action.VIEW, resident)
     qs = _notes().filter(resident=resident)
     if decision.purpose == Purpose.SELF:
         qs = qs.filter(signed_at__isnull=False)

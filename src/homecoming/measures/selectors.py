@@ -147,12 +147,16 @@ def _trends(
 TREND_POINTS = 26
 
 
-def trends(actor, resident_id: int) -> Trends:
+def trends(actor, resident_id: int, *, opened=None) -> Trends:
     """Each instrument's recent trend, for a page that already shows (and records reading) the
     resident, like the chart or the resident's own record. The totals plotted are part of that
-    one recorded read; the questionnaires page, which shows every answer, records each one."""
-    resident = existing(actor, resident_id, Action.VIEW)
-    decision = policy.require(actor, Action.VIEW, resident)
+    one recorded read; the questionnaires page, which shows every answer, records each one.
+    `opened`: the (resident, VIEW decision) of the page that opened the resident."""
+    if opened is not None:
+        resident, decision = opened
+    else:
+        resident = existing(actor, resident_id, Action.VIEW)
+        decision = policy.require(actor, Action.VIEW, resident)
     rows, baselines = [], {}
     for definition in instruments.ALL:
         theirs = Questionnaire.objects.filter(resident=resident, instrument=definition.code)

@@ -23,6 +23,9 @@ class Chart:
     past_stays: list[Stay]
     deployments: list[Deployment]
     purpose: str
+    # The decision that opened the chart: the page's other sections (notes, measures) take it
+    # rather than loading the resident and asking the policy again.
+    decision: policy.Decision | None = None
 
 
 @dataclass
@@ -135,6 +138,7 @@ def chart(actor, resident_id: int) -> Chart:
         past_stays=[s for s in stays if not s.is_open],
         deployments=deployments,
         purpose=decision.purpose,
+        decision=decision,
     )
 
 

@@ -115,13 +115,14 @@ def chart(request, resident_id):
         chart.resident,
     )
     can = {action.name.lower(): d.allowed for action, d in decisions.items()}
+    opened = (chart.resident, chart.decision)
     # The chart's one recorded read covers its summaries; the notes listed are each recorded.
     context = {
         "chart": chart,
         "can": can,
         "upcoming": scheduling.upcoming_for_resident(chart.resident),
-        "notes": notes_selectors.notes_for(user, resident_id, limit=5),
-        "measures": measures_selectors.trends(user, resident_id),
+        "notes": notes_selectors.notes_for(user, resident_id, limit=5, opened=opened),
+        "measures": measures_selectors.trends(user, resident_id, opened=opened),
         "consents_in_force": active_consents(chart.resident).select_related("document"),
     }
     return render(request, "residents/chart.html", context)

@@ -357,12 +357,22 @@ def in_residence(resident) -> bool:
 def former_resident(resident) -> bool:
     """Discharged, with no stay open (expected or in residence): followed up, no longer cared for
     in the center. Asked only of care-team members, whose access it narrows."""
+
+    return _former(set(resident.stays.values_list("status", flat=True)))
+
+
+def _former(statuses: set) -> bool:
     from homecoming.residents.models import StayStatus
 
-    statuses = set(resident.stays.values_list("status", flat=True))
     return StayStatus.DISCHARGED in statuses and not (
         statuses & {StayStatus.EXPECTED, StayStatus.IN_RESIDENCE}
     )
+
+
+def _residing(statuses: set) -> bool:
+    from homecoming.residents.models import StayStatus
+
+    return StayStatus.IN_RESIDENCE in statuses
 
 
 def decide(user, action: Action, resident=None, *, member=None) -> Decision:
@@ -375,10 +385,13 @@ def decide(user, action: Action, resident=None, *, member=None) -> Decision:
     return _decide(user, user.role, action, resident, facts)
 
 
-def decide_many(user, actions, resident) -> dict:
+def decide_many(user, actions, resident, *, member=None, stay_statuses=None) -> dict:
     """Several decisions on one resident (what a page offers), each fact about the resident
-    (care team, stays, break-glass) asked once for all of them."""
-    facts = _OneResident(user, resident)
+    (care team, stays, break-glass) asked once for all of them. A page that has loaded the care
+    team (`member`) or the stays (`stay_statuses`, every one of the resident's) passes them."""
+    facts = _OneResident(user, resident, member)
+    if stay_statuses is not None:
+        facts.knows_stays(set(stay_statuses))
     decisions = {}
     for action in actions:
         refusal = _refused_outright(user, action)
@@ -421,6 +434,10 @@ class _OneResident:
         if fact not in self._known:
             self._known[fact] = question()
         return self._known[fact]
+
+    def knows_stays(self, statuses: set):
+        self._known["in_residence"] = _residing(statuses)
+        self._known["former"] = _former(statuses)
 
     def member(self) -> bool:
         return self._ask("member", lambda: on_care_team(self.user, self.resident))
@@ -469,19 +486,11 @@ class _ManyResidents:
 
     @cached_property
     def residing(self) -> set:
-        from homecoming.residents.models import StayStatus
-
-        return {r for r, s in self._statuses.items() if StayStatus.IN_RESIDENCE in s}
+        return {r for r, statuses in self._statuses.items() if _residing(statuses)}
 
     @cached_property
     def former(self) -> set:
-        from homecoming.residents.models import StayStatus
-
-        return {
-            r
-            for r, s in self._statuses.items()
-            if StayStatus.DISCHARGED in s and not s & {StayStatus.EXPECTED, StayStatus.IN_RESIDENCE}
-        }
+        return {r for r, statuses in self._statuses.items() if _former(statuses)}
 
     @cached_property
     def glass(self) -> set:

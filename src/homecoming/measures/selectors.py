@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import FirstValue, RowNumber
 from django.utils import timezone
 
 from homecoming.access import policy
@@ -102,7 +104,13 @@ def _read(actor, resident_id: int, *, record_resident: bool):
 
 
 def _trends(
-    actor, resident, decision, administrations: list[Administration], baselines=None
+    actor,
+    resident,
+    decision,
+    administrations: list[Administration],
+    baselines=None,
+    *,
+    may_record=None,
 ) -> Trends:
     """`baselines`: each instrument's first total ever, when `administrations` are only the
     latest ones; otherwise the first administration given is the baseline."""
@@ -137,7 +145,11 @@ def _trends(
         resident=resident,
         instruments=trends,
         own=resident.user_id is not None and resident.user_id == actor.pk,
-        can_record=policy.decide(actor, Action.RECORD_MEASURE, resident).allowed,
+        can_record=(
+            policy.decide(actor, Action.RECORD_MEASURE, resident).allowed
+            if may_record is None
+            else may_record
+        ),
         purpose=decision.purpose,
     )
 
@@ -147,29 +159,47 @@ def _trends(
 TREND_POINTS = 26
 
 
-def trends(actor, resident_id: int, *, opened=None) -> Trends:
+def trends(actor, resident_id: int, *, opened=None, may_record=None) -> Trends:
     """Each instrument's recent trend, for a page that already shows (and records reading) the
     resident, like the chart or the resident's own record. The totals plotted are part of that
     one recorded read; the questionnaires page, which shows every answer, records each one.
-    `opened`: the (resident, VIEW decision) of the page that opened the resident."""
+    `opened`: the (resident, VIEW decision) of the page that opened the resident, and
+    `may_record` whether it lets the actor record a questionnaire, when the page has decided."""
     if opened is not None:
         resident, decision = opened
     else:
         resident = existing(actor, resident_id, Action.VIEW)
         decision = policy.require(actor, Action.VIEW, resident)
-    rows, baselines = [], {}
-    for definition in instruments.ALL:
-        theirs = Questionnaire.objects.filter(resident=resident, instrument=definition.code)
-        latest = list(
-            theirs.select_related("completed_by").order_by("-completed_at", "-id")[:TREND_POINTS]
+    # One query whatever the record's length: each instrument's latest TREND_POINTS, each row
+    # carrying its instrument's very first total (the baseline when older ones are cut off).
+    by_instrument = [F("instrument")]
+    rows = list(
+        Questionnaire.objects.filter(
+            resident=resident, instrument__in=[d.code for d in instruments.ALL]
         )
-        rows += reversed(latest)
-        if len(latest) == TREND_POINTS:  # older ones exist: the baseline is the very first
-            baselines[definition.code] = (
-                theirs.order_by("completed_at", "id").values_list("total", flat=True).first()
-            )
+        .annotate(
+            recent=Window(
+                RowNumber(),
+                partition_by=by_instrument,
+                order_by=[F("completed_at").desc(), F("id").desc()],
+            ),
+            first_total=Window(
+                FirstValue("total"),
+                partition_by=by_instrument,
+                order_by=[F("completed_at").asc(), F("id").asc()],
+            ),
+        )
+        .filter(recent__lte=TREND_POINTS)
+        .select_related("completed_by")
+        .order_by("completed_at", "id")
+    )
+    baselines = {}
+    for definition in instruments.ALL:
+        theirs = [q for q in rows if q.instrument == definition.code]
+        if len(theirs) == TREND_POINTS:  # older ones may exist: the baseline is the very first
+            baselines[definition.code] = theirs[0].first_total
     administrations = [administration(q) for q in rows]
-    return _trends(actor, resident, decision, administrations, baselines)
+    return _trends(actor, resident, decision, administrations, baselines, may_record=may_record)
 
 
 def history(actor, resident_id: int) -> History:

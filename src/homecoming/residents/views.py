@@ -77,12 +77,30 @@ def intake(request):
     return render(request, "residents/intake.html", context, status=form_status(request))
 
 
+# What the chart offers (its buttons and links), decided with the read itself.
+CAN = (
+    Action.EDIT,
+    Action.ASSIGN_BED,
+    Action.ASSIGN_CARE_TEAM,
+    Action.GRANT_PORTAL,
+    Action.OPEN_STAY,
+    Action.SCHEDULE_SESSION,
+    Action.WRITE_NOTE,
+    Action.VIEW_HISTORY,
+    Action.VIEW_MEDICATIONS,
+    Action.VIEW_ADVERSE_EVENTS,
+    Action.PLAN_DISCHARGE,
+    Action.SIGN_DISCHARGE,
+)
+CHART_OFFERS = (*CAN, Action.RECORD_MEASURE)
+
+
 def chart(request, resident_id):
     if is_own(request, resident_id):
         # Residents read their own record on their own page; anyone else's is refused there.
         return redirect("residents:my_record")
     try:
-        chart = selectors.chart(request.user, resident_id)
+        chart = selectors.chart(request.user, resident_id, offers=CHART_OFFERS)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
     except AccessDenied:
@@ -96,24 +114,7 @@ def chart(request, resident_id):
             )
         raise
     user = request.user
-    decisions = policy.decide_many(
-        user,
-        (
-            Action.EDIT,
-            Action.ASSIGN_BED,
-            Action.ASSIGN_CARE_TEAM,
-            Action.GRANT_PORTAL,
-            Action.OPEN_STAY,
-            Action.SCHEDULE_SESSION,
-            Action.WRITE_NOTE,
-            Action.VIEW_HISTORY,
-            Action.VIEW_MEDICATIONS,
-            Action.VIEW_ADVERSE_EVENTS,
-            Action.PLAN_DISCHARGE,
-            Action.SIGN_DISCHARGE,
-        ),
-        chart.resident,
-    )
+    decisions = {action: chart.offers[action] for action in CHART_OFFERS if action in CAN}
     can = {action.name.lower(): d.allowed for action, d in decisions.items()}
     opened = (chart.resident, chart.decision)
     # The chart's one recorded read covers its summaries; the notes listed are each recorded.
@@ -122,7 +123,12 @@ def chart(request, resident_id):
         "can": can,
         "upcoming": scheduling.upcoming_for_resident(chart.resident),
         "notes": notes_selectors.notes_for(user, resident_id, limit=5, opened=opened),
-        "measures": measures_selectors.trends(user, resident_id, opened=opened),
+        "measures": measures_selectors.trends(
+            user,
+            resident_id,
+            opened=opened,
+            may_record=chart.offers[Action.RECORD_MEASURE].allowed,
+        ),
         "consents_in_force": active_consents(chart.resident).select_related("document"),
     }
     return render(request, "residents/chart.html", context)

@@ -5,8 +5,9 @@ ledger (before, it walked the resident's entries, mostly reads, looking for the 
 The column is filled from the entries that wrote the versions. ledger_version is append-only
 (0002_append_only): its UPDATE trigger is dropped for the one UPDATE that fills the new column
 and recreated in the same migration, which runs in one transaction (on SQLite and PostgreSQL
-alike): no other connection ever sees the table unguarded. The column is added with ALTER TABLE ADD COLUMN (nullable, no
-default): SQLite does not rebuild the table, so its DELETE trigger stays as it was.
+alike): no other connection ever sees the table unguarded. The column is added with ALTER TABLE
+ADD COLUMN (nullable, no default): SQLite does not rebuild the table, so its DELETE trigger
+stays as it was.
 """
 
 import django.db.models.deletion

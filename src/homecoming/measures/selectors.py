@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.core import keyset
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
@@ -75,9 +76,11 @@ class Trends:
 @dataclass
 class History:
     resident: Resident
-    administrations: list[Administration]  # newest first
+    administrations: list[Administration]  # newest first, one page
     trends: Trends
     purpose: str
+    older: int | None = None  # keyset cursors of the pages around this one (core.keyset)
+    newer: int | None = None
 
     def find(self, questionnaire_id) -> Administration | None:
         """One of the administrations shown (a confirmation page names the one just saved)."""
@@ -85,22 +88,6 @@ class History:
             (a for a in self.administrations if str(a.questionnaire.pk) == str(questionnaire_id)),
             None,
         )
-
-
-def _read(actor, resident_id: int, *, record_resident: bool):
-    resident = existing(actor, resident_id, Action.VIEW)
-    decision = policy.require(actor, Action.VIEW, resident)
-    with transaction.atomic():
-        rows = list(Questionnaire.objects.filter(resident=resident).select_related("completed_by"))
-        shown = rows or ([resident] if record_resident else [])
-        ledger.record_reads(
-            actor,
-            str(Action.VIEW),
-            shown,
-            resident_of=lambda _: resident.pk,
-            purpose=decision.purpose,
-        )
-    return resident, decision, rows
 
 
 def _trends(
@@ -202,14 +189,31 @@ def trends(actor, resident_id: int, *, opened=None, may_record=None) -> Trends:
     return _trends(actor, resident, decision, administrations, baselines, may_record=may_record)
 
 
-def history(actor, resident_id: int) -> History:
-    """Every administration, newest first, with the trends: the questionnaires page. With no
-    questionnaire yet, reading the page is recorded as a read of the resident."""
-    resident, decision, rows = _read(actor, resident_id, record_resident=True)
-    administrations = [administration(q) for q in rows]
+def history(actor, resident_id: int, cursor=None) -> History:
+    """A page of the administrations, newest first (core.keyset: `cursor` continues from one
+    page to the next), with the trends: the questionnaires page. Each questionnaire shown is a
+    recorded read; with none to show, reading the page is recorded as a read of the resident."""
+    resident = existing(actor, resident_id, Action.VIEW)
+    decision = policy.require(actor, Action.VIEW, resident)
+    with transaction.atomic():
+        page = keyset.page_of(
+            Questionnaire.objects.filter(resident=resident).select_related("completed_by"),
+            cursor or keyset.Cursor(),
+        )
+        ledger.record_reads(
+            actor,
+            str(Action.VIEW),
+            page.rows or [resident],
+            resident_of=lambda _: resident.pk,
+            purpose=decision.purpose,
+        )
     return History(
         resident=resident,
-        administrations=administrations[::-1],
-        trends=_trends(actor, resident, decision, administrations),
+        administrations=[administration(q) for q in page.rows],
+        # The plotted trends stay each instrument's latest (and its first ever), whichever page
+        # of the list is shown.
+        trends=trends(actor, resident_id, opened=(resident, decision)),
         purpose=decision.purpose,
+        older=page.older,
+        newer=page.newer,
     )

@@ -206,14 +206,14 @@ def median_ms(fn, n):
 
 
 def bare_timeline(cursor, resident_id, before):
-    """The rows the timeline page shows: the entries that wrote a version, their versions and
-    the names of their actors, newest first, one page."""
+    """The rows the timeline page shows: the resident's versions newest first (their (resident,
+    seq) index), each with the entry that wrote it and its actor's name, one page."""
     cursor.execute(
         "SELECT e.seq, e.time, e.action, e.object_type, e.object_id, e.version_sha256, "
-        "e.actor_role, u.full_name, v.content FROM ledger_entry e "
-        "JOIN ledger_version v ON v.seq = e.seq LEFT JOIN accounts_user u ON u.id = e.actor_id "
-        "WHERE e.resident_id = %s AND e.outcome = 'allowed' AND e.action <> 'note.draft' "
-        "AND e.seq < %s ORDER BY e.seq DESC LIMIT 51",
+        "e.actor_role, u.full_name, v.content FROM ledger_version v "
+        "JOIN ledger_entry e ON e.seq = v.seq LEFT JOIN accounts_user u ON u.id = e.actor_id "
+        "WHERE v.resident_id = %s AND e.outcome = 'allowed' AND e.action <> 'note.draft' "
+        "AND v.seq < %s ORDER BY v.seq DESC LIMIT 51",
         [resident_id, before],
     )
     return cursor.fetchall()

@@ -114,7 +114,7 @@ def chart(request, resident_id):
             )
         raise
     user = request.user
-    decisions = {action: chart.offers[action] for action in CHART_OFFERS if action in CAN}
+    decisions = {action: chart.offers[action] for action in CAN}
     can = {action.name.lower(): d.allowed for action, d in decisions.items()}
     opened = (chart.resident, chart.decision)
     # The chart's one recorded read covers its summaries; the notes listed are each recorded.

@@ -5,7 +5,7 @@ page's own."""
 import re
 
 from homecoming.medications.models import Order
-from tests.support.queries import assert_bounded, page_queries
+from tests.support.queries import PAGE_BOUND, assert_bounded, page_queries
 
 from .test_views import round_url
 
@@ -28,7 +28,14 @@ def _round(client):
 
 
 def test_the_round_costs_the_same_for_5_and_60_residents(
-    resident, admit, add_protocol, consent_to, prescribe, nurse, client_for
+    resident,
+    admit,
+    add_protocol,
+    consent_to,
+    prescribe,
+    nurse,
+    client_for,
+    django_assert_max_num_queries,
 ):
     protocol = add_protocol()
     consent_to(resident, protocol)
@@ -39,6 +46,9 @@ def test_the_round_costs_the_same_for_5_and_60_residents(
     small, text = _round(client)
     assert len(set(re.findall(r"Roundsman\d+", text))) == 4
     _on_the_round(5, 60, admit, order)
-    large, text = _round(client)
+    # The round's own read entries are few (one batch per purpose): it fits the issue's bound
+    # whole, ledger writes included.
+    with django_assert_max_num_queries(PAGE_BOUND):
+        large, text = _round(client)
     assert len(set(re.findall(r"Roundsman\d+", text))) == 59
     assert_bounded(small, large)

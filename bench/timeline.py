@@ -1,6 +1,6 @@
 """Timeline and chart benchmark: a resident with 5,000 events in their record.
 
-    .venv/bin/python bench/timeline.py [--events 5000] [--requests 30]
+    .venv/bin/python bench/timeline.py [--events 5000] [--requests 30] [--reads 1000000]
 
 Builds a small demo center, then gives one resident a long stay (default 5,000 record changes:
 sessions booked, checked in and held, signed notes, questionnaires, consents, intake
@@ -11,6 +11,9 @@ those pages show:
 
 1. the timeline's first page and a page deep in the record;
 2. the chart.
+
+`--reads N` then appends N read entries about that resident (the ledger's growth by page views),
+to show whether the timeline stays flat as the ledger grows.
 
 Prints medians and their ratio (aim: under 3), and, for the timeline, the selector alone (the
 queries, the ledger's read entry and building the events, without HTTP, log-in checks or
@@ -33,7 +36,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 
-def run_child(events: int, requests: int, database_url: str | None) -> dict:
+def run_child(events: int, requests: int, database_url: str | None, reads: int = 0) -> dict:
     with tempfile.TemporaryDirectory() as data:
         env = dict(
             os.environ, HOMECOMING_DATA_DIR=data, DJANGO_SETTINGS_MODULE="homecoming.settings"
@@ -46,7 +49,16 @@ def run_child(events: int, requests: int, database_url: str | None) -> dict:
             env["DATABASE_URL"], drop = fresh_postgres_database(database_url)
         try:
             out = subprocess.run(
-                [sys.executable, __file__, "--child", str(events), "--requests", str(requests)],
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    str(events),
+                    "--requests",
+                    str(requests),
+                    "--reads",
+                    str(reads),
+                ],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -139,8 +151,32 @@ def long_stay(events: int):
                 if active:
                     consents.revoke(heidi, active, "Changed her mind in the session.")
                 else:
-                    consents.sign(heidi, resident, recording)
+                    # Recorded by staff: before a witness (the supervisor), as the rules ask.
+                    consents.sign(
+                        heidi,
+                        resident,
+                        recording,
+                        witness=colin,
+                        witness_secret="homecoming-demo",
+                    )
     return resident, writes()
+
+
+def looked_at(resident, reads: int):
+    """`reads` more read entries about the resident (the ledger's usual growth: every page view
+    appends reads), appended in batches as the pages append them."""
+    from homecoming.accounts.models import User
+    from homecoming.ledger import services as ledger
+
+    heidi = User.objects.get(username="heidi")
+    target = ledger.Target(
+        resident_id=resident.pk, object_type="residents.resident", object_id=str(resident.pk)
+    )
+    done = 0
+    while done < reads:
+        batch = min(10_000, reads - done)
+        ledger.append_many(heidi, "resident.view", [target] * batch, purpose="care")
+        done += batch
 
 
 # ------------------------------------------------------------------------------- measuring
@@ -170,14 +206,14 @@ def median_ms(fn, n):
 
 
 def bare_timeline(cursor, resident_id, before):
-    """The rows the timeline page shows: the entries that wrote a version, their versions and
-    the names of their actors, newest first, one page."""
+    """The rows the timeline page shows: the resident's versions newest first (their (resident,
+    seq) index), each with the entry that wrote it and its actor's name, one page."""
     cursor.execute(
         "SELECT e.seq, e.time, e.action, e.object_type, e.object_id, e.version_sha256, "
-        "e.actor_role, u.full_name, v.content FROM ledger_entry e "
-        "JOIN ledger_version v ON v.seq = e.seq LEFT JOIN accounts_user u ON u.id = e.actor_id "
-        "WHERE e.resident_id = %s AND e.outcome = 'allowed' AND e.action <> 'note.draft' "
-        "AND e.seq < %s ORDER BY e.seq DESC LIMIT 51",
+        "e.actor_role, u.full_name, v.content FROM ledger_version v "
+        "JOIN ledger_entry e ON e.seq = v.seq LEFT JOIN accounts_user u ON u.id = e.actor_id "
+        "WHERE v.resident_id = %s AND e.outcome = 'allowed' AND e.action <> 'note.draft' "
+        "AND v.seq < %s ORDER BY v.seq DESC LIMIT 51",
         [resident_id, before],
     )
     return cursor.fetchall()
@@ -239,7 +275,7 @@ def bare_chart(cursor, resident_id):
     return rows
 
 
-def child(events: int, requests: int):
+def child(events: int, requests: int, reads: int = 0):
     import django
 
     django.setup()
@@ -248,12 +284,14 @@ def child(events: int, requests: int):
 
     from homecoming.accounts.models import User
     from homecoming.demo import builder
+    from homecoming.ledger.models import Entry
     from homecoming.timeline import selectors
 
     call_command("migrate", verbosity=0)
     builder.build(residents=3, progress=False)
     built = time.perf_counter()
     resident, written = long_stay(events)
+    looked_at(resident, reads)
     built = time.perf_counter() - built
     heidi = User.objects.get(username="heidi")
     client = client_for(heidi)
@@ -280,6 +318,8 @@ def child(events: int, requests: int):
     with connection.cursor() as cursor:
         results = {
             "events": written,
+            "reads": reads,
+            "ledger": Entry.objects.count(),
             "build_seconds": built,
             "timeline": (
                 median_ms(page(f"/residents/{resident.pk}/timeline/"), requests),
@@ -305,18 +345,27 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--events", type=int, default=5000)
     p.add_argument("--requests", type=int, default=30)
+    p.add_argument(
+        "--reads",
+        type=int,
+        default=0,
+        help="read entries about the resident added to the ledger (its growth by page views)",
+    )
     p.add_argument("--child", type=int)
     args = p.parse_args()
     if args.child:
-        return child(args.child, args.requests)
+        return child(args.child, args.requests, args.reads)
     databases = [("SQLite", None)]
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         databases.append(("PostgreSQL", url))
     print(f"A resident with {args.events:,} record changes; medians of {args.requests} requests")
     for label, db in databases:
-        r = run_child(args.events, args.requests, db)
-        print(f"{label} ({r['events']:,} changes written in {r['build_seconds']:.0f} s):")
+        r = run_child(args.events, args.requests, db, args.reads)
+        print(
+            f"{label} ({r['events']:,} changes and {r['reads']:,} reads of the resident, "
+            f"{r['ledger']:,} ledger entries, built in {r['build_seconds']:.0f} s):"
+        )
         for name, words in (
             ("timeline", "timeline, first page"),
             ("timeline_selector", "  of which the selector (no HTTP)"),

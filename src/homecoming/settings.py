@@ -170,11 +170,24 @@ TEMPLATES = [
 ]
 
 _default_sqlite = f"sqlite:///{DATA_DIR / 'homecoming.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _default_sqlite)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or _default_sqlite,
+        # Persistent connections: a worker keeps its connection for this many seconds instead of
+        # opening one per request (0 closes it after each request, as Django does by default);
+        # the health check replaces a connection the server has dropped before it is reused.
+        conn_max_age=int(os.environ.get("HOMECOMING_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock when a transaction starts, so two writers queue instead
         # of failing half-way; that also keeps the ledger's sequence gap-free on SQLite.
+        # Reads outside an atomic block run in autocommit and take no transaction at all, so
+        # they never wait for the write lock: only atomic blocks (the writes, and the reads that
+        # write their ledger entry) queue behind it. SQLite's WAL lets those readers run while a
+        # writer holds the lock; that is what "writes IMMEDIATE, reads deferred" means here.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
@@ -240,9 +253,14 @@ HOMECOMING_RECEIPT_MESSAGES_PER_DAY = int(
     os.environ.get("HOMECOMING_RECEIPT_MESSAGES_PER_DAY", "10")
 )
 
-# Idle sessions expire: every request pushes the expiry forward, so only idleness ends one.
+# Idle sessions expire HOMECOMING_IDLE_MINUTES after their last save. The session is written
+# only when it changes (not on every request: that was one UPDATE per page view); to keep the
+# idle timeout, accounts.middleware.SessionLifetime changes it (and so pushes the expiry
+# forward) at most once every SESSION_ACTIVITY_SECONDS of activity. An idle session therefore
+# ends between IDLE_MINUTES minus that minute and IDLE_MINUTES after the last request.
 SESSION_COOKIE_AGE = int(os.environ.get("HOMECOMING_IDLE_MINUTES", "30")) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+HOMECOMING_SESSION_ACTIVITY_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

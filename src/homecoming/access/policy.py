@@ -9,8 +9,10 @@ from them (care teams, stays, investigators' grants) are registered in access/ru
 that own them; a fact nobody registered is refused, never allowed.
 """
 
+import contextlib
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import NoReturn
 
 from django.core.exceptions import PermissionDenied
@@ -367,33 +369,162 @@ def former_resident(resident) -> bool:
     return rules.ask("former_resident", resident)
 
 
+def _standing(statuses: set) -> tuple[bool, bool]:
+    """(in residence, former resident) from every status of a resident's stays."""
+    return rules.ask("stay_standing", statuses)
+
+
 def decide(user, action: Action, resident=None, *, member=None) -> Decision:
     """`member`: whether the user is on the resident's care team, when the caller already
     knows (decide_many asks once for a page's many decisions)."""
+    refusal = _refused_outright(user, action)
+    if refusal is not None:
+        return refusal
+    facts = None if resident is None else _OneResident(user, resident, member)
+    return _ruled(user, action, resident, facts)
+
+
+def _ruled(user, action, resident, facts) -> Decision:
+    """The rules' answer; a fact no app registered (access/rules.py) refuses, never allows."""
+    try:
+        return _decide(user, user.role, action, resident, facts)
+    except rules.Unregistered:
+        return _deny(UNREGISTERED)
+
+
+def decide_many(user, actions, resident, *, member=None, stay_statuses=None) -> dict:
+    """Several decisions on one resident (what a page offers), each fact about the resident
+    (care team, stays, break-glass) asked once for all of them. A page that has loaded the care
+    team (`member`) or the stays (`stay_statuses`, every one of the resident's) passes them."""
+    facts = _OneResident(user, resident, member)
+    if stay_statuses is not None:
+        # Unregistered: each decision asks again, and is refused.
+        with contextlib.suppress(rules.Unregistered):
+            facts.knows_stays(set(stay_statuses))
+    decisions = {}
+    for action in actions:
+        refusal = _refused_outright(user, action)
+        decisions[action] = refusal or _ruled(user, action, resident, facts)
+    return decisions
+
+
+def decide_for_residents(user, action: Action, residents) -> dict:
+    """One action on many residents (the round, a worklist): {resident id: Decision}, the same
+    answers as `decide` on each, in a bounded number of queries whatever the number of residents:
+    each fact a rule needs (care team, stays, break-glass, grants) is asked once for all of them,
+    and only if some rule asks it."""
+    residents = list(residents)
+    refusal = _refused_outright(user, action)
+    if refusal is not None:
+        return {r.pk: refusal for r in residents}
+    known = _ManyResidents(user, [r.pk for r in residents])
+    return {r.pk: _ruled(user, action, r, _AmongMany(known, r.pk)) for r in residents}
+
+
+def _refused_outright(user, action) -> Decision | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return _deny("You must be logged in.")
     if action in NEEDS_FLAG:
         flag, refusal = NEEDS_FLAG[action]
         if not getattr(user, flag, False):
             return _deny(refusal)
-    try:
-        return _decide(user, user.role, action, resident, member)
-    except rules.Unregistered:
-        return _deny(UNREGISTERED)
+    return None
 
 
-def decide_many(user, actions, resident) -> dict:
-    """Several decisions on one resident (what a page offers), asking the care team once."""
-    member = None
-    if getattr(user, "is_authenticated", False) and user.role in CARE_TEAM:
-        try:
-            member = on_care_team(user, resident)
-        except rules.Unregistered:
-            member = None  # each decision below asks again, and is refused
-    return {action: decide(user, action, resident, member=member) for action in actions}
+class _OneResident:
+    """What the rules may need to know about one resident, each asked only when a rule does,
+    and once (a page deciding several actions asks each fact once)."""
+
+    def __init__(self, user, resident, member=None):
+        self.user, self.resident = user, resident
+        self._known = {} if member is None else {"member": member}
+
+    def _ask(self, fact, question):
+        if fact not in self._known:
+            self._known[fact] = question()
+        return self._known[fact]
+
+    def knows_stays(self, statuses: set):
+        self._known["in_residence"], self._known["former"] = _standing(statuses)
+
+    def member(self) -> bool:
+        return self._ask("member", lambda: on_care_team(self.user, self.resident))
+
+    def in_residence(self) -> bool:
+        return self._ask("in_residence", lambda: in_residence(self.resident))
+
+    def former(self) -> bool:
+        return self._ask("former", lambda: former_resident(self.resident))
+
+    def break_glass(self) -> bool:
+        return self._ask(
+            "break_glass", lambda: active_break_glass(self.user, self.resident) is not None
+        )
+
+    def covered(self) -> bool:
+        return self._ask("covered", lambda: investigation_covers(self.user, self.resident))
 
 
-def _decide(user, role, action: Action, resident, member=None) -> Decision:
+class _ManyResidents:
+    """The same facts for many residents: one query per fact for all of them, on first need."""
+
+    def __init__(self, user, resident_ids):
+        self.user, self.ids = user, resident_ids
+
+    @cached_property
+    def members(self) -> set:
+        teams = rules.ask("care_teams_of", self.user).filter(resident_id__in=self.ids)
+        return {row["resident_id"] for row in teams}
+
+    @cached_property
+    def _standings(self) -> dict:
+        statuses = rules.ask("stay_statuses", self.ids)
+        return {r: _standing(s) for r, s in statuses.items()}
+
+    @cached_property
+    def residing(self) -> set:
+        return {r for r, (residing, _) in self._standings.items() if residing}
+
+    @cached_property
+    def former(self) -> set:
+        return {r for r, (_, former) in self._standings.items() if former}
+
+    @cached_property
+    def glass(self) -> set:
+        from .models import BreakGlass
+
+        return set(
+            BreakGlass.objects.filter(
+                actor=self.user, resident_id__in=self.ids, expires_at__gt=timezone.now()
+            ).values_list("resident_id", flat=True)
+        )
+
+    @cached_property
+    def covered(self) -> set:
+        return {row["resident_id"] for row in rules.ask("covered_residents", self.user)}
+
+
+class _AmongMany:
+    def __init__(self, known: _ManyResidents, resident_id):
+        self.known, self.id = known, resident_id
+
+    def member(self) -> bool:
+        return self.id in self.known.members
+
+    def in_residence(self) -> bool:
+        return self.id in self.known.residing
+
+    def former(self) -> bool:
+        return self.id in self.known.former
+
+    def break_glass(self) -> bool:
+        return self.id in self.known.glass
+
+    def covered(self) -> bool:
+        return self.id in self.known.covered
+
+
+def _decide(user, role, action: Action, resident, facts) -> Decision:
     if resident is None:
         if action in CENTER and role in CENTER[action]:
             return Decision(True, Purpose.OPERATIONS, "")
@@ -404,7 +535,7 @@ def _decide(user, role, action: Action, resident, member=None) -> Decision:
             return Decision(True, Purpose.SELF, "")
         return _deny("Residents may only see their own record.")
     if role == Role.INVESTIGATOR:
-        if action in INVESTIGATION_READS and investigation_covers(user, resident):
+        if action in INVESTIGATION_READS and facts.covered():
             return Decision(True, Purpose.INVESTIGATION, "")
         if action in INVESTIGATION_READS:
             return _deny("No current grant of yours covers this resident's record.")
@@ -412,9 +543,8 @@ def _decide(user, role, action: Action, resident, member=None) -> Decision:
     if action in WHOLE_CENTER.get(role, ()):
         return Decision(True, Purpose.SUPERVISION, "")
     if role in CARE_TEAM:
-        if member is None:
-            member = on_care_team(user, resident)
-        if member and action in CARE_TEAM[role] and former_resident(resident):
+        member = facts.member()
+        if member and action in CARE_TEAM[role] and facts.former():
             if action in FOLLOW_UP_WORK:
                 return Decision(True, Purpose.FOLLOW_UP, "")
             return _deny(
@@ -426,13 +556,13 @@ def _decide(user, role, action: Action, resident, member=None) -> Decision:
         if role == Role.CLINICIAN and action in SAFETY_REVIEW and user.is_medical_lead:
             return Decision(True, Purpose.SAFETY_REVIEW, "")
         if role == Role.CLINICIAN and action in MEDICATION_ROUND and not member:
-            if in_residence(resident):
+            if facts.in_residence():
                 return Decision(True, Purpose.MEDICATION_ROUND, "")
             return _deny("This resident is not on your care team, nor in residence.")
         if role in BREAK_GLASS_ROLES and not member:
             if action == Action.BREAK_GLASS:
                 return Decision(True, Purpose.BREAK_GLASS, "")
-            if action in BREAK_GLASS_ACTIONS and active_break_glass(user, resident):
+            if action in BREAK_GLASS_ACTIONS and facts.break_glass():
                 return Decision(True, Purpose.BREAK_GLASS, "")
             if action in BREAK_GLASS_ACTIONS:
                 return _deny(

@@ -16,6 +16,10 @@ CARE_TEAM_FACTS = {
     "in_residence",  # (resident) -> bool: a stay in residence now
     "former_resident",  # (resident) -> bool: discharged, no stay open
     "residents",  # () -> queryset: every resident, the start of every list
+    # For deciding on many residents at once (the round, a worklist) and on a chart that has
+    # loaded the stays already:
+    "stay_statuses",  # (resident_ids) -> {resident_id: {status, ...}} of every stay
+    "stay_standing",  # (statuses) -> (in residence, former resident) from those statuses
 }
 GRANT_FACTS = {
     "investigation_covers",  # (user, resident) -> bool: a current grant names the resident

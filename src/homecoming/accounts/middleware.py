@@ -81,11 +81,16 @@ class PasswordChangeRequired:
 
 
 # --- absolute session lifetime --------------------------------------------------------------
-# The idle timeout (SESSION_COOKIE_AGE, pushed forward by every request) ends a session nobody
-# uses; this ends one that is used all day, a log-in left open at a shared workstation where
-# colleague after colleague clicks on: HOMECOMING_SESSION_HOURS after the password was typed,
-# whatever happened since, the session ends and the next person logs in as themselves.
+# The idle timeout (SESSION_COOKIE_AGE, pushed forward by the activity stamp below) ends a
+# session nobody uses; this ends one that is used all day, a log-in left open at a shared
+# workstation where colleague after colleague clicks on: HOMECOMING_SESSION_HOURS after the
+# password was typed, whatever happened since, the session ends and the next person logs in as
+# themselves.
 LOGGED_IN_AT = "homecoming_logged_in_at"
+# When the session last showed activity. The session is saved only when it changes; moving this
+# stamp once a minute is the change that pushes its expiry forward, so an active session stays
+# open without being written on every request.
+ACTIVE_AT = "homecoming_active_at"
 
 
 @receiver(user_logged_in, dispatch_uid="homecoming.session_started")
@@ -117,4 +122,10 @@ class SessionLifetime:
                     f"{settings.HOMECOMING_SESSION_HOURS:g} hours. Log in again to go on.",
                 )
                 return redirect(reverse("accounts:login"))
+            last_active = request.session.get(ACTIVE_AT)
+            if (
+                last_active is None
+                or now - last_active >= settings.HOMECOMING_SESSION_ACTIVITY_SECONDS
+            ):
+                request.session[ACTIVE_AT] = now
         return self.get_response(request)

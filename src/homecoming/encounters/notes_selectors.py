@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q
 
 from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
+from homecoming.core import keyset
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
@@ -65,6 +66,8 @@ class ResidentNotes:
     resident: Resident
     notes: list[NoteView]
     purpose: str
+    older: int | None = None  # keyset cursors of the pages around this one (core.keyset)
+    newer: int | None = None
 
 
 def _notes():
@@ -124,21 +127,45 @@ def _shown(qs, purpose, limit) -> list[NoteView]:
         start += batch
 
 
-def notes_for(actor, resident_id: int, limit: int | None = None) -> ResidentNotes:
-    """A resident's notes, newest first, as the actor may see them (`limit` for a summary)."""
-    resident = existing(actor, resident_id, Action.VIEW)
-    decision = policy.require(actor, Action.VIEW, resident)
+def notes_for(
+    actor, resident_id: int, limit: int | None = None, *, opened=None, cursor=None
+) -> ResidentNotes:
+    """A resident's notes, newest first, as the actor may see them (`limit` for a summary).
+    `opened`: the (resident, VIEW decision) of a page that has just opened the resident (the
+    chart), so neither is asked again. `cursor` (core.keyset.Cursor): one page of the list, in
+    the order written, with the cursors of the pages before and after it."""
+    if opened is not None:
+        resident, decision = opened
+    else:
+        resident = existing(actor, resident_id, Action.VIEW)
+        decision = policy.require(actor, Action.VIEW, resident)
     qs = _notes().filter(resident=resident)
     if decision.purpose == Purpose.SELF:
         qs = qs.filter(signed_at__isnull=False)
     else:
         qs = qs.filter(Q(signed_at__isnull=False) | Q(author=actor))
+    page = None
     with transaction.atomic():
-        views = _shown(qs, decision.purpose, limit)
+        if cursor is not None:
+            page = keyset.page_of(
+                qs,
+                cursor,
+                key=lambda v: v.note.pk,
+                fetch=lambda ordered, n: _shown(ordered, decision.purpose, n),
+            )
+            views = page.rows
+        else:
+            views = _shown(qs, decision.purpose, limit)
         _record(actor, [v.note for v in views], decision.purpose)
         if not views:  # "no notes" is still something read about this resident
             ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
-    return ResidentNotes(resident=resident, notes=views, purpose=decision.purpose)
+    return ResidentNotes(
+        resident=resident,
+        notes=views,
+        purpose=decision.purpose,
+        older=page.older if page else None,
+        newer=page.newer if page else None,
+    )
 
 
 def note_detail(actor, note_id: int) -> NoteView:
@@ -162,12 +189,12 @@ def note_detail(actor, note_id: int) -> NoteView:
     return view
 
 
-def my_notes(actor) -> ResidentNotes:
-    """The resident's own notes, for their portal."""
+def my_notes(actor, cursor=None) -> ResidentNotes:
+    """The resident's own notes, for their portal (a page of them with a `cursor`)."""
     resident = getattr(actor, "resident", None)
     if resident is None:
         raise Resident.DoesNotExist("Your account is not linked to a resident record.")
-    return notes_for(actor, resident.pk)
+    return notes_for(actor, resident.pk, cursor=cursor)
 
 
 def notes_to_cosign(actor) -> list[NoteView]:

@@ -562,8 +562,10 @@ def session_detail(actor, session_id: int) -> SessionDetail:
     if session is None:
         error = Session.DoesNotExist(f"No session #{session_id}.")
         policy.refuse_unknown(actor, Action.VIEW, "encounters.session", session_id, error)
-    attendees = list(session.attendees.all())
-    decisions = {a.pk: policy.decide(actor, Action.VIEW, a.resident) for a in attendees}
+    attendees = list(session.attendees.select_related("resident"))
+    # A group session's attendees decided together: a few queries, however many attend.
+    by_resident = policy.decide_for_residents(actor, Action.VIEW, [a.resident for a in attendees])
+    decisions = {a.pk: by_resident[a.resident_id] for a in attendees}
     leads = session.caseworker_id == actor.pk
     refused = [a for a in attendees if not decisions[a.pk].allowed]
     if refused and not leads:
@@ -578,9 +580,10 @@ def session_detail(actor, session_id: int) -> SessionDetail:
                 actor, str(Action.VIEW), rows, resident_of=lambda a: a.resident_id, purpose=purpose
             )
         record_listing(actor, [a.resident for a in refused])
-    may_update = {
-        a.pk for a in attendees if policy.decide(actor, Action.UPDATE_SESSION, a.resident).allowed
-    }
+    updatable = policy.decide_for_residents(
+        actor, Action.UPDATE_SESSION, [a.resident for a in attendees]
+    )
+    may_update = {a.pk for a in attendees if updatable[a.resident_id].allowed}
     now = _now()
     return SessionDetail(
         session,

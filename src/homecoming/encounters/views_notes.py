@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
+from homecoming.core import errors, keyset
 from homecoming.core.forms import apply_errors
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing, resident_for
@@ -64,7 +65,11 @@ def resident_notes(request, resident_id):
         if own is not None and own.pk == resident_id:
             return redirect("encounters:my_notes")
     try:
-        listing = selectors.notes_for(user, resident_id)
+        cursor = keyset.Cursor.from_query(request.GET)
+    except keyset.BadCursor as exc:
+        return errors.bad_request(request, exc)
+    try:
+        listing = selectors.notes_for(user, resident_id, cursor=cursor)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
     can_write = policy.decide(user, Action.WRITE_NOTE, listing.resident).allowed
@@ -302,7 +307,11 @@ def note_release(request, note_id):
 
 def my_notes(request):
     try:
-        listing = selectors.my_notes(request.user)
+        cursor = keyset.Cursor.from_query(request.GET)
+    except keyset.BadCursor as exc:
+        return errors.bad_request(request, exc)
+    try:
+        listing = selectors.my_notes(request.user, cursor)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
     return render(request, "encounters/notes/my_notes.html", {"listing": listing})

@@ -146,10 +146,11 @@ def _detail_page(request, session_id, *, cancel_form=None, refusal=None):
     user = request.user
     # What may be written or heard for each attendee: a note (by a member of their team), and,
     # for an individual session, its recordings.
-    note_for = [
-        a for a in detail.attendees if policy.decide(user, Action.WRITE_NOTE, a.resident).allowed
-    ]
-    viewable = all(policy.decide(user, Action.VIEW, a.resident).allowed for a in detail.attendees)
+    residents = [a.resident for a in detail.attendees]
+    writable = policy.decide_for_residents(user, Action.WRITE_NOTE, residents)
+    note_for = [a for a in detail.attendees if writable[a.resident_id].allowed]
+    viewing = policy.decide_for_residents(user, Action.VIEW, residents)
+    viewable = all(viewing[a.resident_id].allowed for a in detail.attendees)
     context = {
         "detail": detail,
         "session": detail.session,

@@ -67,14 +67,9 @@ def worklist(actor, status: str, *, owner_id: int | None = None) -> Worklist:
     contacts = list(qs.order_by("due_on", "id")[:500])
     # Each row is a look at a resident: only those the policy lets the actor list, each with its
     # entry (the owner may have left the care team since the contact was made theirs).
-    shown, purposes = [], {}
-    for contact in contacts:
-        decision = purposes.get(contact.resident_id)
-        if decision is None:
-            decision = policy.decide(actor, Action.LIST, contact.resident)
-            purposes[contact.resident_id] = decision
-        if decision.allowed:
-            shown.append(contact)
+    residents = {contact.resident_id: contact.resident for contact in contacts}
+    purposes = policy.decide_for_residents(actor, Action.LIST, residents.values())
+    shown = [contact for contact in contacts if purposes[contact.resident_id].allowed]
     by_purpose: dict[Purpose, list] = {}
     for contact in shown:
         by_purpose.setdefault(purposes[contact.resident_id].purpose, []).append(contact)

@@ -208,10 +208,24 @@ class Version(models.Model):
     )
     content = models.TextField()
     sha256 = models.CharField(max_length=64)
+    # The resident whose record the row belongs to (the entry's, copied): a resident's history
+    # is read from their versions alone, newest first by this index, so a page of it costs the
+    # same however many reads the ledger holds (the entries about a resident are mostly reads).
+    # Not part of what the ledger commits to: the entry's own resident is.
+    resident = models.ForeignKey(
+        "residents.Resident",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the (resident, seq) index below serves
+    )
 
     class Meta:
         ordering = ["object_type", "object_id", "seq"]
-        indexes = [models.Index(fields=["object_type", "object_id", "seq"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "seq"]),
+            models.Index(fields=["resident", "seq"], name="ledger_version_resident_seq"),
+        ]
 
     def __str__(self):
         return f"{self.object_type}#{self.object_id} at #{self.seq}"

@@ -165,6 +165,7 @@ def record_write(
                     actor_id=entry.actor_id,
                     content=content.decode("utf-8"),
                     sha256=sha,
+                    resident_id=entry.resident_id,
                 )
             ],
         )

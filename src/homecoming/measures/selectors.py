@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import FirstValue, RowNumber
 from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.core import keyset
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
@@ -73,9 +76,11 @@ class Trends:
 @dataclass
 class History:
     resident: Resident
-    administrations: list[Administration]  # newest first
+    administrations: list[Administration]  # newest first, one page
     trends: Trends
     purpose: str
+    older: int | None = None  # keyset cursors of the pages around this one (core.keyset)
+    newer: int | None = None
 
     def find(self, questionnaire_id) -> Administration | None:
         """One of the administrations shown (a confirmation page names the one just saved)."""
@@ -85,24 +90,14 @@ class History:
         )
 
 
-def _read(actor, resident_id: int, *, record_resident: bool):
-    resident = existing(actor, resident_id, Action.VIEW)
-    decision = policy.require(actor, Action.VIEW, resident)
-    with transaction.atomic():
-        rows = list(Questionnaire.objects.filter(resident=resident).select_related("completed_by"))
-        shown = rows or ([resident] if record_resident else [])
-        ledger.record_reads(
-            actor,
-            str(Action.VIEW),
-            shown,
-            resident_of=lambda _: resident.pk,
-            purpose=decision.purpose,
-        )
-    return resident, decision, rows
-
-
 def _trends(
-    actor, resident, decision, administrations: list[Administration], baselines=None
+    actor,
+    resident,
+    decision,
+    administrations: list[Administration],
+    baselines=None,
+    *,
+    may_record=None,
 ) -> Trends:
     """`baselines`: each instrument's first total ever, when `administrations` are only the
     latest ones; otherwise the first administration given is the baseline."""
@@ -137,7 +132,11 @@ def _trends(
         resident=resident,
         instruments=trends,
         own=resident.user_id is not None and resident.user_id == actor.pk,
-        can_record=policy.decide(actor, Action.RECORD_MEASURE, resident).allowed,
+        can_record=(
+            policy.decide(actor, Action.RECORD_MEASURE, resident).allowed
+            if may_record is None
+            else may_record
+        ),
         purpose=decision.purpose,
     )
 
@@ -147,35 +146,74 @@ def _trends(
 TREND_POINTS = 26
 
 
-def trends(actor, resident_id: int) -> Trends:
+def trends(actor, resident_id: int, *, opened=None, may_record=None) -> Trends:
     """Each instrument's recent trend, for a page that already shows (and records reading) the
     resident, like the chart or the resident's own record. The totals plotted are part of that
-    one recorded read; the questionnaires page, which shows every answer, records each one."""
+    one recorded read; the questionnaires page, which shows every answer, records each one.
+    `opened`: the (resident, VIEW decision) of the page that opened the resident, and
+    `may_record` whether it lets the actor record a questionnaire, when the page has decided."""
+    if opened is not None:
+        resident, decision = opened
+    else:
+        resident = existing(actor, resident_id, Action.VIEW)
+        decision = policy.require(actor, Action.VIEW, resident)
+    # One query whatever the record's length: each instrument's latest TREND_POINTS, each row
+    # carrying its instrument's very first total (the baseline when older ones are cut off).
+    by_instrument = [F("instrument")]
+    rows = list(
+        Questionnaire.objects.filter(
+            resident=resident, instrument__in=[d.code for d in instruments.ALL]
+        )
+        .annotate(
+            recent=Window(
+                RowNumber(),
+                partition_by=by_instrument,
+                order_by=[F("completed_at").desc(), F("id").desc()],
+            ),
+            first_total=Window(
+                FirstValue("total"),
+                partition_by=by_instrument,
+                order_by=[F("completed_at").asc(), F("id").asc()],
+            ),
+        )
+        .filter(recent__lte=TREND_POINTS)
+        .select_related("completed_by")
+        .order_by("completed_at", "id")
+    )
+    baselines = {}
+    for definition in instruments.ALL:
+        theirs = [q for q in rows if q.instrument == definition.code]
+        if len(theirs) == TREND_POINTS:  # older ones may exist: the baseline is the very first
+            baselines[definition.code] = theirs[0].first_total
+    administrations = [administration(q) for q in rows]
+    return _trends(actor, resident, decision, administrations, baselines, may_record=may_record)
+
+
+def history(actor, resident_id: int, cursor=None) -> History:
+    """A page of the administrations, newest first (core.keyset: `cursor` continues from one
+    page to the next), with the trends: the questionnaires page. Each questionnaire shown is a
+    recorded read; with none to show, reading the page is recorded as a read of the resident."""
     resident = existing(actor, resident_id, Action.VIEW)
     decision = policy.require(actor, Action.VIEW, resident)
-    rows, baselines = [], {}
-    for definition in instruments.ALL:
-        theirs = Questionnaire.objects.filter(resident=resident, instrument=definition.code)
-        latest = list(
-            theirs.select_related("completed_by").order_by("-completed_at", "-id")[:TREND_POINTS]
+    with transaction.atomic():
+        page = keyset.page_of(
+            Questionnaire.objects.filter(resident=resident).select_related("completed_by"),
+            cursor or keyset.Cursor(),
         )
-        rows += reversed(latest)
-        if len(latest) == TREND_POINTS:  # older ones exist: the baseline is the very first
-            baselines[definition.code] = (
-                theirs.order_by("completed_at", "id").values_list("total", flat=True).first()
-            )
-    administrations = [administration(q) for q in rows]
-    return _trends(actor, resident, decision, administrations, baselines)
-
-
-def history(actor, resident_id: int) -> History:
-    """Every administration, newest first, with the trends: the questionnaires page. With no
-    questionnaire yet, reading the page is recorded as a read of the resident."""
-    resident, decision, rows = _read(actor, resident_id, record_resident=True)
-    administrations = [administration(q) for q in rows]
+        ledger.record_reads(
+            actor,
+            str(Action.VIEW),
+            page.rows or [resident],
+            resident_of=lambda _: resident.pk,
+            purpose=decision.purpose,
+        )
     return History(
         resident=resident,
-        administrations=administrations[::-1],
-        trends=_trends(actor, resident, decision, administrations),
+        administrations=[administration(q) for q in page.rows],
+        # The plotted trends stay each instrument's latest (and its first ever), whichever page
+        # of the list is shown.
+        trends=trends(actor, resident_id, opened=(resident, decision)),
         purpose=decision.purpose,
+        older=page.older,
+        newer=page.newer,
     )

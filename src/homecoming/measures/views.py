@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from homecoming.access.policy import Action
+from homecoming.core import errors, keyset
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.residents import selectors as resident_selectors
@@ -33,7 +34,11 @@ def resident(request, resident_id):
     if is_own(request, resident_id):
         return redirect("measures:mine")
     try:
-        history = selectors.history(request.user, resident_id)
+        cursor = keyset.Cursor.from_query(request.GET)
+    except keyset.BadCursor as exc:
+        return errors.bad_request(request, exc)
+    try:
+        history = selectors.history(request.user, resident_id, cursor)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
     context = {
@@ -96,7 +101,11 @@ def administer(request, resident_id, instrument):
 
 def mine(request):
     own = own_resident(request)
-    history = selectors.history(request.user, own.pk)
+    try:
+        cursor = keyset.Cursor.from_query(request.GET)
+    except keyset.BadCursor as exc:
+        return errors.bad_request(request, exc)
+    history = selectors.history(request.user, own.pk, cursor)
     completed = history.find(request.GET.get("completed"))
     context = {
         "history": history,

@@ -193,7 +193,7 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
         .distinct()
         .order_by("family_name", "given_name", "pk")
     )
-    decisions = {r.pk: policy.decide(actor, Action.VIEW_MEDICATIONS, r) for r in residents}
+    decisions = policy.decide_for_residents(actor, Action.VIEW_MEDICATIONS, residents)
     allowed = [r for r in residents if decisions[r.pk].allowed]
     ids = [r.pk for r in allowed]
     with transaction.atomic():

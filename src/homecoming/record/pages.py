@@ -4,7 +4,6 @@ The order of the sections is the order their reads are written to the ledger: th
 read first (it checks the policy and raises for anyone refused), then what it summarises.
 """
 
-from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.access.services import give_break_glass_reasons
 from homecoming.consents.services import active_consents
@@ -31,18 +30,28 @@ CHART_ACTIONS = (
 )
 
 
+# Decided with the read itself, from the stays and care team the chart loads (one decision
+# call, no query per action): the links above, and whether it may record a questionnaire.
+CHART_OFFERS = (*CHART_ACTIONS, Action.RECORD_MEASURE)
+
+
 def chart(actor, resident_id: int) -> dict:
     """A member of staff's chart of one resident. Resident.DoesNotExist or AccessDenied (both
     on the ledger) when there is none or it is refused."""
-    chart = residents_selectors.chart(actor, resident_id)
-    decisions = policy.decide_many(actor, CHART_ACTIONS, chart.resident)
-    # The chart's one recorded read covers its summaries; the notes listed are each recorded.
+    chart = residents_selectors.chart(actor, resident_id, offers=CHART_OFFERS)
+    opened = (chart.resident, chart.decision)
+    # One look at the resident (ledger/looks.py): each section below adds its name to it.
     return {
         "chart": chart,
-        "can": {action.name.lower(): d.allowed for action, d in decisions.items()},
+        "can": {action.name.lower(): chart.offers[action].allowed for action in CHART_ACTIONS},
         "upcoming": scheduling.upcoming_for_resident(chart.resident),
-        "notes": notes_selectors.notes_for(actor, resident_id, limit=5),
-        "measures": measures_selectors.trends(actor, resident_id),
+        "notes": notes_selectors.notes_for(actor, resident_id, limit=5, opened=opened),
+        "measures": measures_selectors.trends(
+            actor,
+            resident_id,
+            opened=opened,
+            may_record=chart.offers[Action.RECORD_MEASURE].allowed,
+        ),
         "consents_in_force": active_consents(chart.resident).select_related("document"),
     }
 

@@ -1,7 +1,7 @@
 """What the access policy asks of residents, care teams and stays: registered with it at start-up
 (ResidentsConfig.ready), so that the policy, the layer below, imports nothing of this app."""
 
-from .models import CareTeamMember, Resident, StayStatus
+from .models import CareTeamMember, Resident, Stay, StayStatus
 
 
 def on_care_team(user, resident) -> bool:
@@ -19,10 +19,24 @@ def in_residence(resident) -> bool:
 
 
 def former_resident(resident) -> bool:
-    statuses = set(resident.stays.values_list("status", flat=True))
-    return StayStatus.DISCHARGED in statuses and not (
+    return stay_standing(set(resident.stays.values_list("status", flat=True)))[1]
+
+
+def stay_statuses(resident_ids) -> dict[int, set]:
+    statuses = {}
+    rows = Stay.objects.filter(resident_id__in=resident_ids).values_list("resident_id", "status")
+    for resident_id, status in rows:
+        statuses.setdefault(resident_id, set()).add(status)
+    return statuses
+
+
+def stay_standing(statuses: set) -> tuple[bool, bool]:
+    """(in residence, former resident: discharged with no stay open, expected or in residence)."""
+    residing = StayStatus.IN_RESIDENCE in statuses
+    former = StayStatus.DISCHARGED in statuses and not (
         statuses & {StayStatus.EXPECTED, StayStatus.IN_RESIDENCE}
     )
+    return residing, former
 
 
 def residents():
@@ -38,4 +52,6 @@ def register() -> None:
         in_residence=in_residence,
         former_resident=former_resident,
         residents=residents,
+        stay_statuses=stay_statuses,
+        stay_standing=stay_standing,
     )

@@ -3,10 +3,11 @@ center's page), falling back to HOMECOMING_TIME_ZONE when the center has none ye
 
 import zoneinfo
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from .setup import center_zone_name
+from .models import Center
 
 HEALTH_PATHS = ("/healthz", "/readyz")
 
@@ -21,7 +22,11 @@ class CenterTimeZone:
             # when the database cannot: they never ask it here.
             return self.get_response(request)
         try:
-            zone = zoneinfo.ZoneInfo(center_zone_name())
+            # The whole row, once: the page's header (core.context.center) shows it too.
+            request.center = Center.objects.first()
+            zone = zoneinfo.ZoneInfo(
+                (request.center.time_zone if request.center else "") or settings.TIME_ZONE
+            )
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # a zone the system lost: the default
             zone = None
         except DatabaseError:

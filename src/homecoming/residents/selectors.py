@@ -1,7 +1,7 @@
 """Every read of resident data: policy check first, then the rows, then one ledger entry per
 resident read, in one transaction. Views never query these models themselves."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
@@ -22,6 +22,10 @@ class Chart:
     past_stays: list[Stay]
     deployments: list[Deployment]
     purpose: str
+    # The decision that opened the chart, and those on what the page offers: the page's other
+    # sections (notes, measures) take them rather than loading the resident and asking again.
+    decision: policy.Decision | None = None
+    offers: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -99,25 +103,37 @@ def existing(actor, resident_id: int, action: Action) -> Resident:
     return resident
 
 
-def chart(actor, resident_id: int) -> Chart:
-    """A resident's chart: the read is checked, and recorded against the resident version read."""
+def chart(actor, resident_id: int, offers=()) -> Chart:
+    """A resident's chart: the read is checked, and recorded against the resident version read.
+    `offers`: the actions the page offers, decided with the read (the care team asked once)."""
     resident = existing(actor, resident_id, Action.VIEW)
-    decision = policy.require(actor, Action.VIEW, resident)
-    with transaction.atomic():
-        stays = list(
-            resident.stays.prefetch_related(
-                Prefetch(
-                    "bed_assignments",
-                    queryset=BedAssignment.objects.filter(released_at__isnull=True).select_related(
-                        "bed__room"
-                    ),
-                    to_attr="current_beds",
-                )
+    # The stays and the care team are what the policy asks about: loaded first, they answer it
+    # (nothing is shown before the decision).
+    stays = list(
+        resident.stays.prefetch_related(
+            Prefetch(
+                "bed_assignments",
+                queryset=BedAssignment.objects.filter(released_at__isnull=True).select_related(
+                    "bed__room"
+                ),
+                to_attr="current_beds",
             )
         )
+    )
+    team = list(resident.care_team.filter(ended_at__isnull=True).select_related("user"))
+    decisions = policy.decide_many(
+        actor,
+        (Action.VIEW, *offers),
+        resident,
+        member=any(m.user_id == actor.pk for m in team),
+        stay_statuses=[s.status for s in stays],
+    )
+    decision = decisions[Action.VIEW]
+    if not decision.allowed:
+        policy.require(actor, Action.VIEW, resident)  # records the refusal, raises
+    with transaction.atomic():
         open_stay = next((s for s in stays if s.is_open), None)
         bed = open_stay.current_beds[0].bed if open_stay and open_stay.current_beds else None
-        team = list(resident.care_team.filter(ended_at__isnull=True).select_related("user"))
         deployments = list(resident.deployments.all())
         ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
     return Chart(
@@ -128,6 +144,8 @@ def chart(actor, resident_id: int) -> Chart:
         past_stays=[s for s in stays if not s.is_open],
         deployments=deployments,
         purpose=decision.purpose,
+        decision=decision,
+        offers=decisions,
     )
 
 

@@ -79,9 +79,7 @@ def signal_detail(actor, signal_id: int) -> SignalDetail:
     ids = signals.case_ids(signal.drug, signal.term)
     cases = list(_with_suspects(AdverseEvent.objects.filter(pk__in=ids)))
     residents = {e.resident_id: e.resident for e in cases}
-    decisions = {
-        pk: policy.decide(actor, Action.VIEW_ADVERSE_EVENTS, r) for pk, r in residents.items()
-    }
+    decisions = policy.decide_for_residents(actor, Action.VIEW_ADVERSE_EVENTS, residents.values())
     shown = [e for e in cases if decisions[e.resident_id].allowed]
     with transaction.atomic():
         for purpose in {decisions[e.resident_id].purpose for e in shown}:

@@ -12,7 +12,7 @@ from homecoming.core.dbguards import guard, refuse
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0003_investigator_cosignature"),
+        ("ledger", "0004_bounded_version_resident"),
         ("residents", "0004_dba_delete_guards"),
     ]
 

@@ -1,0 +1,54 @@
+"""The medication round is bounded work: the same queries for 5 residents as for 60, one policy
+decision for all of them (issue 15: 192 queries at 88 residents before), at most 15 of the
+page's own."""
+
+import re
+
+from homecoming.medications.models import Order
+from tests.support.queries import PAGE_BOUND, assert_bounded, page_queries
+
+from .test_views import round_url
+
+
+def _on_the_round(first, last, admit, order):
+    """More residents in residence, each with the same order running."""
+    for n in range(first, last):
+        someone = admit(given_name=f"Roundsman{n}")
+        copy = Order.objects.get(pk=order.pk)
+        copy.pk = None
+        copy.resident = someone
+        copy.save()
+
+
+def _round(client):
+    with page_queries() as counted:
+        response = client.get(round_url())
+    assert response.status_code == 200
+    return counted, response.text
+
+
+def test_the_round_costs_the_same_for_5_and_60_residents(
+    resident,
+    admit,
+    add_protocol,
+    consent_to,
+    prescribe,
+    nurse,
+    client_for,
+    django_assert_max_num_queries,
+):
+    protocol = add_protocol()
+    consent_to(resident, protocol)
+    order = prescribe(resident, protocol)
+    client = client_for(nurse)
+    _on_the_round(1, 5, admit, order)
+    client.get(round_url())  # the session's first request stamps its activity
+    small, text = _round(client)
+    assert len(set(re.findall(r"Roundsman\d+", text))) == 4
+    _on_the_round(5, 60, admit, order)
+    # The round's own read entries are few (one batch per purpose): it fits the issue's bound
+    # whole, ledger writes included.
+    with django_assert_max_num_queries(PAGE_BOUND):
+        large, text = _round(client)
+    assert len(set(re.findall(r"Roundsman\d+", text))) == 59
+    assert_bounded(small, large)

@@ -1,0 +1,34 @@
+"""The chart is bounded work: no more queries for a long record than for a short one, and at
+most 15 of the page's own (issue 15), whatever the record size."""
+
+from homecoming.measures import services as measures
+from tests.measures.answers import phq9
+from tests.support.notes import draft, signed
+from tests.support.queries import assert_bounded, page_queries
+
+
+def _add_to_record(count, caseworker, resident):
+    for n in range(count):
+        signed(caseworker, resident) if n % 2 else draft(caseworker, resident)
+        measures.record(caseworker, resident, "phq9", phq9(rest=n % 4))
+
+
+def _chart(client, resident):
+    with page_queries() as counted:
+        response = client.get(f"/residents/{resident.pk}/")
+    assert response.status_code == 200
+    assert resident.given_name in response.text
+    return counted
+
+
+def test_the_chart_costs_the_same_for_3_and_40_notes_and_questionnaires(
+    resident, staff, client_for
+):
+    caseworker = staff["caseworker"]
+    client = client_for(caseworker)
+    _add_to_record(3, caseworker, resident)
+    client.get(f"/residents/{resident.pk}/")  # the session's first request stamps its activity
+    small = _chart(client, resident)
+    _add_to_record(37, caseworker, resident)
+    large = _chart(client, resident)
+    assert_bounded(small, large)

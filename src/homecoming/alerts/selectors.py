@@ -6,7 +6,6 @@ entry per alert about a resident, with the purpose `alert`. The resident sees it
 """
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Max
 
 from homecoming.access.policy import Purpose
@@ -25,10 +24,9 @@ def shown(user, alerts) -> list[Alert]:
     alerts = list(alerts)
     about = [a for a in alerts if a.resident_id]
     if about:
-        with transaction.atomic():
-            ledger.record_reads(
-                user, READ, about, resident_of=lambda a: a.resident_id, purpose=Purpose.ALERT
-            )
+        ledger.record_reads(
+            user, READ, about, resident_of=lambda a: a.resident_id, purpose=Purpose.ALERT
+        )
     return alerts
 
 

@@ -3,7 +3,6 @@ consent shown), and the published documents (the center's texts, no resident dat
 
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -72,21 +71,20 @@ def consents_of(actor, resident_id: int) -> ConsentRecord:
     """A resident's consents, revoked ones included: what they agreed to, when, before whom."""
     resident = existing(actor, resident_id, Action.VIEW)
     decision = policy.require(actor, Action.VIEW, resident)
-    with transaction.atomic():
-        consents = list(
-            resident.consents.select_related("document", "recorded_by", "witness", "revoked_by")
+    consents = list(
+        resident.consents.select_related("document", "recorded_by", "witness", "revoked_by")
+    )
+    if consents:
+        ledger.record_reads(
+            actor,
+            str(Action.VIEW),
+            consents,
+            resident_of=lambda c: c.resident_id,
+            purpose=decision.purpose,
         )
-        if consents:
-            ledger.record_reads(
-                actor,
-                str(Action.VIEW),
-                consents,
-                resident_of=lambda c: c.resident_id,
-                purpose=decision.purpose,
-            )
-        else:
-            # "No consents on record" is still something read about this resident.
-            ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
+    else:
+        # "No consents on record" is still something read about this resident.
+        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
     now = timezone.now()
     today = timezone.localdate(now)
     return ConsentRecord(

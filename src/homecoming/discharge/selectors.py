@@ -5,7 +5,6 @@ and each PDF)."""
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -62,23 +61,22 @@ def page(actor, resident_id: int) -> PlanPage:
     """A resident's discharge: the current plan with what it is missing, and earlier ones."""
     resident = existing(actor, resident_id, Action.VIEW)
     decision = policy.require(actor, Action.VIEW, resident)
-    with transaction.atomic():
-        plans = list(
-            DischargePlan.objects.filter(resident=resident)
-            .select_related(
-                "stay__program",
-                "written_by",
-                "caseworker_signed_by",
-                "clinician_signed_by",
-                "fitness_assessed_by",
-                "discharged_by",
-            )
-            .order_by("-written_at", "-id")
+    plans = list(
+        DischargePlan.objects.filter(resident=resident)
+        .select_related(
+            "stay__program",
+            "written_by",
+            "caseworker_signed_by",
+            "clinician_signed_by",
+            "fitness_assessed_by",
+            "discharged_by",
         )
-        if plans:
-            _read(actor, plans, decision.purpose)
-        else:
-            ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
+        .order_by("-written_at", "-id")
+    )
+    if plans:
+        _read(actor, plans, decision.purpose)
+    else:
+        ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
     stay = resident.stays.filter(status="in_residence").first()
     current = next((p for p in plans if p.status != PlanStatus.CANCELLED), None)
     decisions = policy.decide_many(actor, (Action.PLAN_DISCHARGE, Action.SIGN_DISCHARGE), resident)
@@ -135,10 +133,9 @@ def summary(actor, plan_id: int) -> Summary:
     """The discharge summary: each view (page or PDF) is a read entry about the resident."""
     plan = find(actor, plan_id)
     decision = policy.require(actor, Action.VIEW, plan.resident)
-    with transaction.atomic():
-        ledger.record_reads(
-            actor, SUMMARY, [plan], resident_of=lambda p: p.resident_id, purpose=decision.purpose
-        )
+    ledger.record_reads(
+        actor, SUMMARY, [plan], resident_of=lambda p: p.resident_id, purpose=decision.purpose
+    )
     stay = plan.stay
     length = (stay.discharged_on - stay.admitted_on).days if stay.discharged_on else None
     last_bed = (
@@ -198,12 +195,11 @@ def for_stay(actor, stay_id: int):
             actor, VIEW, "residents.stay", stay_id, Http404(f"No stay #{stay_id}.")
         )
     decision = policy.require(actor, Action.VIEW, stay.resident)
-    with transaction.atomic():
-        plan = stay.discharges.exclude(status=PlanStatus.CANCELLED).first()
-        if plan is not None:
-            _read(actor, [plan], decision.purpose)
-        else:
-            ledger.record_resident_read(actor, VIEW, stay.resident, purpose=decision.purpose)
+    plan = stay.discharges.exclude(status=PlanStatus.CANCELLED).first()
+    if plan is not None:
+        _read(actor, [plan], decision.purpose)
+    else:
+        ledger.record_resident_read(actor, VIEW, stay.resident, purpose=decision.purpose)
     return stay, plan
 
 
@@ -212,8 +208,7 @@ def stay_to_discharge(actor, resident_id: int, action):
     for `action` first, and the page's naming of the resident is a read entry."""
     resident = existing(actor, resident_id, Action.VIEW)
     decision = policy.require(actor, action, resident)
-    with transaction.atomic():
-        ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
+    ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
     stay = resident.stays.filter(status="in_residence").first()
     if stay is None:
         raise Http404("This resident has no stay in residence to discharge.")

@@ -8,7 +8,6 @@ the reasons or explanations of a decision to withhold.
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q
 
 from homecoming.access import policy
@@ -145,20 +144,19 @@ def notes_for(
     else:
         qs = qs.filter(Q(signed_at__isnull=False) | Q(author=actor))
     page = None
-    with transaction.atomic():
-        if cursor is not None:
-            page = keyset.page_of(
-                qs,
-                cursor,
-                key=lambda v: v.note.pk,
-                fetch=lambda ordered, n: _shown(ordered, decision.purpose, n),
-            )
-            views = page.rows
-        else:
-            views = _shown(qs, decision.purpose, limit)
-        _record(actor, [v.note for v in views], decision.purpose)
-        if not views:  # "no notes" is still something read about this resident
-            ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
+    if cursor is not None:
+        page = keyset.page_of(
+            qs,
+            cursor,
+            key=lambda v: v.note.pk,
+            fetch=lambda ordered, n: _shown(ordered, decision.purpose, n),
+        )
+        views = page.rows
+    else:
+        views = _shown(qs, decision.purpose, limit)
+    _record(actor, [v.note for v in views], decision.purpose)
+    if not views:  # "no notes" is still something read about this resident
+        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
     return ResidentNotes(
         resident=resident,
         notes=views,
@@ -184,8 +182,7 @@ def note_detail(actor, note_id: int) -> NoteView:
     elif not note.is_signed and note.author_id != actor.pk:
         reason = "A draft is its author's working copy until they sign it."
         policy.refuse(actor, Action.VIEW, target, reason=reason)
-    with transaction.atomic():
-        _record(actor, [note], decision.purpose)
+    _record(actor, [note], decision.purpose)
     return view
 
 
@@ -214,9 +211,8 @@ def notes_to_cosign(actor) -> list[NoteView]:
         .exclude(author=actor)
         .order_by("signed_at", "id")
     )
-    with transaction.atomic():
-        views = [_view(n, purpose) for n in qs]
-        _record(actor, [v.note for v in views], purpose)
+    views = [_view(n, purpose) for n in qs]
+    _record(actor, [v.note for v in views], purpose)
     return views
 
 

@@ -8,7 +8,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import FirstValue, RowNumber
 from django.utils import timezone
@@ -195,18 +194,17 @@ def history(actor, resident_id: int, cursor=None) -> History:
     recorded read; with none to show, reading the page is recorded as a read of the resident."""
     resident = existing(actor, resident_id, Action.VIEW)
     decision = policy.require(actor, Action.VIEW, resident)
-    with transaction.atomic():
-        page = keyset.page_of(
-            Questionnaire.objects.filter(resident=resident).select_related("completed_by"),
-            cursor or keyset.Cursor(),
-        )
-        ledger.record_reads(
-            actor,
-            str(Action.VIEW),
-            page.rows or [resident],
-            resident_of=lambda _: resident.pk,
-            purpose=decision.purpose,
-        )
+    page = keyset.page_of(
+        Questionnaire.objects.filter(resident=resident).select_related("completed_by"),
+        cursor or keyset.Cursor(),
+    )
+    ledger.record_reads(
+        actor,
+        str(Action.VIEW),
+        page.rows or [resident],
+        resident_of=lambda _: resident.pk,
+        purpose=decision.purpose,
+    )
     return History(
         resident=resident,
         administrations=[administration(q) for q in page.rows],

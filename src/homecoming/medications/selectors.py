@@ -8,7 +8,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -99,21 +98,20 @@ def medication_record(actor, resident_id: int) -> MedicationRecord:
     decision = policy.require(actor, Action.VIEW_MEDICATIONS, resident)
     now = timezone.now()
     since = now - dt.timedelta(days=RECORD_DAYS)
-    with transaction.atomic():
-        administrations = list(
-            Administration.objects.filter(resident=resident, at__gte=since)
-            .select_related("order__protocol", "recorded_by", "witness", "override_cosigner")
-            .order_by("-at", "-id")
-        )
-        givens = [a for a in administrations if a.status == AdministrationStatus.GIVEN]
-        consents = _consents_now([resident.pk], now)
-        orders = [_line(o, givens, now, consents) for o in _orders([resident.pk], now)]
-        stops = list(
-            DoseStop.objects.filter(resident=resident, attempted_at__gte=since)
-            .select_related("order__protocol", "attempted_by")
-            .order_by("-attempted_at", "-id")
-        )
-        ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
+    administrations = list(
+        Administration.objects.filter(resident=resident, at__gte=since)
+        .select_related("order__protocol", "recorded_by", "witness", "override_cosigner")
+        .order_by("-at", "-id")
+    )
+    givens = [a for a in administrations if a.status == AdministrationStatus.GIVEN]
+    consents = _consents_now([resident.pk], now)
+    orders = [_line(o, givens, now, consents) for o in _orders([resident.pk], now)]
+    stops = list(
+        DoseStop.objects.filter(resident=resident, attempted_at__gte=since)
+        .select_related("order__protocol", "attempted_by")
+        .order_by("-attempted_at", "-id")
+    )
+    ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
     return MedicationRecord(
         resident=resident,
         orders=orders,
@@ -196,52 +194,51 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
     decisions = policy.decide_for_residents(actor, Action.VIEW_MEDICATIONS, residents)
     allowed = [r for r in residents if decisions[r.pk].allowed]
     ids = [r.pk for r in allowed]
-    with transaction.atomic():
-        orders = list(_orders(ids, now).filter(running))
-        # What the grid shows: the shift's scheduled doses and its as-needed doses; and what the
-        # as-needed lines need to say where things stand now (whichever shift is shown): every
-        # dose given within the longest minimum interval or the 24-hour window.
-        reach = max([WINDOW] + [limits_of(o.protocol).min_interval for o in orders])
-        records = list(
-            Administration.objects.filter(resident_id__in=ids)
-            .filter(
-                Q(scheduled_for__gte=start, scheduled_for__lt=end)
-                | Q(scheduled_for__isnull=True, at__gte=start, at__lt=end)
-                | Q(status=AdministrationStatus.GIVEN, at__gt=now - reach, at__lte=now)
-            )
-            .select_related("order__protocol", "recorded_by")
+    orders = list(_orders(ids, now).filter(running))
+    # What the grid shows: the shift's scheduled doses and its as-needed doses; and what the
+    # as-needed lines need to say where things stand now (whichever shift is shown): every
+    # dose given within the longest minimum interval or the 24-hour window.
+    reach = max([WINDOW] + [limits_of(o.protocol).min_interval for o in orders])
+    records = list(
+        Administration.objects.filter(resident_id__in=ids)
+        .filter(
+            Q(scheduled_for__gte=start, scheduled_for__lt=end)
+            | Q(scheduled_for__isnull=True, at__gte=start, at__lt=end)
+            | Q(status=AdministrationStatus.GIVEN, at__gt=now - reach, at__lte=now)
         )
-        by_slot = {(a.order_id, a.scheduled_for): a for a in records if a.scheduled_for}
-        consents = _consents_now(ids, now)
-        in_shift = {}
-        givens_by_resident = {}
-        for a in records:
-            if a.scheduled_for is None and start <= a.at < end:
-                in_shift.setdefault(a.order_id, []).append(a)
-            if a.status == AdministrationStatus.GIVEN and now - reach < a.at <= now:
-                givens_by_resident.setdefault(a.resident_id, []).append(a)
-        lines_by_resident = {}
-        columns = set()
-        for order in orders:
-            dues = schedule.due_times(order, start, end)
-            columns.update(dues)
-            slots = [Slot(d, by_slot.get((order.pk, d)), "") for d in dues]
-            for slot in slots:
-                slot.state = _state(slot.due, slot.record, now, order)
-            line = _line(order, givens_by_resident.get(order.resident_id, []), now, consents)
-            given = sorted(in_shift.get(order.pk, []), key=lambda a: a.at)
-            lines_by_resident.setdefault(order.resident_id, []).append(
-                RoundLine(order=order, slots=slots, line=line, in_shift=given)
-            )
-        shown = [r for r in allowed if r.pk in lines_by_resident]
-        for purpose in {decisions[r.pk].purpose for r in shown}:
-            ledger.record_reads(
-                actor,
-                VIEW,
-                [r for r in shown if decisions[r.pk].purpose == purpose],
-                resident_of=lambda r: r.pk,
-                purpose=purpose,
-            )
+        .select_related("order__protocol", "recorded_by")
+    )
+    by_slot = {(a.order_id, a.scheduled_for): a for a in records if a.scheduled_for}
+    consents = _consents_now(ids, now)
+    in_shift = {}
+    givens_by_resident = {}
+    for a in records:
+        if a.scheduled_for is None and start <= a.at < end:
+            in_shift.setdefault(a.order_id, []).append(a)
+        if a.status == AdministrationStatus.GIVEN and now - reach < a.at <= now:
+            givens_by_resident.setdefault(a.resident_id, []).append(a)
+    lines_by_resident = {}
+    columns = set()
+    for order in orders:
+        dues = schedule.due_times(order, start, end)
+        columns.update(dues)
+        slots = [Slot(d, by_slot.get((order.pk, d)), "") for d in dues]
+        for slot in slots:
+            slot.state = _state(slot.due, slot.record, now, order)
+        line = _line(order, givens_by_resident.get(order.resident_id, []), now, consents)
+        given = sorted(in_shift.get(order.pk, []), key=lambda a: a.at)
+        lines_by_resident.setdefault(order.resident_id, []).append(
+            RoundLine(order=order, slots=slots, line=line, in_shift=given)
+        )
+    shown = [r for r in allowed if r.pk in lines_by_resident]
+    for purpose in {decisions[r.pk].purpose for r in shown}:
+        ledger.record_reads(
+            actor,
+            VIEW,
+            [r for r in shown if decisions[r.pk].purpose == purpose],
+            resident_of=lambda r: r.pk,
+            purpose=purpose,
+        )
     return Round(
         day=day,
         shift=shift,
@@ -281,16 +278,15 @@ def order_status(actor, order: Order) -> OrderLine:
     decision = policy.require(actor, Action.VIEW_MEDICATIONS, order.resident)
     now = timezone.now()
     reach = max(WINDOW, limits_of(order.protocol).min_interval)
-    with transaction.atomic():
-        givens = list(
-            Administration.objects.filter(
-                resident_id=order.resident_id,
-                order__protocol=order.protocol,
-                status=AdministrationStatus.GIVEN,
-                at__gt=now - reach,
-                at__lte=now,
-            ).select_related("order__protocol", "recorded_by")
-        )
-        line = _line(order, givens, now, _consents_now([order.resident_id], now))
-        ledger.record_resident_read(actor, VIEW, order.resident, purpose=decision.purpose)
+    givens = list(
+        Administration.objects.filter(
+            resident_id=order.resident_id,
+            order__protocol=order.protocol,
+            status=AdministrationStatus.GIVEN,
+            at__gt=now - reach,
+            at__lte=now,
+        ).select_related("order__protocol", "recorded_by")
+    )
+    line = _line(order, givens, now, _consents_now([order.resident_id], now))
+    ledger.record_resident_read(actor, VIEW, order.resident, purpose=decision.purpose)
     return line

@@ -67,9 +67,8 @@ def record_listing(actor, residents):
 
 def _list(actor, queryset, limit=None) -> list[Row]:
     qs = queryset.visible_to(actor).prefetch_related(_open_stays_prefetch())
-    with transaction.atomic():
-        residents = list(qs[:limit] if limit else qs)
-        record_listing(actor, residents)
+    residents = list(qs[:limit] if limit else qs)
+    record_listing(actor, residents)
     return [_row(r) for r in residents]
 
 
@@ -131,11 +130,10 @@ def chart(actor, resident_id: int, offers=()) -> Chart:
     decision = decisions[Action.VIEW]
     if not decision.allowed:
         policy.require(actor, Action.VIEW, resident)  # records the refusal, raises
-    with transaction.atomic():
-        open_stay = next((s for s in stays if s.is_open), None)
-        bed = open_stay.current_beds[0].bed if open_stay and open_stay.current_beds else None
-        deployments = list(resident.deployments.all())
-        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
+    open_stay = next((s for s in stays if s.is_open), None)
+    bed = open_stay.current_beds[0].bed if open_stay and open_stay.current_beds else None
+    deployments = list(resident.deployments.all())
+    ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
     return Chart(
         resident=resident,
         stay=open_stay,
@@ -159,21 +157,20 @@ class BoardBed:
 def bed_board(actor) -> list[BoardBed]:
     """Every bed and whether it is taken; names only of residents the viewer may see."""
     policy.require(actor, Action.VIEW_BED_BOARD)
-    with transaction.atomic():
-        beds = list(Bed.objects.select_related("room"))
-        current = {
-            a.bed_id: a
-            for a in BedAssignment.objects.filter(released_at__isnull=True).select_related(
-                "stay__resident"
-            )
-        }
-        visible_ids = set(
-            Resident.objects.visible_to(actor)
-            .filter(pk__in=[a.stay.resident_id for a in current.values()])
-            .values_list("pk", flat=True)
+    beds = list(Bed.objects.select_related("room"))
+    current = {
+        a.bed_id: a
+        for a in BedAssignment.objects.filter(released_at__isnull=True).select_related(
+            "stay__resident"
         )
-        shown = [a.stay.resident for a in current.values() if a.stay.resident_id in visible_ids]
-        record_listing(actor, shown)
+    }
+    visible_ids = set(
+        Resident.objects.visible_to(actor)
+        .filter(pk__in=[a.stay.resident_id for a in current.values()])
+        .values_list("pk", flat=True)
+    )
+    shown = [a.stay.resident for a in current.values() if a.stay.resident_id in visible_ids]
+    record_listing(actor, shown)
     return [
         BoardBed(
             bed=b,

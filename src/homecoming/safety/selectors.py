@@ -4,7 +4,6 @@ the policy lets read that resident's reports, and recorded on that resident's le
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.db.models import Count, Prefetch
 
 from homecoming.access import policy
@@ -35,9 +34,8 @@ class ResidentEvents:
 def events_of(actor, resident_id: int) -> ResidentEvents:
     resident = existing(actor, resident_id, Action.VIEW_ADVERSE_EVENTS)
     decision = policy.require(actor, Action.VIEW_ADVERSE_EVENTS, resident)
-    with transaction.atomic():
-        events = list(_with_suspects(AdverseEvent.objects.filter(resident=resident)))
-        ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
+    events = list(_with_suspects(AdverseEvent.objects.filter(resident=resident)))
+    ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
     return ResidentEvents(resident=resident, events=events, purpose=decision.purpose)
 
 
@@ -81,13 +79,12 @@ def signal_detail(actor, signal_id: int) -> SignalDetail:
     residents = {e.resident_id: e.resident for e in cases}
     decisions = policy.decide_for_residents(actor, Action.VIEW_ADVERSE_EVENTS, residents.values())
     shown = [e for e in cases if decisions[e.resident_id].allowed]
-    with transaction.atomic():
-        for purpose in {decisions[e.resident_id].purpose for e in shown}:
-            ledger.record_reads(
-                actor,
-                VIEW,
-                [e for e in shown if decisions[e.resident_id].purpose == purpose],
-                resident_of=lambda e: e.resident_id,
-                purpose=purpose,
-            )
+    for purpose in {decisions[e.resident_id].purpose for e in shown}:
+        ledger.record_reads(
+            actor,
+            VIEW,
+            [e for e in shown if decisions[e.resident_id].purpose == purpose],
+            resident_of=lambda e: e.resident_id,
+            purpose=purpose,
+        )
     return SignalDetail(signal=signal, cases=shown, hidden=len(cases) - len(shown))

@@ -9,7 +9,6 @@ rebuilt from what the ledger committed to, so they cannot disagree with it.
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from homecoming.access import policy
@@ -113,13 +112,12 @@ def timeline(
     if cursor is not None:
         qs = qs.filter(seq__gt=cursor) if oldest_first else qs.filter(seq__lt=cursor)
     qs = qs.order_by("seq" if oldest_first else "-seq")
-    with transaction.atomic():
-        contents = dict(qs.values_list("seq", "content")[: limit + 1])
-        more = len(contents) > limit
-        seqs = sorted(contents, reverse=not oldest_first)[:limit]
-        by_seq = Entry.objects.select_related("actor").in_bulk(seqs, field_name="seq")
-        entries = [by_seq[seq] for seq in seqs]
-        _record_history_read(actor, resident, decision.purpose)
+    contents = dict(qs.values_list("seq", "content")[: limit + 1])
+    more = len(contents) > limit
+    seqs = sorted(contents, reverse=not oldest_first)[:limit]
+    by_seq = Entry.objects.select_related("actor").in_bulk(seqs, field_name="seq")
+    entries = [by_seq[seq] for seq in seqs]
+    _record_history_read(actor, resident, decision.purpose)
     versions = {
         e.seq: present.parse(e.object_type, e.object_id, e.seq, contents[e.seq]) for e in entries
     }
@@ -157,12 +155,11 @@ def change(actor, resident_id: int, seq: int) -> Change:
     """The version one timeline entry wrote, field by field (opened from the timeline)."""
     resident = existing(actor, resident_id, Action.VIEW_HISTORY)
     decision = policy.require(actor, Action.VIEW_HISTORY, resident)
-    with transaction.atomic():
-        entry = _writes(resident.pk).filter(seq=seq).first()
-        if entry is None:
-            raise Entry.DoesNotExist(f"No change #{seq} in this resident's record.")
-        content = StoredVersion.objects.get(seq=seq).content
-        _record_history_read(actor, resident, decision.purpose)
+    entry = _writes(resident.pk).filter(seq=seq).first()
+    if entry is None:
+        raise Entry.DoesNotExist(f"No change #{seq} in this resident's record.")
+    content = StoredVersion.objects.get(seq=seq).content
+    _record_history_read(actor, resident, decision.purpose)
     version = _as_shown_to(actor, present.parse(entry.object_type, entry.object_id, seq, content))
     names = present.Names([version])
     return Change(
@@ -212,19 +209,18 @@ def as_of(actor, resident_id: int, moment: dt.datetime) -> AsOf:
     by then, its latest version at or before that moment (drafts and all: it is the record)."""
     resident = existing(actor, resident_id, Action.VIEW_HISTORY)
     decision = policy.require(actor, Action.VIEW_HISTORY, resident)
-    with transaction.atomic():
-        latest = {}
-        for object_type, object_id, seq in (
-            _writes(resident.pk)
-            .filter(time__lte=moment)
-            .order_by("seq")
-            .values_list("object_type", "object_id", "seq")
-        ):
-            latest[(object_type, object_id)] = seq  # ordered by seq: the last one wins
-        contents = dict(
-            StoredVersion.objects.filter(seq__in=latest.values()).values_list("seq", "content")
-        )
-        _record_history_read(actor, resident, decision.purpose)
+    latest = {}
+    for object_type, object_id, seq in (
+        _writes(resident.pk)
+        .filter(time__lte=moment)
+        .order_by("seq")
+        .values_list("object_type", "object_id", "seq")
+    ):
+        latest[(object_type, object_id)] = seq  # ordered by seq: the last one wins
+    contents = dict(
+        StoredVersion.objects.filter(seq__in=latest.values()).values_list("seq", "content")
+    )
+    _record_history_read(actor, resident, decision.purpose)
     versions = [
         _as_shown_to(actor, present.parse(object_type, object_id, seq, contents[seq]))
         for (object_type, object_id), seq in latest.items()

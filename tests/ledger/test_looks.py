@@ -165,3 +165,18 @@ def test_the_verifier_refuses_a_residents_bundle_with_an_entry_about_someone_els
     mine[-1] = look
     (tmp_path / "mine" / "entries.ndjson").write_bytes(b"\n".join(mine) + b"\n")
     assert v.main([str(tmp_path / "mine")]) == 1
+
+
+def test_who_looked_shows_the_lists_that_named_them_and_not_their_own(
+    resident, staff, client_for, make_user
+):
+    from tests.consents.helpers import portal_login
+
+    own = portal_login(make_user, resident)
+    client_for(staff["caseworker"]).get("/")  # the caseload names Walter
+    client = client_for(own.user)
+    client.get("/")  # the resident's own home
+    page = client.get("/my-record/").content.decode()
+    who = page[page.index('id="who-looked"') :]
+    assert "Caseworker 1, caseworker, saw your name in a list or search" in who
+    assert f"{own.display_name} saw your name" not in who

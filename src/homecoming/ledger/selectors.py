@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .models import Entry, Version, about
+from .models import Entry, Mention, Version
 
 
 @dataclass
@@ -19,15 +19,27 @@ def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures
     """What the resident reads as "who looked at my record": every entry about them, newest
     first, a page at a time, except their own reads of it (each page they open would otherwise
     bury everyone else's accesses under their own). Their own changes stay listed."""
+    # Two walks down an index each, (resident, seq) on the entries and on the names lists
+    # carry, merged here: one query with "about them OR named" cannot use either index and
+    # reads the whole ledger, which grows with every look.
     wrote = Version.objects.filter(seq=OuterRef("seq"))
-    qs = Entry.objects.filter(about(resident.pk))
-    if resident.user_id:
-        qs = qs.exclude(Q(actor_id=resident.user_id) & ~Exists(wrote))
+    own = resident.user_id
+    on_record = Entry.objects.filter(resident_id=resident.pk)
+    named = Mention.objects.filter(resident_id=resident.pk)
+    if own:
+        on_record = on_record.exclude(Q(actor_id=own) & ~Exists(wrote))
     if before is not None:
-        qs = qs.filter(seq__lt=before)
-    rows = list(qs.select_related("actor").order_by("-seq")[: limit + 1])
-    older = rows[limit - 1].seq if len(rows) > limit else None
-    entries = _grouped(rows[:limit])
+        on_record, named = on_record.filter(seq__lt=before), named.filter(seq__lt=before)
+    seqs = [
+        *on_record.order_by("-seq").values_list("seq", flat=True)[: limit + 1],
+        *named.order_by("-seq").values_list("seq", flat=True)[: limit + 1],
+    ]
+    seqs = sorted(set(seqs), reverse=True)[: limit + 1]
+    older = seqs[limit - 1] if len(seqs) > limit else None
+    rows = Entry.objects.filter(seq__in=seqs[:limit]).select_related("actor").order_by("-seq")
+    # A list that named them, read by the resident themself, is one of their own reads.
+    rows = [r for r in rows if not (own and r.actor_id == own and r.residents_named)]
+    entries = _grouped(rows)
     for entry in entries:
         entry.who, entry.who_role = who_for_resident(entry, resident)
         entry.day = timezone.localdate(entry.time)

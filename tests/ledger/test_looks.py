@@ -37,6 +37,7 @@ def test_a_chart_page_is_one_entry_listing_what_it_showed(resident, staff, clien
     assert look.resident_id == resident.pk and look.outcome == Outcome.ALLOWED
     assert look.purpose == "care" and look.actor_id == staff["caseworker"].pk
     assert look.sections[0] == "chart" and "notes" in look.sections
+    assert "consents" not in look.sections  # nothing of it was on the screen
     assert look.version_sha256  # commits to the version of the record that was read
     assert json.loads(canonical_json(look.leaf()))["detail"]["sections"] == look.sections
 

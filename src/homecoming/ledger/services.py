@@ -219,6 +219,15 @@ def record_reads(actor, action, instances, *, resident_of, purpose) -> None:
         )
 
 
+def record_sections(actor, action, resident_id: int, sections, *, purpose) -> None:
+    """Parts of a resident's record a page showed from rows it did not read one by one (a
+    chart's summaries): named in the request's look at the resident."""
+    from . import looks
+
+    for section in sections:
+        looks.saw(actor, resident_id, action, section, purpose)
+
+
 def record_resident_read(actor, action, resident, *, purpose) -> None:
     """A read of the resident as a whole (a chart, a history, an empty list about them)."""
     record_reads(actor, action, [resident], resident_of=lambda r: r.pk, purpose=purpose)

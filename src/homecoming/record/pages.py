@@ -8,6 +8,7 @@ from homecoming.access.policy import Action
 from homecoming.access.services import give_break_glass_reasons
 from homecoming.consents.services import active_consents
 from homecoming.encounters import notes_selectors, scheduling
+from homecoming.ledger import services as ledger
 from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
 from homecoming.residents import selectors as residents_selectors
@@ -41,7 +42,7 @@ def chart(actor, resident_id: int) -> dict:
     chart = residents_selectors.chart(actor, resident_id, offers=CHART_OFFERS)
     opened = (chart.resident, chart.decision)
     # One look at the resident (ledger/looks.py): each section below adds its name to it.
-    return {
+    context = {
         "chart": chart,
         "can": {action.name.lower(): chart.offers[action].allowed for action in CHART_ACTIONS},
         "upcoming": scheduling.upcoming_for_resident(chart.resident),
@@ -52,8 +53,23 @@ def chart(actor, resident_id: int) -> dict:
             opened=opened,
             may_record=chart.offers[Action.RECORD_MEASURE].allowed,
         ),
-        "consents_in_force": active_consents(chart.resident).select_related("document"),
+        "consents_in_force": list(active_consents(chart.resident).select_related("document")),
     }
+    # The summaries the chart shows without a read of their own are named in its look too, so
+    # the resident reads what was on the screen.
+    shown = {
+        "sessions": context["upcoming"],
+        "questionnaires": context["measures"].any,
+        "consents": context["consents_in_force"],
+    }
+    ledger.record_sections(
+        actor,
+        str(Action.VIEW),
+        chart.resident.pk,
+        [section for section, present in shown.items() if present],
+        purpose=chart.decision.purpose,
+    )
+    return context
 
 
 def own_record(actor, resident, *, older_than=None) -> dict:

@@ -184,10 +184,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock when a transaction starts, so two writers queue instead
         # of failing half-way; that also keeps the ledger's sequence gap-free on SQLite.
-        # Reads outside an atomic block run in autocommit and take no transaction at all, so
-        # they never wait for the write lock: only atomic blocks (the writes, and the reads that
-        # write their ledger entry) queue behind it. SQLite's WAL lets those readers run while a
-        # writer holds the lock; that is what "writes IMMEDIATE, reads deferred" means here.
+        # Reads run outside atomic blocks (a request's looks are written once, at its end), in
+        # autocommit, and take no transaction at all, so they never wait for the write lock;
+        # SQLite's WAL lets them run while a writer holds it. That is what "writes IMMEDIATE,
+        # reads deferred" means here.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
@@ -195,6 +195,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": None}
+    # No persistent connection on SQLite: opening one is opening a file, and a kept one would
+    # go on reading a database file that was moved away or replaced (a restore, a lost disk)
+    # instead of failing and answering 503. Persistent connections are for PostgreSQL.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -219,6 +219,16 @@ def record_reads(actor, action, instances, *, resident_of, purpose) -> None:
         )
 
 
+def record_reads_each(actor, action, instances, *, resident_of, purpose_of) -> None:
+    """Reads of rows decided one by one (the round, a signal's cases), each under its own
+    purpose (a nurse's care team and round; the medical lead's team and safety review)."""
+    groups: dict[str, list] = {}
+    for instance in instances:
+        groups.setdefault(purpose_of(instance), []).append(instance)
+    for purpose, group in groups.items():
+        record_reads(actor, action, group, resident_of=resident_of, purpose=purpose)
+
+
 def record_sections(actor, action, resident_id: int, sections, *, purpose) -> None:
     """Parts of a resident's record a page showed from rows it did not read one by one (a
     chart's summaries): named in the request's look at the resident."""

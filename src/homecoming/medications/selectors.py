@@ -231,14 +231,9 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
             RoundLine(order=order, slots=slots, line=line, in_shift=given)
         )
     shown = [r for r in allowed if r.pk in lines_by_resident]
-    for purpose in {decisions[r.pk].purpose for r in shown}:
-        ledger.record_reads(
-            actor,
-            VIEW,
-            [r for r in shown if decisions[r.pk].purpose == purpose],
-            resident_of=lambda r: r.pk,
-            purpose=purpose,
-        )
+    ledger.record_reads_each(
+        actor, VIEW, shown, resident_of=lambda r: r.pk, purpose_of=lambda r: decisions[r.pk].purpose
+    )
     return Round(
         day=day,
         shift=shift,

@@ -79,12 +79,11 @@ def signal_detail(actor, signal_id: int) -> SignalDetail:
     residents = {e.resident_id: e.resident for e in cases}
     decisions = policy.decide_for_residents(actor, Action.VIEW_ADVERSE_EVENTS, residents.values())
     shown = [e for e in cases if decisions[e.resident_id].allowed]
-    for purpose in {decisions[e.resident_id].purpose for e in shown}:
-        ledger.record_reads(
-            actor,
-            VIEW,
-            [e for e in shown if decisions[e.resident_id].purpose == purpose],
-            resident_of=lambda e: e.resident_id,
-            purpose=purpose,
-        )
+    ledger.record_reads_each(
+        actor,
+        VIEW,
+        shown,
+        resident_of=lambda e: e.resident_id,
+        purpose_of=lambda e: decisions[e.resident_id].purpose,
+    )
     return SignalDetail(signal=signal, cases=shown, hidden=len(cases) - len(shown))

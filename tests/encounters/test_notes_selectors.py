@@ -88,8 +88,12 @@ def test_the_resident_sees_signed_released_notes_with_addenda(resident, staff, r
     assert _ids(listing) == [shown.pk] and listing.purpose == "self"
     view = listing.notes[0]
     assert [a.text for a in view.addenda] == ["Three nightmares."]
-    reads = entries(resident_user, "resident.view")
-    assert [int(e.object_id) for e in reads] == [shown.pk]
+    [read] = entries(resident_user, "resident.view")  # one look at their own record
+    assert (read.object_type, read.resident_id, read.sections) == (
+        "residents.resident",
+        resident.pk,
+        ["notes"],
+    )
 
 
 def test_a_released_note_comes_back_to_the_resident_without_the_deliberation(
@@ -196,7 +200,12 @@ def test_notes_to_cosign(resident, staff):
     draft(staff["caseworker"], resident)
     views = selectors.notes_to_cosign(staff["supervisor"])
     assert [v.note.pk for v in views] == [waiting.pk]
-    assert entries(staff["supervisor"], "resident.view").get().object_id == str(waiting.pk)
+    look = entries(staff["supervisor"], "resident.view").get()  # one look at the resident
+    assert (look.resident_id, look.object_type, look.sections) == (
+        resident.pk,
+        "residents.resident",
+        ["notes"],
+    )
 
 
 @pytest.mark.parametrize("who", ["caseworker", "clinician", "contractor"])

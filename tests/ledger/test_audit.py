@@ -140,3 +140,59 @@ def test_any_mix_of_committed_and_rolled_back_appends_stays_gap_free(staff, batc
         assert seqs() == list(range(start + committed))
         assert Head.objects.get().size == start + committed
         transaction.set_rollback(True)
+
+
+_HOSTILE = st.text(
+    alphabet=st.sampled_from(['"', "\\", ",", ":", "s", "e", "q", "0", "1", "é", "\u2028", "\x01"]),
+    max_size=12,
+) | st.sampled_from(['"seq":0,', '\\"seq\\":0,', '"seq":1,"time"', "ü\u2603"])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(_HOSTILE, _HOSTILE, st.lists(st.integers(0, 2), max_size=3, unique=True)),
+        min_size=1,
+        max_size=4,
+    ),
+    _HOSTILE,
+)
+def test_every_stored_leaf_hash_is_the_hash_of_the_entry_re_encoded(
+    resident, staff, batch, preferred
+):
+    """Property: whatever an entry carries (quotes, backslashes, '"seq":0,' in its strings, a
+    list's names, a record version), the leaf hash stored at append is the hash of the row
+    re-encoded, the check `ledger verify --database` makes. On PostgreSQL the database hashes
+    the leaf from the bytes around its number (services._append_in_one_statement): this is
+    the test that those bytes are the leaf."""
+    actor = staff["caseworker"]
+    with transaction.atomic():  # undone after each example
+        rows = [
+            ledger.Row(
+                actor,
+                "resident.list",
+                ledger.Target(None, "residents.resident", object_id),
+                purpose,
+                detail=canonical_json({"note": object_id, "residents": names}).decode(),
+                named=tuple(resident.pk for _ in names[:1]),
+            )
+            for object_id, purpose, names in batch
+        ]
+        entries = ledger.append_rows(rows)
+        resident.preferred_name = preferred
+        resident.save()
+        entries.append(
+            ledger.record_write(
+                actor, "resident.edit", resident, resident_id=resident.pk, purpose="care"
+            )
+        )
+        for entry in entries:
+            stored = Entry.objects.get(seq=entry.seq)
+            expected = ledger.leaf_hash(canonical_json(stored.leaf()))
+            assert bytes(stored.leaf_hash) == expected == bytes(entry.leaf_hash)
+        version = Version.objects.get(seq=entries[-1].seq)
+        assert sha256_hex(version.content.encode()) == version.sha256 == stored.version_sha256
+        assert json.loads(version.content)["fields"]["preferred_name"] == preferred
+        transaction.set_rollback(True)

@@ -8,7 +8,7 @@ commit order and a rolled-back write takes its entry with it: no gaps, no orphan
 import functools
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from .canonical import canonical_json, sha256_hex, snapshot
@@ -53,27 +53,60 @@ def _claim(count: int) -> int:
         return cursor.fetchone()[0] - count
 
 
+# Fields whose value goes to the database as it is (ints, strings, None): Django's conversion
+# of them is the identity, so it is skipped. The others (times, bytes) keep Django's.
+_AS_IS = {
+    "CharField",
+    "TextField",
+    "ForeignKey",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+    "BigIntegerField",
+    "IntegerField",
+}
+_ROWS_PER_INSERT = 500  # well under SQLite's and PostgreSQL's limits on parameters
+
+
 @functools.cache
-def _insert_sql(model):
+def _columns(model, vendor: str):
+    """(attname, conversion or None) per inserted column, and the INSERT's head."""
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(model._meta.db_table)
-    return fields, f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    ops = connections[DEFAULT_DB_ALIAS].ops
+    table = ops.quote_name(model._meta.db_table)
+    head = f"INSERT INTO {table} ({', '.join(ops.quote_name(f.column) for f in fields)}) VALUES "
+    plan = [(f.attname, None if f.get_internal_type() in _AS_IS else f) for f in fields]
+    return plan, head
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(head: str, width: int, rows: int) -> str:
+    row = f"({', '.join(['%s'] * width)})"
+    return head + ", ".join([row] * rows)
 
 
 def _insert(model, rows):
-    """INSERT rows of a ledger table in one statement, with the model's own field conversions.
+    """INSERT rows of a ledger table (model instances' or plain dicts of attname -> value) in
+    one statement per 500, with the model's own field conversions.
 
     Written by hand because this runs inside every audited write: the ORM's create() and
     bulk_create() cost more per row than the INSERT itself, which made the audit trail double
     the price of a write (bench/ledger.py). Columns and conversions still come from the model,
     so the table has one definition."""
-    fields, sql = _insert_sql(model)
-    values = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, values)
+    # The connection itself, not django.db.connection: that proxy looks the connection up in a
+    # thread-local on every attribute, and each field's conversion asks it several times.
+    conn = connections[DEFAULT_DB_ALIAS]
+    plan, head = _columns(model, conn.vendor)
+    values = []
+    for row in rows:
+        attrs = row if isinstance(row, dict) else row.__dict__
+        for attname, field in plan:
+            value = attrs[attname]
+            values.append(value if field is None else field.get_db_prep_save(value, conn))
+    width, step = len(plan), len(plan) * _ROWS_PER_INSERT
+    with conn.cursor() as cursor:
+        for at in range(0, len(values), step):
+            chunk = values[at : at + step]
+            cursor.execute(_insert_sql(head, width, len(chunk) // width), chunk)
 
 
 @dataclass(frozen=True)
@@ -89,20 +122,51 @@ class Row:
     named: tuple[int, ...] = ()  # the residents a list names: indexed in Mention
 
 
-def append_rows(rows) -> list[Entry]:
-    """Append entries in one go: one sequence claim, one INSERT (and one for the residents
-    lists name), all inside the caller's transaction."""
+def append_rows(rows, version: tuple[str, str] | None = None) -> list[Entry]:
+    """Append entries in one go, inside the caller's transaction: one sequence claim, one
+    INSERT (and one for the residents lists name). With `version` (content, sha256), the one
+    row appended is a write and the record version it commits to is stored with it.
+
+    On PostgreSQL it is all one statement (one round trip, where a write's own statements are
+    a handful): see _append_in_one_statement."""
     rows = list(rows)
     if not rows:
         return []
+    if version is not None and len(rows) != 1:
+        raise ValueError("a record version is written by exactly one entry")
+    conn = connections[DEFAULT_DB_ALIAS]
     with transaction.atomic(savepoint=False):  # no SAVEPOINT round trips: it all commits or not
+        if (
+            conn.vendor == "postgresql"
+            and len(rows) <= _ROWS_PER_INSERT
+            and sum(len(row.named) for row in rows) <= 10 * _ROWS_PER_INSERT
+        ):
+            return _append_in_one_statement(conn, rows, version)
         first = _claim(len(rows))
-        now = timezone.now()
-        entries = []
-        for i, row in enumerate(rows):
-            actor = row.actor
-            authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-            entry = Entry(
+        entries = _entries(rows, first)
+        for entry in entries:
+            entry.leaf_hash = leaf_hash(canonical_json(entry.leaf()))
+        _insert(Entry, entries)
+        mentions = [
+            {"seq": entry.seq, "resident_id": resident_id}
+            for entry, row in zip(entries, rows, strict=True)
+            for resident_id in row.named
+        ]
+        if mentions:
+            _insert(Mention, mentions)
+        if version is not None:
+            _insert(Version, [_version_row(entries[0], *version)])
+    return entries
+
+
+def _entries(rows, first: int) -> list[Entry]:
+    now = timezone.now()
+    entries = []
+    for i, row in enumerate(rows):
+        actor = row.actor
+        authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+        entries.append(
+            Entry(
                 seq=first + i,
                 time=now,
                 actor_id=actor.pk if authenticated else None,
@@ -116,16 +180,115 @@ def append_rows(rows) -> list[Entry]:
                 version_sha256=row.target.version_sha256,
                 detail=row.detail,
             )
-            entry.leaf_hash = leaf_hash(canonical_json(entry.leaf()))
-            entries.append(entry)
-        _insert(Entry, entries)
-        mentions = [
-            Mention(seq=entry.seq, resident_id=resident_id)
-            for entry, row in zip(entries, rows, strict=True)
-            for resident_id in row.named
+        )
+    return entries
+
+
+def _version_row(entry: Entry, content: str, sha: str) -> dict:
+    return {  # a plain row: a model instance would cost more than the INSERT
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "seq": entry.seq,
+        "time": entry.time,
+        "actor_id": entry.actor_id,
+        "content": content,
+        "sha256": sha,
+        "resident_id": entry.resident_id,
+    }
+
+
+def _leaf_around_seq(entry: Entry) -> tuple[bytes, bytes]:
+    """The leaf's bytes before and after its number, encoded with a stand-in number (the
+    entry's place in the statement). Canonical JSON sorts its keys and escapes a quote inside a
+    string, so '"seq":N,' occurs once, as the key."""
+    key = b'"seq":%d,' % entry.seq
+    before, found, after = canonical_json(entry.leaf()).partition(key)
+    if not found:
+        raise AssertionError("a leaf without its number")
+    return b"\x00" + before + b'"seq":', b"," + after
+
+
+_ENTRY_COLUMNS = (
+    "time",
+    "actor",
+    "actor_role",
+    "action",
+    "resident",
+    "object_type",
+    "object_id",
+    "purpose",
+    "outcome",
+    "version_sha256",
+    "detail",
+)
+_VERSION_COLUMNS = ("object_type", "object_id", "time", "actor", "content", "sha256", "resident")
+
+
+@functools.lru_cache(maxsize=64)
+def _one_statement_sql(entries: int, mentions: int, version: bool) -> str:
+    """The PostgreSQL statement that appends `entries` entries (with their `mentions` and the
+    version one write stores): it claims the numbers from the head row (locking it until the
+    transaction ends, as _claim does), and the database hashes each leaf (its sha256(), built
+    in since PostgreSQL 11) from the bytes Python encoded around the number it could not know.
+    dbcheck re-encodes every entry and compares its hash, so a difference would be named."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    q = conn.ops.quote_name
+
+    def typed(model, names):
+        fields = [model._meta.get_field(n) for n in names]
+        return [q(f.column) for f in fields], [f"%s::{f.cast_db_type(conn)}" for f in fields]
+
+    columns, casts = typed(Entry, _ENTRY_COLUMNS)
+    row = f"(%s::bigint, {', '.join(casts)}, %s::bytea, %s::bytea)"
+    sql = [
+        f"WITH head AS (UPDATE ledger_head SET size = size + {entries} WHERE id = 1 "
+        f"RETURNING size - {entries} AS first), ",
+        f"leaves (i, {', '.join(columns)}, before_seq, after_seq) AS (VALUES ",
+        ", ".join([row] * entries),
+        "), entry AS (INSERT INTO ledger_entry (seq, ",
+        ", ".join(columns),
+        ", leaf_hash) SELECT head.first + leaves.i, ",
+        ", ".join(f"leaves.{c}" for c in columns),
+        ", sha256(leaves.before_seq || convert_to((head.first + leaves.i)::text, 'UTF8') "
+        "|| leaves.after_seq) FROM head, leaves RETURNING seq, leaf_hash)",
+    ]
+    if mentions:
+        sql += [
+            ", mention AS (INSERT INTO ledger_mention (seq, resident_id) "
+            "SELECT head.first + named.i, named.resident FROM head, (VALUES ",
+            ", ".join(["(%s::bigint, %s::bigint)"] * mentions),
+            ") AS named (i, resident))",
         ]
-        if mentions:
-            _insert(Mention, mentions)
+    if version:
+        v_columns, v_casts = typed(Version, _VERSION_COLUMNS)
+        sql += [
+            ", version AS (INSERT INTO ledger_version (seq, ",
+            ", ".join(v_columns),
+            f") SELECT head.first, {', '.join(v_casts)} FROM head)",
+        ]
+    sql.append(" SELECT seq, leaf_hash FROM entry ORDER BY seq")
+    return "".join(sql)
+
+
+def _append_in_one_statement(conn, rows, version) -> list[Entry]:
+    entries = _entries(rows, 0)
+    params, named = [], []
+    for i, (entry, row) in enumerate(zip(entries, rows, strict=True)):
+        params.append(i)
+        params += [getattr(entry, Entry._meta.get_field(n).attname) for n in _ENTRY_COLUMNS]
+        params += _leaf_around_seq(entry)
+        named += [(i, resident_id) for resident_id in row.named]
+    for pair in named:
+        params += pair
+    if version is not None:
+        content, sha = version
+        v = _version_row(entries[0], content, sha)
+        params += [v[Version._meta.get_field(n).attname] for n in _VERSION_COLUMNS]
+    with conn.cursor() as cursor:
+        cursor.execute(_one_statement_sql(len(entries), len(named), version is not None), params)
+        written = cursor.fetchall()
+    for entry, (seq, hash_) in zip(entries, written, strict=True):
+        entry.seq, entry.leaf_hash = seq, bytes(hash_)
     return entries
 
 
@@ -145,31 +308,9 @@ def record_write(
     after saving the row, inside the same transaction). A refused attempt whose details are
     worth keeping (a stopped dose) is a row of its own, written with outcome DENIED."""
     content = canonical_json(snapshot(instance, exclude=getattr(instance, "ledger_exclude", ())))
-    sha = sha256_hex(content)
-    with transaction.atomic(savepoint=False):  # no SAVEPOINT round trips: it all commits or not
-        entry = append(
-            actor,
-            action,
-            Target.of(instance, resident_id=resident_id, version_sha256=sha),
-            purpose=purpose,
-            outcome=outcome,
-        )
-        _insert(
-            Version,
-            [
-                Version(
-                    object_type=entry.object_type,
-                    object_id=entry.object_id,
-                    seq=entry.seq,
-                    time=entry.time,
-                    actor_id=entry.actor_id,
-                    content=content.decode("utf-8"),
-                    sha256=sha,
-                    resident_id=entry.resident_id,
-                )
-            ],
-        )
-    return entry
+    target = Target.of(instance, resident_id=resident_id, version_sha256=sha256_hex(content))
+    row = Row(actor, action, target, purpose, outcome)
+    return append_rows([row], version=(content.decode("utf-8"), target.version_sha256))[0]
 
 
 def current_version_hashes(object_type: str, object_ids) -> dict[str, str]:

@@ -5,6 +5,7 @@ page's own."""
 import re
 
 from homecoming.medications.models import Order
+from homecoming.medications.selectors import ROUND_PAGE
 from tests.support.queries import PAGE_BOUND, assert_bounded, page_queries
 
 from .test_views import round_url
@@ -20,11 +21,15 @@ def _on_the_round(first, last, admit, order):
         copy.save()
 
 
-def _round(client):
+def _round(client, page=1):
     with page_queries() as counted:
-        response = client.get(round_url())
+        response = client.get(round_url() + f"&page={page}")
     assert response.status_code == 200
     return counted, response.text
+
+
+def _shown(text):
+    return set(re.findall(r"Roundsman\d+", text))
 
 
 def test_the_round_costs_the_same_for_5_and_60_residents(
@@ -50,5 +55,14 @@ def test_the_round_costs_the_same_for_5_and_60_residents(
     # whole, ledger writes included.
     with django_assert_max_num_queries(PAGE_BOUND):
         large, text = _round(client)
-    assert len(set(re.findall(r"Roundsman\d+", text))) == 59
     assert_bounded(small, large)
+    # A page is ROUND_PAGE residents; the pages together show every one, each once.
+    seen, page = _shown(text), 1
+    assert len(seen) == ROUND_PAGE - 1  # the first resident on the page is not a Roundsman
+    while 'rel="next"' in text:
+        page += 1
+        with django_assert_max_num_queries(PAGE_BOUND):
+            _, text = _round(client, page)
+        assert not seen & _shown(text)
+        seen |= _shown(text)
+    assert len(seen) == 59 and page == 3

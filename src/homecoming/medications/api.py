@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from homecoming.access import policy
@@ -260,6 +260,11 @@ class RoundResidentOut(Schema):
     lines: list[RoundLineOut]
 
 
+class RoundWingOut(Schema):
+    wing: str = Field(description='The wing\'s name; "" for the residents not in a bed.')
+    residents: int
+
+
 class RoundOut(Schema):
     day: dt.date
     shift: ShiftOut
@@ -267,6 +272,11 @@ class RoundOut(Schema):
     end: dt.datetime
     columns: list[dt.datetime]
     residents: list[RoundResidentOut]
+    wing: str | None = Field(None, description='The wing shown ("": not in a bed); null: all.')
+    wings: list[RoundWingOut]
+    page: int
+    pages: int
+    total: int = Field(description="Residents on the round in the wing (or the center) shown.")
 
 
 # --- shaping ------------------------------------------------------------------------------
@@ -630,18 +640,32 @@ def dose_not_given(request, order_id: int, payload: NotGivenIn):
     return Status(201, _administration(row))
 
 
-@router.get("/medication-round", response={200: RoundOut, 403: Error})
+@router.get("/medication-round", response={200: RoundOut, 400: Error, 403: Error})
 def medication_round(
     request,
     day: dt.date | None = None,
     shift: Literal["day", "evening", "night"] | None = None,
+    wing: str | None = None,
+    page: int = Query(1, ge=1),
 ):
-    """The shift's due list for the nurse on the round. Without `day` or `shift`: those of the
-    shift running now (the night shift's day is the evening it starts)."""
+    """The shift's due list for the nurse on the round, in the order of the rooms, a page of
+    residents at a time (`page`, from 1; past the last: the last), optionally one `wing`'s
+    ("" for the residents not in a bed). Without `day` or `shift`: those of the shift running
+    now (the night shift's day is the evening it starts)."""
     current_day, current = schedule.current_shift()
     chosen = schedule.SHIFT_BY_KEY[shift] if shift else current
-    grid = selectors.medication_round(request.auth, day or current_day, chosen)
+    try:
+        grid = selectors.medication_round(
+            request.auth, day or current_day, chosen, wing=wing, page=page
+        )
+    except selectors.UnknownWing:
+        return Status(400, {"detail": f"There is no wing “{wing}” in the center."})
     return {
+        "wing": grid.wing,
+        "wings": [{"wing": name, "residents": count} for name, count in grid.wings],
+        "page": grid.page,
+        "pages": grid.pages,
+        "total": grid.total,
         "day": grid.day,
         "shift": {"key": grid.shift.key, "name": grid.shift.name},
         "start": grid.start,

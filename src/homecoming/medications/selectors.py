@@ -8,13 +8,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.ledger import services as ledger
-from homecoming.residents.models import Resident, StayStatus
+from homecoming.residents.models import BedAssignment, Resident, Room, StayStatus
 from homecoming.residents.selectors import existing
 
 from . import schedule
@@ -144,10 +144,23 @@ class RoundLine:
         return self.order.frequency == Frequency.AS_NEEDED
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the nurse finds a resident on the round: their bed now."""
+
+    wing: str
+    room: str
+    bed: str
+
+    def __str__(self):
+        return f"{self.room}-{self.bed}"
+
+
 @dataclass
 class RoundResident:
     resident: Resident
     lines: list[RoundLine] = field(default_factory=list)
+    bed: Place | None = None  # where the nurse finds them (None: not in a bed now)
 
 
 @dataclass
@@ -158,6 +171,21 @@ class Round:
     end: dt.datetime
     residents: list[RoundResident]
     columns: list[dt.datetime]  # the distinct dose times of the shift, for the grid's header
+    # The round is walked a wing at a time, in room and bed order, a page of ROUND_PAGE
+    # residents at a time: what one page costs does not grow with the center.
+    wing: str | None = None  # None: every wing
+    wings: list[tuple[str, int]] = field(default_factory=list)  # (wing, residents on the round)
+    page: int = 1
+    pages: int = 1
+    total: int = 0  # residents on the round in the wing (or the center) shown
+
+
+ROUND_PAGE = 20
+NO_BED = ""  # the "wing" of residents in residence who are not in a bed now
+
+
+class UnknownWing(ValueError):
+    pass
 
 
 # A scheduled dose not recorded this long after its time shows as overdue.
@@ -174,10 +202,40 @@ def _state(due, record, now, order=None) -> str:
     return "overdue" if now - due > OVERDUE_AFTER else "due"
 
 
-def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
-    """The shift's grid: every resident in residence with an order running in the shift, each
-    order's dose times in the shift and what was recorded for them. Each resident shown is a
-    recorded read of their medication record."""
+def _in_bed_now(field_name):
+    """The resident's current bed's `field_name` (through the bed), as a subquery: the round
+    reads where each resident is with its list of residents, not in a query of its own."""
+    return Subquery(
+        BedAssignment.objects.filter(
+            stay__resident=OuterRef("pk"),
+            stay__status=StayStatus.IN_RESIDENCE,
+            released_at__isnull=True,
+        ).values(field_name)[:1]
+    )
+
+
+def _place(resident) -> Place | None:
+    if resident.round_room is None:
+        return None
+    return Place(resident.round_wing, resident.round_room, resident.round_bed)
+
+
+def _walking_order(resident: Resident, place: Place | None):
+    """Wing by wing, room by room, bed by bed; those not in a bed last, by name."""
+    if place is None:
+        return (1, "", "", "", resident.family_name, resident.given_name, resident.pk)
+    return (0, place.wing, place.room, place.bed, "", "", resident.pk)
+
+
+def medication_round(
+    actor, day: dt.date, shift: schedule.Shift, *, wing: str | None = None, page: int = 1
+) -> Round:
+    """The shift's grid: the residents in residence with an order running in the shift, in
+    the order a nurse walks them (wing, room, bed), a page at a time, optionally one wing's;
+    each order's dose times in the shift and what was recorded for them. Each resident shown is
+    a recorded read of their medication record; those on other pages are not shown, so not
+    read. `wing` NO_BED: the residents who are not in a bed now. An unknown wing raises
+    UnknownWing; a page past the last shows the last."""
     policy.require(actor, Action.VIEW_MAR)
     start, end = schedule.shift_bounds(day, shift)
     now = timezone.now()
@@ -188,12 +246,29 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
             stays__status=StayStatus.IN_RESIDENCE,
             medication_orders__in=Order.objects.filter(running),
         )
+        .annotate(
+            round_wing=_in_bed_now("bed__room__wing"),
+            round_room=_in_bed_now("bed__room__name"),
+            round_bed=_in_bed_now("bed__label"),
+        )
         .distinct()
-        .order_by("family_name", "given_name", "pk")
     )
     decisions = policy.decide_for_residents(actor, Action.VIEW_MEDICATIONS, residents)
     allowed = [r for r in residents if decisions[r.pk].allowed]
-    ids = [r.pk for r in allowed]
+    beds = {r.pk: _place(r) for r in allowed}
+    allowed.sort(key=lambda r: _walking_order(r, beds[r.pk]))
+    wing_of = {r.pk: beds[r.pk].wing if beds[r.pk] else NO_BED for r in allowed}
+    counts: dict[str, int] = {}
+    for r in allowed:
+        counts[wing_of[r.pk]] = counts.get(wing_of[r.pk], 0) + 1
+    if wing is not None:
+        if wing not in counts and not Room.objects.filter(wing=wing).exists() and wing != NO_BED:
+            raise UnknownWing(wing)
+        allowed = [r for r in allowed if wing_of[r.pk] == wing]
+    pages = max(1, -(-len(allowed) // ROUND_PAGE))
+    page = min(max(page, 1), pages)
+    on_page = allowed[(page - 1) * ROUND_PAGE : page * ROUND_PAGE]
+    ids = [r.pk for r in on_page]
     orders = list(_orders(ids, now).filter(running))
     # What the grid shows: the shift's scheduled doses and its as-needed doses; and what the
     # as-needed lines need to say where things stand now (whichever shift is shown): every
@@ -230,7 +305,7 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
         lines_by_resident.setdefault(order.resident_id, []).append(
             RoundLine(order=order, slots=slots, line=line, in_shift=given)
         )
-    shown = [r for r in allowed if r.pk in lines_by_resident]
+    shown = [r for r in on_page if r.pk in lines_by_resident]
     ledger.record_reads_each(
         actor, VIEW, shown, resident_of=lambda r: r.pk, purpose_of=lambda r: decisions[r.pk].purpose
     )
@@ -239,8 +314,13 @@ def medication_round(actor, day: dt.date, shift: schedule.Shift) -> Round:
         shift=shift,
         start=start,
         end=end,
-        residents=[RoundResident(r, lines_by_resident[r.pk]) for r in shown],
+        residents=[RoundResident(r, lines_by_resident[r.pk], beds.get(r.pk)) for r in shown],
         columns=sorted(columns),
+        wing=wing,
+        wings=sorted(counts.items(), key=lambda item: (item[0] == NO_BED, item[0])),
+        page=page,
+        pages=pages,
+        total=len(allowed),
     )
 
 

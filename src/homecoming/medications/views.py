@@ -7,6 +7,7 @@ a 400; a stopped dose shows every reason it was stopped."""
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -98,8 +99,38 @@ def _neighbours(day, shift):
     return before, after
 
 
-def _round_url(day, shift):
-    return f"{reverse('medications:round')}?day={day.isoformat()}&shift={shift.key}"
+def _round_url(day, shift, wing=None, page=1):
+    url = f"{reverse('medications:round')}?day={day.isoformat()}&shift={shift.key}"
+    if wing is not None:
+        url += f"&wing={quote(wing)}"
+    return url + (f"&page={page}" if page > 1 else "")
+
+
+def _which_part(query):
+    """The wing and page asked for (every wing, page 1 when not said); ValueError names what
+    is wrong."""
+    page = query.get("page") or "1"
+    if not page.isdigit() or int(page) < 1:
+        raise ValueError(f"“{page}” is not a page number: give 1, 2, 3…")
+    return query.get("wing"), int(page)
+
+
+def _round_or_400(request):
+    problems, day, shift, wing, page = [], None, None, None, 1
+    try:
+        day, shift = _which_shift(request.GET)
+    except ValueError as exc:
+        problems.append(str(exc))
+    try:
+        wing, page = _which_part(request.GET)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if not problems:
+        try:
+            return selectors.medication_round(request.user, day, shift, wing=wing, page=page)
+        except selectors.UnknownWing:
+            problems.append(f"There is no wing “{wing}” in the center.")
+    raise ValueError(" ".join(problems))
 
 
 @dataclass
@@ -111,6 +142,7 @@ class RoundCard:
     columns: list
     scheduled: list  # (line, [slot or None per column])
     as_needed: list
+    bed: object = None
 
 
 def _cards(mar):
@@ -122,17 +154,17 @@ def _cards(mar):
             by_due = {slot.due: slot for slot in line.slots}
             rows.append((line, [by_due.get(column) for column in columns]))
         as_needed = [line for line in entry.lines if line.as_needed]
-        yield RoundCard(entry.resident, columns, rows, as_needed)
+        yield RoundCard(entry.resident, columns, rows, as_needed, entry.bed)
 
 
 @require_GET
 def medication_round(request):
     policy.require(request.user, Action.VIEW_MAR)
     try:
-        day, shift = _which_shift(request.GET)
+        mar = _round_or_400(request)
     except ValueError as exc:
         return errors.bad_request(request, exc)
-    mar = selectors.medication_round(request.user, day, shift)
+    day, shift, wing = mar.day, mar.shift, mar.wing
     before, after = _neighbours(day, shift)
     context = {
         "round": mar,
@@ -140,8 +172,16 @@ def medication_round(request):
         "today": timezone.localdate(),
         "now": timezone.now(),
         "current": schedule.current_shift() == (day, shift),
-        "before": (before[1], _round_url(*before)),
-        "after": (after[1], _round_url(*after)),
+        "before": (before[1], _round_url(*before, wing)),
+        "after": (after[1], _round_url(*after, wing)),
+        "wings": [
+            (name, count, _round_url(day, shift, name), name == wing) for name, count in mar.wings
+        ],
+        "every_wing": _round_url(day, shift),
+        "first_shown": (mar.page - 1) * selectors.ROUND_PAGE + 1,
+        "last_shown": (mar.page - 1) * selectors.ROUND_PAGE + len(mar.residents),
+        "earlier_page": _round_url(day, shift, wing, mar.page - 1) if mar.page > 1 else None,
+        "later_page": _round_url(day, shift, wing, mar.page + 1) if mar.page < mar.pages else None,
         "here": request.get_full_path(),
     }
     return render(request, "medications/round.html", context)

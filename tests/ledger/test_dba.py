@@ -20,12 +20,13 @@ from homecoming.alerts.models import Alert, Preference
 from homecoming.core import worker
 from homecoming.core.dbguards import refuse
 from homecoming.encounters import notes_selectors
-from homecoming.ledger import dbcheck, dbwatch
+from homecoming.ledger import dbcheck, dbwatch, looks
+from homecoming.ledger import selectors as ledger_selectors
 from homecoming.ledger import verify as v
 from homecoming.ledger.canonical import canonical_json, sha256_hex, snapshot
 from homecoming.ledger.checkpoints import make_checkpoint
 from homecoming.ledger.export import evidence, export
-from homecoming.ledger.models import Entry, Head, Version
+from homecoming.ledger.models import Entry, Head, Mention, Version
 from homecoming.residents import selectors
 from tests.support.notes import signed
 
@@ -276,6 +277,119 @@ def test_every_ledgered_table_refuses_delete_in_the_database(db, model):
     assert f"BEFORE DELETE ON {table.upper()}" in defined.replace(" OR UPDATE", ""), (
         f"{table} has no trigger refusing DELETE"
     )
+
+
+# --- Lists: the residents they named, indexed in ledger_mention ---
+
+MENTION_DELETE = refuse("ledger_mention", "DELETE", "the ledger is append-only")
+
+
+@pytest.fixture
+def other(admit, beds):
+    return admit(given_name="Jo", family_name="Other", bed=beds[1])
+
+
+@pytest.fixture
+def listing(resident, other, staff):
+    """A caseload list naming both residents: one entry, two mentions."""
+    looks.listed(staff["caseworker"], [resident.pk, other.pk], purpose="care")
+    entry = Entry.objects.filter(action="resident.list").latest("seq")
+    assert entry.residents_named == sorted([resident.pk, other.pk])
+    return entry
+
+
+def looked_at_by_lists(resident) -> set[int]:
+    """The list entries in the resident's "who looked"."""
+    shown = ledger_selectors.disclosures(resident).entries
+    return {e.seq for e in shown if e.residents_named}
+
+
+def test_a_ledger_with_lists_passes_the_database_check(listing, resident, staff, ledger_key):
+    looks.listed(staff["caseworker"], [resident.pk], purpose="care", action="resident.search")
+    looks.listed(staff["caseworker"], [], purpose="care", action="resident.search")  # none found
+    make_checkpoint()
+    report = dbcheck.check()
+    assert report.ok, report.problems
+
+
+def test_the_database_refuses_to_change_or_remove_the_residents_a_list_named(
+    listing, resident, other
+):
+    mention = f"seq = {listing.seq} AND resident_id = {resident.pk}"
+    assert refused(f"DELETE FROM ledger_mention WHERE {mention}")
+    assert refused(f"UPDATE ledger_mention SET resident_id = {other.pk} WHERE {mention}")
+    assert refused(f"UPDATE ledger_mention SET seq = seq + 1 WHERE {mention}")
+    assert refused("DELETE FROM ledger_mention")
+    if connection.vendor == "postgresql":
+        # The list's foreign-key checks are deferred to the test's commit, and PostgreSQL
+        # refuses any TRUNCATE with checks pending: run them now, so the refusal is the trigger's.
+        sql("SET CONSTRAINTS ALL IMMEDIATE")
+        refusal = "ledger_mention is append-only: TRUNCATE refused"
+        with pytest.raises(DatabaseError, match=refusal), transaction.atomic():
+            sql("TRUNCATE ledger_mention")
+    assert Mention.objects.filter(seq=listing.seq).count() == 2
+
+
+def test_a_mention_deleted_with_its_trigger_dropped_is_named(listing, resident, ledger_key):
+    assert listing.seq in looked_at_by_lists(resident)
+    drop_trigger("ledger_mention", "ledger_mention_refuse_delete")
+    sql(
+        "DELETE FROM ledger_mention WHERE seq = %s AND resident_id = %s",
+        [listing.seq, resident.pk],
+    )
+    recreate(MENTION_DELETE)
+    assert refused("DELETE FROM ledger_mention")
+    assert listing.seq not in looked_at_by_lists(resident)  # what the DBA was after
+    report = dbcheck.check()
+    assert report.problems == [
+        f"entry #{listing.seq} names resident #{resident.pk} in a list but their mention of it "
+        "is missing: it was deleted outside the application, hiding the list from them"
+    ]
+
+
+def test_a_list_reworded_to_hide_its_names_from_a_text_search_is_still_held_to_them(
+    resident, staff, ledger_key
+):
+    """The list named one resident; the DBA deletes the mention and rewrites the entry's detail
+    as other JSON with the same meaning, so the leaf still hashes as signed."""
+    looks.listed(staff["caseworker"], [resident.pk], purpose="care")
+    listing = Entry.objects.filter(action="resident.list").latest("seq")
+    make_checkpoint()
+    drop_trigger("ledger_mention", "ledger_mention_refuse_delete")
+    drop_trigger("ledger_entry", "ledger_entry_no_update" if connection.vendor == "sqlite"
+                 else "ledger_entry_no_change")  # fmt: skip
+    sql("DELETE FROM ledger_mention WHERE seq = %s", [listing.seq])
+    sql(
+        "UPDATE ledger_entry SET detail = %s WHERE seq = %s",
+        [f'{{ "\\u0072esidents": [{resident.pk}] }}', listing.seq],
+    )
+    assert Entry.objects.get(seq=listing.seq).residents_named == [resident.pk]
+    problems = dbcheck.check().problems
+    assert problems == [
+        f"entry #{listing.seq} names resident #{resident.pk} in a list but their mention of it "
+        "is missing: it was deleted outside the application, hiding the list from them"
+    ]
+
+
+def test_a_mention_inserted_naming_a_resident_the_entry_did_not_is_named(
+    resident, other, staff, ledger_key
+):
+    looks.listed(staff["caseworker"], [other.pk], purpose="care")
+    listing = Entry.objects.filter(action="resident.list").latest("seq")
+    selectors.chart(staff["caseworker"], other.pk)
+    chart = Entry.objects.filter(resident=other).latest("seq")  # a look, naming nobody
+    make_checkpoint()
+    planted = (listing.seq, chart.seq, Head.objects.get().size + 5)  # a list, a look, no entry
+    for seq in planted:
+        sql("INSERT INTO ledger_mention (seq, resident_id) VALUES (%s, %s)", [seq, resident.pk])
+    assert listing.seq in looked_at_by_lists(resident)  # a look that never was
+    problems = dbcheck.check().problems
+    for seq in planted:
+        assert (
+            f"resident #{resident.pk} has a mention of entry #{seq}, which does not name them: "
+            "it was inserted outside the application"
+        ) in problems, problems
+    assert not any(f"resident #{other.pk}" in p for p in problems), problems
 
 
 # --- Alerts: append-only but for their acknowledgement ---

@@ -9,13 +9,18 @@ signatures, and find record rows edited behind the application's back.
    matches its latest versions both ways (ledger/dbrows.py): a row changed, inserted or
    deleted with SQL, or a version planted to cover a change, is named here with its table and row.
 4. The database's ledger extends the largest tree this ledger remembers signing outside the
-   database (ledger/rollback.py): an older backup restored behind its back is named here."""
+   database (ledger/rollback.py): an older backup restored behind its back is named here.
+5. The index of residents named by lists (ledger_mention) is exactly what the list entries
+   name: a mention deleted hides a list from that resident's "who looked" and bundle, and one
+   inserted shows them a look that never was."""
 
+import itertools
+import json
 from dataclasses import dataclass, field
 
 from . import dbrows, signing
 from .canonical import canonical_json
-from .models import Checkpoint, Entry, Head
+from .models import Checkpoint, Entry, Head, Mention
 from .verify import CompactRange, NoteError, leaf_hash, open_checkpoint
 
 BATCH = 5000
@@ -42,6 +47,8 @@ def check(limit_problems: int = 20) -> DatabaseReport:
     _check_ledger(report)
     report.rolled_back = rollback_problems()
     report.problems += report.rolled_back
+    if len(report.problems) < limit_problems:
+        _check_mentions(report.problems, limit_problems)
     if len(report.problems) < limit_problems:
         latest = dbrows.latest_counted(report.problems, limit_problems)
         if len(report.problems) < limit_problems:
@@ -82,6 +89,50 @@ def _check_ledger(report: DatabaseReport):
         report.problems.append(
             f"checkpoint {next_cp.tree_size} signs more entries than the ledger holds"
         )
+
+
+def _check_mentions(problems: list[str], limit: int):
+    """Walk the list entries and the mentions together in sequence order, one entry's names at
+    a time. The entries' details are what their leaf hashes cover (checked above), so they are
+    the truth and the index is held to them."""
+    # Every detail is parsed, none picked by its text: the leaf hashes the parsed detail, so
+    # `{"residents": [3]}` rewritten as `{ "\u0072esidents": [3] }` still hashes the same.
+    lists = (
+        Entry.objects.exclude(detail=None)
+        .order_by("seq")
+        .values_list("seq", "detail")
+        .iterator(chunk_size=BATCH)
+    )
+    named = (
+        (seq, {resident for _, resident in group})
+        for seq, group in itertools.groupby(
+            Mention.objects.order_by("seq", "resident_id")
+            .values_list("seq", "resident_id")
+            .iterator(chunk_size=BATCH),
+            key=lambda mention: mention[0],
+        )
+    )
+    entry, mentioned = next(lists, None), next(named, None)
+    while (entry is not None or mentioned is not None) and len(problems) < limit:
+        seq = min(x[0] for x in (entry, mentioned) if x is not None)
+        names = set()
+        if entry is not None and entry[0] == seq:
+            names = set(json.loads(entry[1]).get("residents", []))
+            entry = next(lists, None)
+        indexed = set()
+        if mentioned is not None and mentioned[0] == seq:
+            indexed = mentioned[1]
+            mentioned = next(named, None)
+        for resident in sorted(names - indexed):
+            problems.append(
+                f"entry #{seq} names resident #{resident} in a list but their mention of it is "
+                "missing: it was deleted outside the application, hiding the list from them"
+            )
+        for resident in sorted(indexed - names):
+            problems.append(
+                f"resident #{resident} has a mention of entry #{seq}, which does not name them: "
+                "it was inserted outside the application"
+            )
 
 
 def _check_checkpoint(report, checkpoint, tree, verifier):

@@ -72,9 +72,38 @@ def _list(actor, queryset, limit=None) -> list[Row]:
     return [_row(r) for r in residents]
 
 
+def _with_open_stay():
+    return Resident.objects.filter(stays__in=Stay.objects.filter(OPEN_STAY))
+
+
 def caseload(actor) -> list[Row]:
     """The residents in residence (or expected) whom the actor may see."""
-    return _list(actor, Resident.objects.filter(stays__in=Stay.objects.filter(OPEN_STAY)))
+    return _list(actor, _with_open_stay())
+
+
+CASELOAD_PAGE = 25
+
+
+@dataclass
+class CaseloadPage:
+    rows: list[Row]
+    page: int
+    pages: int
+    total: int  # residents on the whole caseload
+
+
+def caseload_page(actor, page: int = 1, size: int = CASELOAD_PAGE) -> CaseloadPage:
+    """A page of the caseload, by name. Pages by number, not by keyset: a caseload is bounded
+    by the center's beds, and a supervisor jumps to a page. A page past the last shows the
+    last. Only the residents on the page are listed on the ledger: the others were not shown."""
+    visible = _with_open_stay().visible_to(actor)
+    total = visible.count()
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    qs = visible.prefetch_related(_open_stays_prefetch())
+    residents = list(qs[(page - 1) * size : page * size])
+    record_listing(actor, residents)
+    return CaseloadPage([_row(r) for r in residents], page, pages, total)
 
 
 def search(actor, query: str, limit: int = 50) -> list[Row]:

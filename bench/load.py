@@ -92,6 +92,21 @@ def ledger_size(url: str) -> int:
         return conn.execute("SELECT count(*) FROM ledger_entry").fetchone()[0]
 
 
+def accounted(url: str, since: int) -> tuple[int, int]:
+    """The entries appended from `since` on, and the residents they account for: one per entry
+    about a resident (a look, a write), and every resident a list entry names."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        entries, about = conn.execute(
+            "SELECT count(*), count(resident_id) FROM ledger_entry WHERE seq >= %s", [since]
+        ).fetchone()
+        named = conn.execute(
+            "SELECT count(*) FROM ledger_mention WHERE seq >= %s", [since]
+        ).fetchone()[0]
+    return entries, about + named
+
+
 def _run(env, *args):
     subprocess.run([sys.executable, *args], env=env, check=True, cwd=ROOT)
 
@@ -231,7 +246,8 @@ def stop_server(server):
 # --------------------------------------------------------------------------------- load
 
 
-RESIDENT_LINK = re.compile(r'href="/residents/(\d+)/"')
+RESIDENT_LINK = re.compile(r'href="/residents/(\d+)/"')  # a chart
+SHOWN = re.compile(r'href="/residents/(\d+)/')  # anything about a resident (a chart, their MAR)
 GIVE_LINK = re.compile(r'href="(/medications/orders/\d+/give/[^"]*)"')
 INPUT = re.compile(r"<input\b[^>]*>", re.S)
 SELECTED = re.compile(
@@ -270,22 +286,30 @@ def _due(link: str) -> bool:
 
 def run_step(host: str, prepared: dict, users: int, seconds: int, wait: tuple[float, float]):
     """One locust run; returns its stats and what the pages showed."""
+    from urllib.parse import urlencode
+
     import gevent
-    from locust import HttpUser, between, task
+    from locust import between, task
+    from locust.contrib.fasthttp import FastHttpUser
     from locust.env import Environment
+    from requests.cookies import create_cookie
 
     cookie, sessions = prepared["cookie"], prepared["sessions"]
     shown = {"residents": 0, "pages": 0, "refused": 0}
     next_session = {kind: iter(keys) for kind, keys in sessions.items()}
 
-    class Person(HttpUser):
+    # FastHttpUser (geventhttpclient), not HttpUser (requests): the simulated browsers run on
+    # the server's two cores, and requests costs several times more CPU per page.
+    class Person(FastHttpUser):
         abstract = True
         kind = ""
         wait_time = between(*wait)
 
         def on_start(self):
             key, self.username = next(next_session[self.kind])
-            self.client.cookies.set(cookie, key)
+            self.client.cookiejar.set_cookie(
+                create_cookie(cookie, key, domain=urlsplit(host).hostname)
+            )
             self.caseload = []
 
         def page(self, url, name, residents=None):
@@ -300,7 +324,7 @@ def run_step(host: str, prepared: dict, users: int, seconds: int, wait: tuple[fl
                 text = response.text
             shown["pages"] += 1
             shown["residents"] += (
-                residents if residents is not None else len(set(RESIDENT_LINK.findall(text)))
+                residents if residents is not None else len(set(SHOWN.findall(text)))
             )
             return text
 
@@ -355,9 +379,12 @@ def run_step(host: str, prepared: dict, users: int, seconds: int, wait: tuple[fl
             data["do"] = "give"
             with self.client.post(
                 url,
-                data=data,
+                data=urlencode(data),
                 name="give: record the dose",
-                headers={"Referer": self.host + url},
+                headers={
+                    "Referer": self.host + url,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
                 allow_redirects=False,
                 catch_response=True,
             ) as response:
@@ -405,7 +432,7 @@ def run_step(host: str, prepared: dict, users: int, seconds: int, wait: tuple[fl
     return env.stats, shown
 
 
-def report(stats, shown, entries: int, seconds: float):
+def report(stats, shown, ledger: tuple[int, int], seconds: float):
     total = stats.total
     print(
         f"  requests {total.num_requests}, {total.num_requests / seconds:.1f}/s, "
@@ -430,10 +457,11 @@ def report(stats, shown, entries: int, seconds: float):
             f"{trivial.avg_response_time / chart.avg_response_time:.2f}x "
             f"(mean {chart.avg_response_time:.0f} ms vs {trivial.avg_response_time:.0f} ms)"
         )
-    pages = max(shown["pages"], 1)
+    pages, (entries, residents) = max(shown["pages"], 1), ledger
     print(
         f"  ledger entries appended per page view: {entries / pages:.1f} "
-        f"({entries} entries, {shown['pages']} pages) vs residents shown per page view: "
+        f"({entries} entries, {shown['pages']} pages); the residents they account for per "
+        f"page view: {residents / pages:.1f} vs residents shown per page view: "
         f"{shown['residents'] / pages:.1f}"
     )
 
@@ -449,6 +477,7 @@ def main():
     p.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     p.add_argument("--residents", type=int, default=200, help="residents in the demo center")
     p.add_argument("--wait", default="0.1,0.5", help="think time between pages, seconds")
+    p.add_argument("--warmup", type=int, default=10, help="seconds of load before the steps")
     p.add_argument("--keep", action="store_true", help="keep the database (for --reuse)")
     p.add_argument("--reuse", action="store_true", help="run on a kept database as it is")
     p.add_argument("--child-prepare", type=int, help=argparse.SUPPRESS)
@@ -518,13 +547,17 @@ def main():
             f"gunicorn --workers {args.workers} --threads {args.threads} on {host}, "
             f"{os.cpu_count()} cores; {args.seconds} s per step; think time {wait[0]}-{wait[1]} s"
         )
+        if args.warmup:
+            # Not reported: each server process's first pages compile templates and fill caches.
+            run_step(host, prepared, steps[0], args.warmup, wait)
+            print(f"(warm-up: {args.warmup} s at {steps[0]} users, not counted)")
         for users in steps:
             before = ledger_size(url)
             started = time.perf_counter()
             stats, shown = run_step(host, prepared, users, args.seconds, wait)
             elapsed = time.perf_counter() - started
             print(f"\n{users} users:")
-            report(stats, shown, ledger_size(url) - before, elapsed)
+            report(stats, shown, accounted(url, before), elapsed)
         if log.exists() and log.stat().st_size:
             print(f"\nThe server's log (errors with their tracebacks): {log}")
     finally:

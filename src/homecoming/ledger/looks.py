@@ -99,7 +99,7 @@ class Listing:
     actor: object
     action: str
     purpose: str
-    residents: list[int] = field(default_factory=list)
+    residents: dict[int, None] = field(default_factory=dict)  # an ordered set
 
 
 class Collector:
@@ -119,9 +119,7 @@ class Collector:
         listing = self.listings.get(key)
         if listing is None:
             listing = self.listings[key] = Listing(actor, str(action), str(purpose))
-        for resident_id in resident_ids:
-            if resident_id not in listing.residents:
-                listing.residents.append(resident_id)
+        listing.residents.update(dict.fromkeys(resident_ids))
 
     def flush(self) -> list:
         """Append every look and listing, in one transaction: one entry per resident shown,

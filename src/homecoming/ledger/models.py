@@ -6,6 +6,7 @@ An entry holds identifiers, codes and hashes only, never health information in c
 ledger export can be handed to an outsider.
 """
 
+import functools
 import json
 
 from django.conf import settings
@@ -86,8 +87,9 @@ class Entry(models.Model):
             leaf["detail"] = json.loads(self.detail)
         return leaf
 
-    @property
+    @functools.cached_property
     def details(self) -> dict:
+        """The detail, parsed once (an entry never changes)."""
         return json.loads(self.detail) if self.detail else {}
 
     @property

@@ -8,7 +8,7 @@ commit order and a rolled-back write takes its entry with it: no gaps, no orphan
 import functools
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from .canonical import canonical_json, sha256_hex, snapshot
@@ -46,7 +46,7 @@ def role_of(actor) -> str:
 def _claim(count: int) -> int:
     """Take `count` sequence numbers; return the first. The UPDATE locks the head row until
     our transaction ends, which is what keeps the ledger gap-free and in commit order."""
-    with connection.cursor() as cursor:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute(
             "UPDATE ledger_head SET size = size + %s WHERE id = 1 RETURNING size", [count]
         )
@@ -339,16 +339,19 @@ def record_reads(actor, action, instances, *, resident_of, purpose) -> None:
     instances = list(instances)
     if not instances:
         return
-    loose = []
+    loose, listed = [], []
+    a_list, a_look = str(action).endswith(".list"), looks.is_look(action)
     with looks.collecting():
         for instance in instances:
             resident_id = resident_of(instance)
-            if resident_id is None or not looks.is_look(action):
+            if resident_id is None or not a_look:
                 loose.append(instance)
-            elif str(action).endswith(".list"):
-                looks.listed(actor, [resident_id], purpose=purpose, action=str(action))
+            elif a_list:
+                listed.append(resident_id)
             else:
                 looks.saw(actor, resident_id, action, looks.section_of(action, instance), purpose)
+        if listed:
+            looks.listed(actor, listed, purpose=purpose, action=str(action))
     if loose:
         object_type = loose[0]._meta.label_lower
         hashes = current_version_hashes(object_type, [i.pk for i in loose])

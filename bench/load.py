@@ -1,7 +1,7 @@
 """Load test: the center's pages under a realistic mix of users, on PostgreSQL.
 
-    .venv/bin/python bench/load.py [--seconds 60] [--users 10,25,50] [--workers 2] [--threads 4]
-                                   [--residents 200] [--keep] [--reuse]
+    .venv/bin/python bench/load.py [--seconds 60] [--users 10,25,50] [--workers 2] [--threads 1]
+                                   [--residents 200] [--warmup 10] [--compare 20] [--keep] [--reuse]
 
 Needs the `bench` extra (locust). What it does, in one run:
 
@@ -18,10 +18,12 @@ Needs the `bench` extra (locust). What it does, in one run:
    caseworkers (home, a resident's chart, timeline, notes), nurses (the medication round, a
    dose given from it), residents (their record, their questionnaires), the supervisor (home),
    and a trivial logged-in page (the change-password form) to compare the chart against;
-4. prints per step: requests/s, p50/p95/p99 per page, errors, the chart's throughput as a
-   fraction of the trivial page's (the inverse ratio of their mean response times: what one
-   server thread could serve of each), and ledger entries appended per page view (ledger_entry
-   rows before and after, over the requests) beside the residents the pages showed;
+4. prints per step: requests/s, p50/p95/p99 per page, errors, and ledger entries appended per
+   page view (ledger_entry rows over the requests), the residents those entries account for
+   (one per entry about a resident, each resident a list entry names) beside the residents the
+   pages showed; then (`--compare`) the chart's throughput as a fraction of the trivial page's,
+   each measured alone: the server saturated by the first step's number of users asking for
+   that page only, without pause;
 5. stops the server and drops the database (`--keep` keeps it, and `--reuse` runs on a kept
    one without building it again).
 """
@@ -284,12 +286,21 @@ def _due(link: str) -> bool:
     )
 
 
-def run_step(host: str, prepared: dict, users: int, seconds: int, wait: tuple[float, float]):
-    """One locust run; returns its stats and what the pages showed."""
+def run_step(
+    host: str,
+    prepared: dict,
+    users: int,
+    seconds: int,
+    wait: tuple[float, float],
+    only: str | None = None,
+):
+    """One locust run; returns its stats and what the pages showed. `only` ("chart" or
+    "trivial"): every user asks for that page alone, with no think time (the server saturated
+    with one page: its throughput)."""
     from urllib.parse import urlencode
 
     import gevent
-    from locust import between, task
+    from locust import between, constant, task
     from locust.contrib.fasthttp import FastHttpUser
     from locust.env import Environment
     from requests.cookies import create_cookie
@@ -424,12 +435,43 @@ def run_step(host: str, prepared: dict, users: int, seconds: int, wait: tuple[fl
         def account(self):
             self.page("/password/", "trivial: change-password form", residents=0)
 
-    env = Environment(user_classes=[Caseworker, Nurse, Resident, Supervisor, Trivial], host=host)
+    class ChartOnly(Caseworker):
+        wait_time = constant(0)
+        tasks = [Caseworker.chart]
+
+    class TrivialOnly(Trivial):
+        wait_time = constant(0)
+
+    classes = {
+        None: [Caseworker, Nurse, Resident, Supervisor, Trivial],
+        "chart": [ChartOnly],
+        "trivial": [TrivialOnly],
+    }[only]
+    env = Environment(user_classes=classes, host=host)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=max(users, 1))
     gevent.sleep(seconds)
     runner.quit()
     return env.stats, shown
+
+
+def compare(host: str, prepared: dict, users: int, seconds: int):
+    """The chart's throughput vs the trivial page's: the server saturated by `users` asking for
+    one page only, without pause, for `seconds` each, one after the other."""
+    rates = {}
+    for only, name in (("chart", "chart"), ("trivial", "trivial: change-password form")):
+        started = time.perf_counter()
+        stats, _ = run_step(host, prepared, users, seconds, (0, 0), only=only)
+        entry = stats.entries.get((name, "GET"))
+        elapsed = time.perf_counter() - started
+        rates[only] = entry.num_requests / elapsed if entry else 0.0
+        failures = stats.total.num_failures
+        print(
+            f"  {name:<32} alone: {rates[only]:6.1f} requests/s, "
+            f"p50 {entry.get_response_time_percentile(0.5):.0f} ms, errors {failures}"
+        )
+    ratio = rates["chart"] / rates["trivial"] if rates["trivial"] else 0.0
+    print(f"  chart throughput vs the trivial page, each alone: {ratio:.2f}x (aim: at least 0.4)")
 
 
 def report(stats, shown, ledger: tuple[int, int], seconds: float):
@@ -453,7 +495,7 @@ def report(stats, shown, ledger: tuple[int, int], seconds: float):
     chart, trivial = by_name.get("chart"), by_name.get("trivial: change-password form")
     if chart and trivial and chart.num_requests and trivial.num_requests:
         print(
-            f"  chart throughput vs the trivial page: "
+            f"  trivial page's mean response time over the chart's, in the mix: "
             f"{trivial.avg_response_time / chart.avg_response_time:.2f}x "
             f"(mean {chart.avg_response_time:.0f} ms vs {trivial.avg_response_time:.0f} ms)"
         )
@@ -474,10 +516,18 @@ def main():
     p.add_argument("--seconds", type=int, default=60, help="length of each step")
     p.add_argument("--users", default="10,25,50", help="simulated users per step, e.g. 10,25,50")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    p.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    # Two processes of one thread served the mix best on two cores (docs/performance.md): a
+    # second thread in a process waits for the GIL after each query.
+    p.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     p.add_argument("--residents", type=int, default=200, help="residents in the demo center")
     p.add_argument("--wait", default="0.1,0.5", help="think time between pages, seconds")
     p.add_argument("--warmup", type=int, default=10, help="seconds of load before the steps")
+    p.add_argument(
+        "--compare",
+        type=int,
+        default=20,
+        help="seconds of the chart alone, then the trivial page alone (0: skip)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the database (for --reuse)")
     p.add_argument("--reuse", action="store_true", help="run on a kept database as it is")
     p.add_argument("--child-prepare", type=int, help=argparse.SUPPRESS)
@@ -558,6 +608,9 @@ def main():
             elapsed = time.perf_counter() - started
             print(f"\n{users} users:")
             report(stats, shown, accounted(url, before), elapsed)
+        if args.compare:
+            print(f"\nEach page alone, {steps[0]} users without pause, {args.compare} s each:")
+            compare(host, prepared, steps[0], args.compare)
         if log.exists() and log.stat().st_size:
             print(f"\nThe server's log (errors with their tracebacks): {log}")
     finally:

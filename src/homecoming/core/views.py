@@ -6,7 +6,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.alerts.selectors import open_for
-from homecoming.core import errors
+from homecoming.core import errors, numbered
 from homecoming.encounters import scheduling
 from homecoming.followup.selectors import due_count as follow_ups_due
 from homecoming.outcomes.selectors import occupancy
@@ -26,10 +26,10 @@ def home(request):
         # Those who keep calendars start the day with its sessions, above the caseload.
         context["today_sessions"] = scheduling.today(user)
     if role in (Role.CASEWORKER, Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR):
-        raw = request.GET.get("page") or "1"
-        if not raw.isdigit() or int(raw) < 1:
-            return errors.bad_request(request, f"“{raw}” is not a page number: give 1, 2, 3…")
-        caseload = selectors.caseload_page(user, int(raw))
+        try:
+            caseload = selectors.caseload_page(user, numbered.page_asked(request.GET))
+        except numbered.BadPage as exc:
+            return errors.bad_request(request, exc)
         context["caseload"] = caseload
         context["rows"] = caseload.rows
         context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)

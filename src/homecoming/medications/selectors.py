@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.core import numbered
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import BedAssignment, Resident, Room, StayStatus
 from homecoming.residents.selectors import existing
@@ -265,9 +266,8 @@ def medication_round(
         if wing not in counts and not Room.objects.filter(wing=wing).exists() and wing != NO_BED:
             raise UnknownWing(wing)
         allowed = [r for r in allowed if wing_of[r.pk] == wing]
-    pages = max(1, -(-len(allowed) // ROUND_PAGE))
-    page = min(max(page, 1), pages)
-    on_page = allowed[(page - 1) * ROUND_PAGE : page * ROUND_PAGE]
+    at = numbered.place(len(allowed), page, ROUND_PAGE)
+    on_page = allowed[at.start : at.stop]
     ids = [r.pk for r in on_page]
     orders = list(_orders(ids, now).filter(running))
     # What the grid shows: the shift's scheduled doses and its as-needed doses; and what the
@@ -318,8 +318,8 @@ def medication_round(
         columns=sorted(columns),
         wing=wing,
         wings=sorted(counts.items(), key=lambda item: (item[0] == NO_BED, item[0])),
-        page=page,
-        pages=pages,
+        page=at.page,
+        pages=at.pages,
         total=len(allowed),
     )
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.core import errors
+from homecoming.core import errors, numbered
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.core.urls_safe import safe_next
@@ -106,24 +106,16 @@ def _round_url(day, shift, wing=None, page=1):
     return url + (f"&page={page}" if page > 1 else "")
 
 
-def _which_part(query):
-    """The wing and page asked for (every wing, page 1 when not said); ValueError names what
-    is wrong."""
-    page = query.get("page") or "1"
-    if not page.isdigit() or int(page) < 1:
-        raise ValueError(f"“{page}” is not a page number: give 1, 2, 3…")
-    return query.get("wing"), int(page)
-
-
 def _round_or_400(request):
     problems, day, shift, wing, page = [], None, None, None, 1
     try:
         day, shift = _which_shift(request.GET)
     except ValueError as exc:
         problems.append(str(exc))
+    wing = request.GET.get("wing")  # None: every wing
     try:
-        wing, page = _which_part(request.GET)
-    except ValueError as exc:
+        page = numbered.page_asked(request.GET)
+    except numbered.BadPage as exc:
         problems.append(str(exc))
     if not problems:
         try:

@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.core import numbered
 from homecoming.ledger import services as ledger
 
 from .models import OPEN_STAY, Bed, BedAssignment, CareTeamMember, Deployment, Resident, Stay
@@ -93,17 +94,14 @@ class CaseloadPage:
 
 
 def caseload_page(actor, page: int = 1, size: int = CASELOAD_PAGE) -> CaseloadPage:
-    """A page of the caseload, by name. Pages by number, not by keyset: a caseload is bounded
-    by the center's beds, and a supervisor jumps to a page. A page past the last shows the
-    last. Only the residents on the page are listed on the ledger: the others were not shown."""
+    """A page of the caseload, by name (core/numbered.py: a caseload is bounded by the beds).
+    Only the residents on the page are listed on the ledger: the others were not shown."""
     visible = _with_open_stay().visible_to(actor)
     total = visible.count()
-    pages = max(1, -(-total // size))
-    page = min(max(page, 1), pages)
-    qs = visible.prefetch_related(_open_stays_prefetch())
-    residents = list(qs[(page - 1) * size : page * size])
+    at = numbered.place(total, page, size)
+    residents = list(visible.prefetch_related(_open_stays_prefetch())[at.start : at.stop])
     record_listing(actor, residents)
-    return CaseloadPage([_row(r) for r in residents], page, pages, total)
+    return CaseloadPage([_row(r) for r in residents], at.page, at.pages, total)
 
 
 def search(actor, query: str, limit: int = 50) -> list[Row]:

@@ -199,6 +199,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # go on reading a database file that was moved away or replaced (a restore, a lost disk)
     # instead of failing and answering 503. Persistent connections are for PostgreSQL.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Prepared statements for the one statement that appends to the ledger (ledger/services.py
+    # runs it on a server-binding cursor with prepare=True): PostgreSQL parsed and planned it on
+    # every audited write, which cost more than running it. Django's own queries go through
+    # client-side binding and are never prepared, whatever this says; Django leaves it None
+    # (off) for connection poolers in transaction mode, which the deploy recipe does not use.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -26,10 +26,15 @@ def _plain(value):
     raise TypeError(f"{type(value).__name__} has no canonical form")
 
 
+# What json.dumps(obj, sort_keys=True, ...) builds on every call, built once: this encodes
+# every ledger entry and record version, inside the writes it audits.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain
+)
+
+
 def canonical_json(obj) -> bytes:
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain
-    ).encode("utf-8")
+    return _ENCODER.encode(obj).encode("utf-8")
 
 
 def sha256_hex(data: bytes) -> str:

@@ -35,13 +35,23 @@ class Head(models.Model):
 class Entry(models.Model):
     seq = models.PositiveBigIntegerField(primary_key=True)
     time = models.DateTimeField()
+    # No index of their own for actor and resident: the (actor, seq) and (resident, seq) indexes
+    # below serve every lookup by either, and each index is one more page every write commits.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     actor_role = models.CharField(max_length=32)
     action = models.CharField(max_length=64)
     resident = models.ForeignKey(
-        "residents.Resident", null=True, on_delete=models.PROTECT, related_name="ledger_entries"
+        "residents.Resident",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        db_index=False,
     )
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -108,7 +118,10 @@ class Mention(models.Model):
 
     seq = models.PositiveBigIntegerField()
     resident = models.ForeignKey(
-        "residents.Resident", on_delete=models.PROTECT, related_name="ledger_mentions"
+        "residents.Resident",
+        on_delete=models.PROTECT,
+        related_name="ledger_mentions",
+        db_index=False,  # the unique (resident, seq) serves
     )
 
     class Meta:
@@ -205,8 +218,15 @@ class Version(models.Model):
     # writes at most one version.
     seq = models.PositiveBigIntegerField(unique=True)
     time = models.DateTimeField()
+    # Not indexed: nothing looks versions up by who wrote them (what a person did is read from
+    # the entries, by their (actor, seq) index), and accounts are never deleted (a trigger
+    # refuses it), so no delete needs to find the versions an account wrote.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     content = models.TextField()
     sha256 = models.CharField(max_length=64)

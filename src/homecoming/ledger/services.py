@@ -8,7 +8,9 @@ commit order and a rolled-back write takes its entry with it: no gaps, no orphan
 import functools
 from dataclasses import dataclass
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from .canonical import canonical_json, sha256_hex, snapshot
@@ -43,14 +45,46 @@ def role_of(actor) -> str:
     return actor.role
 
 
-def _claim(count: int) -> int:
+def _run(conn, sql: str, params) -> list:
+    """Execute one ledger statement in the caller's transaction; return its rows.
+
+    On SQLite, straight on the sqlite3 connection: Django's cursor wrapper (a cursor per
+    statement, the %s-to-? rewrite, the thread-local lookups) cost more than the statement
+    itself, and this runs inside every audited write (bench/ledger.py). When Django is
+    logging queries (DEBUG, or a test counting them), through the wrapper, so every statement
+    is still counted.
+
+    On PostgreSQL, on a server-binding cursor, prepared once per connection: the statement is
+    long, and parsing and planning it took longer than running it (settings.py enables
+    psycopg's prepared statements). Either way the driver's errors come out as Django's
+    (wrap_database_errors), as from any query, so callers and the 503 handler see no difference.
+    """
+    if conn.queries_logged:
+        pass
+    elif conn.vendor == "sqlite":  # connected: the caller's transaction is open
+        with conn.wrap_database_errors:
+            return conn.connection.execute(_qmark(sql), params).fetchall()
+    elif conn.vendor == "postgresql":
+        with conn.wrap_database_errors, psycopg.Cursor(conn.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchall()
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+@functools.lru_cache(maxsize=128)
+def _qmark(sql: str) -> str:
+    return sql.replace("%s", "?")  # ledger statements hold no literal % (their own SQL)
+
+
+def _claim(conn, count: int) -> int:
     """Take `count` sequence numbers; return the first. The UPDATE locks the head row until
     our transaction ends, which is what keeps the ledger gap-free and in commit order."""
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(
-            "UPDATE ledger_head SET size = size + %s WHERE id = 1 RETURNING size", [count]
-        )
-        return cursor.fetchone()[0] - count
+    rows = _run(
+        conn, "UPDATE ledger_head SET size = size + %s WHERE id = 1 RETURNING size", [count]
+    )
+    return rows[0][0] - count
 
 
 # Fields whose value goes to the database as it is (ints, strings, None): Django's conversion
@@ -84,7 +118,7 @@ def _insert_sql(head: str, width: int, rows: int) -> str:
     return head + ", ".join([row] * rows)
 
 
-def _insert(model, rows):
+def _insert(conn, model, rows):
     """INSERT rows of a ledger table (model instances' or plain dicts of attname -> value) in
     one statement per 500, with the model's own field conversions.
 
@@ -92,9 +126,6 @@ def _insert(model, rows):
     bulk_create() cost more per row than the INSERT itself, which made the audit trail double
     the price of a write (bench/ledger.py). Columns and conversions still come from the model,
     so the table has one definition."""
-    # The connection itself, not django.db.connection: that proxy looks the connection up in a
-    # thread-local on every attribute, and each field's conversion asks it several times.
-    conn = connections[DEFAULT_DB_ALIAS]
     plan, head = _columns(model, conn.vendor)
     values = []
     for row in rows:
@@ -103,10 +134,9 @@ def _insert(model, rows):
             value = attrs[attname]
             values.append(value if field is None else field.get_db_prep_save(value, conn))
     width, step = len(plan), len(plan) * _ROWS_PER_INSERT
-    with conn.cursor() as cursor:
-        for at in range(0, len(values), step):
-            chunk = values[at : at + step]
-            cursor.execute(_insert_sql(head, width, len(chunk) // width), chunk)
+    for at in range(0, len(values), step):
+        chunk = values[at : at + step]
+        _run(conn, _insert_sql(head, width, len(chunk) // width), chunk)
 
 
 @dataclass(frozen=True)
@@ -134,6 +164,8 @@ def append_rows(rows, version: tuple[str, str] | None = None) -> list[Entry]:
         return []
     if version is not None and len(rows) != 1:
         raise ValueError("a record version is written by exactly one entry")
+    # The connection itself, not django.db.connection: that proxy looks the connection up in a
+    # thread-local on every attribute, and each field's conversion asks it several times.
     conn = connections[DEFAULT_DB_ALIAS]
     with transaction.atomic(savepoint=False):  # no SAVEPOINT round trips: it all commits or not
         if (
@@ -142,20 +174,20 @@ def append_rows(rows, version: tuple[str, str] | None = None) -> list[Entry]:
             and sum(len(row.named) for row in rows) <= 10 * _ROWS_PER_INSERT
         ):
             return _append_in_one_statement(conn, rows, version)
-        first = _claim(len(rows))
+        first = _claim(conn, len(rows))
         entries = _entries(rows, first)
         for entry in entries:
             entry.leaf_hash = leaf_hash(canonical_json(entry.leaf()))
-        _insert(Entry, entries)
+        _insert(conn, Entry, entries)
         mentions = [
             {"seq": entry.seq, "resident_id": resident_id}
             for entry, row in zip(entries, rows, strict=True)
             for resident_id in row.named
         ]
         if mentions:
-            _insert(Mention, mentions)
+            _insert(conn, Mention, mentions)
         if version is not None:
-            _insert(Version, [_version_row(entries[0], *version)])
+            _insert(conn, Version, [_version_row(entries[0], *version)])
     return entries
 
 
@@ -166,7 +198,7 @@ def _entries(rows, first: int) -> list[Entry]:
         actor = row.actor
         authenticated = actor is not None and getattr(actor, "is_authenticated", False)
         entries.append(
-            Entry(
+            _entry(
                 seq=first + i,
                 time=now,
                 actor_id=actor.pk if authenticated else None,
@@ -179,9 +211,20 @@ def _entries(rows, first: int) -> list[Entry]:
                 outcome=row.outcome,
                 version_sha256=row.target.version_sha256,
                 detail=row.detail,
+                leaf_hash=b"",
             )
         )
     return entries
+
+
+def _entry(**columns) -> Entry:
+    """An Entry built from every column's value, as Django builds one read from the database
+    (Model.from_db): Model.__init__ matches each keyword against the fields one by one, which
+    cost a quarter of what the ledger adds to a write (bench/ledger.py)."""
+    entry = Entry.__new__(Entry)
+    entry._state = ModelState()
+    entry.__dict__.update(columns)
+    return entry
 
 
 def _version_row(entry: Entry, content: str, sha: str) -> dict:
@@ -284,9 +327,7 @@ def _append_in_one_statement(conn, rows, version) -> list[Entry]:
         content, sha = version
         v = _version_row(entries[0], content, sha)
         params += [v[Version._meta.get_field(n).attname] for n in _VERSION_COLUMNS]
-    with conn.cursor() as cursor:
-        cursor.execute(_one_statement_sql(len(entries), len(named), version is not None), params)
-        written = cursor.fetchall()
+    written = _run(conn, _one_statement_sql(len(entries), len(named), version is not None), params)
     for entry, (seq, hash_) in zip(entries, written, strict=True):
         entry.seq, entry.leaf_hash = seq, bytes(hash_)
     return entries

@@ -26,8 +26,8 @@ from homecoming.followup.models import Contact, Lost
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Entry
 from homecoming.measures import services as measures
-from homecoming.medications import administering, formulary, orders
-from homecoming.medications.models import Order, Protocol
+from homecoming.medications import administering, allergies, formulary, orders
+from homecoming.medications.models import Allergy, Order, Protocol
 from homecoming.medications.orders import Prescription
 from homecoming.oversight import complaints, investigations
 from homecoming.oversight.models import Attachment, Complaint, Grant, Investigation
@@ -73,6 +73,7 @@ class Center:
     investigation: Investigation
     grant: Grant
     token: ApiToken
+    allergy: Allergy | None = None
     follow_up: Contact | None = None  # a follow-up contact of Thaddeus (with its "lost")
     lost: Lost | None = None
 
@@ -135,6 +136,11 @@ def build(staff, admit, make_user, beds) -> Center:
         ),
     )
     administering.give(clinician, order, dose_amount="50", dose_unit="mg")
+    allergy = allergies.record(
+        staff["caseworker"],
+        walter,
+        allergies.AllergyEntry("Penicillin", reaction="hives", severity="moderate"),
+    )
     event = safety.report(
         clinician,
         walter,
@@ -180,6 +186,7 @@ def build(staff, admit, make_user, beds) -> Center:
     )
     follow_up, lost = _follow_up(walter, staff["caseworker"])
     return Center(
+        allergy=allergy,
         follow_up=follow_up,
         lost=lost,
         staff=staff,

@@ -31,6 +31,23 @@ ROUND = {
     ("api:give_dose", "POST"): "medication round",
     ("api:dose_not_given", "POST"): "medication round",
     ("api:resident_events", "POST"): "medication round: reporting a reaction seen",
+    # Allergies are read before any dose; a reaction seen on the round is recorded there, and
+    # the nurse may confirm or rule one out (each alerting as it does for the care team).
+    **{
+        (name, method): "medication round: allergies at the bedside"
+        for name in (
+            "medications:allergies",
+            "medications:no_known_allergies",
+            "medications:verify_allergy",
+            "medications:rule_out_allergy",
+        )
+        for method in ("GET", "POST")
+    },
+    ("api:list_allergies", "GET"): "medication round: allergies at the bedside",
+    ("api:list_allergies", "POST"): "medication round: allergies at the bedside",
+    ("api:no_known_allergies", "POST"): "medication round: allergies at the bedside",
+    ("api:confirm_allergy", "POST"): "medication round: allergies at the bedside",
+    ("api:rule_out_allergy", "POST"): "medication round: allergies at the bedside",
     # Break-glass: the form that asks for the reason (opening it alerts every supervisor).
     ("residents:break_glass", "GET"): "break-glass",
     ("residents:break_glass", "POST"): "break-glass",

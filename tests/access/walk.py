@@ -36,6 +36,7 @@ FILL = {
     "investigation_id": lambda c: [c.investigation.pk],
     "grant_id": lambda c: [c.grant.pk],
     "order_id": lambda c: [c.order.pk],
+    "allergy_id": lambda c: [c.allergy.pk],
     "protocol_id": lambda c: [c.protocol.pk],
     "consent_id": lambda c: [c.consent.pk],
     "event_id": lambda c: [c.event.pk],

@@ -306,6 +306,6 @@ def test_a_refused_confirmation_is_worded_as_what_happened(resident, staff):
         outcome="denied",
     )
     assert entry_words(entry) == (
-        "co-signature of an early dose not given: a wrong password or code was entered"
+        "co-signature of a dose past a hard stop not given: a wrong password or code was entered"
     )
     assert role_words("program_director") == "program director"

@@ -50,6 +50,10 @@ class Action(StrEnum):
     VIEW_MEDICATIONS = "medication.view"  # orders, administrations and stopped doses
     PRESCRIBE = "medication.prescribe"  # write and discontinue orders (prescribers only)
     ADMINISTER = "medication.administer"  # give a dose, or record it refused, held or missed
+    # Record an allergy or intolerance, or that the resident has none anyone knows of
+    RECORD_ALLERGY = "allergy.record"
+    # Confirm an allergy, or rule one out with the reason (a clinician's judgement)
+    REVIEW_ALLERGY = "allergy.review"
     REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
     VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
     FILE_COMPLAINT = "complaint.file"  # a resident's own complaint, in the portal
@@ -121,6 +125,7 @@ CLINICAL_WORK = {
     Action.RECORD_MEASURE,
     Action.RECORD_CONSENT,
     Action.REVOKE_CONSENT,
+    Action.RECORD_ALLERGY,
 }
 CARE_TEAM = {
     Role.CASEWORKER: {
@@ -146,6 +151,7 @@ CARE_TEAM = {
         Action.VIEW_MEDICATIONS,
         Action.PRESCRIBE,
         Action.ADMINISTER,
+        Action.REVIEW_ALLERGY,
         Action.PLAN_DISCHARGE,
         Action.SIGN_DISCHARGE,
         Action.RECORD_FOLLOW_UP,
@@ -209,7 +215,14 @@ OWN_RECORD = {
 # The medication round: any clinician (the nurse on shift) may read the medication record of a
 # resident in residence and record their doses, without being on their care team. Nothing else
 # of the record opens this way, and a discharged or expected resident is not on the round.
-MEDICATION_ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER, Action.REPORT_ADVERSE_EVENT}
+# A reaction seen on the round is recorded there, and the nurse may confirm or rule out an allergy.
+MEDICATION_ROUND = {
+    Action.VIEW_MEDICATIONS,
+    Action.ADMINISTER,
+    Action.REPORT_ADVERSE_EVENT,
+    Action.RECORD_ALLERGY,
+    Action.REVIEW_ALLERGY,
+}
 # The medical lead reads every resident's adverse event reports, to review the center's signals.
 SAFETY_REVIEW = {Action.VIEW_ADVERSE_EVENTS}
 # What an investigator may read of a resident named in a current grant. Reads only: nothing an

@@ -27,6 +27,9 @@ URGENCY = {
     "dose_stopped": Urgency.CRITICAL,  # a dose stopped at a ceiling
     "order_stopped": Urgency.CRITICAL,  # an order stopped at an ingredient ceiling or interaction
     "interaction_override": Urgency.CRITICAL,  # an interacting pair ordered with a co-signature
+    "allergy_override": Urgency.CRITICAL,  # a known allergen ordered with a co-signature
+    # An allergy recorded while an order of its substance runs: the prescriber must review it.
+    "allergy_order": Urgency.CRITICAL,
     "ledger": Urgency.CRITICAL,  # a witness refused a checkpoint: the ledger may be rewritten
     "database_check": Urgency.CRITICAL,  # the live database no longer matches its ledger
     "safety_signal": Urgency.CRITICAL,  # a new drug-event safety signal
@@ -37,6 +40,9 @@ URGENCY = {
     # An investigational drug ordered: to the oversight body, never escalated (escalation would
     # reach the supervisors, who may be the ones pushing the trial).
     "investigational_order": Urgency.HIGH,
+    # An allergy ruled out (to the medical lead and the program director): it no longer stops
+    # orders, so ruling one out to get past the stop is never unseen.
+    "allergy_ruled_out": Urgency.HIGH,
     "resident_adverse_event": Urgency.HIGH,  # a resident's own side-effect report (portal)
     "safety_decision": Urgency.HIGH,  # the medical lead's decision on a signal (oversight)
     # Follow-up after discharge: a former resident lost to follow-up (to the director, the

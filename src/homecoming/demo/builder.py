@@ -26,7 +26,7 @@ from homecoming.accounts.models import Role, User
 from homecoming.residents import services, setup
 from homecoming.residents.models import Bed, Center, Resident, ServiceBranch
 
-from . import alumni, clock, medications, oversight, story
+from . import allergies, alumni, clock, medications, oversight, story
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, MAX_RESIDENTS, SEED
 
 __all__ = [
@@ -342,7 +342,25 @@ def _stay(ctx, i, actor, caseworker, admission, rng, until, steps):
             actor, resident, "walter", DEMO_PASSWORD, must_change_password=False
         )
         resident.refresh_from_db()
+    chosen = ctx.pharmacy.choose_allergy_stop(i, resident, admission.admitted_on, until)
+    # The one whose ibuprofen order is stopped is asked about allergies in that story instead.
+    asked = (
+        ()
+        if chosen
+        else (
+            allergies.intake_story(
+                i,
+                resident,
+                admission.admitted_on,
+                caseworker,
+                ctx.pharmacy.prescriber,
+                random.Random(SEED * 7 + i),
+                until,
+            ),
+        )
+    )
     yield from medications.merge(
+        *asked,
         story.resident_story(ctx, i, resident, admission.admitted_on, caseworker, rng, until),
         medications.resident_story(
             ctx.pharmacy, i, resident, admission.admitted_on, caseworker, until

@@ -32,7 +32,8 @@ from homecoming.medications import administering, formulary, orders, schedule
 from homecoming.medications.administering import DoseStopped, Override, Witness
 from homecoming.medications.models import Frequency
 
-from . import safety
+from . import allergies, safety
+from .allergies import STOPPED_ORDER_DAYS
 from .constants import DEMO_PASSWORD, SEED
 
 # How long after the demo's "now" the trial's ethics approval runs.
@@ -129,7 +130,15 @@ PROTOCOLS = {
         "Lorazepam", "oral_liquid", "2", "mg", "2", "4", 4, "medication-lorazepam", controlled=True
     ),
     "ibuprofen": _protocol(
-        "Ibuprofen", "tablet", "200", "mg", "800", "2400", 6, "medication-ibuprofen"
+        "Ibuprofen",
+        "tablet",
+        "200",
+        "mg",
+        "800",
+        "2400",
+        6,
+        "medication-ibuprofen",
+        drug_class="NSAID",
     ),
     "melatonin": _protocol("Melatonin", "tablet", "3", "mg", "6", "6", 6, "medication-melatonin"),
     "mnemosyne": _protocol(
@@ -159,6 +168,18 @@ class Pharmacy:
     incidents_placed: bool = False
     held_left: list = field(default_factory=lambda: list(HELD_REASONS))
     discontinued_one: bool = False
+    # The resident whose ibuprofen order an NSAID allergy stops (allergies.py), once chosen.
+    allergy_stop_for: int | None = None
+
+    def choose_allergy_stop(self, index, resident, admitted_on, until) -> bool:
+        """Whether this resident is the one (the first fit, in the order they arrive)."""
+        days_in = (timezone.localdate(until) - admitted_on).days
+        if self.allergy_stop_for is not None or index == 0 or days_in not in STOPPED_ORDER_DAYS:
+            return False
+        if not resident.care_team.filter(user=self.prescriber, ended_at__isnull=True).exists():
+            return False
+        self.allergy_stop_for = resident.pk
+        return True
 
 
 def open_pharmacy(director, prescriber, nurse, until: dt.datetime) -> Pharmacy:
@@ -231,7 +252,10 @@ def resident_story(pharmacy: Pharmacy, index, resident, admitted_on, caseworker,
     if rng.random() < 0.5 or not stories:
         starts_on = day(rng.randint(2, 6))
         stories.append(_course(pharmacy, "trazodone", resident, starts_on, caseworker, rng, until))
-    if pharmacy.trial_places and days_in >= TRIAL_JOINED_DAYS + 2 and index % 4 == 2:
+    if pharmacy.allergy_stop_for == resident.pk:
+        # An NSAID allergy: no ibuprofen for this one, and the order that tries is stopped.
+        stories.append(allergies.stopped_order_story(pharmacy, resident, day, caseworker, _consent))
+    elif pharmacy.trial_places and days_in >= TRIAL_JOINED_DAYS + 2 and index % 4 == 2:
         pharmacy.trial_places -= 1
         # Far enough back that every report of safety.TRIAL_REPORTS (the last on day 15) has
         # been made by the end of the history, whatever the date: the signal must not hang on

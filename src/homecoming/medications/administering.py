@@ -8,9 +8,13 @@ prescriber (second_check.py). Every investigational dose given is told to the ov
 The checks run under a lock on the resident, so two nurses recording at once are taken one after
 the other and the second sees the first's dose.
 
+A product containing a substance the resident is allergic to is stopped too, unless its order was
+written past that allergy with a co-signature (allergies.py).
+
 A stopped dose is kept as a row of its own (DoseStop) with every rule it broke, on the ledger as
-a refused attempt. Only the interval yields, and only to a second clinician's co-signature with a
-reason; that override alerts the program director and the oversight body. Ceilings never yield.
+a refused attempt. Only the interval and an allergy yield, and only to a second clinician's
+co-signature with a reason; that override alerts the program director and the oversight body.
+Ceilings never yield.
 """
 
 import datetime as dt
@@ -32,7 +36,7 @@ from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident, StayStatus
 from homecoming.safety import decisions
 
-from . import guard, ingredient_limits, investigational, schedule, second_check
+from . import allergies, guard, ingredient_limits, investigational, schedule, second_check
 from .doses import UnitMismatch, describe, parse_amount, to_unit
 from .guard import Dose, Limits, Rule, Stop
 from .models import Administration, AdministrationStatus, DoseStop, Order
@@ -55,7 +59,8 @@ class Witness:
 
 @dataclass
 class Override:
-    """A second clinician co-signs giving a dose inside the minimum interval, and why."""
+    """A second clinician co-signs giving a dose inside the minimum interval, or despite a
+    recorded allergy, and why."""
 
     cosigner: User
     secret: str
@@ -184,6 +189,9 @@ def _stops_needing_the_database(attempt: _Attempt, resident: Resident) -> list[S
             stops.append(
                 Stop(Rule.NO_CONSENT, f"{resident.display_name} had no active consent then.")
             )
+    met = allergies.not_overridden(order, allergies.meeting(resident.pk, protocol))
+    if met:
+        stops.append(Stop(Rule.ALLERGY, allergies.dose_stop_words(order, met)))
     if attempt.scheduled_for is not None:
         earlier = Administration.objects.filter(
             order=order, scheduled_for=attempt.scheduled_for
@@ -328,16 +336,19 @@ def _alert_override(actor, row, stops, override):
     resident = row.resident
     reason = row.override_reason.strip()
     reason += "" if reason.endswith((".", "!", "?")) else "."
+    past = " and ".join(PASSED[s.rule] for s in stops)
     message = (
         f"{actor} gave {resident.display_name} {row.order.protocol.drug} "
-        f"{describe(Fraction(row.dose_amount), row.dose_unit)} inside the minimum interval, "
-        f"co-signed by {override.cosigner}: “{reason}” {stops[0].message}"
+        f"{describe(Fraction(row.dose_amount), row.dose_unit)} {past}, "
+        f"co-signed by {override.cosigner}: “{reason}” " + " ".join(s.message for s in stops)
     )
     # One event for both roles: whoever acknowledges first stops its escalation.
     people = User.objects.filter(is_active=True, role__in=(Role.PROGRAM_DIRECTOR, Role.OVERSIGHT))
     alerts.notify(people, kind="medication_override", message=message, resident=resident)
 
 
+# What an override passed, in the alert's words (every overridable rule).
+PASSED = {Rule.INTERVAL: "inside the minimum interval", Rule.ALLERGY: "despite a recorded allergy"}
 CEILINGS = {
     Rule.ABOVE_ORDER,
     Rule.ABOVE_SINGLE_MAXIMUM,
@@ -345,6 +356,8 @@ CEILINGS = {
     Rule.ABOVE_INGREDIENT_SINGLE,
     Rule.ABOVE_INGREDIENT_DAILY,
 }
+# Stopped doses the medical lead hears of: a ceiling reached, or an allergen about to be given.
+TOLD_TO_THE_LEAD = CEILINGS | {Rule.ALLERGY}
 
 
 def _keep_stopped(actor, attempt: _Attempt, stops) -> DoseStop:
@@ -371,12 +384,12 @@ def _keep_stopped(actor, attempt: _Attempt, stops) -> DoseStop:
             purpose=attempt.purpose,
             outcome=Outcome.DENIED,
         )
-        if any(s.rule in CEILINGS for s in stops):
+        if any(s.rule in TOLD_TO_THE_LEAD for s in stops):
             lead = User.objects.filter(is_medical_lead=True, is_active=True)
             resident = attempt.order.resident
             message = (
                 f"A dose of {attempt.order.protocol.drug} for {resident.display_name} was "
-                f"stopped: " + " ".join(s.message for s in stops if s.rule in CEILINGS)
+                f"stopped: " + " ".join(s.message for s in stops if s.rule in TOLD_TO_THE_LEAD)
             )
             alerts.notify(lead, kind="dose_stopped", message=message, resident=resident)
     return record

@@ -25,11 +25,23 @@ from homecoming.core.schemas import Error
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
-from . import formulary, ingredient_limits, orders, schedule, selectors
+from . import allergies, formulary, ingredient_limits, orders, schedule, selectors
 from .administering import DoseStopped, Override, Witness, give, not_given
 from .doses import Unit, plain
 from .guard import OVERRIDABLE, Rule
-from .models import Administration, DoseStop, Form, Frequency, Order, Protocol, Route
+from .models import (
+    Administration,
+    Allergy,
+    AllergyKind,
+    AllergySeverity,
+    AllergyStatus,
+    DoseStop,
+    Form,
+    Frequency,
+    Order,
+    Protocol,
+    Route,
+)
 
 router = Router(tags=["medications"])
 
@@ -153,11 +165,74 @@ class PrescriptionIn(Schema):
     instructions: str = ""
     # Duplicate therapy (another running order of the ingredient or its class) acknowledged.
     acknowledge_duplicates: bool = False
-    # A second clinician co-signs past an interacting pair the formulary lists.
+    # A second clinician co-signs past an interacting pair the formulary lists, or past an
+    # allergy the resident has recorded.
+    override: OverrideIn | None = None
+    # The same, by its first name (when only interactions could be overridden); kept for v1.
     interaction_override: OverrideIn | None = None
 
 
 class DiscontinueIn(Schema):
+    reason: str
+
+
+class OrderStopOut(Schema):
+    id: int
+    protocol_id: int
+    drug: str
+    ordered: str  # the order as written, in words
+    attempted_by: str
+    attempted_at: dt.datetime
+    # Each stop: "allergy", "interaction", "dose_amount" (a ceiling in one dose) or "frequency"
+    # (a ceiling in 24 hours), with its words.
+    stops: list[dict[str, str]]
+
+
+class AllergyOut(Schema):
+    id: int
+    resident_id: int
+    substance: str
+    # The formulary's ingredient when the substance is one (every product of it is stopped).
+    ingredient_id: int | None
+    kind: AllergyKind
+    reaction: str
+    severity: AllergySeverity
+    recorded_by: str
+    recorded_at: dt.datetime
+    verified_by: str | None
+    verified_at: dt.datetime | None
+    status: AllergyStatus
+    status_changed_by: str | None
+    status_changed_at: dt.datetime | None
+    status_reason: str
+
+
+class NoKnownAllergiesOut(Schema):
+    id: int
+    resident_id: int
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class AllergiesOut(Schema):
+    resident_id: int
+    # Asked and answered: an active allergy, or "no known allergies" said since the last one.
+    recorded: bool
+    active: list[AllergyOut]
+    no_known_allergies: NoKnownAllergiesOut | None
+    ruled_out: list[AllergyOut]
+
+
+class AllergyIn(Schema):
+    substance: str  # an ingredient of the formulary, a drug class, or anything else in words
+    kind: AllergyKind = AllergyKind.ALLERGY
+    reaction: str
+    severity: AllergySeverity
+    verified: bool = False  # a clinician only
+
+
+class RuleOutIn(Schema):
+    status: Literal["refuted", "entered_in_error"]
     reason: str
 
 
@@ -206,6 +281,7 @@ class MedicationRecordOut(Schema):
     orders: list[OrderLineOut]
     administrations: list[AdministrationOut]
     stops: list[DoseStopOut]
+    order_stops: list[OrderStopOut]  # orders the hard stops refused, since the same time
 
 
 class WitnessIn(Schema):
@@ -380,6 +456,35 @@ def _administration(a: Administration) -> dict:
     }
 
 
+def _allergy(a: Allergy) -> dict:
+    return {
+        "id": a.pk,
+        "resident_id": a.resident_id,
+        "substance": a.substance,
+        "ingredient_id": a.ingredient_id,
+        "kind": a.kind,
+        "reaction": a.reaction,
+        "severity": a.severity,
+        "recorded_by": _name(a.recorded_by),
+        "recorded_at": a.recorded_at,
+        "verified_by": _name(a.verified_by),
+        "verified_at": a.verified_at,
+        "status": a.status,
+        "status_changed_by": _name(a.status_changed_by),
+        "status_changed_at": a.status_changed_at,
+        "status_reason": a.status_reason,
+    }
+
+
+def _none_known(row) -> dict:
+    return {
+        "id": row.pk,
+        "resident_id": row.resident_id,
+        "recorded_by": _name(row.recorded_by),
+        "recorded_at": row.recorded_at,
+    }
+
+
 def _stop(rule: str, message: str) -> dict:
     return {"rule": rule, "message": message, "overridable": Rule(rule) in OVERRIDABLE}
 
@@ -547,6 +652,18 @@ def medication_record(request, resident_id: int):
         "orders": [_order_line(line) for line in record.orders],
         "administrations": [_administration(a) for a in record.administrations],
         "stops": [_dose_stop(s) for s in record.stops],
+        "order_stops": [
+            {
+                "id": s.pk,
+                "protocol_id": s.protocol_id,
+                "drug": s.protocol.drug,
+                "ordered": s.ordered,
+                "attempted_by": _name(s.attempted_by),
+                "attempted_at": s.attempted_at,
+                "stops": s.stops,
+            }
+            for s in record.order_stops
+        ],
     }
 
 
@@ -568,8 +685,8 @@ def prescribe(request, resident_id: int, payload: PrescriptionIn):
         instructions=payload.instructions,
         acknowledge_duplicates=payload.acknowledge_duplicates,
     )
-    if payload.interaction_override is not None:
-        given = payload.interaction_override
+    given = payload.override or payload.interaction_override
+    if given is not None:
         prescription.interaction_override = ingredient_limits.InteractionOverride(
             _person(given.cosigner_username, "cosigner"), given.secret, given.reason
         )
@@ -584,6 +701,76 @@ def prescribe(request, resident_id: int, payload: PrescriptionIn):
 def discontinue(request, order_id: int, payload: DiscontinueIn):
     order = _order_for(request, order_id, Action.PRESCRIBE)
     return _order(orders.discontinue(request.auth, order, payload.reason))
+
+
+# --- allergies ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/residents/{resident_id}/allergies",
+    response={200: AllergiesOut, 403: Error, 404: Error},
+)
+def list_allergies(request, resident_id: int):
+    """The resident's allergies: active, "no known allergies" if said since the last one, and
+    those ruled out (with who ruled each out and why)."""
+    resident = _resident(request, resident_id, Action.VIEW_MEDICATIONS)
+    standing = selectors.allergies_of(request.auth, resident)
+    return {
+        "resident_id": resident.pk,
+        "recorded": standing.recorded,
+        "active": [_allergy(a) for a in standing.active],
+        "no_known_allergies": _none_known(standing.none_known) if standing.none_known else None,
+        "ruled_out": [_allergy(a) for a in standing.ruled_out],
+    }
+
+
+@router.post(
+    "/residents/{resident_id}/allergies",
+    response={201: AllergyOut, 400: Error, 403: Error, 404: Error},
+)
+def record_allergy(request, resident_id: int, payload: AllergyIn):
+    """Record an allergy or intolerance. While it is active, orders and doses of a product
+    containing it are stopped; recording it while such an order runs alerts its prescriber."""
+    resident = _resident(request, resident_id, Action.RECORD_ALLERGY)
+    allergy = allergies.record(request.auth, resident, allergies.AllergyEntry(**payload.dict()))
+    return Status(201, _allergy(allergy))
+
+
+@router.post(
+    "/residents/{resident_id}/allergies/none-known",
+    response={201: NoKnownAllergiesOut, 400: Error, 403: Error, 404: Error},
+)
+def no_known_allergies(request, resident_id: int):
+    """The resident was asked and has no allergy anyone knows of (refused while one is active)."""
+    resident = _resident(request, resident_id, Action.RECORD_ALLERGY)
+    return Status(201, _none_known(allergies.record_none(request.auth, resident)))
+
+
+def _allergy_for(request, allergy_id: int) -> Allergy:
+    try:
+        return selectors.allergy_for(request.auth, allergy_id)
+    except Allergy.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+
+
+@router.post(
+    "/allergies/{allergy_id}/confirm",
+    response={200: AllergyOut, 400: Error, 403: Error, 404: Error},
+)
+def confirm_allergy(request, allergy_id: int):
+    """A clinician confirms the allergy."""
+    return _allergy(allergies.verify(request.auth, _allergy_for(request, allergy_id)))
+
+
+@router.post(
+    "/allergies/{allergy_id}/rule-out",
+    response={200: AllergyOut, 400: Error, 403: Error, 404: Error},
+)
+def rule_out_allergy(request, allergy_id: int, payload: RuleOutIn):
+    """A clinician rules the allergy out, or marks it entered in error, with the reason; the
+    medical lead and the program director are told."""
+    allergy = _allergy_for(request, allergy_id)
+    return _allergy(allergies.rule_out(request.auth, allergy, payload.status, payload.reason))
 
 
 # --- the administration record ------------------------------------------------------------

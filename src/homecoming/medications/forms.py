@@ -6,7 +6,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from .doses import MASS_UNITS, Unit, plain
-from .models import Form, Frequency, Protocol, Route
+from .models import (
+    AllergyKind,
+    AllergySeverity,
+    AllergyStatus,
+    Form,
+    Frequency,
+    Protocol,
+    Route,
+)
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -193,9 +201,10 @@ class OrderForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
-        label="Interaction override: why the order cannot wait",
-        help_text="Only when the formulary lists an interaction with a running order: a second "
-        "clinician co-signs, and the program director and the oversight body are told.",
+        label="Override: why the order cannot wait",
+        help_text="Only when the formulary lists an interaction with a running order, or the "
+        "resident has an allergy the product meets: a second clinician co-signs, and the "
+        "program director and the oversight body are told.",
     )
     cosigner = forms.CharField(
         required=False, max_length=150, label="Co-signing clinician (their log-in name)"
@@ -278,4 +287,47 @@ class InteractionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
         label="What happens",
+    )
+
+
+class AllergyForm(forms.Form):
+    """An allergy as the member of staff types it; the service checks it (allergies.py)."""
+
+    substance = forms.CharField(
+        max_length=120,
+        help_text="An ingredient of the formulary (every product of it is then stopped), a drug "
+        "class such as NSAID, or anything else: a food, latex.",
+        widget=forms.TextInput(attrs={"list": "substances", "autocomplete": "off"}),
+    )
+    kind = forms.ChoiceField(
+        choices=AllergyKind.choices, initial=AllergyKind.ALLERGY, widget=forms.RadioSelect
+    )
+    reaction = forms.CharField(
+        max_length=500, help_text="What happened: hives, swelling, anaphylaxis… or “not known”."
+    )
+    severity = forms.ChoiceField(choices=[("", "Choose…"), *AllergySeverity.choices])
+    verified = forms.BooleanField(
+        required=False, label="Confirmed (a test, a witnessed reaction, the resident's records)"
+    )
+
+    def __init__(self, *args, may_confirm=False, **kwargs):
+        super().__init__(*args, auto_id="id_allergy_%s", **kwargs)
+        if not may_confirm:
+            del self.fields["verified"]
+
+
+class RuleOutForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            (AllergyStatus.REFUTED, "Ruled out: the resident has taken it since without reaction"),
+            (AllergyStatus.ENTERED_IN_ERROR, "Entered in error"),
+        ],
+        widget=forms.RadioSelect,
+        label="Why it no longer holds",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        label="The reason, for the record",
+        error_messages={"required": "Say why the allergy no longer holds."},
     )

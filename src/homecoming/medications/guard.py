@@ -36,12 +36,15 @@ class Rule(StrEnum):
     ABOVE_INGREDIENT_SINGLE = "above_ingredient_single"
     ABOVE_INGREDIENT_DAILY = "above_ingredient_daily"
     INTERVAL = "interval"
+    # A product containing a substance the resident is allergic to (allergies.py).
+    ALLERGY = "allergy"
     NO_WITNESS = "no_witness"
     SUSPENDED = "suspended"  # the medical lead suspended the drug (safety/decisions.py)
 
 
-# The only rule a co-signed override may pass. Dose ceilings never yield.
-OVERRIDABLE = frozenset({Rule.INTERVAL})
+# The only rules a co-signed override may pass: a second clinician judges the dose cannot wait,
+# or that this allergy does not forbid it. Dose ceilings never yield.
+OVERRIDABLE = frozenset({Rule.INTERVAL, Rule.ALLERGY})
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from homecoming.accounts import reauth
 from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
 from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Outcome
 
 from . import guard, schedule
 from .doses import UnitMismatch, describe, parse_amount, to_unit
@@ -43,10 +44,12 @@ from .guard import Dose, Rule, Stop
 from .models import (
     Administration,
     AdministrationStatus,
+    Frequency,
     Ingredient,
     Interaction,
     Order,
     OrderCheck,
+    OrderStop,
     Protocol,
     ProtocolIngredient,
 )
@@ -154,7 +157,8 @@ def _overlapping(resident, starts, ends):
 
 @dataclass
 class InteractionOverride:
-    """A second clinician co-signs an order despite an interacting pair, and why."""
+    """A second clinician co-signs an order despite an interacting pair or a recorded allergy,
+    and why."""
 
     cosigner: User
     secret: str
@@ -186,11 +190,12 @@ def _order_words(order) -> str:
     )
 
 
-def check_order(resident, prescription, now) -> Findings:
+def check_order(resident, prescription, now, allergy: str = "") -> Findings:
     """Every ingredient rule the prescription meets, against the resident's other orders. Call
     under the resident's lock, so two prescribers writing at once are taken one after the other.
-    Raises OrderStopped (a ceiling, or an interaction without a valid override) or a
-    ValidationError asking to acknowledge duplicate therapy."""
+    Raises OrderStopped (a ceiling, or an interaction or `allergy` - the words of the resident's
+    allergies the product meets, allergies.py - without a valid override) or a ValidationError
+    asking to acknowledge duplicate therapy. Every stop is named at once."""
     protocol = prescription.protocol
     ceiling = ceiling_of(protocol)
     unit = ceiling.unit
@@ -233,6 +238,8 @@ def check_order(resident, prescription, now) -> Findings:
         stops["interaction"] = (
             " ".join(interacting) + " A second clinician may co-sign an override, with the reason."
         )
+    if allergy and override is None:
+        stops["allergy"] = allergy
     if stops:
         raise OrderStopped(stops, " ".join(stops.values()))
     duplicates = [f"{ceiling.name} is already ordered: {_order_words(o)}." for o in same] + [
@@ -326,16 +333,37 @@ def record_checks(actor, order, findings: Findings, purpose):
 
 
 @contextlib.contextmanager
-def refusals_recorded(actor, resident, purpose):
-    """Around the order's transaction: an order stopped at a ceiling or an interaction is a
-    refused ledger entry, on its own transaction (the order's was rolled back), and alerts the
-    medical lead."""
+def refusals_recorded(actor, resident, purpose, prescription):
+    """Around the order's transaction: an order stopped at a ceiling, an interaction or an
+    allergy is kept as a row of its own (OrderStop), on the ledger as refused, in its own
+    transaction (the order's was rolled back), and alerts the medical lead."""
     try:
         yield
     except OrderStopped as stopped:
         with transaction.atomic():
-            target = ledger.Target(resident_id=resident.pk)
-            policy.record_denial(actor, "medication.prescribe", target, purpose=purpose)
+            row = OrderStop.objects.create(
+                resident=resident,
+                protocol=prescription.protocol,
+                ordered=(
+                    f"{prescription.dose_amount} {prescription.dose_unit}, "
+                    f"{Frequency(prescription.frequency).label.lower()}"
+                )[:200],
+                attempted_by=actor,
+                attempted_at=timezone.now(),
+                stops=[
+                    {"rule": rule, "message": message}
+                    for rule, messages in stopped.message_dict.items()
+                    for message in messages
+                ],
+            )
+            ledger.record_write(
+                actor,
+                "medication.prescribe",
+                row,
+                resident_id=resident.pk,
+                purpose=purpose,
+                outcome=Outcome.DENIED,
+            )
             lead = User.objects.filter(is_medical_lead=True, is_active=True)
             message = f"An order for {resident.display_name} by {actor} was stopped: " + (
                 stopped.summary

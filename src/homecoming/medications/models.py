@@ -205,7 +205,8 @@ class Administration(models.Model):
     witness = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # An override of the minimum interval: a second clinician's co-signature and the reason.
+    # An override of the minimum interval or an allergy: a second clinician's co-signature and
+    # the reason.
     override_cosigner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -276,6 +277,33 @@ class DoseStop(models.Model):
 
     def __str__(self):
         return f"dose stopped at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class OrderStop(models.Model):
+    """An order the hard stops refused (an ingredient ceiling, an interacting pair, an allergy):
+    who tried to order what, when, and every stop it met. Kept so a refused order is as visible
+    in the resident's medication record as a stopped dose."""
+
+    ledger_versioned = True
+
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="order_stops"
+    )
+    protocol = models.ForeignKey(Protocol, on_delete=models.PROTECT, related_name="order_stops")
+    # The order as written, in words ("400 mg, as needed"): what was asked, valid or not.
+    ordered = models.CharField(max_length=200)
+    attempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    attempted_at = models.DateTimeField()
+    # [{"rule": "allergy" | "interaction" | "dose_amount" | "frequency", "message": "..."}]
+    stops = models.JSONField()
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.protocol.drug} order stopped"
 
 
 class Ingredient(models.Model):
@@ -381,3 +409,141 @@ class OrderCheck(models.Model):
 
     def __str__(self):
         return f"checks of order {self.order_id}"
+
+
+class AllergyKind(models.TextChoices):
+    ALLERGY = "allergy", "Allergy"
+    INTOLERANCE = "intolerance", "Intolerance"
+
+
+class AllergySeverity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class AllergyStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    # Tested or given the substance since without a reaction: the allergy was not one.
+    REFUTED = "refuted", "Ruled out"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+
+class Allergy(models.Model):
+    """An allergy or intolerance the resident has: to an ingredient of the formulary, a drug
+    class, or anything else in words. While active, an order or a dose of a product containing
+    it is a hard stop (allergies.py). Never deleted: a wrong one is ruled out, with the reason."""
+
+    ledger_versioned = True
+
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="allergies"
+    )
+    # The formulary's ingredient when the substance is one; else the words alone.
+    ingredient = models.ForeignKey(
+        Ingredient, null=True, blank=True, on_delete=models.PROTECT, related_name="allergies"
+    )
+    substance = models.CharField(max_length=120)
+    # Lower-case, spaces folded: what orders are matched on (an ingredient, its class, a drug).
+    substance_key = models.CharField(max_length=120)
+    kind = models.CharField(max_length=12, choices=AllergyKind.choices)
+    reaction = models.CharField(max_length=500)
+    severity = models.CharField(max_length=8, choices=AllergySeverity.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    # Confirmed by a clinician (a test, a witnessed reaction, the resident's own records).
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=AllergyStatus.choices, default=AllergyStatus.ACTIVE
+    )
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["resident", "-recorded_at", "-id"]
+        indexes = [models.Index(fields=["resident", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(verified_by__isnull=True) & Q(verified_at__isnull=True))
+                | (Q(verified_by__isnull=False) & Q(verified_at__isnull=False)),
+                name="allergy_verification_has_actor",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="active")
+                    & Q(status_changed_by__isnull=True)
+                    & Q(status_changed_at__isnull=True)
+                    & Q(status_reason="")
+                )
+                | (
+                    Q(status__in=("refuted", "entered_in_error"))
+                    & Q(status_changed_by__isnull=False)
+                    & Q(status_changed_at__isnull=False)
+                    & ~Q(status_reason="")
+                ),
+                name="allergy_ruled_out_explained",
+            ),
+            models.CheckConstraint(condition=~Q(substance_key=""), name="allergy_names_substance"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.substance}"
+
+    @property
+    def active(self) -> bool:
+        return self.status == AllergyStatus.ACTIVE
+
+
+class NoKnownAllergies(models.Model):
+    """The resident was asked and has no allergy anyone knows of: said explicitly, so an empty
+    list is never mistaken for "asked, none". Holds until an allergy is recorded after it."""
+
+    ledger_versioned = True
+
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.PROTECT, related_name="no_known_allergies"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["resident", "-recorded_at", "-id"]
+        verbose_name_plural = "no known allergies"
+
+    def __str__(self):
+        return "no known allergies"
+
+
+class AllergyOverride(models.Model):
+    """An order written despite an active allergy, co-signed by a second clinician with the
+    reason: its doses are not stopped for that allergy (an allergy recorded later still stops
+    them)."""
+
+    ledger_versioned = True
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="allergy_overrides")
+    allergy = models.ForeignKey(Allergy, on_delete=models.PROTECT, related_name="overrides")
+    message = models.TextField()  # what the prescriber was shown
+    cosigner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "allergy"], name="allergy_override_once"),
+            models.CheckConstraint(condition=~Q(reason=""), name="allergy_override_explained"),
+        ]
+
+    def __str__(self):
+        return f"order {self.order_id} despite allergy {self.allergy_id}"

@@ -17,12 +17,13 @@ from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.alerts import services as alerts
 from homecoming.consents import services as consents
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import OPEN_STAY, Resident
 from homecoming.safety import decisions
 
-from . import ingredient_limits, investigational, schedule
+from . import allergies, ingredient_limits, investigational, schedule
 from .doses import UnitMismatch, describe, parse_amount, to_unit
 from .models import ROUTES_FOR_FORM, Frequency, Order, Protocol, Route
 
@@ -44,7 +45,8 @@ class Prescription:
     instructions: str = ""
     # Duplicate therapy seen and meant (ingredient_limits.check_order warns of it).
     acknowledge_duplicates: bool = False
-    # A second clinician's co-signature past an interacting pair the formulary lists.
+    # A second clinician's co-signature past an interacting pair the formulary lists, or past
+    # an allergy the resident has recorded.
     interaction_override: "ingredient_limits.InteractionOverride | None" = None
 
 
@@ -119,11 +121,16 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
     errors = _check(prescription, now)
     decisions.refuse_order(errors, actor, resident, prescription.protocol, decision.purpose)
     if errors:
+        # Named with the rest, so the prescriber learns of the allergy before fixing the dose
+        # (it is asked again under the lock, below, for the order itself).
+        allergic = allergies.meeting(resident.pk, prescription.protocol)
+        if allergic and prescription.interaction_override is None:
+            errors["allergy"] = allergies.order_stop_words(prescription.protocol, allergic)
         raise ValidationError(errors)
     protocol = prescription.protocol
     ingredient_limits.confirm_override(actor, resident, prescription.interaction_override)
     with (
-        ingredient_limits.refusals_recorded(actor, resident, decision.purpose),
+        ingredient_limits.refusals_recorded(actor, resident, decision.purpose, prescription),
         transaction.atomic(),
     ):
         Resident.objects.lock(resident.pk)
@@ -142,7 +149,10 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
             ) from exc
         investigational.check_order(actor, protocol, consent)
         # Every other order of the same ingredient, class or an interacting one, under the lock.
-        findings = ingredient_limits.check_order(resident, prescription, now)
+        # And the resident's allergies the product meets: a hard stop too, with the same override.
+        allergic = allergies.meeting(resident.pk, protocol)
+        allergy_words = allergies.order_stop_words(protocol, allergic) if allergic else ""
+        findings = ingredient_limits.check_order(resident, prescription, now, allergy_words)
         order = Order.objects.create(
             resident=resident,
             protocol=protocol,
@@ -161,6 +171,15 @@ def prescribe(actor, resident: Resident, prescription: Prescription) -> Order:
         )
         investigational.alert_ordered(actor, order)
         ingredient_limits.record_checks(actor, order, findings, decision.purpose)
+        if allergic:
+            allergies.record_overrides(
+                actor,
+                order,
+                allergic,
+                prescription.interaction_override,
+                decision.purpose,
+                allergy_words,
+            )
     return order
 
 
@@ -179,5 +198,13 @@ def discontinue(actor, order: Order, reason: str) -> Order:
         order.save(update_fields=["discontinued_at", "discontinued_by", "discontinue_reason"])
         ledger.record_write(
             actor, DISCONTINUE, order, resident_id=order.resident_id, purpose=decision.purpose
+        )
+        # The review an allergy recorded since asked for is done.
+        alerts.close_for(
+            order,
+            actor,
+            "The order was discontinued.",
+            purpose=decision.purpose,
+            kind="allergy_order",
         )
     return order

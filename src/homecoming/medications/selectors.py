@@ -18,11 +18,22 @@ from homecoming.ledger import services as ledger
 from homecoming.residents.models import BedAssignment, Resident, Room, StayStatus
 from homecoming.residents.selectors import existing
 
-from . import schedule
+from . import allergies, schedule
 from .administering import limits_of
+from .allergies import Listed, Standing
 from .doses import to_unit
 from .guard import WINDOW
-from .models import Administration, AdministrationStatus, DoseStop, Frequency, Order, Protocol
+from .models import (
+    Administration,
+    AdministrationStatus,
+    Allergy,
+    DoseStop,
+    Frequency,
+    Ingredient,
+    Order,
+    OrderStop,
+    Protocol,
+)
 
 VIEW = str(Action.VIEW_MEDICATIONS)
 # How far back the record shows administrations and stopped doses on one page.
@@ -50,6 +61,8 @@ class MedicationRecord:
     stops: list[DoseStop]
     purpose: str
     since: dt.datetime
+    allergies: Standing | None = None
+    order_stops: list = field(default_factory=list)  # orders the hard stops refused
 
 
 def _orders(resident_ids, now):
@@ -112,7 +125,14 @@ def medication_record(actor, resident_id: int) -> MedicationRecord:
         .select_related("order__protocol", "attempted_by")
         .order_by("-attempted_at", "-id")
     )
+    order_stops = list(
+        OrderStop.objects.filter(resident=resident, attempted_at__gte=since)
+        .select_related("protocol", "attempted_by")
+        .order_by("-attempted_at", "-id")
+    )
     ledger.record_resident_read(actor, VIEW, resident, purpose=decision.purpose)
+    standing = allergies.standing(resident.pk)
+    ledger.record_sections(actor, VIEW, resident.pk, [allergies.SECTION], purpose=decision.purpose)
     return MedicationRecord(
         resident=resident,
         orders=orders,
@@ -120,7 +140,20 @@ def medication_record(actor, resident_id: int) -> MedicationRecord:
         stops=stops,
         purpose=decision.purpose,
         since=since,
+        allergies=standing,
+        order_stops=order_stops,
     )
+
+
+def allergies_of(actor, resident, action=Action.VIEW_MEDICATIONS) -> allergies.Standing:
+    """The resident's allergies as they stand, shown beside something else about them (a dose
+    about to be given, the chart): the read is checked and named in the request's look."""
+    decision = policy.require(actor, action, resident)
+    standing = allergies.standing(resident.pk)
+    ledger.record_sections(
+        actor, str(action), resident.pk, [allergies.SECTION], purpose=decision.purpose
+    )
+    return standing
 
 
 # --- the shift's medication round ----------------------------------------------------------
@@ -162,6 +195,7 @@ class RoundResident:
     resident: Resident
     lines: list[RoundLine] = field(default_factory=list)
     bed: Place | None = None  # where the nurse finds them (None: not in a bed now)
+    allergies: Listed | None = None  # read before any dose is given
 
 
 @dataclass
@@ -243,9 +277,11 @@ def medication_round(
     running = Q(starts_at__lt=end) & (Q(ends_at__isnull=True) | Q(ends_at__gt=start))
     running &= Q(discontinued_at__isnull=True) | Q(discontinued_at__gt=start)
     residents = list(
-        Resident.objects.filter(
-            stays__status=StayStatus.IN_RESIDENCE,
-            medication_orders__in=Order.objects.filter(running),
+        allergies.listed_with(
+            Resident.objects.filter(
+                stays__status=StayStatus.IN_RESIDENCE,
+                medication_orders__in=Order.objects.filter(running),
+            )
         )
         .annotate(
             round_wing=_in_bed_now("bed__room__wing"),
@@ -309,12 +345,19 @@ def medication_round(
     ledger.record_reads_each(
         actor, VIEW, shown, resident_of=lambda r: r.pk, purpose_of=lambda r: decisions[r.pk].purpose
     )
+    for r in shown:
+        ledger.record_sections(
+            actor, VIEW, r.pk, [allergies.SECTION], purpose=decisions[r.pk].purpose
+        )
     return Round(
         day=day,
         shift=shift,
         start=start,
         end=end,
-        residents=[RoundResident(r, lines_by_resident[r.pk], beds.get(r.pk)) for r in shown],
+        residents=[
+            RoundResident(r, lines_by_resident[r.pk], beds.get(r.pk), allergies.listed(r))
+            for r in shown
+        ],
         columns=sorted(columns),
         wing=wing,
         wings=sorted(counts.items(), key=lambda item: (item[0] == NO_BED, item[0])),
@@ -365,3 +408,24 @@ def order_status(actor, order: Order) -> OrderLine:
     line = _line(order, givens, now, _consents_now([order.resident_id], now))
     ledger.record_resident_read(actor, VIEW, order.resident, purpose=decision.purpose)
     return line
+
+
+def allergy_for(actor, allergy_id: int, action=Action.REVIEW_ALLERGY) -> Allergy:
+    """One allergy, for acting on it: the policy decides on its resident (a probe for one that
+    does not exist is recorded like one for a resident)."""
+    allergy = Allergy.objects.select_related("resident").filter(pk=allergy_id).first()
+    if allergy is None:
+        error = Allergy.DoesNotExist(f"No allergy #{allergy_id}.")
+        policy.refuse_unknown(actor, action, "medications.allergy", allergy_id, error)
+    policy.require(actor, action, allergy.resident)
+    return allergy
+
+
+def substances() -> list[str]:
+    """What the allergy form suggests: the formulary's ingredients and classes (no resident)."""
+    names = set()
+    for name, drug_class in Ingredient.objects.values_list("name", "drug_class"):
+        names.add(name)
+        if drug_class:
+            names.add(drug_class)
+    return sorted(names, key=str.casefold)

@@ -32,5 +32,25 @@ urlpatterns = [
         views.discontinue,
         name="discontinue",
     ),
+    path(
+        "residents/<int:resident_id>/allergies/",
+        views.resident_allergies,
+        name="allergies",
+    ),
+    path(
+        "residents/<int:resident_id>/allergies/none/",
+        views.no_known_allergies,
+        name="no_known_allergies",
+    ),
+    path(
+        "residents/<int:resident_id>/allergies/<int:allergy_id>/confirm/",
+        views.verify_allergy,
+        name="verify_allergy",
+    ),
+    path(
+        "residents/<int:resident_id>/allergies/<int:allergy_id>/rule-out/",
+        views.rule_out_allergy,
+        name="rule_out_allergy",
+    ),
     path("my-record/medications/", views.my_medications, name="mine"),
 ]

@@ -28,18 +28,20 @@ from homecoming.core.urls_safe import safe_next
 from homecoming.residents import selectors as residents_selectors
 from homecoming.residents.models import Resident
 
-from . import administering, formulary, ingredient_limits, orders, schedule, selectors
+from . import administering, allergies, formulary, ingredient_limits, orders, schedule, selectors
 from .doses import plain
 from .forms import (
+    AllergyForm,
     DiscontinueForm,
     GiveForm,
     InteractionForm,
     NotGivenForm,
     OrderForm,
     ProtocolForm,
+    RuleOutForm,
     found,
 )
-from .models import Order
+from .models import Allergy, Order
 
 # The days a round may be asked for: the center's plausible life (beyond, the dates overflow).
 FIRST_DAY = dt.date(2000, 1, 1)
@@ -135,6 +137,7 @@ class RoundCard:
     scheduled: list  # (line, [slot or None per column])
     as_needed: list
     bed: object = None
+    allergies: object = None
 
 
 def _cards(mar):
@@ -146,7 +149,7 @@ def _cards(mar):
             by_due = {slot.due: slot for slot in line.slots}
             rows.append((line, [by_due.get(column) for column in columns]))
         as_needed = [line for line in entry.lines if line.as_needed]
-        yield RoundCard(entry.resident, columns, rows, as_needed, entry.bed)
+        yield RoundCard(entry.resident, columns, rows, as_needed, entry.bed, entry.allergies)
 
 
 @require_GET
@@ -286,6 +289,7 @@ def give(request, order_id):
     context = {
         "order": order,
         "line": selectors.order_status(request.user, order),
+        "allergy_standing": selectors.allergies_of(request.user, order.resident),
         "resident": order.resident,
         "protocol": order.protocol,
         "scheduled": scheduled,
@@ -430,6 +434,123 @@ def my_medications(request):
         "now": now,
     }
     return render(request, "medications/mine.html", context)
+
+
+# --- allergies -----------------------------------------------------------------------------
+
+
+def _allergies_page(request, resident_id, form=None, rule_out=None, none_error=None, status=200):
+    """The resident's allergies: those active (each to confirm or rule out), the statement of
+    none known, those ruled out, and the form to record one."""
+    record = _record_or_404(request.user, resident_id)
+    resident = record.resident
+    user = request.user
+    may_record = policy.decide(user, Action.RECORD_ALLERGY, resident).allowed
+    may_review = policy.decide(user, Action.REVIEW_ALLERGY, resident).allowed
+    if may_record and form is None:
+        form = AllergyForm(may_confirm=may_review)
+    rule_out_forms = []
+    for allergy in record.allergies.active:
+        refused = rule_out is not None and rule_out[0] == allergy.pk
+        rule_out_forms.append(
+            (
+                allergy,
+                rule_out[1] if refused else RuleOutForm(auto_id=f"id_rule_out{allergy.pk}_%s"),
+            )
+        )
+    context = {
+        "record": record,
+        "resident": resident,
+        "standing": record.allergies,
+        "active": rule_out_forms,
+        "form": form,
+        "may_record": may_record,
+        "may_review": may_review,
+        "none_error": none_error,
+        "substances": selectors.substances() if may_record else [],
+    }
+    return render(request, "medications/allergies.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def resident_allergies(request, resident_id):
+    if is_own(request, resident_id):
+        return redirect("medications:mine")
+    if request.method == "GET":
+        return _allergies_page(request, resident_id)
+    resident = _resident_for(request.user, resident_id, Action.RECORD_ALLERGY)
+    may_confirm = policy.decide(request.user, Action.REVIEW_ALLERGY, resident).allowed
+    form = AllergyForm(request.POST, may_confirm=may_confirm)
+    if form.is_valid():
+        data = form.cleaned_data
+        entry = allergies.AllergyEntry(
+            substance=data["substance"],
+            kind=data["kind"],
+            reaction=data["reaction"],
+            severity=data["severity"],
+            verified=data.get("verified", False),
+        )
+        try:
+            allergy = allergies.record(request.user, resident, entry)
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            messages.success(request, f"Recorded: {allergy} ({allergy.reaction}).")
+            return redirect("medications:allergies", resident_id=resident_id)
+    return _allergies_page(request, resident_id, form=form, status=400)
+
+
+@require_POST
+def no_known_allergies(request, resident_id):
+    resident = _resident_for(request.user, resident_id, Action.RECORD_ALLERGY)
+    try:
+        allergies.record_none(request.user, resident)
+    except ValidationError as exc:
+        return _allergies_page(request, resident_id, none_error=" ".join(exc.messages), status=400)
+    messages.success(request, f"Recorded: {resident.display_name} has no known allergies.")
+    return redirect("medications:allergies", resident_id=resident_id)
+
+
+def _allergy_or_404(actor, allergy_id, resident_id):
+    try:
+        allergy = selectors.allergy_for(actor, allergy_id)
+    except Allergy.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+    if allergy.resident_id != resident_id:
+        raise Http404("No such allergy on this record.")
+    return allergy
+
+
+@require_POST
+def verify_allergy(request, resident_id, allergy_id):
+    allergy = _allergy_or_404(request.user, allergy_id, resident_id)
+    try:
+        allergies.verify(request.user, allergy)
+    except ValidationError as exc:
+        return _allergies_page(request, resident_id, none_error=" ".join(exc.messages), status=400)
+    messages.success(request, f"Confirmed: {allergy}.")
+    return redirect("medications:allergies", resident_id=resident_id)
+
+
+@require_POST
+def rule_out_allergy(request, resident_id, allergy_id):
+    allergy = _allergy_or_404(request.user, allergy_id, resident_id)
+    form = RuleOutForm(request.POST, auto_id=f"id_rule_out{allergy_id}_%s")
+    if form.is_valid():
+        try:
+            allergies.rule_out(
+                request.user, allergy, form.cleaned_data["status"], form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            apply_errors(exc, form)
+        else:
+            messages.success(
+                request,
+                f"{allergy} is no longer active. The medical lead and the program director are "
+                "told.",
+            )
+            return redirect("medications:allergies", resident_id=resident_id)
+    return _allergies_page(request, resident_id, rule_out=(allergy_id, form), status=400)
 
 
 # --- the formulary -------------------------------------------------------------------------

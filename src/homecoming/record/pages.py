@@ -11,6 +11,7 @@ from homecoming.encounters import notes_selectors, scheduling
 from homecoming.ledger import services as ledger
 from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
+from homecoming.medications import allergies
 from homecoming.residents import selectors as residents_selectors
 from homecoming.timeline import selectors as timeline_selectors
 
@@ -54,6 +55,9 @@ def chart(actor, resident_id: int) -> dict:
             may_record=chart.offers[Action.RECORD_MEASURE].allowed,
         ),
         "consents_in_force": list(active_consents(chart.resident).select_related("document")),
+        # Shown on every chart, "not recorded" included: the first thing a clinician checks
+        # (the substances, as a banner shows them; the details are on the allergies page).
+        "allergies": allergies.listed_for(resident_id),
     }
     # The summaries the chart shows without a read of their own are named in its look too, so
     # the resident reads what was on the screen.
@@ -61,6 +65,7 @@ def chart(actor, resident_id: int) -> dict:
         "sessions": context["upcoming"],
         "questionnaires": context["measures"].any,
         "consents": context["consents_in_force"],
+        allergies.SECTION: True,
     }
     ledger.record_sections(
         actor,
@@ -82,6 +87,7 @@ def own_record(actor, resident, *, older_than=None) -> dict:
         "my_notes": notes_selectors.notes_for(actor, resident.pk, limit=3),
         "measures": measures_selectors.trends(actor, resident.pk),
         "consents_in_force": active_consents(resident).select_related("document"),
+        "allergies": allergies.standing(resident.pk),
         "disclosures": disclosures(resident, before=older_than),
     }
     # A look through break-glass shows the reason its opener gave (the ledger holds the row's

@@ -42,6 +42,15 @@ KINDS = (
     Kind("recordings", "Recordings", ("encounters.recording",)),
     Kind("measures", "Questionnaires", ("measures.questionnaire",)),
     Kind("consents", "Consents", ("consents.consent",)),
+    Kind(
+        "allergies",
+        "Allergies",
+        (
+            "medications.allergy",
+            "medications.noknownallergies",
+            "medications.allergyoverride",
+        ),
+    ),
 )
 BY_CODE = {k.code: k for k in KINDS}
 KIND_OF_TYPE = {t: k for k in KINDS for t in k.object_types}

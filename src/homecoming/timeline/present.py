@@ -161,6 +161,15 @@ IDENTIFY = {
         f"{_get(v, n, 'instrument')}: total "
         f"{v.fields.get('total')}" + (f" ({v.fields['band']})" if v.fields.get("band") else "")
     ),
+    "medications.allergy": lambda v, n: (
+        f"{_get(v, n, 'kind').lower()} to {v.fields.get('substance')} "
+        f"({_get(v, n, 'severity').lower()}: {v.fields.get('reaction')})"
+        + ("" if v.fields.get("status") == "active" else f" ({_get(v, n, 'status').lower()})")
+    ),
+    "medications.noknownallergies": lambda v, n: "no known allergies",
+    "medications.allergyoverride": lambda v, n: (
+        f"order written despite an allergy, co-signed by {_get(v, n, 'cosigner_id')}"
+    ),
     "consents.consent": lambda v, n: (
         f"consent to {_get(v, n, 'document_id')}"
         + (" (revoked)" if v.fields.get("revoked_at") else "")

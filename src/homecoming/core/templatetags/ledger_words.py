@@ -43,14 +43,19 @@ ACTIONS = {
     "medication.discontinue": "stopped a medication order",
     "medication.administer": "recorded a dose",
     "medication.witness": "witnessed a dose",
-    "medication.override": "co-signed a dose given early",
+    "medication.override": "co-signed a dose given early or despite an allergy",
     "medication.formulary": "read the formulary",
     "medication.protocol_add": "added a protocol to the formulary",
     "medication.protocol_retire": "retired a protocol",
     "medication.ingredient_add": "added an ingredient to the formulary",
     "medication.interaction_add": "listed two interacting ingredients",
     "medication.order_check": "acknowledged a warning when ordering a medication",
-    "medication.interaction_override": "co-signed an order despite an interaction",
+    "medication.interaction_override": "co-signed an order despite an interaction or an allergy",
+    "allergy.record": "recorded an allergy",
+    "allergy.none_known": "recorded that there are no known allergies",
+    "allergy.verify": "confirmed an allergy",
+    "allergy.rule_out": "ruled out an allergy",
+    "allergy.override": "ordered a medication despite an allergy",
     "center.mar": "saw the name on the medication round",
     "data.export": "included your scores, without your name, in a data export",
     "safety.report": "reported an adverse event (a side effect or other harm)",
@@ -134,13 +139,13 @@ REFUSED_CONFIRMATIONS = {
     "note.sign": "signature not given: a wrong password or code was entered for it",
     "note.cosign": "co-signature not given: a wrong password or code was entered for it",
     "medication.witness": "witness signature not given: a wrong password or code was entered",
-    "medication.override": "co-signature of an early dose not given: a wrong password or code "
-    "was entered",
+    "medication.override": "co-signature of a dose past a hard stop not given: a wrong password "
+    "or code was entered",
     "consent.witness": "witness signature on a consent not given: a wrong password or code was "
     "entered",
     "consent.confirm": "consent not confirmed: a wrong password was entered for it",
-    "medication.interaction_override": "co-signature of an order despite an interaction not "
-    "given: a wrong password or code was entered",
+    "medication.interaction_override": "co-signature of an order despite an interaction or an "
+    "allergy not given: a wrong password or code was entered",
 }
 
 

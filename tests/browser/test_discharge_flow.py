@@ -54,7 +54,10 @@ def test_a_discharge_from_plan_to_signed_summary_and_pdf(page, browser, center, 
         nurse.get_by_text(re.compile("Discharged: the stay has ended")).wait_for()
         nurse.get_by_role("link", name="Discharge summary").click()
         nurse.get_by_role("heading", name="Discharge summary").wait_for()
-        assert "Veterans Crisis Line 988" in nurse.content()
+        assert "Veterans Crisis Line 988" in nurse.locator("main").inner_text()
+        # The numbers on it are links a phone dials (the PDF's too).
+        assert nurse.locator('a[href="tel:988"]').count() == 1
+        assert nurse.locator('a[href="tel:+13125550100"]').count() == 1
         assert "We will be in touch on" in nurse.content()
         ARTIFACTS = __import__("tests.browser.conftest", fromlist=["ARTIFACTS"]).ARTIFACTS
         ARTIFACTS.mkdir(exist_ok=True)

@@ -110,3 +110,21 @@ def test_the_latest_label_replaces_a_crowding_neighbour():
 def test_dates_carry_the_year_when_the_chart_spans_two():
     p = phq9_plot([(day(20, month=12, year=2024), 10), (day(10, month=1, year=2025), 8)])
     assert [t.label for t in p.x_ticks] == ["Dec 20, 2024", "Jan 10, 2025"]
+
+
+def test_the_narrow_chart_keeps_its_labels_inside_a_phone_wide_drawing():
+    """Drawn about as wide as a phone's card, its 11-unit text is drawn at about 11 px: the band
+    names go inside the plotted area, right-aligned, and the latest date still fits."""
+    points = [(day(1), 20), (day(15), 12), (day(29), 6)]
+    wide = phq9_plot(points)
+    narrow = charts.narrow(points, max_total=27, bands=scoring.bands("phq9"), baseline=points[0][1])
+    assert narrow.width == charts.NARROW_WIDTH < wide.width
+    assert narrow.labels_inside and not wide.labels_inside
+    assert narrow.band_label_anchor == "end" and wide.band_label_anchor == "start"
+    assert narrow.left < narrow.band_label_x < narrow.right
+    assert wide.band_label_x > wide.right
+    # The latest date, centred on the right edge: half of "Mar 29" (about 16 units) fits.
+    assert narrow.x_ticks[-1].position == narrow.right
+    assert narrow.width - narrow.right >= 16
+    # The same scale: a total sits at the same height in both.
+    assert [m.y for m in narrow.markers] == [m.y for m in wide.markers]

@@ -136,11 +136,14 @@ def test_the_resident_page_shows_trends_and_every_answer(resident, staff, client
         .content.decode()
     )
     # The chart: bands, baseline, the line and points, accessible names, a table fallback.
-    assert page.count("<svg") == 2  # PCL-5 and PHQ-9; no GAD-7 yet
+    assert page.count('class="trend-chart"') == 2  # PCL-5 and PHQ-9; no GAD-7 yet
+    # Each drawn twice: wide, and narrow for a phone (the page's width shows one), ids apart.
+    assert page.count('class="trend-chart-narrow"') == 2
     assert '<title id="trend-pcl5-title">PCL-5 totals over time</title>' in page
+    assert '<title id="trend-pcl5-title-narrow">PCL-5 totals over time</title>' in page
     assert "baseline 50, latest 36 (at or above cut-point)" in page
     assert ">baseline</text>" in page and 'stroke-dasharray="6 4"' in page
-    assert "<polyline" in page and page.count("<circle") == 3
+    assert "<polyline" in page and page.count("<circle") == 3 * 2
     assert "below cut-point (0–32)" in page and "moderately severe (15–19)" in page
     assert "PCL-5 as a table" in page
     # The table: item-level answers, how and by whom, flags.
@@ -192,7 +195,7 @@ def test_the_resident_lists_their_questionnaires(resident, portal_user, client_f
     for code in ("pcl5", "phq9", "gad7"):
         assert f'href="/my-record/questionnaires/{code}/"' in page
     assert "No questionnaires completed yet." in page
-    assert "call 988 and press 1" in page
+    assert 'call <a class="dial" href="tel:988">988</a> and press 1' in page
 
 
 def test_the_resident_completes_a_questionnaire_themselves(resident, portal_user, client_for):
@@ -219,7 +222,8 @@ def test_item9_above_zero_shows_the_resident_crisis_resources(
     crisis = page.index('role="alert"')
     assert (
         page.index(
-            "If you are in crisis, call 988 and press 1 (Veterans Crisis Line), text 838255, "
+            'If you are in crisis, call <a class="dial" href="tel:988">988</a> and press 1 '
+            '(Veterans Crisis Line), text <a class="dial" href="sms:838255">838255</a>, '
             "or tell any staff member now."
         )
         > crisis

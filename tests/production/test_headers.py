@@ -84,8 +84,8 @@ def test_the_chart_page_renders_without_a_style_attribute(resident, staff, clien
         .get(f"/residents/{resident.pk}/questionnaires/")
         .content.decode()
     )
-    assert page.count("<svg") == 2
-    assert 'class="trend-chart"' in page
+    assert page.count("<svg") == 2 * 2  # each chart wide, and narrow for a phone
+    assert 'class="trend-chart"' in page and 'class="trend-chart-narrow"' in page
     assert " style=" not in page and "<style" not in page
 
 

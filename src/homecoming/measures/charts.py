@@ -19,6 +19,11 @@ TOP = 12
 BOTTOM = 30  # room for the dates
 MIN_LABEL_GAP = 64  # px between two date labels, so they never overlap
 MIN_BAND_LABEL_HEIGHT = 11  # px: a thinner band is shaded but not named on the chart
+# The chart for a phone: drawn about as wide as a phone's card, so its 11-unit text is drawn at
+# about 11 px (the wide chart, scaled down to a phone, drew it at 5). No room for a gutter there:
+# the band names go inside the plotted area, right-aligned, on a white halo.
+NARROW_WIDTH = 300
+NARROW_GUTTER = 28  # half the latest date label, which sits on the right edge
 # Light fills from calm to alarming; bands take colours spread across this range.
 FILLS = ("#e3f1e6", "#eef3d8", "#fbf0cf", "#fbe3cc", "#f8d3cf")
 
@@ -65,6 +70,7 @@ class Plot:
     markers: tuple[Marker, ...]
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
+    labels_inside: bool = False  # the band names inside the plotted area (the narrow chart)
 
     # Where the template writes its labels, so it does no arithmetic of its own.
     @property
@@ -73,7 +79,11 @@ class Plot:
 
     @property
     def band_label_x(self) -> int:
-        return self.right + 6
+        return self.right - 6 if self.labels_inside else self.right + 6
+
+    @property
+    def band_label_anchor(self) -> str:
+        return "end" if self.labels_inside else "start"
 
     @property
     def total_label_x(self) -> int:
@@ -130,12 +140,14 @@ def plot(
     baseline: int | None = None,
     width: int = WIDTH,
     height: int = HEIGHT,
+    gutter: int = RIGHT_GUTTER,
 ) -> Plot:
     """The chart of `points` (time, total), oldest first, on a 0..max_total scale.
 
     Bands are shaded from half a point below their lowest total to half a point above their
-    highest, so a total on a boundary (a PHQ-9 of 10) sits inside its own band, not on a line."""
-    right = width - RIGHT_GUTTER
+    highest, so a total on a boundary (a PHQ-9 of 10) sits inside its own band, not on a line.
+    A `gutter` too narrow for the band names puts them inside the plotted area."""
+    right = width - gutter
     bottom = height - BOTTOM
     plot_width = right - LEFT
     plot_height = bottom - TOP
@@ -189,4 +201,10 @@ def plot(
         markers=tuple(markers),
         x_ticks=_date_ticks(markers),
         y_ticks=tuple(Tick(y_of(v), str(v)) for v in dict.fromkeys(y_values)),
+        labels_inside=gutter < RIGHT_GUTTER,
     )
+
+
+def narrow(points, **kwargs) -> Plot:
+    """The same chart for a phone (see NARROW_WIDTH)."""
+    return plot(points, width=NARROW_WIDTH, gutter=NARROW_GUTTER, **kwargs)

@@ -35,6 +35,7 @@ class Trend:
     bands: tuple[Band, ...]
     latest: Administration | None
     plot: charts.Plot | None
+    narrow_plot: charts.Plot | None = None  # the same chart drawn for a phone
     from_first: bool = True  # False when only the latest administrations are plotted
 
     @property
@@ -120,6 +121,13 @@ def _trends(
                 from_first=definition.code not in (baselines or {}),
                 plot=(
                     charts.plot(
+                        points, max_total=definition.max_total, bands=bands, baseline=baseline
+                    )
+                    if points
+                    else None
+                ),
+                narrow_plot=(
+                    charts.narrow(
                         points, max_total=definition.max_total, bands=bands, baseline=baseline
                     )
                     if points

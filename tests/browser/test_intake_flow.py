@@ -62,6 +62,7 @@ def test_new_caseworker_enrols_second_factor_admits_a_resident_and_assigns_a_bed
     page.get_by_label("Emergency contact phone").fill("555-0100")
     page.locator("#id_deployments-0-location").fill("Rota, Spain")
     page.locator("#id_deployments-0-started_on").fill("2015-01-10")
+    page.locator("#id_deployments-0-ended_on").fill("2015-09-01")
     page.get_by_label("Admitted on").fill(dt.date.today().isoformat())
     bed_select = page.get_by_label("Bed")
     first_free = bed_select.locator("option").nth(1).inner_text()

@@ -71,10 +71,13 @@ class AdmissionForm(forms.Form):
     clinician = StaffChoice(
         queryset=_staff(Role.CLINICIAN), required=False, empty_label="Assign later"
     )
+    # Hidden until intake has warned of a likely duplicate (then a checkbox: offer_confirmation):
+    # nobody confirms a warning they have not seen.
     different_person_confirmed = forms.BooleanField(
         required=False,
         label="This is a different person",
-        help_text="Only after a likely-duplicate warning, having checked the record it names.",
+        help_text="Tick only after opening the record the warning links to.",
+        widget=forms.HiddenInput,
     )
 
     def __init__(self, *args, actor=None, **kwargs):
@@ -89,6 +92,9 @@ class AdmissionForm(forms.Form):
         self.fields["clinician"].queryset = _staff(Role.CLINICIAN)
         if actor is not None and actor.role == Role.CASEWORKER:
             self.fields["primary_caseworker"].initial = actor.pk
+
+    def offer_confirmation(self):
+        self.fields["different_person_confirmed"].widget = forms.CheckboxInput()
 
 
 class DeploymentForm(forms.Form):

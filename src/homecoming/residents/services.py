@@ -79,8 +79,9 @@ def _merge(errors: dict, more: dict):
 
 
 class LikelyDuplicate(ValidationError):
-    """The admission may be of someone already registered: every problem found, with them the
-    residents it may duplicate (the API answers 409 naming them when that is the only problem)."""
+    """The admission may be of someone already registered and that was not confirmed otherwise:
+    every problem found, with the residents it may duplicate (the API answers 409 naming them
+    when that is the only problem)."""
 
     def __init__(self, errors: dict, duplicates: list):
         super().__init__(errors)
@@ -114,7 +115,9 @@ def admission_problems(actor, admission: Admission, intake: dict | None = None):
         errors,
         rules.deployment_problems(admission.deployments, intake.get("date_of_birth"), admitted_on),
     )
-    if length is not None and length < 1:
+    if admitted_on is None:
+        errors["admitted_on"] = ["Give the admission date."]
+    if length is None or length < 1:
         errors["expected_length_days"] = ["The expected stay is at least one day."]
     _merge(errors, _team_problems(actor, admission))
     if admission.bed is not None and admitted_on is not None:
@@ -125,11 +128,12 @@ def admission_problems(actor, admission: Admission, intake: dict | None = None):
     program = admission.program
     if program is not None and not Program.objects.filter(pk=program.pk, active=True).exists():
         errors["program"] = [f"The program {program} is retired; choose another."]
-    duplicates = [] if admission.different_person_confirmed else rules.likely_duplicates(intake)
+    duplicates = rules.likely_duplicates(intake)
     if duplicates:
-        errors[rules.DIFFERENT_PERSON] = [rules.duplicate_message(duplicates)]
         # The warning tells the admitter these residents exist: a look at each, on the ledger.
         selectors.record_listing(actor, [d.resident for d in duplicates])
+        if not admission.different_person_confirmed:
+            errors[rules.DIFFERENT_PERSON] = [rules.duplicate_message(duplicates)]
     return errors, duplicates
 
 
@@ -173,12 +177,10 @@ def admit(actor, admission: Admission) -> Resident:
         intake[k] = intake[k] or ""
     intake["service_number"] = rules.normal_service_number(intake["service_number"])
     errors, duplicates = admission_problems(actor, admission, intake)
-    if duplicates:
+    if rules.DIFFERENT_PERSON in errors:
         raise LikelyDuplicate(errors, duplicates)
     if errors:
         raise ValidationError(errors)
-    # Confirmed a different person: what the warning said is kept with the record.
-    warned = rules.likely_duplicates(intake) if admission.different_person_confirmed else []
     program, bed, today = admission.program, admission.bed, timezone.localdate()
     planned = admission.admitted_on > today
     purpose = decision.purpose
@@ -193,7 +195,10 @@ def admit(actor, admission: Admission) -> Resident:
                     raise ValidationError({"bed": problems})
             now = timezone.now()
             resident = Resident.objects.create(
-                registered_at=now, intake_warning=_intake_warning(warned), **intake
+                # Confirmed a different person: what the warning said is kept with the record.
+                registered_at=now,
+                intake_warning=_intake_warning(duplicates),
+                **intake,
             )
             _write(actor, Action.REGISTER, resident, resident, purpose)
             for d in admission.deployments:
@@ -365,6 +370,7 @@ def record_arrival(actor, resident: Resident) -> Stay:
                 "record the arrival on or after that day."
             }
         )
+    bed = None
     try:
         with transaction.atomic():
             stay = Stay.objects.select_for_update(no_key=True).get(pk=stay.pk)

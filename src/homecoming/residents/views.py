@@ -103,6 +103,8 @@ def intake(request):
             errors = messages_by_field(exc)
             duplicates = getattr(exc, "duplicates", [])
         _show_problems(errors, person, admission, deployments)
+        if duplicates:
+            admission.offer_confirmation()
     context = {
         "person": person,
         "admission": admission,

@@ -9,6 +9,7 @@ import pytest
 
 from homecoming.residents import services
 from homecoming.residents.models import BedAssignment, Resident, StayStatus
+from tests.api.test_api import admission_body
 from tests.residents.test_intake_rules import TODAY, admission, at
 from tests.residents.test_views import intake_post
 
@@ -26,24 +27,7 @@ def post(bed, caseworker, **overrides):
 
 
 def api_body(staff, bed, **overrides):
-    body = {
-        "given_name": "Dana",
-        "family_name": "Reyes",
-        "date_of_birth": "1990-05-02",
-        "service_branch": "navy",
-        "service_start": "2009-07-01",
-        "emergency_contact_name": "Luis Reyes",
-        "emergency_contact_relationship": "brother",
-        "emergency_contact_phone": "555-0100",
-        "admitted_on": TODAY.isoformat(),
-        "expected_length_days": 30,
-        "bed_id": bed.pk,
-        "primary_caseworker_id": staff["caseworker"].pk,
-        "deployments": [
-            {"location": "Rota, Spain", "started_on": "2015-01-10", "ended_on": "2015-09-01"}
-        ],
-    }
-    return body | overrides
+    return admission_body(staff, bed, **{"admitted_on": TODAY.isoformat(), **overrides})
 
 
 def post_json(client, url, body=None):
@@ -76,7 +60,7 @@ def test_the_page_shows_the_forms_and_the_rules_problems_together(staff, beds, c
             **{
                 "person-given_name": "",  # the form's: required
                 "person-date_of_birth": "2015-05-02",  # the rules': 14 on the day
-                "person-service_start": "2033-07-01",
+                "person-service_start": "2010-07-01",  # before birth: the form's and the rules'
                 "deployments-0-started_on": "2028-01-10",
                 "deployments-0-ended_on": "2029-09-01",  # the rules': after the admission
                 "deployments-1-location": "Guam",  # the form's: no start date
@@ -93,6 +77,7 @@ def test_the_page_shows_the_forms_and_the_rules_problems_together(staff, beds, c
         "Nothing was saved",
     ):
         assert message in page, message
+    assert page.count("Service cannot start before the date of birth.") == 1  # said once
     assert "Luis Reyes" in page and "Guam" in page  # what was typed is still there
     assert not Resident.objects.exists()
 
@@ -102,17 +87,20 @@ def test_a_likely_duplicate_warns_links_and_is_admitted_once_confirmed(
 ):
     dana = existing_dana(staff, bed=beds[0])
     client = client_for(staff["supervisor"])
+    blank = client.get("/residents/intake/").content.decode()
+    assert "This is a different person" not in blank  # nothing to confirm before a warning
     warned = client.post("/residents/intake/", post(beds[2], staff["caseworker"]))
     page = warned.content.decode()
     assert warned.status_code == 400
     assert f'href="/residents/{dana.pk}/"' in page and "same name and date of birth" in page
-    assert "This is a different person" in page
+    assert 'type="checkbox" name="stay-different_person_confirmed"' in page
+    assert "tick this if it is someone else" in page
     assert Resident.objects.count() == 1
     confirmed = client.post(
         "/residents/intake/",
         post(beds[2], staff["caseworker"], **{"stay-different_person_confirmed": "on"}),
     )
-    assert confirmed.status_code == 302
+    assert confirmed.status_code == 302, confirmed.content.decode()
     second = Resident.objects.exclude(pk=dana.pk).get()
     assert f"resident #{dana.pk}" in second.intake_warning
     chart = client.get(confirmed["Location"]).content.decode()

@@ -1,7 +1,7 @@
 """Pages for intake, the chart, beds and care teams. Thin: parse, call a selector or service,
 render. Bad input re-renders the form with what the user typed and a 400."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +28,7 @@ from .forms import (
     deployment_rows,
     deployments_from,
 )
+from .intake_rules import DIFFERENT_PERSON
 from .models import Resident
 
 
@@ -74,11 +75,28 @@ def _show_problems(errors: dict, person, admission, deployments):
             elif form is None:
                 person.add_error(None, messages)
             continue
+        if key == DIFFERENT_PERSON:  # the warning above the form says the rest
+            messages = ["Open the record named above; tick this if it is someone else."]
         owner = next((f for f in (person, admission) if key in f.fields), None)
         if owner is None:
             person.add_error(None, messages)
         elif key not in owner.errors:
             owner.add_error(key, messages)
+    _once(person)
+
+
+def _once(form):
+    """The database's constraints (a service start after birth) are checked by the model form
+    too, as errors of the whole form: said once, next to the field the rules name."""
+    whole = form.errors.get(NON_FIELD_ERRORS)
+    if not whole:
+        return
+    by_field = {m for field, errs in form.errors.items() if field != NON_FIELD_ERRORS for m in errs}
+    kept = [m for m in whole if m not in by_field]
+    if kept:
+        form.errors[NON_FIELD_ERRORS] = form.error_class(kept, error_class="nonfield")
+    else:
+        del form.errors[NON_FIELD_ERRORS]
 
 
 def intake(request):

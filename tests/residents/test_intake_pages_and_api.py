@@ -123,10 +123,12 @@ def test_a_planned_admission_from_the_page_reserves_and_arrives(staff, beds, cli
     early = client.post(f"/residents/{dana.pk}/arrival/", {"arrived": "on"})
     assert early.status_code == 400 and "on or after that day" in early.content.decode()
     with at(PLANNED, 9):
-        arrived = client_for(staff["caseworker"]).post(
-            f"/residents/{dana.pk}/arrival/", {"arrived": "on"}
-        )
+        later = client_for(staff["caseworker"])
+        arrived = later.post(f"/residents/{dana.pk}/arrival/", {"arrived": "on"})
+        timeline = later.get(f"/residents/{dana.pk}/timeline/").content.decode()
     assert arrived.status_code == 302
+    # The record says, in words, that the planned stay became one in residence.
+    assert "Recorded the arrival: stay from 11 Jun 2029 (in residence)" in timeline
     assert dana.stays.get().status == StayStatus.IN_RESIDENCE
     assert BedAssignment.objects.get().bed == beds[2]
 

@@ -50,6 +50,7 @@ INTAKE_FIELDS = (
 # May be left empty: text fields become "", the service end date stays unknown (still serving).
 BLANKABLE_INTAKE_FIELDS = ("preferred_name", "pronouns", "service_number")
 OPTIONAL_INTAKE_FIELDS = (*BLANKABLE_INTAKE_FIELDS, "service_end")
+ARRIVAL = "stay.arrive"  # the ledger's action for record_arrival (core/templatetags/ledger_words)
 TEAM_ROLE_NEEDS = {TeamRole.PRIMARY_CASEWORKER: Role.CASEWORKER, TeamRole.CLINICIAN: Role.CLINICIAN}
 
 
@@ -387,7 +388,9 @@ def record_arrival(actor, resident: Resident) -> Stay:
             stay.status = StayStatus.IN_RESIDENCE
             stay.reserved_bed = None
             stay.save(update_fields=["status", "reserved_bed"])
-            _write(actor, Action.OPEN_STAY, stay, resident, decision.purpose)
+            # Allowed as opening a stay is, but its own words in the record: "recorded the
+            # arrival", not a second "opened a stay".
+            _write(actor, ARRIVAL, stay, resident, decision.purpose)
             if bed is not None:
                 _place_in_bed(actor, stay, bed, decision.purpose)
     except IntegrityError as exc:

@@ -391,3 +391,14 @@ def test_the_database_keeps_a_reservation_to_planned_stays(planned, beds):
     stay.status = StayStatus.IN_RESIDENCE
     with pytest.raises(IntegrityError), transaction.atomic():
         stay.save()
+
+
+def test_a_correction_is_held_to_the_same_age_rule_on_the_latest_admission(staff, today):
+    r = services.admit(
+        staff["supervisor"], admission(staff, admitted_on=TODAY - dt.timedelta(days=5))
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.update_intake(staff["supervisor"], r, {"date_of_birth": dt.date(2015, 1, 1)})
+    assert "residents are 17 to 100" in exc.value.message_dict["date_of_birth"][0]
+    ok = services.update_intake(staff["supervisor"], r, {"date_of_birth": dt.date(1991, 3, 15)})
+    assert ok.date_of_birth == dt.date(1991, 3, 15)

@@ -108,6 +108,7 @@ def intake(**overrides):
         "service_branch": ServiceBranch.ARMY,
         "service_start": dt.date(2010, 6, 1),
         "service_end": None,
+        "service_number": "",
         "emergency_contact_name": "Ana Cruz",
         "emergency_contact_relationship": "sister",
         "emergency_contact_phone": "(312) 555-0147",

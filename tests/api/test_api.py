@@ -26,7 +26,9 @@ def admission_body(staff, bed, **overrides):
         "expected_length_days": 30,
         "bed_id": bed.pk,
         "primary_caseworker_id": staff["caseworker"].pk,
-        "deployments": [{"location": "Rota, Spain", "started_on": "2015-01-10"}],
+        "deployments": [
+            {"location": "Rota, Spain", "started_on": "2015-01-10", "ended_on": "2015-09-01"}
+        ],
     }
     return body | overrides
 

@@ -62,6 +62,7 @@ def test_new_caseworker_enrols_second_factor_admits_a_resident_and_assigns_a_bed
     page.get_by_label("Emergency contact phone").fill("555-0100")
     page.locator("#id_deployments-0-location").fill("Rota, Spain")
     page.locator("#id_deployments-0-started_on").fill("2015-01-10")
+    page.locator("#id_deployments-0-ended_on").fill("2015-09-01")
     page.get_by_label("Admitted on").fill(dt.date.today().isoformat())
     bed_select = page.get_by_label("Bed")
     first_free = bed_select.locator("option").nth(1).inner_text()
@@ -102,6 +103,35 @@ def test_intake_with_a_mistake_keeps_what_was_typed(page, log_in):
     page.get_by_text("Nothing was saved").wait_for()
     assert page.get_by_label("Given name (legal)").input_value() == "Sam"
     assert page.get_by_label("Family name (legal)").input_value() == "Ortiz"
+
+
+def test_intake_names_every_problem_at_once_and_links_a_likely_duplicate(page, log_in, shoot):
+    """Issue 16: the forms' own errors and the intake rules' together, in one answer, and a
+    warning that links the resident this may be (Walter, already in residence)."""
+    log_in(page, "heidi")
+    page.get_by_role("heading", name="Your caseload").wait_for()
+    page.get_by_role("link", name="Intake").click()
+    page.get_by_label("Given name (legal)").fill("Walter")
+    page.get_by_label("Family name (legal)").fill("Cruz")
+    page.get_by_label("Date of birth").fill("1991-03-14")
+    page.get_by_label("Service start").fill("1990-01-01")  # before birth
+    page.locator("#id_deployments-0-location").fill("Rota, Spain")
+    page.locator("#id_deployments-0-started_on").fill("2015-01-10")  # and no end
+    page.get_by_role("button", name="Admit resident").click()  # no emergency contact either
+    page.get_by_text("Nothing was saved").wait_for()
+    text = page.locator("main").inner_text()
+    for message in (
+        "Service cannot start before the date of birth.",
+        "give the date it ended",
+        "This field is required.",
+    ):
+        assert message in text, message
+    warning = page.locator("#likely-duplicate")
+    assert "same name and date of birth" in warning.inner_text()
+    assert page.get_by_label("This is a different person").is_visible()
+    shoot("intake-every-problem-and-a-likely-duplicate")
+    warning.get_by_role("link").click()
+    page.get_by_role("heading", name=re.compile("Walter Cruz")).wait_for()
 
 
 def test_resident_sees_who_looked_at_their_record(center, page):

@@ -301,6 +301,8 @@ def _build(fake, rng, now, residents, progress):
                 actor, caseworker = people["colin"], caseworkers[i % len(caseworkers)]
                 # From yesterday back: nobody's story is cut at midnight on their first day.
                 admitted = today - dt.timedelta(days=rng.randint(1, 80))
+                # Intake refuses a deployment that ends after the admission (issue 16).
+                deployments = [d for d in deployments if d["ended_on"] <= admitted]
             admission = services.Admission(
                 intake=intake,
                 admitted_on=admitted,

@@ -9,8 +9,10 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from homecoming.access.policy import Action
+from homecoming.core.forms import messages_by_field
 from homecoming.core.schemas import Error
 
+from . import intake_rules as rules
 from . import selectors, services, setup
 from .models import Bed, Program, Resident, ServiceBranch
 
@@ -31,6 +33,8 @@ class StayOut(Schema):
     status: str
     discharged_on: dt.date | None
     program_id: int | None
+    # A planned admission (status "expected"): the bed held for it from admitted_on.
+    reserved_bed_id: int | None = None
 
 
 class MemberOut(Schema):
@@ -61,6 +65,7 @@ class ResidentOut(ResidentSummary):
     service_branch: ServiceBranch
     service_start: dt.date
     service_end: dt.date | None
+    service_number: str
     emergency_contact_name: str
     emergency_contact_relationship: str
     emergency_contact_phone: str
@@ -77,6 +82,7 @@ class IntakeIn(Schema):
     service_branch: ServiceBranch
     service_start: dt.date
     service_end: dt.date | None = None
+    service_number: str = Field("", max_length=20)
     emergency_contact_name: str = Field(min_length=1, max_length=200)
     emergency_contact_relationship: str = Field(min_length=1, max_length=100)
     emergency_contact_phone: str = Field(min_length=1, max_length=40)
@@ -91,6 +97,7 @@ class IntakePatch(Schema):
     service_branch: ServiceBranch | None = None
     service_start: dt.date | None = None
     service_end: dt.date | None = None
+    service_number: str | None = Field(None, max_length=20)
     emergency_contact_name: str | None = Field(None, min_length=1, max_length=200)
     emergency_contact_relationship: str | None = Field(None, min_length=1, max_length=100)
     emergency_contact_phone: str | None = Field(None, min_length=1, max_length=40)
@@ -104,6 +111,23 @@ class AdmissionIn(IntakeIn):
     primary_caseworker_id: int
     clinician_id: int | None = None
     deployments: list[DeploymentIO] = []
+    # Sent after a 409: the admitter checked the existing resident named and this is someone else.
+    different_person_confirmed: bool = False
+
+
+class IntakeError(Error):
+    """Every problem with an admission; with the residents it may duplicate, if any."""
+
+    existing_resident_ids: list[int] = []
+
+
+# The service names the objects; the API's fields are their ids.
+API_FIELD = {
+    "bed": "bed_id",
+    "program": "program_id",
+    "primary_caseworker": "primary_caseworker_id",
+    "clinician": "clinician_id",
+}
 
 
 class StayIn(Schema):
@@ -119,6 +143,7 @@ class BoardBedOut(Schema):
     bed: BedOut
     occupied: bool
     in_service: bool  # the bed and its room are both in service: it can take a resident
+    reserved_from: dt.date | None  # a planned admission holds it from then (free until)
     out_of_service_reason: str
     resident_id: int | None
     resident_name: str | None
@@ -262,20 +287,61 @@ def list_residents(request, q: str = ""):
     return [_summary(r) for r in rows]
 
 
-@router.post("/residents", response={201: ResidentOut, 400: Error, 403: Error})
+def _resolved(data) -> tuple[dict, dict]:
+    """The bed, program and staff the ids name, and a problem for each id that names none."""
+    found, errors = {}, {}
+    for key, lookup, field in (
+        ("bed", _bed_by_id, "bed_id"),
+        ("program", _program_by_id, "program_id"),
+        ("primary_caseworker", _staff, "primary_caseworker_id"),
+        ("clinician", _staff, "clinician_id"),
+    ):
+        try:
+            found[key] = lookup(data[field], field) if lookup is _staff else lookup(data[field])
+        except ValidationError as exc:
+            found[key] = None
+            errors |= messages_by_field(exc)
+    return found, errors
+
+
+def _refused(errors: dict, duplicates: list):
+    errors = {API_FIELD.get(k, k): v for k, v in errors.items()}
+    ids = [d.resident.pk for d in duplicates]
+    body = {
+        "detail": " ".join(m for messages in errors.values() for m in messages),
+        "errors": errors,
+        "existing_resident_ids": ids,
+    }
+    # A likely duplicate alone is a conflict to confirm; anything else is bad input.
+    return Status(409 if set(errors) == {rules.DIFFERENT_PERSON} else 400, body)
+
+
+@router.post(
+    "/residents", response={201: ResidentOut, 400: IntakeError, 403: Error, 409: IntakeError}
+)
 def admit(request, payload: AdmissionIn):
+    """Intake. Every problem is answered at once (400, field by field). A likely duplicate of
+    an existing resident (same name and date of birth, or same service number) is a 409 naming
+    them in existing_resident_ids: send again with different_person_confirmed to admit anyway."""
     data = payload.dict()
+    found, lookup_errors = _resolved(data)
     admission = services.Admission(
         intake={k: data[k] for k in services.INTAKE_FIELDS},
         admitted_on=data["admitted_on"],
         expected_length_days=data["expected_length_days"],
-        bed=_bed_by_id(data["bed_id"]),
-        program=_program_by_id(data["program_id"]),
-        primary_caseworker=_staff(data["primary_caseworker_id"], "primary_caseworker_id"),
-        clinician=_staff(data["clinician_id"], "clinician_id"),
         deployments=data["deployments"],
+        different_person_confirmed=data["different_person_confirmed"],
+        **found,
     )
-    resident = services.admit(request.auth, admission)
+    try:
+        if lookup_errors:
+            errors, duplicates = services.admission_problems(request.auth, admission)
+            # An id that names nothing says so, rather than "choose one".
+            errors = {k: v for k, v in errors.items() if API_FIELD.get(k) not in lookup_errors}
+            return _refused(errors | lookup_errors, duplicates)
+        resident = services.admit(request.auth, admission)
+    except ValidationError as exc:
+        return _refused(messages_by_field(exc), getattr(exc, "duplicates", []))
     return Status(201, _full(selectors.chart(request.auth, resident.pk)))
 
 
@@ -315,9 +381,20 @@ def open_stay(request, resident_id: int, payload: StayIn):
     "/residents/{resident_id}/bed", response={200: BedOut, 400: Error, 403: Error, 404: Error}
 )
 def assign_bed(request, resident_id: int, payload: BedIn):
+    """The resident's bed; for a planned admission not yet arrived, the bed reserved for it."""
     resident = _resident(request, resident_id, Action.ASSIGN_BED)
-    assignment = services.assign_bed(request.auth, resident, _bed_by_id(payload.bed_id))
-    return _bed(assignment.bed)
+    return _bed(services.assign_bed(request.auth, resident, _bed_by_id(payload.bed_id)))
+
+
+@router.post(
+    "/residents/{resident_id}/arrival",
+    response={200: StayOut, 400: Error, 403: Error, 404: Error},
+)
+def record_arrival(request, resident_id: int):
+    """A planned admission's resident has arrived (on or after the admission date): in
+    residence from now, in the bed reserved for them."""
+    resident = _resident(request, resident_id, Action.OPEN_STAY)
+    return services.record_arrival(request.auth, resident)
 
 
 @router.get("/beds", response={200: list[BoardBedOut], 403: Error})
@@ -333,6 +410,7 @@ def bed_board(request):
             ),
             "resident_id": item.resident.pk if item.resident else None,
             "resident_name": item.resident.display_name if item.resident else None,
+            "reserved_from": item.reserved_from,
         }
         for item in selectors.bed_board(request.auth)
     ]

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from homecoming.accounts.models import Role
 
+from .intake_rules import day
 from .models import Program, Resident, TeamRole
 from .selectors import free_beds
 from .services import INTAKE_FIELDS
@@ -20,6 +21,7 @@ class IntakeForm(forms.ModelForm):
             "given_name": "Given name (legal)",
             "family_name": "Family name (legal)",
             "service_end": "Service end (blank if still serving)",
+            "service_number": "Service number (DoD ID), if known",
         }
 
 
@@ -45,11 +47,19 @@ class ProgramChoice(forms.ModelChoiceField):
 
 class BedChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj):
+        reserved = getattr(obj, "reserved_from", None)
+        if reserved is not None:
+            # Still bookable for a stay that ends by then (the service checks the dates).
+            return f"{obj} ({obj.room.wing}; reserved from {day(reserved)})"
         return f"{obj} ({obj.room.wing})"
 
 
 class AdmissionForm(forms.Form):
-    admitted_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    admitted_on = forms.DateField(
+        widget=DATE,
+        initial=timezone.localdate,
+        help_text="A later date is a planned admission: the bed is reserved from that day.",
+    )
     expected_length_days = forms.IntegerField(
         min_value=1, max_value=730, initial=42, label="Expected length of stay (days)"
     )
@@ -60,6 +70,14 @@ class AdmissionForm(forms.Form):
     primary_caseworker = StaffChoice(queryset=_staff(Role.CASEWORKER))
     clinician = StaffChoice(
         queryset=_staff(Role.CLINICIAN), required=False, empty_label="Assign later"
+    )
+    # Hidden until intake has warned of a likely duplicate (then a checkbox: offer_confirmation):
+    # nobody confirms a warning they have not seen.
+    different_person_confirmed = forms.BooleanField(
+        required=False,
+        label="This is a different person",
+        help_text="Tick only after opening the record the warning links to.",
+        widget=forms.HiddenInput,
     )
 
     def __init__(self, *args, actor=None, **kwargs):
@@ -74,6 +92,9 @@ class AdmissionForm(forms.Form):
         self.fields["clinician"].queryset = _staff(Role.CLINICIAN)
         if actor is not None and actor.role == Role.CASEWORKER:
             self.fields["primary_caseworker"].initial = actor.pk
+
+    def offer_confirmation(self):
+        self.fields["different_person_confirmed"].widget = forms.CheckboxInput()
 
 
 class DeploymentForm(forms.Form):
@@ -93,12 +114,18 @@ class DeploymentForm(forms.Form):
 DeploymentFormSet = forms.formset_factory(DeploymentForm, extra=3, max_num=20)
 
 
-def deployments_from(formset) -> list[dict]:
+def deployment_rows(formset) -> list[tuple]:
+    """(row form, deployment) for each row filled in: an error about deployment i (as the
+    service counts them) belongs to the i-th of these rows."""
     return [
-        {k: f.cleaned_data.get(k) for k in ("location", "started_on", "ended_on")}
+        (f, {k: f.cleaned_data.get(k) for k in ("location", "started_on", "ended_on")})
         for f in formset.forms
-        if f.cleaned_data.get("location")
+        if getattr(f, "cleaned_data", None) and f.cleaned_data.get("location")
     ]
+
+
+def deployments_from(formset) -> list[dict]:
+    return [d for _, d in deployment_rows(formset)]
 
 
 class StayForm(forms.Form):
@@ -106,6 +133,10 @@ class StayForm(forms.Form):
     expected_length_days = forms.IntegerField(
         min_value=1, max_value=730, initial=42, label="Expected length of stay (days)"
     )
+
+
+class ArrivalForm(forms.Form):
+    """Nothing to fill in: the button says the resident is here (the service checks the date)."""
 
 
 class BedForm(forms.Form):

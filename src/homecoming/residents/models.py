@@ -5,9 +5,12 @@ resident at a time, a resident has at most one open stay, one current bed and on
 per care-team role. Everything that needs an actor, a policy or the ledger is in services.py.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 
 class Center(models.Model):
@@ -93,16 +96,25 @@ class Resident(models.Model):
     service_branch = models.CharField(max_length=32, choices=ServiceBranch.choices)
     service_start = models.DateField()
     service_end = models.DateField(null=True, blank=True)
+    # The DoD ID or service number, as printed (spaces and dashes dropped, letters upper-case):
+    # optional, and not unique, because intake warns of a likely duplicate rather than refusing.
+    service_number = models.CharField(max_length=20, blank=True)
     emergency_contact_name = models.CharField(max_length=200)
     emergency_contact_relationship = models.CharField(max_length=100)
     emergency_contact_phone = models.CharField(max_length=40)
     registered_at = models.DateTimeField()
+    # What intake warned of (a likely duplicate of an existing resident) and that the person who
+    # admitted them confirmed a different person: kept with the record's first version.
+    intake_warning = models.TextField(blank=True)
 
     objects = ResidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
-        indexes = [models.Index(fields=["family_name", "given_name"])]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"]),
+            models.Index(fields=["service_number"], name="resident_service_number"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(service_start__gt=F("date_of_birth")),
@@ -161,7 +173,12 @@ OPEN_STAY = Q(status__in=[StayStatus.EXPECTED, StayStatus.IN_RESIDENCE])
 
 
 class Stay(models.Model):
-    """One episode of residence, from admission to discharge."""
+    """One episode of residence, from admission to discharge.
+
+    A planned admission (a future admission date) is an expected stay until staff record the
+    arrival, on or after that date: until then the resident is not in residence, and the bed
+    chosen is only reserved (reserved_bed) from the admission date for the expected length, not
+    occupied. The arrival turns the reservation into a bed assignment."""
 
     ledger_versioned = True  # every write stores a version; verify --database checks it
 
@@ -174,6 +191,9 @@ class Stay(models.Model):
     )
     discharged_on = models.DateField(null=True, blank=True)
     opened_at = models.DateTimeField()
+    reserved_bed = models.ForeignKey(
+        "Bed", null=True, blank=True, on_delete=models.PROTECT, related_name="reservations"
+    )
 
     class Meta:
         ordering = ["-admitted_on", "-id"]
@@ -194,7 +214,14 @@ class Stay(models.Model):
                 ),
                 name="stay_discharge_date_iff_discharged",
             ),
+            # A reservation belongs to a planned admission: the arrival turns it into a bed
+            # assignment and clears it (its versions keep what was reserved).
+            models.CheckConstraint(
+                condition=Q(reserved_bed__isnull=True) | Q(status=StayStatus.EXPECTED),
+                name="stay_reservation_only_while_expected",
+            ),
         ]
+        indexes = [models.Index(fields=["reserved_bed", "status"], name="stay_reserved_bed")]
 
     def __str__(self):
         return f"Stay from {self.admitted_on}"
@@ -202,6 +229,16 @@ class Stay(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != StayStatus.DISCHARGED
+
+    @property
+    def arrival_due(self) -> bool:
+        """A planned admission whose day has come: its arrival can be recorded."""
+        return self.status == StayStatus.EXPECTED and self.admitted_on <= timezone.localdate()
+
+    @property
+    def expected_end(self):
+        """The day after the expected last night: a bed's booked period is [admitted_on, this)."""
+        return self.admitted_on + dt.timedelta(days=self.expected_length_days)
 
 
 class Room(models.Model):

@@ -1,17 +1,28 @@
 """Every read of resident data: policy check first, then the rows, then one ledger entry per
 resident read, in one transaction. Views never query these models themselves."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Min, Prefetch, Q
+from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core import numbered
 from homecoming.ledger import services as ledger
 
-from .models import OPEN_STAY, Bed, BedAssignment, CareTeamMember, Deployment, Resident, Stay
+from .models import (
+    OPEN_STAY,
+    Bed,
+    BedAssignment,
+    CareTeamMember,
+    Deployment,
+    Resident,
+    Stay,
+    StayStatus,
+)
 
 
 @dataclass
@@ -179,11 +190,21 @@ class BoardBed:
     bed: Bed
     occupied: bool
     resident: Resident | None  # only when the viewer may see who it is
+    # The first day a planned admission (not yet arrived) holds the bed: it is free until then.
+    reserved_from: dt.date | None = None
 
 
 def bed_board(actor) -> list[BoardBed]:
-    """Every bed and whether it is taken; names only of residents the viewer may see."""
+    """Every bed and whether it is taken; names only of residents the viewer may see. A bed
+    reserved for a planned admission is free (and says from when it is reserved) until the
+    resident's arrival is recorded; never whose reservation it is."""
     policy.require(actor, Action.VIEW_BED_BOARD)
+    reserved = dict(
+        Stay.objects.filter(status=StayStatus.EXPECTED, reserved_bed__isnull=False)
+        .values("reserved_bed_id")
+        .annotate(first=Min("admitted_on"))
+        .values_list("reserved_bed_id", "first")
+    )
     beds = list(Bed.objects.select_related("room"))
     current = {
         a.bed_id: a
@@ -207,18 +228,31 @@ def bed_board(actor) -> list[BoardBed]:
                 if b.pk in current and current[b.pk].stay.resident_id in visible_ids
                 else None
             ),
+            reserved_from=reserved.get(b.pk),
         )
         for b in beds
     ]
 
 
 def free_beds():
-    """Beds in service that nobody occupies now (no resident data: the intake form's choices)."""
+    """Beds in service that nobody occupies now nor is due in (no resident data: the intake
+    form's choices). A bed reserved for a later planned admission is listed with the date it is
+    reserved from: it can still take a stay that ends by then."""
+    today = timezone.localdate()
     taken = BedAssignment.objects.filter(released_at__isnull=True).values("bed_id")
+    expected = Stay.objects.filter(status=StayStatus.EXPECTED, reserved_bed__isnull=False)
+    due = expected.filter(admitted_on__lte=today).values("reserved_bed_id")
     return (
         Bed.objects.select_related("room")
         .filter(in_service=True, room__in_service=True)
         .exclude(pk__in=taken)
+        .exclude(pk__in=due)
+        .annotate(
+            reserved_from=Min(
+                "reservations__admitted_on",
+                filter=Q(reservations__status=StayStatus.EXPECTED),
+            )
+        )
     )
 
 

@@ -19,6 +19,8 @@ from homecoming.accounts.models import Role
 from homecoming.accounts.services import check_new_password, check_new_username
 from homecoming.ledger import services as ledger
 
+from . import intake_rules as rules
+from . import selectors
 from .models import (
     Bed,
     BedAssignment,
@@ -40,13 +42,15 @@ INTAKE_FIELDS = (
     "service_branch",
     "service_start",
     "service_end",
+    "service_number",
     "emergency_contact_name",
     "emergency_contact_relationship",
     "emergency_contact_phone",
 )
 # May be left empty: text fields become "", the service end date stays unknown (still serving).
-BLANKABLE_INTAKE_FIELDS = ("preferred_name", "pronouns")
+BLANKABLE_INTAKE_FIELDS = ("preferred_name", "pronouns", "service_number")
 OPTIONAL_INTAKE_FIELDS = (*BLANKABLE_INTAKE_FIELDS, "service_end")
+ARRIVAL = "stay.arrive"  # the ledger's action for record_arrival (core/templatetags/ledger_words)
 TEAM_ROLE_NEEDS = {TeamRole.PRIMARY_CASEWORKER: Role.CASEWORKER, TeamRole.CLINICIAN: Role.CLINICIAN}
 
 
@@ -62,80 +66,147 @@ class Admission:
     primary_caseworker: object = None
     clinician: object = None
     deployments: list[dict] = field(default_factory=list)
+    # The admitter saw the likely-duplicate warning and says this is someone else.
+    different_person_confirmed: bool = False
 
 
 def _write(actor, action, instance, resident, purpose):
     ledger.record_write(actor, str(action), instance, resident_id=resident.pk, purpose=purpose)
 
 
-def _check_intake(intake: dict):
+def _merge(errors: dict, more: dict):
+    for key, messages in more.items():
+        errors.setdefault(key, []).extend(messages)
+
+
+class LikelyDuplicate(ValidationError):
+    """The admission may be of someone already registered and that was not confirmed otherwise:
+    every problem found, with the residents it may duplicate (the API answers 409 naming them
+    when that is the only problem)."""
+
+    def __init__(self, errors: dict, duplicates: list):
+        super().__init__(errors)
+        self.duplicates = duplicates
+
+
+def _team_problems(actor, admission) -> dict:
     errors = {}
-    dob, start, end = intake["date_of_birth"], intake["service_start"], intake.get("service_end")
+    caseworker = admission.primary_caseworker
+    if caseworker is None:
+        errors["primary_caseworker"] = ["Choose the primary caseworker."]
+    elif actor is not None and actor.role == Role.CASEWORKER and caseworker.pk != actor.pk:
+        errors["primary_caseworker"] = ["A caseworker admits residents to their own caseload."]
+    else:
+        _merge(errors, _team_member_problems(caseworker, TeamRole.PRIMARY_CASEWORKER))
+    if admission.clinician is not None:
+        _merge(errors, _team_member_problems(admission.clinician, TeamRole.CLINICIAN))
+    return errors
+
+
+def admission_problems(actor, admission: Admission, intake: dict | None = None):
+    """Every problem with an admission, at once: ({field: [messages]}, likely duplicates).
+    Values left out (None) are skipped: the form or the schema says they are missing."""
     today = timezone.localdate()
-    if dob >= today:
-        errors["date_of_birth"] = "The date of birth must be in the past."
-    elif start <= dob:
-        errors["service_start"] = "Service cannot start before the date of birth."
-    if end and end < start:
-        errors["service_end"] = "Service cannot end before it started."
+    intake = intake if intake is not None else admission.intake
+    errors: dict[str, list[str]] = {}
+    admitted_on, length = admission.admitted_on, admission.expected_length_days
+    _merge(errors, rules.person_problems(intake, today, admitted_on))
+    _merge(errors, rules.admission_date_problems(admitted_on, today))
+    _merge(
+        errors,
+        rules.deployment_problems(admission.deployments, intake.get("date_of_birth"), admitted_on),
+    )
+    if admitted_on is None:
+        errors["admitted_on"] = ["Give the admission date."]
+    if length is None or length < 1:
+        errors["expected_length_days"] = ["The expected stay is at least one day."]
+    _merge(errors, _team_problems(actor, admission))
+    if admission.bed is not None and admitted_on is not None:
+        # A refused length still books at least a night: the bed's own problem is named too.
+        start, end = rules.booked_period(admitted_on, max(length or 1, 1), today)
+        if problems := rules.bed_problems(admission.bed, start, end, today):
+            errors["bed"] = problems
+    program = admission.program
+    if program is not None and not Program.objects.filter(pk=program.pk, active=True).exists():
+        errors["program"] = [f"The program {program} is retired; choose another."]
+    duplicates = rules.likely_duplicates(intake)
+    if duplicates:
+        # The warning tells the admitter these residents exist: a look at each, on the ledger.
+        selectors.record_listing(actor, [d.resident for d in duplicates])
+        if not admission.different_person_confirmed:
+            errors[rules.DIFFERENT_PERSON] = [rules.duplicate_message(duplicates)]
+    return errors, duplicates
+
+
+def _check_intake(intake: dict, admitted_on=None):
+    errors = rules.person_problems(intake, timezone.localdate(), admitted_on)
     if errors:
         raise ValidationError(errors)
 
 
-def _check_deployments(deployments):
-    for i, d in enumerate(deployments, start=1):
-        if d.get("ended_on") and d["ended_on"] < d["started_on"]:
-            raise ValidationError(
-                {"deployments": f"Deployment {i} ({d['location']}) ends before it starts."}
-            )
+def _team_member_problems(user, team_role) -> dict:
+    needed = TEAM_ROLE_NEEDS[TeamRole(team_role)]
+    if user.role != needed or not user.is_active:
+        return {team_role: [f"{user} is not an active {Role(needed).label.lower()}."]}
+    return {}
 
 
 def _check_team_member(user, team_role):
-    needed = TEAM_ROLE_NEEDS[TeamRole(team_role)]
-    if user.role != needed or not user.is_active:
-        raise ValidationError({team_role: f"{user} is not an active {Role(needed).label.lower()}."})
+    if problems := _team_member_problems(user, team_role):
+        raise ValidationError(problems)
+
+
+def _intake_warning(duplicates) -> str:
+    """What the warning said, kept with the new resident when the admitter confirmed a
+    different person."""
+    if not duplicates:
+        return ""
+    return (
+        "Intake warned of a likely duplicate: "
+        + "; ".join(d.words for d in duplicates)
+        + ". The person admitting confirmed this is a different person."
+    )
 
 
 def admit(actor, admission: Admission) -> Resident:
-    """Intake: register a resident, open their stay, give them a bed and a care team."""
+    """Intake: register a resident, open their stay, give them a bed (or, for a planned
+    admission, reserve it from the admission date) and a care team. Every problem is named at
+    once and nothing is written unless there are none."""
     decision = policy.require(actor, Action.REGISTER)
     intake = {k: admission.intake.get(k) for k in INTAKE_FIELDS}
-    for k in ("preferred_name", "pronouns"):
+    for k in ("preferred_name", "pronouns", "service_number"):
         intake[k] = intake[k] or ""
-    _check_intake(intake)
-    _check_deployments(admission.deployments)
-    if admission.expected_length_days is None or admission.expected_length_days < 1:
-        raise ValidationError({"expected_length_days": "The expected stay is at least one day."})
-    caseworker = admission.primary_caseworker
-    if caseworker is None:
-        raise ValidationError({"primary_caseworker": "Choose the primary caseworker."})
-    if actor.role == Role.CASEWORKER and caseworker.pk != actor.pk:
-        raise ValidationError(
-            {"primary_caseworker": "A caseworker admits residents to their own caseload."}
-        )
-    _check_team_member(caseworker, TeamRole.PRIMARY_CASEWORKER)
-    if admission.clinician is not None:
-        _check_team_member(admission.clinician, TeamRole.CLINICIAN)
-    bed = admission.bed
-    if bed is not None:
-        _check_bed_usable(bed)
-    if bed is not None and BedAssignment.objects.filter(bed=bed, released_at__isnull=True).exists():
-        raise ValidationError({"bed": f"Bed {bed} is already occupied. Choose a free bed."})
-    program = admission.program
-    if program is not None and not Program.objects.filter(pk=program.pk, active=True).exists():
-        raise ValidationError({"program": f"The program {program} is retired; choose another."})
-
+    intake["service_number"] = rules.normal_service_number(intake["service_number"])
+    errors, duplicates = admission_problems(actor, admission, intake)
+    if rules.DIFFERENT_PERSON in errors:
+        raise LikelyDuplicate(errors, duplicates)
+    if errors:
+        raise ValidationError(errors)
+    program, bed, today = admission.program, admission.bed, timezone.localdate()
+    planned = admission.admitted_on > today
     purpose = decision.purpose
     try:
         with transaction.atomic():
+            if bed is not None:  # checked again under the bed's lock: another intake may race
+                Bed.objects.select_for_update(no_key=True).get(pk=bed.pk)
+                start, end = rules.booked_period(
+                    admission.admitted_on, admission.expected_length_days, today
+                )
+                if problems := rules.bed_problems(bed, start, end, today):
+                    raise ValidationError({"bed": problems})
             now = timezone.now()
-            resident = Resident.objects.create(registered_at=now, **intake)
+            resident = Resident.objects.create(
+                # Confirmed a different person: what the warning said is kept with the record.
+                registered_at=now,
+                intake_warning=_intake_warning(duplicates),
+                **intake,
+            )
             _write(actor, Action.REGISTER, resident, resident, purpose)
             for d in admission.deployments:
                 dep = Deployment.objects.create(resident=resident, **d)
                 _write(actor, Action.REGISTER, dep, resident, purpose)
             for team_role, user in (
-                (TeamRole.PRIMARY_CASEWORKER, caseworker),
+                (TeamRole.PRIMARY_CASEWORKER, admission.primary_caseworker),
                 (TeamRole.CLINICIAN, admission.clinician),
             ):
                 if user is not None:
@@ -150,9 +221,10 @@ def admit(actor, admission: Admission) -> Resident:
                 admission.expected_length_days,
                 purpose,
                 program=program,
+                reserved_bed=bed if planned else None,
             )
-            if admission.bed is not None:
-                _place_in_bed(actor, stay, admission.bed, purpose)
+            if bed is not None and not planned:
+                _place_in_bed(actor, stay, bed, purpose)
     except IntegrityError as exc:
         raise _integrity_message(exc, admission.bed) from exc
     return resident
@@ -173,8 +245,12 @@ def update_intake(actor, resident: Resident, changes: dict) -> Resident:
     changes = {
         k: ("" if v is None and k in BLANKABLE_INTAKE_FIELDS else v) for k, v in changes.items()
     }
+    if "service_number" in changes:
+        changes["service_number"] = rules.normal_service_number(changes["service_number"])
     merged = {k: getattr(resident, k) for k in INTAKE_FIELDS} | changes
-    _check_intake(merged)
+    # The age is counted on the latest admission, as at intake.
+    latest = resident.stays.order_by("-admitted_on").values_list("admitted_on", flat=True).first()
+    _check_intake(merged, latest)
     with transaction.atomic():
         resident = Resident.objects.lock(resident.pk)
         changed = False
@@ -189,7 +265,11 @@ def update_intake(actor, resident: Resident, changes: dict) -> Resident:
     return resident
 
 
-def _create_stay(actor, resident, admitted_on, expected_length_days, purpose, program=None) -> Stay:
+def _create_stay(
+    actor, resident, admitted_on, expected_length_days, purpose, program=None, reserved_bed=None
+) -> Stay:
+    """A stay admitted today or earlier is in residence; a later one is a planned admission,
+    expected until its arrival is recorded (record_arrival)."""
     status = StayStatus.IN_RESIDENCE if admitted_on <= timezone.localdate() else StayStatus.EXPECTED
     stay = Stay.objects.create(
         resident=resident,
@@ -198,6 +278,7 @@ def _create_stay(actor, resident, admitted_on, expected_length_days, purpose, pr
         expected_length_days=expected_length_days,
         status=status,
         opened_at=timezone.now(),
+        reserved_bed=reserved_bed,
     )
     _write(actor, Action.OPEN_STAY, stay, resident, purpose)
     return stay
@@ -205,8 +286,13 @@ def _create_stay(actor, resident, admitted_on, expected_length_days, purpose, pr
 
 def open_stay(actor, resident: Resident, admitted_on: dt.date, expected_length_days: int) -> Stay:
     decision = policy.require(actor, Action.OPEN_STAY, resident)
+    errors = {}
     if expected_length_days is None or expected_length_days < 1:
-        raise ValidationError({"expected_length_days": "The expected stay is at least one day."})
+        errors["expected_length_days"] = ["The expected stay is at least one day."]
+    today = timezone.localdate()
+    _merge(errors, rules.admission_date_problems(admitted_on, today))
+    if errors:
+        raise ValidationError(errors)
     if resident.stays.filter(status__in=[StayStatus.EXPECTED, StayStatus.IN_RESIDENCE]).exists():
         raise ValidationError("This resident already has an open stay.")
     try:
@@ -232,23 +318,6 @@ def _place_in_bed(actor, stay, bed, purpose) -> BedAssignment:
     return assignment
 
 
-def _check_bed_usable(bed):
-    """An out-of-service bed, or a bed of an out-of-service room, takes nobody (the database
-    refuses it too: migration 0003)."""
-    bed = Bed.objects.select_related("room").get(pk=bed.pk)
-    if not bed.in_service:
-        raise ValidationError(
-            {"bed": f"Bed {bed} is out of service ({bed.out_of_service_reason}). Choose another."}
-        )
-    if not bed.room.in_service:
-        raise ValidationError(
-            {
-                "bed": f"Room {bed.room} is out of service ({bed.room.out_of_service_reason}). "
-                "Choose another bed."
-            }
-        )
-
-
 def _integrity_message(exc, bed) -> ValidationError:
     text = str(exc)
     if "out of service" in text:
@@ -260,21 +329,73 @@ def _integrity_message(exc, bed) -> ValidationError:
     )
 
 
-def assign_bed(actor, resident: Resident, bed: Bed) -> BedAssignment:
-    """Move the resident's open stay into a bed (releasing the one they had)."""
+def assign_bed(actor, resident: Resident, bed: Bed) -> Bed:
+    """Move the resident's open stay into a bed (releasing the one they had). For a planned
+    admission not yet arrived, the bed is reserved from the admission date instead."""
     decision = policy.require(actor, Action.ASSIGN_BED, resident)
     stay = resident.stays.filter(status__in=[StayStatus.EXPECTED, StayStatus.IN_RESIDENCE]).first()
     if stay is None:
         raise ValidationError("Open a stay before assigning a bed.")
-    _check_bed_usable(bed)
-    occupied = BedAssignment.objects.filter(bed=bed, released_at__isnull=True).exclude(stay=stay)
-    if occupied.exists():
-        raise ValidationError({"bed": f"Bed {bed} is already occupied. Choose a free bed."})
+    today = timezone.localdate()
+    start, end = rules.booked_period(stay.admitted_on, stay.expected_length_days, today)
     try:
         with transaction.atomic():
-            return _place_in_bed(actor, stay, bed, decision.purpose)
+            Bed.objects.select_for_update(no_key=True).get(pk=bed.pk)  # one booking at a time
+            if problems := rules.bed_problems(bed, start, end, today, stay=stay):
+                raise ValidationError({"bed": problems})
+            if stay.status == StayStatus.EXPECTED:
+                stay = Stay.objects.select_for_update(no_key=True).get(pk=stay.pk)
+                if stay.reserved_bed_id != bed.pk:
+                    stay.reserved_bed = bed
+                    stay.save(update_fields=["reserved_bed"])
+                    _write(actor, Action.ASSIGN_BED, stay, resident, decision.purpose)
+                return bed
+            return _place_in_bed(actor, stay, bed, decision.purpose).bed
     except IntegrityError as exc:  # another admission took the bed a moment ago
         raise _integrity_message(exc, bed) from exc
+
+
+def record_arrival(actor, resident: Resident) -> Stay:
+    """A planned admission's resident has arrived (on or after the admission date): the stay is
+    in residence from now, and the reserved bed becomes theirs. Before the date nobody can act
+    as if they were here: the medication round and the eMAR ask for a stay in residence."""
+    decision = policy.require(actor, Action.OPEN_STAY, resident)
+    stay = resident.stays.filter(status=StayStatus.EXPECTED).first()
+    if stay is None:
+        raise ValidationError("There is no planned admission to record the arrival of.")
+    today = timezone.localdate()
+    if stay.admitted_on > today:
+        raise ValidationError(
+            {
+                "admitted_on": f"The admission is planned for {rules.day(stay.admitted_on)}: "
+                "record the arrival on or after that day."
+            }
+        )
+    bed = None
+    try:
+        with transaction.atomic():
+            stay = Stay.objects.select_for_update(no_key=True).get(pk=stay.pk)
+            if stay.status != StayStatus.EXPECTED:  # recorded a moment ago by someone else
+                return stay
+            bed = stay.reserved_bed
+            if bed is not None:
+                Bed.objects.select_for_update(no_key=True).get(pk=bed.pk)
+                start, end = rules.booked_period(stay.admitted_on, stay.expected_length_days, today)
+                if problems := rules.bed_problems(bed, start, end, today, stay=stay):
+                    raise ValidationError(
+                        {"bed": [*problems, "Assign another bed, then record the arrival."]}
+                    )
+            stay.status = StayStatus.IN_RESIDENCE
+            stay.reserved_bed = None
+            stay.save(update_fields=["status", "reserved_bed"])
+            # Allowed as opening a stay is, but its own words in the record: "recorded the
+            # arrival", not a second "opened a stay".
+            _write(actor, ARRIVAL, stay, resident, decision.purpose)
+            if bed is not None:
+                _place_in_bed(actor, stay, bed, decision.purpose)
+    except IntegrityError as exc:
+        raise _integrity_message(exc, bed) from exc
+    return stay
 
 
 def assign_care_team(actor, resident: Resident, team_role: str, user) -> CareTeamMember:

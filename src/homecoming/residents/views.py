@@ -1,7 +1,7 @@
 """Pages for intake, the chart, beds and care teams. Thin: parse, call a selector or service,
 render. Bad input re-renders the form with what the user typed and a 400."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,13 +10,14 @@ from django.views.decorators.http import require_POST
 from homecoming.access import policy
 from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
-from homecoming.core.forms import apply_errors, form_status
+from homecoming.core.forms import apply_errors, form_status, messages_by_field
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.record import pages
 
 from . import selectors, services
 from .forms import (
     AdmissionForm,
+    ArrivalForm,
     BedForm,
     BreakGlassForm,
     CareTeamForm,
@@ -24,8 +25,10 @@ from .forms import (
     IntakeForm,
     PortalAccessForm,
     StayForm,
+    deployment_rows,
     deployments_from,
 )
+from .intake_rules import DIFFERENT_PERSON
 from .models import Resident
 
 
@@ -43,34 +46,89 @@ def search(request):
     return render(request, template, {"rows": rows, "query": query})
 
 
+def _admission_from(person, admission, deployments) -> services.Admission:
+    """What the forms hold, as far as they could read it (a field they refused is None)."""
+    stay = admission.cleaned_data
+    return services.Admission(
+        intake=dict(person.cleaned_data),
+        admitted_on=stay.get("admitted_on"),
+        expected_length_days=stay.get("expected_length_days"),
+        bed=stay.get("bed"),
+        program=stay.get("program"),
+        primary_caseworker=stay.get("primary_caseworker"),
+        clinician=stay.get("clinician"),
+        deployments=deployments_from(deployments),
+        different_person_confirmed=bool(stay.get("different_person_confirmed")),
+    )
+
+
+def _show_problems(errors: dict, person, admission, deployments):
+    """Put every problem the intake rules found next to its field, where the form has not
+    already said something about that field; what is left goes above the form."""
+    rows = [f for f, _ in deployment_rows(deployments)]
+    for key, messages in errors.items():
+        if key.startswith("deployments."):
+            _, index, name = key.split(".")
+            form = rows[int(index)] if int(index) < len(rows) else None
+            if form is not None and name not in form.errors:
+                form.add_error(name, messages)
+            elif form is None:
+                person.add_error(None, messages)
+            continue
+        if key == DIFFERENT_PERSON:  # the warning above the form says the rest
+            messages = ["Open the record named above; tick this if it is someone else."]
+        owner = next((f for f in (person, admission) if key in f.fields), None)
+        if owner is None:
+            person.add_error(None, messages)
+        elif key not in owner.errors:
+            owner.add_error(key, messages)
+    _once(person)
+
+
+def _once(form):
+    """The database's constraints (a service start after birth) are checked by the model form
+    too, as errors of the whole form: said once, next to the field the rules name."""
+    whole = form.errors.get(NON_FIELD_ERRORS)
+    if not whole:
+        return
+    by_field = {m for field, errs in form.errors.items() if field != NON_FIELD_ERRORS for m in errs}
+    kept = [m for m in whole if m not in by_field]
+    if kept:
+        form.errors[NON_FIELD_ERRORS] = form.error_class(kept, error_class="nonfield")
+    else:
+        del form.errors[NON_FIELD_ERRORS]
+
+
 def intake(request):
+    """Every problem at once: the forms' own (a missing field, a bad date) and the intake
+    rules' (an implausible age, a deployment after the admission, a likely duplicate) are shown
+    together, and nothing is written until there are none."""
     policy.require(request.user, Action.REGISTER)
     data = request.POST if request.method == "POST" else None
     person = IntakeForm(data, prefix="person")
     admission = AdmissionForm(data, prefix="stay", actor=request.user)
     deployments = DeploymentFormSet(data, prefix="deployments")
-    forms_ok = data is not None and all(f.is_valid() for f in (person, admission, deployments))
-    if forms_ok:
-        stay = admission.cleaned_data
+    duplicates = []
+    if data is not None:
+        forms_ok = all([f.is_valid() for f in (person, admission, deployments)])
+        candidate = _admission_from(person, admission, deployments)
         try:
-            resident = services.admit(
-                request.user,
-                services.Admission(
-                    intake=person.cleaned_data,
-                    admitted_on=stay["admitted_on"],
-                    expected_length_days=stay["expected_length_days"],
-                    bed=stay["bed"],
-                    program=stay["program"],
-                    primary_caseworker=stay["primary_caseworker"],
-                    clinician=stay["clinician"],
-                    deployments=deployments_from(deployments),
-                ),
-            )
+            if forms_ok:
+                resident = services.admit(request.user, candidate)
+                return redirect("residents:chart", resident_id=resident.pk)
+            errors, duplicates = services.admission_problems(request.user, candidate)
         except ValidationError as exc:
-            apply_errors(exc, person, admission)
-        else:
-            return redirect("residents:chart", resident_id=resident.pk)
-    context = {"person": person, "admission": admission, "deployments": deployments}
+            errors = messages_by_field(exc)
+            duplicates = getattr(exc, "duplicates", [])
+        _show_problems(errors, person, admission, deployments)
+        if duplicates:
+            admission.offer_confirmation()
+    context = {
+        "person": person,
+        "admission": admission,
+        "deployments": deployments,
+        "duplicates": duplicates,
+    }
     return render(request, "residents/intake.html", context, status=form_status(request))
 
 
@@ -175,6 +233,19 @@ def open_stay(request, resident_id):
         ),
         "Open a new stay",
         "Open stay",
+    )
+
+
+def arrival(request, resident_id):
+    """A planned admission's resident has arrived: in residence from now, in the reserved bed."""
+    return _form_page(
+        request,
+        resident_id,
+        Action.OPEN_STAY,
+        lambda data, r: ArrivalForm(data),
+        lambda actor, r, form: services.record_arrival(actor, r),
+        "Record the arrival",
+        "They have arrived",
     )
 
 

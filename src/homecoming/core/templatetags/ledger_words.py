@@ -12,6 +12,7 @@ ACTIONS = {
     "resident.portal_access": "gave portal access",
     "resident.break_glass": "opened the record in an emergency",
     "stay.open": "opened a stay",
+    "stay.arrive": "recorded the arrival",
     "bed.assign": "changed the bed",
     "careteam.assign": "changed the care team",
     "resident.view_history": "read the record's history",

@@ -70,6 +70,8 @@ def test_caseworker_schedules_writes_a_draft_reloads_signs_and_adds_an_addendum(
     page.get_by_label("Addendum", exact=True).fill(
         "The weekend visit was the one before last, not last."
     )
+    # An addendum is signed like the note: the form's own password field, below the text.
+    page.locator("#id_addendum-secret").fill("homecoming-demo")
     page.get_by_role("button", name="Add addendum").click()
     page.get_by_text("The weekend visit was the one before last, not last.").wait_for()
     body = page.content()

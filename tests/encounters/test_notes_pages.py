@@ -199,6 +199,18 @@ def test_the_signed_note_shows_addenda_beside_the_original(resident, staff, clie
         f"/notes/{note.pk}/addendum",
         {"addendum-reason": "Correction", "addendum-text": "Three nightmares, not two."},
     )
+    # Signed like a note: without the password or code, refused with the text kept.
+    assert response.status_code == 400
+    assert "Sign the addendum with your password" in response.content.decode()
+    assert "Three nightmares, not two." in response.content.decode()
+    response = client.post(
+        f"/notes/{note.pk}/addendum",
+        {
+            "addendum-reason": "Correction",
+            "addendum-text": "Three nightmares, not two.",
+            "addendum-secret": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     page = client.get(f"/notes/{note.pk}/").content.decode()
     assert "Reports two nightmares this week." in page  # the original stays
@@ -292,7 +304,7 @@ def test_someone_elses_draft_is_forbidden(resident, staff, client_for):
 
 def test_the_resident_reads_their_released_notes(resident, staff, client_for, resident_user):
     shown = signed(staff["caseworker"], resident)
-    notes.add_addendum(staff["caseworker"], shown, "Correction", "Three nightmares.")
+    notes.add_addendum(staff["caseworker"], shown, "Correction", "Three nightmares.", PASSWORD)
     hidden = signed(staff["caseworker"], resident, text={**DAP_TEXT, "plan": "SECRET PLAN"})
     notes.withhold(staff["clinician"], hidden, WithholdingReason.RISK_OF_HARM, "SECRET WHY")
     draft(staff["caseworker"], resident, text={**DAP_TEXT, "plan": "DRAFT PLAN"})
@@ -340,7 +352,7 @@ def test_the_partials_for_the_chart_and_the_residents_record(resident, staff, re
     from homecoming.encounters import notes_selectors
 
     note = signed(staff["caseworker"], resident)
-    notes.add_addendum(staff["caseworker"], note, "Correction", "Three nightmares.")
+    notes.add_addendum(staff["caseworker"], note, "Correction", "Three nightmares.", PASSWORD)
     draft(staff["caseworker"], resident)
     chart = render_to_string(
         "encounters/notes/_chart_section.html",

@@ -64,7 +64,7 @@ def _queries_to_show(actor, resident):
 def _busy_note(staff, resident, i):
     note = signed(staff["caseworker"], resident, session=session_for(staff["caseworker"], resident))
     notes.cosign(staff["supervisor"], note, PASSWORD)
-    notes.add_addendum(staff["clinician"], note, f"Reason {i}", "Text")
+    notes.add_addendum(staff["clinician"], note, f"Reason {i}", "Text", PASSWORD)
     notes.withhold(staff["clinician"], note, WithholdingReason.THIRD_PARTY, "Names.")
     return note
 
@@ -80,7 +80,7 @@ def test_the_list_costs_the_same_queries_however_many_notes(resident, staff):
 
 def test_the_resident_sees_signed_released_notes_with_addenda(resident, staff, resident_user):
     shown = signed(staff["caseworker"], resident)
-    notes.add_addendum(staff["caseworker"], shown, "Correction", "Three nightmares.")
+    notes.add_addendum(staff["caseworker"], shown, "Correction", "Three nightmares.", PASSWORD)
     hidden = signed(staff["caseworker"], resident)
     notes.withhold(staff["clinician"], hidden, WithholdingReason.RISK_OF_HARM, "Crisis week.")
     draft(staff["caseworker"], resident)

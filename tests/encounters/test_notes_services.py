@@ -242,7 +242,7 @@ def test_the_database_lets_a_draft_change_but_never_be_deleted(resident, staff):
 
 def test_the_database_refuses_changes_to_addenda_and_decisions(resident, staff):
     note = signed(staff["caseworker"], resident)
-    addendum = notes.add_addendum(staff["caseworker"], note, "Late information", "More.")
+    addendum = notes.add_addendum(staff["caseworker"], note, "Late information", "More.", PASSWORD)
     decision = notes.withhold(
         staff["clinician"], note, WithholdingReason.THIRD_PARTY, "Names the resident's brother."
     )
@@ -321,7 +321,7 @@ def test_only_signed_notes_that_need_it_are_cosigned(resident, staff):
 def test_an_addendum_keeps_who_when_why_beside_the_original(resident, staff):
     note = signed(staff["caseworker"], resident)
     addendum = notes.add_addendum(
-        staff["clinician"], note, "Correction", "The nightmares were three, not two."
+        staff["clinician"], note, "Correction", "The nightmares were three, not two.", PASSWORD
     )
     assert (addendum.author, addendum.reason) == (staff["clinician"], "Correction")
     assert addendum.written_at >= note.signed_at
@@ -334,14 +334,16 @@ def test_an_addendum_keeps_who_when_why_beside_the_original(resident, staff):
 def test_an_addendum_needs_a_reason_and_text(resident, staff):
     note = signed(staff["caseworker"], resident)
     with pytest.raises(ValidationError) as exc:
-        notes.add_addendum(staff["caseworker"], note, "  ", "")
-    assert set(exc.value.message_dict) == {"reason", "text"}
+        notes.add_addendum(staff["caseworker"], note, "  ", "", "")
+    assert set(exc.value.message_dict) == {"reason", "text", "secret"}
     assert not Addendum.objects.exists()
 
 
 def test_a_draft_takes_no_addendum(resident, staff):
     with pytest.raises(ValidationError):
-        notes.add_addendum(staff["caseworker"], draft(staff["caseworker"], resident), "Why", "X")
+        notes.add_addendum(
+            staff["caseworker"], draft(staff["caseworker"], resident), "Why", "X", PASSWORD
+        )
     assert not Addendum.objects.exists()
 
 
@@ -349,7 +351,7 @@ def test_a_draft_takes_no_addendum(resident, staff):
 def test_who_may_not_add_an_addendum(resident, staff, who):
     note = signed(staff["caseworker"], resident)
     with pytest.raises(AccessDenied):
-        notes.add_addendum(staff[who], note, "Why", "Text")
+        notes.add_addendum(staff[who], note, "Why", "Text", PASSWORD)
     denied = entries(staff[who], "note.addendum", "denied").get()
     assert denied.resident_id == resident.pk
     assert not Addendum.objects.exists()
@@ -455,7 +457,7 @@ def test_every_row_written_equals_its_latest_version(resident, staff, ledger_key
     make_trainee(staff["caseworker"])
     note = signed(staff["caseworker"], resident, session=session_for(staff["caseworker"], resident))
     notes.cosign(staff["supervisor"], note, PASSWORD)
-    notes.add_addendum(staff["clinician"], note, "Late information", "Called his sister.")
+    notes.add_addendum(staff["clinician"], note, "Late information", "Called his sister.", PASSWORD)
     notes.withhold(staff["clinician"], note, WithholdingReason.THIRD_PARTY, "Names his sister.")
     notes.release(staff["clinician"], note, "She agreed.")
     draft(staff["caseworker"], resident)

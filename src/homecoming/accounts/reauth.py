@@ -51,6 +51,7 @@ CONFIRM_LOCKOUT = dt.timedelta(minutes=15)
 CONFIRMING_ACTIONS = (
     "note.sign",
     "note.cosign",
+    "note.addendum_sign",  # an addendum is signed like a note (encounters/notes.py)
     "medication.witness",
     "medication.override",
     "consent.witness",  # a witness signs for a consent (consents/attestation.py)

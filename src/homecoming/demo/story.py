@@ -304,6 +304,7 @@ def _hold(ctx, session, resident, caseworker, rng, name, week, is_walter):
             "Correction: wrong medication name recorded",
             "Walter said he is taking melatonin from the pharmacy, not the prescription sleep "
             "aid written in the Data section. Nothing was prescribed by the center.",
+            DEMO_PASSWORD,
         )
 
 

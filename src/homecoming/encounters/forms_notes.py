@@ -73,6 +73,16 @@ class AddendumForm(forms.Form):
         help_text="For example: a correction, or information learned later.",
     )
     text = forms.CharField(label="Addendum", strip=False, widget=forms.Textarea(attrs={"rows": 5}))
+    # Signed like a note (notes.add_addendum): empty here is the service's to refuse, with the
+    # other problems at once.
+    secret = forms.CharField(
+        label=SECRET_LABEL,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "one-time-code"}),
+        help_text="Sign the addendum: your log-in password, or the code your authenticator app "
+        "shows now.",
+    )
 
 
 class WithholdForm(forms.Form):

@@ -151,6 +151,19 @@ def save_draft(actor, note: Note, sections: dict, revision: int) -> Note:
     return note
 
 
+def _before_session(note: Note) -> str:
+    """Why a note about a session that has not begun cannot be signed yet ("" when it can): a
+    signed note says what happened, so it is written after the session, never ahead of it."""
+    session = note.session
+    if session is None or session.starts_at <= timezone.now():
+        return ""
+    starts = timezone.localtime(session.starts_at)
+    return (
+        f"The session starts on {starts:%b} {starts.day} at {starts:%H:%M}: its note is signed "
+        "once it has begun. The draft is kept."
+    )
+
+
 def sign(actor, note: Note, secret: str, revision: int | None = None) -> Note:
     """The author signs their draft, confirming who they are; from now on it is final.
 
@@ -161,11 +174,15 @@ def sign(actor, note: Note, secret: str, revision: int | None = None) -> Note:
         _refuse(actor, "note.sign", note, "Only the author of a note may sign it.")
     if note.is_signed:
         raise ValidationError("This note is already signed.")
+    errors = {}
     empty = empty_sections(note)
     if empty:
-        raise ValidationError(
-            {"sections": f"Write every section before signing. Empty: {', '.join(empty)}."}
-        )
+        errors["sections"] = f"Write every section before signing. Empty: {', '.join(empty)}."
+    not_yet = _before_session(note)
+    if not_yet:
+        errors["session"] = not_yet
+    if errors:
+        raise ValidationError(errors)
     _confirm(actor, "note.sign", note, secret)
     with transaction.atomic():
         note = _locked(note)
@@ -224,8 +241,10 @@ def _signed(note: Note, doing: str):
         raise ValidationError(f"Sign the note before {doing}.")
 
 
-def add_addendum(actor, note: Note, reason: str, text: str) -> Addendum:
-    """A correction or addition to a signed note: who, when and why, beside the original."""
+def add_addendum(actor, note: Note, reason: str, text: str, secret: str) -> Addendum:
+    """A correction or addition to a signed note: who, when and why, beside the original. It is
+    signed like a note, with the author's password or code: an addendum changes what the
+    record says, so it is never written from someone else's unlocked session."""
     decision = policy.require(actor, Action.ADD_ADDENDUM, note.resident)
     _signed(note, "adding an addendum; a draft can still be edited")
     reason, text = (reason or "").strip(), (text or "").strip()
@@ -234,8 +253,13 @@ def add_addendum(actor, note: Note, reason: str, text: str) -> Addendum:
         errors["reason"] = "Say why the addendum is written (a correction, late information…)."
     if not text:
         errors["text"] = "Write the addendum."
+    if not secret:
+        errors["secret"] = "Sign the addendum with your password or authenticator code."
     if errors:
         raise ValidationError(errors)
+    # Its own action, so a refused confirmation reads as one (not as an addendum refused by
+    # the policy) and counts towards the author's lock-out.
+    _confirm(actor, "note.addendum_sign", note, secret)
     with transaction.atomic():
         addendum = Addendum.objects.create(
             note=note, author=actor, written_at=timezone.now(), reason=reason, text=text

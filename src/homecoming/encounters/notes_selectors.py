@@ -36,6 +36,12 @@ class NoteView:
         return self.note.needs_cosignature and self.cosignature is None
 
     @property
+    def released_to_resident(self) -> bool:
+        """Whether the resident may read it: signed, not withheld, and (a trainee's note) not
+        before a supervisor has co-signed it."""
+        return self.note.is_signed and not self.withheld and not self.awaiting_cosignature
+
+    @property
     def status(self) -> str:
         if not self.note.is_signed:
             return "draft"
@@ -119,7 +125,7 @@ def _shown(qs, purpose, limit) -> list[NoteView]:
         views += [
             v
             for v in (_view(n, purpose) for n in rows)
-            if not (purpose == Purpose.SELF and v.withheld)
+            if not (purpose == Purpose.SELF and not v.released_to_resident)
         ]
         if not batch or len(rows) < batch or len(views) >= limit:
             return views[:limit] if limit else views
@@ -177,7 +183,7 @@ def note_detail(actor, note_id: int) -> NoteView:
     view = _view(note, decision.purpose)
     target = ledger.Target.of(note, resident_id=note.resident_id)
     if decision.purpose == Purpose.SELF:
-        if not note.is_signed or view.withheld:
+        if not view.released_to_resident:
             policy.refuse(actor, Action.VIEW, target, reason="This note is not available to you.")
     elif not note.is_signed and note.author_id != actor.pk:
         reason = "A draft is its author's working copy until they sign it."

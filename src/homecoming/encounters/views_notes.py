@@ -266,7 +266,7 @@ def note_addendum(request, note_id):
         note_id,
         AddendumForm(request.POST, prefix="addendum"),
         lambda user, note, f: notes.add_addendum(
-            user, note, f.cleaned_data["reason"], f.cleaned_data["text"]
+            user, note, f.cleaned_data["reason"], f.cleaned_data["text"], f.cleaned_data["secret"]
         ),
         "addendum",
     )

@@ -139,6 +139,7 @@ PURPOSES = {
 REFUSED_CONFIRMATIONS = {
     "note.sign": "signature not given: a wrong password or code was entered for it",
     "note.cosign": "co-signature not given: a wrong password or code was entered for it",
+    "note.addendum_sign": "addendum not added: a wrong password or code was entered for it",
     "medication.witness": "witness signature not given: a wrong password or code was entered",
     "medication.override": "co-signature of a dose past a hard stop not given: a wrong password "
     "or code was entered",

@@ -104,6 +104,23 @@ class GroupSessionForm(WhenForm):
         return [self.people[pk] for pk in self.cleaned_data.get("residents", [])]
 
 
+class RescheduleForm(WhenForm):
+    """The session's new date, time and length, and why it moves (the resident reads it)."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        label="Reason for moving it",
+        help_text="The resident sees it beside the session.",
+    )
+    field_order = ["date", "start_time", "minutes", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="move", **kwargs)
+        self.fields.pop("caseworker", None)  # a move keeps the session's caseworker
+        del self.fields["location"]
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -65,6 +65,62 @@ class Session(models.Model):
         return self.title or self.get_kind_display()
 
 
+class SessionMove(models.Model):
+    """A session moved to another time, by whom and why: kept (never changed or deleted) so the
+    resident and anyone reading the history sees every move, not only where it ended up."""
+
+    ledger_versioned = True
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="moves")
+    from_starts_at = models.DateTimeField()
+    from_ends_at = models.DateTimeField()
+    to_starts_at = models.DateTimeField()
+    to_ends_at = models.DateTimeField()
+    reason = models.TextField()
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    moved_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="session_move_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.session} moved"
+
+
+class CalendarFeed(models.Model):
+    """A member of staff's secret calendar link (calendar_feed.py): their sessions, no resident
+    named. Only the SHA-256 of the link's secret is kept; a new link stops the old one."""
+
+    ledger_versioned = True
+    # The secret's hash never goes in a version: the ledger is exported to investigators.
+    ledger_exclude = ("secret_sha256",)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
+    secret_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(stopped_at__isnull=True),
+                name="calendar_feed_one_live_per_user",
+            ),
+        ]
+
+    def __str__(self):
+        return f"calendar link of {self.user}"
+
+
 class Attendance(models.TextChoices):
     EXPECTED = "expected", "Expected"
     CHECKED_IN = "checked_in", "Checked in"

@@ -1,5 +1,5 @@
-"""Sessions on a caseworker's calendar: booking them, who came, holding or cancelling them, and
-the calendars that show them.
+"""Sessions on a caseworker's calendar: booking them, who came, holding, moving or cancelling
+them, and the calendars that show them.
 
 Writes follow the services' pattern (policy first, then one transaction that saves each row and
 its ledger version). Booking is race-free: the transaction locks the caseworker's and the
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import dateformat, timezone
 
 from homecoming.access import policy
@@ -27,7 +27,7 @@ from homecoming.ledger import services as ledger
 from homecoming.residents.models import OPEN_STAY, Resident, Stay
 from homecoming.residents.selectors import existing, record_listing
 
-from .models import Attendance, Session, SessionAttendee, SessionKind, SessionStatus
+from .models import Attendance, Session, SessionAttendee, SessionKind, SessionMove, SessionStatus
 
 # The longest booking the calendar takes: a full working day.
 LONGEST = dt.timedelta(hours=8)
@@ -39,6 +39,7 @@ CHECK_IN = "session.check_in"
 NO_SHOW = "session.no_show"
 HELD = "session.held"
 CANCEL = "session.cancel"
+RESCHEDULE = "session.reschedule"
 
 
 def _now():
@@ -193,10 +194,13 @@ def _overlapping(starts_at, ends_at):
     )
 
 
-def _check_clashes(caseworker, residents, starts_at, ends_at):
+def _check_clashes(caseworker, residents, starts_at, ends_at, besides=None):
     """Neither the caseworker nor any resident may be in two sessions at once. Called with
-    their rows locked, so what it finds cannot change before the booking commits."""
+    their rows locked, so what it finds cannot change before the booking commits. `besides`:
+    a session being moved, which does not clash with itself."""
     overlapping = _overlapping(starts_at, ends_at)
+    if besides is not None:
+        overlapping = overlapping.exclude(pk=besides.pk)
     mine = overlapping.filter(caseworker=caseworker).first()
     if mine is not None:
         raise ValidationError(
@@ -430,6 +434,70 @@ def cancel(actor, session: Session, reason: str) -> Session:
     return session
 
 
+def reschedule(actor, session: Session, starts_at, ends_at, reason: str) -> Session:
+    """Move a scheduled session that has not begun to another time, with the reason: the same
+    rules as booking it (not in the past, no clash, an open stay), every problem named at once.
+    The move is kept (SessionMove) and the resident sees it beside the session."""
+    decisions = _require_all(actor, Action.UPDATE_SESSION, session)
+    attendees = list(session.attendees.select_related("resident"))
+    residents = [a.resident for a in attendees if a.attendance != Attendance.CANCELLED]
+    if actor.role == Role.CASEWORKER and session.caseworker_id != actor.pk:
+        _refuse(
+            actor,
+            RESCHEDULE,
+            residents or [a.resident for a in attendees],
+            "A caseworker moves sessions on their own calendar only.",
+        )
+    errors = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = "Give the reason for moving the session: the resident reads it."
+    for check in (
+        lambda: _check_times(starts_at, ends_at),
+        lambda: _check_stays(residents, starts_at),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    caseworker = session.caseworker
+    with transaction.atomic():
+        # The booking's lock order: the caseworker, the residents by id, then the session.
+        list(get_user_model().objects.select_for_update(no_key=True).filter(pk=caseworker.pk))
+        ids = [r.pk for r in residents]
+        list(Resident.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
+        session, attendees = _locked(session.pk)
+        _require_scheduled(session)
+        if session.starts_at <= _now():
+            raise ValidationError("A session that has begun cannot be moved: cancel it instead.")
+        if (session.starts_at, session.ends_at) == (starts_at, ends_at):
+            raise ValidationError({"starts_at": "The session is already at that time."})
+        _check_clashes(caseworker, residents, starts_at, ends_at, besides=session)
+        move = SessionMove.objects.create(
+            session=session,
+            from_starts_at=session.starts_at,
+            from_ends_at=session.ends_at,
+            to_starts_at=starts_at,
+            to_ends_at=ends_at,
+            reason=reason,
+            moved_by=actor,
+            moved_at=_now(),
+        )
+        session.starts_at, session.ends_at = starts_at, ends_at
+        session.save(update_fields=["starts_at", "ends_at"])
+        _write_session(actor, RESCHEDULE, session, attendees, decisions)
+        ledger.record_write(
+            actor,
+            RESCHEDULE,
+            move,
+            resident_id=_session_resident_id(session, attendees),
+            purpose=decisions[attendees[0].resident_id].purpose,
+        )
+    return session
+
+
 # ---------------------------------------------------------------------------------------------
 # Reads
 
@@ -627,6 +695,7 @@ def upcoming_for_resident(resident: Resident, limit: int = 10) -> list[Session]:
             status=SessionStatus.SCHEDULED,
         )
         .select_related("caseworker")
+        .annotate(**_last_move())
         .prefetch_related(
             Prefetch(
                 "attendees",
@@ -638,3 +707,32 @@ def upcoming_for_resident(resident: Resident, limit: int = 10) -> list[Session]:
     for session in sessions:
         session.mine = session.mine[0]
     return sessions
+
+
+def _last_move() -> dict:
+    """Annotations: where the session was before its latest move, and why it moved (None when
+    it never moved), read with the sessions rather than in a query of their own."""
+    latest = SessionMove.objects.filter(session=OuterRef("pk")).order_by("-moved_at", "-id")
+    return {
+        "moved_from": Subquery(latest.values("from_starts_at")[:1]),
+        "move_reason": Subquery(latest.values("reason")[:1]),
+    }
+
+
+# How long a cancelled session stays on the resident's own page.
+CANCELLED_SHOWN = dt.timedelta(days=7)
+
+
+def cancelled_for_resident(resident: Resident) -> list[Session]:
+    """The resident's sessions cancelled lately (those that were still to come, or are within
+    the last week), with the reason, for their own page. Like upcoming_for_resident: shown
+    only on a page that has just opened the resident's record."""
+    return list(
+        Session.objects.filter(
+            attendees__resident=resident,
+            status=SessionStatus.CANCELLED,
+            starts_at__gt=_now() - CANCELLED_SHOWN,
+        )
+        .select_related("caseworker")
+        .order_by("starts_at", "id")[:10]
+    )

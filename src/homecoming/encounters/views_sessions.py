@@ -2,12 +2,14 @@
 sessions, and a session's page with check-in, no-show, held and cancel. Thin: parse, call
 encounters.scheduling, render. A refused change re-renders its page with the reason and a 400."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import BadRequest, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
@@ -16,8 +18,14 @@ from homecoming.core.forms import apply_errors, form_status
 from homecoming.residents import selectors as residents
 from homecoming.residents.models import Resident
 
-from . import recordings, scheduling
-from .forms_sessions import CancelForm, GroupSessionForm, IndividualSessionForm, WeekQuery
+from . import calendar_feed, recordings, scheduling
+from .forms_sessions import (
+    CancelForm,
+    GroupSessionForm,
+    IndividualSessionForm,
+    RescheduleForm,
+    WeekQuery,
+)
 from .models import Session, SessionAttendee, SessionKind
 
 
@@ -138,7 +146,7 @@ def session_new(request):
     return render(request, "simple_form.html", context, status=form_status(request))
 
 
-def _detail_page(request, session_id, *, cancel_form=None, refusal=None):
+def _detail_page(request, session_id, *, cancel_form=None, refusal=None, move_form=None):
     try:
         detail = scheduling.session_detail(request.user, session_id)
     except Session.DoesNotExist as exc:
@@ -155,6 +163,8 @@ def _detail_page(request, session_id, *, cancel_form=None, refusal=None):
         "detail": detail,
         "session": detail.session,
         "cancel_form": cancel_form or CancelForm(),
+        "move_form": move_form or _move_form(user, detail.session),
+        "moves": list(detail.session.moves.select_related("moved_by")),
         "refusal": refusal,
         "note_for": note_for if detail.session.status != "cancelled" else [],
         "session_recordings": (
@@ -213,6 +223,34 @@ def held(request, session_id):
     return _change(request, session_id, lambda: scheduling.close(request.user, found))
 
 
+def _move_form(user, session, data=None):
+    local = timezone.localtime(session.starts_at)
+    minutes = int((session.ends_at - session.starts_at).total_seconds() // 60)
+    initial = {"date": local.date(), "start_time": local.time(), "minutes": minutes}
+    return RescheduleForm(data, actor=user, initial=initial)
+
+
+@require_POST
+def reschedule(request, session_id):
+    found = _session_or_404(request, session_id)
+    form = _move_form(request.user, found, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            scheduling.reschedule(
+                request.user, found, data["starts_at"], data["ends_at"], data["reason"]
+            )
+        except ValidationError as exc:
+            for field, target in form.SERVICE_FIELDS.items():
+                if hasattr(exc, "error_dict") and field in exc.error_dict:
+                    exc.error_dict[target] = exc.error_dict.pop(field)
+            apply_errors(exc, form)
+        else:
+            messages.success(request, "The session is moved; the resident sees the new time.")
+            return redirect("encounters:session", session_id=session_id)
+    return _detail_page(request, session_id, move_form=form)
+
+
 @require_POST
 def cancel(request, session_id):
     found = _session_or_404(request, session_id)
@@ -225,3 +263,44 @@ def cancel(request, session_id):
         lambda: scheduling.cancel(request.user, found, form.cleaned_data["reason"]),
         cancel_form=form,
     )
+
+
+# --- the calendar feed ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def calendar_link(request):
+    """The member of staff's own secret calendar link: make one (shown once), or stop it."""
+    user = request.user
+    policy.require(user, Action.VIEW_CALENDAR)
+    made = None
+    if request.method == "POST":
+        doing = request.POST.get("do")
+        if doing == "make":
+            made = calendar_feed.make(user)
+        elif doing == "stop":
+            if calendar_feed.stop(user) is not None:
+                messages.success(request, "The calendar link is stopped: it shows nothing now.")
+            return redirect("encounters:calendar_link")
+        else:
+            raise BadRequest("Choose to make a calendar link or to stop it.")
+    context = {"feed": calendar_feed.live_feed(user), "made": made}
+    return render(request, "encounters/sessions/calendar_link.html", context)
+
+
+@login_not_required
+@require_GET
+def calendar_feed_ics(request, secret):
+    """What a subscribed calendar fetches: 404 for a link never made (on the ledger as
+    refused), 410 for one stopped or of someone who has left."""
+    try:
+        owner = calendar_feed.owner_of(secret, request.user)
+    except calendar_feed.Unknown as exc:
+        raise Http404("No such calendar link.") from exc
+    except calendar_feed.Ended:
+        return HttpResponse(
+            "This calendar link was stopped.", status=410, content_type="text/plain"
+        )
+    response = HttpResponse(calendar_feed.ics(owner), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -15,9 +15,7 @@ resident in the center), the check-in row, the link used, the contact made and a
 """
 
 import datetime as dt
-import hashlib
 import logging
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,6 +28,7 @@ from django.utils import timezone
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.alerts import services as alerts
+from homecoming.core.secret_links import digest, new_secret
 from homecoming.ledger import services as ledger
 from homecoming.measures import services as measures
 from homecoming.measures.models import Instrument
@@ -50,10 +49,6 @@ from .services import OPEN_FOR_ATTEMPTS, made
 log = logging.getLogger("homecoming.followup")
 CALL_ALERT = "follow_up_call"
 USE = "followup.check_in"
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def url_of(secret: str) -> str:
@@ -106,7 +101,7 @@ def send_link(actor, contact: Contact) -> Sent:
         raise ValidationError(
             {"contact": "The resident's portal account has no e-mail address to send a link to."}
         )
-    secret = secrets.token_urlsafe(32)
+    secret = new_secret()
     now = timezone.now()
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=contact.pk)

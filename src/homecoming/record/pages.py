@@ -84,6 +84,7 @@ def own_record(actor, resident, *, older_than=None) -> dict:
     context = {
         "chart": chart,
         "upcoming": scheduling.upcoming_for_resident(resident),
+        "cancelled": scheduling.cancelled_for_resident(resident),
         "my_notes": notes_selectors.notes_for(actor, resident.pk, limit=3),
         "measures": measures_selectors.trends(actor, resident.pk),
         "consents_in_force": active_consents(resident).select_related("document"),

@@ -28,7 +28,11 @@ KINDS = (
             "accounts.user",  # the resident's own portal log-in
         ),
     ),
-    Kind("sessions", "Sessions", ("encounters.session", "encounters.sessionattendee")),
+    Kind(
+        "sessions",
+        "Sessions",
+        ("encounters.session", "encounters.sessionattendee", "encounters.sessionmove"),
+    ),
     Kind(
         "notes",
         "Notes and addenda",

@@ -139,6 +139,10 @@ IDENTIFY = {
         f"{_get(v, n, 'kind').lower()} on "
         f"{_get(v, n, 'starts_at')} ({_get(v, n, 'status').lower()})"
     ),
+    "encounters.sessionmove": lambda v, n: (
+        f"{_get(v, n, 'session_id')} moved from {_get(v, n, 'from_starts_at')} to "
+        f"{_get(v, n, 'to_starts_at')}: {v.fields.get('reason')}"
+    ),
     "encounters.sessionattendee": lambda v, n: (
         f"{_get(v, n, 'session_id')}: {_get(v, n, 'attendance').lower()}"
     ),

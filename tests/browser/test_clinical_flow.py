@@ -16,6 +16,7 @@ def test_caseworker_schedules_writes_a_draft_reloads_signs_and_adds_an_addendum(
     page.get_by_role("heading", name="Your caseload").wait_for()
     page.get_by_role("link", name="Walter Cruz").first.click()
     page.get_by_role("heading", name=re.compile("Walter Cruz")).wait_for()
+    chart_page = page.url
     shoot("chart-with-clinical-record")
 
     # Book a session early tomorrow (the demo's own sessions are between 9:00 and 17:00).
@@ -39,8 +40,22 @@ def test_caseworker_schedules_writes_a_draft_reloads_signs_and_adds_an_addendum(
     assert page.get_by_label("Starts at").input_value() == "08:00"
     page.goto(session_page)
 
-    # A note about the session: a draft that autosaves.
+    # A note about tomorrow's session can be drafted now, but not signed before it begins.
     page.get_by_role("link", name="Write a note for Walter Cruz").click()
+    page.get_by_label("DAP (data, assessment, plan)").check()
+    page.get_by_role("button", name="Write a note").click()
+    page.get_by_label("Data").fill("Prepared: ask about the weekend at his sister's.")
+    page.get_by_label("Assessment").fill("To see.")
+    page.get_by_label("Plan").fill("To agree with Walter.")
+    page.get_by_label("Password or authenticator code").fill("homecoming-demo")
+    page.get_by_role("button", name="Sign note").click()
+    page.get_by_text(re.compile("its note is signed once it has begun")).first.wait_for()
+    assert page.get_by_label("Data").input_value().startswith("Prepared: ask about")
+    shoot("note-before-its-session")
+
+    # A note from the chart: a draft that autosaves.
+    page.goto(chart_page)
+    page.get_by_role("link", name="Write a note", exact=True).click()
     page.get_by_label("DAP (data, assessment, plan)").check()
     page.get_by_role("button", name="Write a note").click()
     page.get_by_label("Data").fill("Walter described his first weekend at his sister's.")

@@ -28,6 +28,8 @@ from homecoming.ledger.models import Entry
 from homecoming.measures import services as measures
 from homecoming.medications import administering, allergies, formulary, orders
 from homecoming.medications.models import Allergy, Order, Protocol
+from homecoming.vitals import services as vitals_services
+from homecoming.vitals.models import VitalSigns
 from homecoming.medications.orders import Prescription
 from homecoming.oversight import complaints, investigations
 from homecoming.oversight.models import Attachment, Complaint, Grant, Investigation
@@ -74,6 +76,7 @@ class Center:
     grant: Grant
     token: ApiToken
     allergy: Allergy | None = None
+    vitals: VitalSigns | None = None
     follow_up: Contact | None = None  # a follow-up contact of Thaddeus (with its "lost")
     lost: Lost | None = None
 
@@ -141,6 +144,9 @@ def build(staff, admit, make_user, beds) -> Center:
         walter,
         allergies.AllergyEntry("Penicillin", reaction="hives", severity="moderate"),
     )
+    vitals = vitals_services.record(
+        clinician, walter, vitals_services.Reading(systolic=128, diastolic=82, pulse=76)
+    )
     event = safety.report(
         clinician,
         walter,
@@ -187,6 +193,7 @@ def build(staff, admit, make_user, beds) -> Center:
     follow_up, lost = _follow_up(walter, staff["caseworker"])
     return Center(
         allergy=allergy,
+        vitals=vitals,
         follow_up=follow_up,
         lost=lost,
         staff=staff,

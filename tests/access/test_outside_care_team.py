@@ -56,7 +56,7 @@ ROUND = {
         for method in ("GET", "POST")
     },
     ("api:list_vitals", "GET"): "medication round: vital signs at the bedside",
-    ("api:record_vitals", "POST"): "medication round: vital signs at the bedside",
+    ("api:list_vitals", "POST"): "medication round: vital signs at the bedside",
     ("api:vitals_entered_in_error", "POST"): "medication round: vital signs at the bedside",
     # Break-glass: the form that asks for the reason (opening it alerts every supervisor).
     ("residents:break_glass", "GET"): "break-glass",

@@ -169,8 +169,7 @@ IDENTIFY = {
     ),
     "medications.noknownallergies": lambda v, n: "no known allergies",
     "vitals.vitalsigns": lambda v, n: (
-        vital_words.summary(v.fields)
-        + (" (entered in error)" if v.fields.get("error_at") else "")
+        vital_words.summary(v.fields) + (" (entered in error)" if v.fields.get("error_at") else "")
     ),
     "medications.allergyoverride": lambda v, n: (
         f"order written despite an allergy, co-signed by {_get(v, n, 'cosigner_id')}"

@@ -1,7 +1,7 @@
 """A vital sign over time, as a small inline SVG drawn on the server (no script, no download).
 
 Pure geometry, as measures/charts.py (whose date labels and tick spacing it reuses): times and
-values in, coordinates out. One size only: 320 units wide, drawn at the page's width, so the
+values in, coordinates out. One size only: 300 units wide, drawn at the page's width, so the
 same chart reads on a phone (its 11-unit text about 11 px at 360 px) and on a desk.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from homecoming.measures.charts import Marker, Tick, _date_ticks, date_label
 
-WIDTH = 320
+WIDTH = 300  # as measures/charts.py NARROW_WIDTH: its text about 11 px on a phone
 HEIGHT = 120
 LEFT = 36  # room for the values on the y-axis
 RIGHT = 12  # half the latest date label

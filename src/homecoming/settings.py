@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "homecoming.residents",
     "homecoming.consents",
     "homecoming.medications",
+    "homecoming.vitals",
     "homecoming.encounters",
     "homecoming.measures",
     "homecoming.timeline",

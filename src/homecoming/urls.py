@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("homecoming.safety.urls")),
     path("", include("homecoming.oversight.urls")),
     path("", include("homecoming.medications.urls")),
+    path("", include("homecoming.vitals.urls")),
     path("", include("homecoming.timeline.urls")),
     path("", include("homecoming.outcomes.urls")),
     path("", include("homecoming.followup.urls")),

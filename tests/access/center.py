@@ -37,6 +37,8 @@ from homecoming.residents.models import Program, Resident
 from homecoming.safety import services as safety
 from homecoming.safety import signals
 from homecoming.safety.models import AdverseEvent, Signal
+from homecoming.vitals import services as vitals_services
+from homecoming.vitals.models import VitalSigns
 from tests.conftest import PASSWORD
 from tests.consents.helpers import publish
 from tests.encounters.test_recordings import audio_file, make_session
@@ -74,6 +76,7 @@ class Center:
     grant: Grant
     token: ApiToken
     allergy: Allergy | None = None
+    vitals: VitalSigns | None = None
     follow_up: Contact | None = None  # a follow-up contact of Thaddeus (with its "lost")
     lost: Lost | None = None
 
@@ -141,6 +144,9 @@ def build(staff, admit, make_user, beds) -> Center:
         walter,
         allergies.AllergyEntry("Penicillin", reaction="hives", severity="moderate"),
     )
+    vitals = vitals_services.record(
+        clinician, walter, vitals_services.Reading(systolic=128, diastolic=82, pulse=76)
+    )
     event = safety.report(
         clinician,
         walter,
@@ -187,6 +193,7 @@ def build(staff, admit, make_user, beds) -> Center:
     follow_up, lost = _follow_up(walter, staff["caseworker"])
     return Center(
         allergy=allergy,
+        vitals=vitals,
         follow_up=follow_up,
         lost=lost,
         staff=staff,

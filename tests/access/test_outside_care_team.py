@@ -48,6 +48,16 @@ ROUND = {
     ("api:no_known_allergies", "POST"): "medication round: allergies at the bedside",
     ("api:confirm_allergy", "POST"): "medication round: allergies at the bedside",
     ("api:rule_out_allergy", "POST"): "medication round: allergies at the bedside",
+    # Vital signs are taken on the round (before a dose that needs them) and read there; a
+    # wrong set is marked entered in error by the nurse who can see it.
+    **{
+        (name, method): "medication round: vital signs at the bedside"
+        for name in ("vitals:resident", "vitals:entered_in_error")
+        for method in ("GET", "POST")
+    },
+    ("api:list_vitals", "GET"): "medication round: vital signs at the bedside",
+    ("api:list_vitals", "POST"): "medication round: vital signs at the bedside",
+    ("api:vitals_entered_in_error", "POST"): "medication round: vital signs at the bedside",
     # Break-glass: the form that asks for the reason (opening it alerts every supervisor).
     ("residents:break_glass", "GET"): "break-glass",
     ("residents:break_glass", "POST"): "break-glass",

@@ -54,6 +54,9 @@ class Action(StrEnum):
     RECORD_ALLERGY = "allergy.record"
     # Confirm an allergy, or rule one out with the reason (a clinician's judgement)
     REVIEW_ALLERGY = "allergy.review"
+    VIEW_VITALS = "vitals.view"  # blood pressure, pulse, temperature, ... and their charts
+    # Record a set of vital signs, or mark one entered in error with the reason
+    RECORD_VITALS = "vitals.record"
     REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
     VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
     FILE_COMPLAINT = "complaint.file"  # a resident's own complaint, in the portal
@@ -140,6 +143,7 @@ CARE_TEAM = {
         Action.PLAN_DISCHARGE,
         Action.SIGN_DISCHARGE,
         Action.RECORD_FOLLOW_UP,
+        Action.VIEW_VITALS,
         *CLINICAL_WORK,
     },
     # Only a clinician judges that reading a note would harm the resident, gives medication,
@@ -152,6 +156,8 @@ CARE_TEAM = {
         Action.PRESCRIBE,
         Action.ADMINISTER,
         Action.REVIEW_ALLERGY,
+        Action.VIEW_VITALS,
+        Action.RECORD_VITALS,
         Action.PLAN_DISCHARGE,
         Action.SIGN_DISCHARGE,
         Action.RECORD_FOLLOW_UP,
@@ -167,6 +173,7 @@ FOLLOW_UP_WORK = {
     Action.LIST,
     Action.VIEW_HISTORY,
     Action.VIEW_MEDICATIONS,
+    Action.VIEW_VITALS,
     Action.VIEW_ADVERSE_EVENTS,
     Action.REPORT_ADVERSE_EVENT,
     Action.RECORD_MEASURE,
@@ -191,6 +198,7 @@ WHOLE_CENTER = {
         Action.COSIGN_NOTE,
         Action.RELEASE_NOTE,
         Action.VIEW_MEDICATIONS,
+        Action.VIEW_VITALS,  # read, not record: a supervisor is not at the bedside
         Action.PLAN_DISCHARGE,
         Action.RECORD_FOLLOW_UP,
         Action.CLOSE_LOST,
@@ -207,6 +215,7 @@ OWN_RECORD = {
     Action.RECORD_CONSENT,
     Action.REVOKE_CONSENT,
     Action.VIEW_MEDICATIONS,
+    Action.VIEW_VITALS,
     Action.REPORT_ADVERSE_EVENT,
     Action.VIEW_ADVERSE_EVENTS,
     Action.FILE_COMPLAINT,
@@ -216,7 +225,10 @@ OWN_RECORD = {
 # resident in residence and record their doses, without being on their care team. Nothing else
 # of the record opens this way, and a discharged or expected resident is not on the round.
 # A reaction seen on the round is recorded there, and the nurse may confirm or rule out an allergy.
+# Vital signs are taken on the round too (before a dose that needs them), and read there.
 MEDICATION_ROUND = {
+    Action.VIEW_VITALS,
+    Action.RECORD_VITALS,
     Action.VIEW_MEDICATIONS,
     Action.ADMINISTER,
     Action.REPORT_ADVERSE_EVENT,
@@ -232,6 +244,7 @@ INVESTIGATION_READS = {
     Action.LIST,
     Action.VIEW_HISTORY,
     Action.VIEW_MEDICATIONS,
+    Action.VIEW_VITALS,
     Action.VIEW_ADVERSE_EVENTS,
     Action.PLAY_RECORDING,
 }

@@ -30,6 +30,8 @@ URGENCY = {
     "allergy_override": Urgency.CRITICAL,  # a known allergen ordered with a co-signature
     # An allergy recorded while an order of its substance runs: the prescriber must review it.
     "allergy_order": Urgency.CRITICAL,
+    # A vital sign past a critical threshold (vitals/ranges.py): the care team sees the resident.
+    "vitals_critical": Urgency.CRITICAL,
     "ledger": Urgency.CRITICAL,  # a witness refused a checkpoint: the ledger may be rewritten
     "database_check": Urgency.CRITICAL,  # the live database no longer matches its ledger
     "safety_signal": Urgency.CRITICAL,  # a new drug-event safety signal

@@ -26,7 +26,7 @@ from homecoming.accounts.models import Role, User
 from homecoming.residents import services, setup
 from homecoming.residents.models import Bed, Center, Resident, ServiceBranch
 
-from . import allergies, alumni, clock, medications, oversight, story
+from . import allergies, alumni, clock, medications, oversight, story, vitals
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, MAX_RESIDENTS, SEED
 
 __all__ = [
@@ -366,6 +366,15 @@ def _stay(ctx, i, actor, caseworker, admission, rng, until, steps):
         story.resident_story(ctx, i, resident, admission.admitted_on, caseworker, rng, until),
         medications.resident_story(
             ctx.pharmacy, i, resident, admission.admitted_on, caseworker, until
+        ),
+        vitals.vitals_story(
+            i,
+            resident,
+            admission.admitted_on,
+            ctx.pharmacy.prescriber,
+            admission.clinician == ctx.pharmacy.prescriber,
+            random.Random(SEED * 11 + i),
+            until,
         ),
     )
 

@@ -55,6 +55,7 @@ KINDS = (
             "medications.allergyoverride",
         ),
     ),
+    Kind("vitals", "Vital signs", ("vitals.vitalsigns",)),
 )
 BY_CODE = {k.code: k for k in KINDS}
 KIND_OF_TYPE = {t: k for k in KINDS for t in k.object_types}

@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.text import capfirst
 
 from homecoming.core.templatetags.ledger_words import action_words
+from homecoming.vitals import words as vital_words
 
 # Shown nowhere: the resident is whose record this is, and ids say nothing to a reader.
 HIDDEN_FIELDS = {"id", "resident_id"}
@@ -171,6 +172,9 @@ IDENTIFY = {
         + ("" if v.fields.get("status") == "active" else f" ({_get(v, n, 'status').lower()})")
     ),
     "medications.noknownallergies": lambda v, n: "no known allergies",
+    "vitals.vitalsigns": lambda v, n: (
+        vital_words.summary(v.fields) + (" (entered in error)" if v.fields.get("error_at") else "")
+    ),
     "medications.allergyoverride": lambda v, n: (
         f"order written despite an allergy, co-signed by {_get(v, n, 'cosigner_id')}"
     ),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VitalsConfig(AppConfig):
+    name = "homecoming.vitals"
+    verbose_name = "Vitals"

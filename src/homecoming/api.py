@@ -75,6 +75,7 @@ def not_found(request, exc):
 api.add_router("/", "homecoming.residents.api.router")
 api.add_router("/", "homecoming.ledger.api.router")
 api.add_router("/", "homecoming.medications.api.router")
+api.add_router("/", "homecoming.safetyplans.api.router")
 api.add_router("/", "homecoming.consents.api.router")
 api.add_router("/", "homecoming.sharing.api.router")
 api.add_router("/", "homecoming.safety.api.router")

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "homecoming.medications",
     "homecoming.encounters",
     "homecoming.measures",
+    "homecoming.safetyplans",
     "homecoming.timeline",
     "homecoming.outcomes",
     "homecoming.sharing",

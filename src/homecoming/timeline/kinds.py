@@ -51,6 +51,11 @@ KINDS = (
             "medications.allergyoverride",
         ),
     ),
+    Kind(
+        "safety_plans",
+        "Safety plans and risk flags",
+        ("safetyplans.safetyplan", "safetyplans.riskflag"),
+    ),
 )
 BY_CODE = {k.code: k for k in KINDS}
 KIND_OF_TYPE = {t: k for k in KINDS for t in k.object_types}

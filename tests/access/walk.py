@@ -37,6 +37,7 @@ FILL = {
     "grant_id": lambda c: [c.grant.pk],
     "order_id": lambda c: [c.order.pk],
     "allergy_id": lambda c: [c.allergy.pk],
+    "flag_id": lambda c: [c.risk_flag.pk],
     "protocol_id": lambda c: [c.protocol.pk],
     "consent_id": lambda c: [c.consent.pk],
     "event_id": lambda c: [c.event.pk],

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
@@ -55,6 +56,7 @@ def _page(request, resident, form=None, clear_form=None, status=200):
     return render(request, "safetyplans/plan.html", context, status=status)
 
 
+@require_http_methods(["GET", "POST"])
 def plan(request, resident_id):
     """GET: the plan (a past version with ?version=N) and the flags. POST: a new version."""
     if is_own(request, resident_id):
@@ -75,9 +77,8 @@ def plan(request, resident_id):
     return redirect("safetyplans:plan", resident_id=resident_id)
 
 
+@require_POST
 def clear_flag(request, resident_id, flag_id):
-    if request.method != "POST":
-        return redirect("safetyplans:plan", resident_id=resident_id)
     try:
         flag = selectors.flag_for(request.user, flag_id)
     except RiskFlag.DoesNotExist as exc:

@@ -28,8 +28,6 @@ from homecoming.ledger.models import Entry
 from homecoming.measures import services as measures
 from homecoming.medications import administering, allergies, formulary, orders
 from homecoming.medications.models import Allergy, Order, Protocol
-from homecoming.safetyplans import services as safetyplans
-from homecoming.safetyplans.models import RiskFlag
 from homecoming.medications.orders import Prescription
 from homecoming.oversight import complaints, investigations
 from homecoming.oversight.models import Attachment, Complaint, Grant, Investigation
@@ -39,6 +37,8 @@ from homecoming.residents.models import Program, Resident
 from homecoming.safety import services as safety
 from homecoming.safety import signals
 from homecoming.safety.models import AdverseEvent, Signal
+from homecoming.safetyplans import services as safetyplans
+from homecoming.safetyplans.models import RiskFlag
 from tests.conftest import PASSWORD
 from tests.consents.helpers import publish
 from tests.encounters.test_recordings import audio_file, make_session

@@ -122,4 +122,4 @@ def test_walter_has_a_two_version_plan_and_the_item9_answer_met_with_a_plan_that
     flag = RiskFlag.objects.exclude(resident=walter).get()
     plan = SafetyPlan.objects.get(resident=flag.resident)
     assert flag.active and flag.source.answers[8] > 0
-    assert flag.raised_at < plan.signed_at < flag.raised_at + dt.timedelta(hours=24)
+    assert flag.raised_at <= plan.signed_at < flag.raised_at + dt.timedelta(hours=24)

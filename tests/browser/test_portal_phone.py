@@ -33,6 +33,7 @@ MUST_REACH = {
         r"/my-record/notes/",
         r"/notes/\d+/",
         r"/my-record/medications/",
+        r"/my-record/safety-plan/",
         r"/my-record/side-effects/",
         r"/my-record/discharge/",
         r"/complaints/mine/",

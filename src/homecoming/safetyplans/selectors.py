@@ -54,6 +54,16 @@ class Plan:
         return due is not None and timezone.now() > due
 
 
+def _record(actor, resident, rows, purpose):
+    """The rows shown, each by its version; none shown is still a look at the resident."""
+    if rows:
+        ledger.record_reads(
+            actor, str(Action.VIEW), rows, resident_of=lambda r: r.resident_id, purpose=purpose
+        )
+    else:
+        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=purpose)
+
+
 def plan_of(actor, resident: Resident, number: int | None = None) -> Plan:
     """The resident's plan and flags. SafetyPlan.DoesNotExist for a version that is not there."""
     decision = policy.require(actor, Action.VIEW, resident)
@@ -70,16 +80,7 @@ def plan_of(actor, resident: Resident, number: int | None = None) -> Plan:
         shown = next((v for v in versions if v.number == number), None)
         if shown is None:
             raise SafetyPlan.DoesNotExist(f"No version {number} of this safety plan.")
-    reads = ([shown] if shown else []) + flags
-    ledger.record_reads(
-        actor,
-        str(Action.VIEW),
-        reads,
-        resident_of=lambda r: r.resident_id,
-        purpose=decision.purpose,
-    )
-    if not reads:
-        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
+    _record(actor, resident, ([shown] if shown else []) + flags, decision.purpose)
     return Plan(resident, shown, versions, flags, decision.purpose)
 
 
@@ -91,16 +92,7 @@ def flags_of(actor, resident: Resident) -> list[RiskFlag]:
         .select_related("cleared_by")
         .order_by("-raised_at", "-id")
     )
-    if flags:
-        ledger.record_reads(
-            actor,
-            str(Action.VIEW),
-            flags,
-            resident_of=lambda r: r.resident_id,
-            purpose=decision.purpose,
-        )
-    else:
-        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
+    _record(actor, resident, flags, decision.purpose)
     return flags
 
 
@@ -113,16 +105,7 @@ def own_plan(actor, resident: Resident) -> SafetyPlan | None:
         .order_by("-number")
         .first()
     )
-    if plan is not None:
-        ledger.record_reads(
-            actor,
-            str(Action.VIEW),
-            [plan],
-            resident_of=lambda r: r.resident_id,
-            purpose=decision.purpose,
-        )
-    else:
-        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
+    _record(actor, resident, [plan] if plan else [], decision.purpose)
     return plan
 
 

@@ -131,3 +131,31 @@ def test_one_active_flag_per_resident_is_a_constraint(resident, staff):
     _flagged(staff["caseworker"], resident)
     with pytest.raises(IntegrityError), transaction.atomic():
         RiskFlag.objects.create(resident=resident, reason="again", raised_at=NOON)
+
+
+def test_an_overdue_review_is_told_to_the_supervisors_once_and_closed_by_a_plan(
+    resident, staff, sections
+):
+    from homecoming.safetyplans import timers
+
+    with time_machine.travel(NOON, tick=False):
+        flag = _flagged(staff["caseworker"], resident)
+    with time_machine.travel(NOON + dt.timedelta(hours=23), tick=False):
+        assert timers.escalate_overdue() == []  # still within the day
+    with time_machine.travel(NOON + dt.timedelta(hours=25), tick=False):
+        assert timers.escalate_overdue() == [flag]
+        assert timers.escalate_overdue() == []  # once per flag
+        told = Alert.objects.filter(kind=services.OVERDUE_ALERT)
+        assert {a.recipient for a in told} == {staff["supervisor"]}
+        services.sign(staff["caseworker"], resident, sections, PASSWORD)
+        assert not told.filter(read_at__isnull=True).exists()
+
+
+def test_the_worker_runs_the_overdue_review(resident, staff):
+    from homecoming.core import worker
+
+    job = next(j for j in worker.jobs() if j.name == "safety plans")
+    with time_machine.travel(NOON, tick=False):
+        _flagged(staff["caseworker"], resident)
+    with time_machine.travel(NOON + dt.timedelta(days=2), tick=False):
+        assert "1 overdue safety plan review(s)" in job.run()

@@ -133,7 +133,7 @@ class Due:
         return timezone.now() > self.due_at
 
 
-def _unreviewed():
+def unreviewed():
     """Flags with no safety plan version signed since they were raised."""
     since = SafetyPlan.objects.filter(
         resident=OuterRef("resident"), signed_at__gte=OuterRef("raised_at")
@@ -146,7 +146,7 @@ def reviews_due(actor) -> list[Due]:
     center), oldest first: a list naming residents, so a LIST entry on the ledger."""
     visible = Resident.objects.visible_to(actor)
     flags = list(
-        _unreviewed()
+        unreviewed()
         .filter(resident__in=visible)
         .select_related("resident")
         .order_by("raised_at", "id")

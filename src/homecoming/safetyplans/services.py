@@ -28,6 +28,8 @@ RAISE = "riskflag.raise"
 CLEAR = "riskflag.clear"
 # A positive answer asks for the safety plan to be reviewed (a version signed) within this.
 REVIEW_WITHIN = dt.timedelta(hours=24)
+# The supervisors' alert when that passes (timers.py); a signed version closes it.
+OVERDUE_ALERT = "safety_plan_overdue"
 LONGEST = 4000
 SECTION_KEYS = tuple(key for key, _ in SECTIONS)
 
@@ -78,6 +80,14 @@ def sign(actor, resident: Resident, sections: dict, secret: str) -> SafetyPlan:
             **clean,
         )
         ledger.record_write(actor, SIGN, plan, resident_id=resident.pk, purpose=decision.purpose)
+        for flag in RiskFlag.objects.filter(resident=resident, raised_at__lte=plan.signed_at):
+            alerts.close_for(
+                flag,
+                actor,
+                "a safety plan version was signed",
+                purpose=decision.purpose,
+                kind=OVERDUE_ALERT,
+            )
     return plan
 
 

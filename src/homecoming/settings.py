@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "homecoming.vitals",
     "homecoming.encounters",
     "homecoming.measures",
+    "homecoming.safetyplans",
     "homecoming.timeline",
     "homecoming.outcomes",
     "homecoming.sharing",

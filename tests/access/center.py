@@ -37,6 +37,8 @@ from homecoming.residents.models import Program, Resident
 from homecoming.safety import services as safety
 from homecoming.safety import signals
 from homecoming.safety.models import AdverseEvent, Signal
+from homecoming.safetyplans import services as safetyplans
+from homecoming.safetyplans.models import RiskFlag
 from homecoming.vitals import services as vitals_services
 from homecoming.vitals.models import VitalSigns
 from tests.conftest import PASSWORD
@@ -45,6 +47,7 @@ from tests.encounters.test_recordings import audio_file, make_session
 from tests.measures.answers import phq9
 from tests.medications.conftest import SERTRALINE, consent_document
 from tests.oversight.conftest import filing, picture
+from tests.safetyplans.conftest import SECTIONS as SAFETY_PLAN
 from tests.support.notes import draft, signed
 
 # The residents' names: what the walk looks for in every response.
@@ -79,6 +82,7 @@ class Center:
     vitals: VitalSigns | None = None
     follow_up: Contact | None = None  # a follow-up contact of Thaddeus (with its "lost")
     lost: Lost | None = None
+    risk_flag: RiskFlag | None = None  # raised by Thaddeus's PHQ-9 item 9, with a plan signed
 
     @property
     def residents(self) -> list[Resident]:
@@ -121,6 +125,8 @@ def build(staff, admit, make_user, beds) -> Center:
     consent = consents.sign(walter_user, walter, recording_document)
     recording = recordings.upload(staff["caseworker"], session, audio_file())
     measures.record(staff["caseworker"], walter, "phq9", phq9(item9=1))
+    risk_flag = RiskFlag.objects.get(resident=walter)
+    safetyplans.sign(staff["caseworker"], walter, SAFETY_PLAN, PASSWORD)
 
     consent_document(director, SERTRALINE["consent_code"])
     protocol = formulary.add_protocol(lead, dict(SERTRALINE))
@@ -192,6 +198,7 @@ def build(staff, admit, make_user, beds) -> Center:
     )
     follow_up, lost = _follow_up(walter, staff["caseworker"])
     return Center(
+        risk_flag=risk_flag,
         allergy=allergy,
         vitals=vitals,
         follow_up=follow_up,

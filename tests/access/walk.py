@@ -38,6 +38,7 @@ FILL = {
     "order_id": lambda c: [c.order.pk],
     "allergy_id": lambda c: [c.allergy.pk],
     "vitals_id": lambda c: [c.vitals.pk],
+    "flag_id": lambda c: [c.risk_flag.pk],
     "protocol_id": lambda c: [c.protocol.pk],
     "consent_id": lambda c: [c.consent.pk],
     "event_id": lambda c: [c.event.pk],

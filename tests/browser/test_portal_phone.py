@@ -34,6 +34,7 @@ MUST_REACH = {
         r"/notes/\d+/",
         r"/my-record/medications/",
         r"/my-record/vitals/",
+        r"/my-record/safety-plan/",
         r"/my-record/side-effects/",
         r"/my-record/discharge/",
         r"/complaints/mine/",

@@ -1,5 +1,7 @@
 """The demo center retells the story, the same way every time, through the real services."""
 
+import datetime as dt
+
 import pytest
 
 from homecoming.accounts.models import Role, User
@@ -110,3 +112,14 @@ def test_the_smallest_centers_build(db, residents):
     builder.build(residents=residents, progress=False)
     assert Resident.objects.filter(stays__status="in_residence").count() == residents
     assert Resident.objects.filter(given_name="Walter").exists()
+
+
+def test_walter_has_a_two_version_plan_and_the_item9_answer_met_with_a_plan_that_day(demo):
+    from homecoming.safetyplans.models import RiskFlag, SafetyPlan
+
+    walter = Resident.objects.get(given_name="Walter", family_name="Cruz")
+    assert list(walter.safety_plans.order_by("number").values_list("number", flat=True)) == [1, 2]
+    flag = RiskFlag.objects.exclude(resident=walter).get()
+    plan = SafetyPlan.objects.get(resident=flag.resident)
+    assert flag.active and flag.source.answers[8] > 0
+    assert flag.raised_at <= plan.signed_at < flag.raised_at + dt.timedelta(hours=24)

@@ -32,3 +32,16 @@ def test_the_chart_costs_the_same_for_3_and_40_notes_and_questionnaires(
     _add_to_record(37, caseworker, resident)
     large = _chart(client, resident)
     assert_bounded(small, large)
+
+
+def test_an_active_risk_flag_costs_the_chart_no_query(resident, staff, client_for):
+    """The flag rides on the allergies' one query (record/pages.py `_banners`)."""
+    caseworker = staff["caseworker"]
+    client = client_for(caseworker)
+    _add_to_record(3, caseworker, resident)
+    client.get(f"/residents/{resident.pk}/")
+    quiet = _chart(client, resident)
+    measures.record(caseworker, resident, "phq9", phq9(item9=1))
+    flagged = _chart(client, resident)
+    assert "Risk flag, raised" in client.get(f"/residents/{resident.pk}/").text
+    assert_bounded(quiet, flagged)

@@ -57,6 +57,11 @@ class Action(StrEnum):
     VIEW_VITALS = "vitals.view"  # blood pressure, pulse, temperature, ... and their charts
     # Record a set of vital signs, or mark one entered in error with the reason
     RECORD_VITALS = "vitals.record"
+    # Write the resident's safety plan with them and sign it (each change a new signed version)
+    WRITE_SAFETY_PLAN = "safetyplan.write"
+    # Clear a risk flag (a positive PHQ-9 item 9), with the reason: a clinician on the care team
+    # only, and the supervisors are told
+    CLEAR_RISK_FLAG = "riskflag.clear"
     REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
     VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
     FILE_COMPLAINT = "complaint.file"  # a resident's own complaint, in the portal
@@ -129,6 +134,7 @@ CLINICAL_WORK = {
     Action.RECORD_CONSENT,
     Action.REVOKE_CONSENT,
     Action.RECORD_ALLERGY,
+    Action.WRITE_SAFETY_PLAN,
 }
 CARE_TEAM = {
     Role.CASEWORKER: {
@@ -158,6 +164,7 @@ CARE_TEAM = {
         Action.REVIEW_ALLERGY,
         Action.VIEW_VITALS,
         Action.RECORD_VITALS,
+        Action.CLEAR_RISK_FLAG,
         Action.PLAN_DISCHARGE,
         Action.SIGN_DISCHARGE,
         Action.RECORD_FOLLOW_UP,
@@ -182,6 +189,9 @@ FOLLOW_UP_WORK = {
     Action.SIGN_DISCHARGE,  # left against advice: the signatures follow the discharge
     Action.RECORD_FOLLOW_UP,
     Action.OPEN_STAY,
+    # A risk raised after discharge is met with a safety plan, and cleared, all the same.
+    Action.WRITE_SAFETY_PLAN,
+    Action.CLEAR_RISK_FLAG,
 }
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {

@@ -59,6 +59,7 @@ CONFIRMING_ACTIONS = (
     "medication.interaction_override",  # medications/ingredient_limits.py
     "discharge.sign",  # the caseworker and a clinician sign a discharge (discharge/services.py)
     "discharge.acknowledge",  # the resident acknowledges their return to duty
+    "safetyplan.sign",  # a version of a resident's safety plan (safetyplans/services.py)
 )
 WRONG_SECRET = "That is not your password or a current code from your authenticator app."
 # For a second person named by log-in: the same words whether the log-in exists or not, is

@@ -45,6 +45,11 @@ URGENCY = {
     # An allergy ruled out (to the medical lead and the program director): it no longer stops
     # orders, so ruling one out to get past the stop is never unseen.
     "allergy_ruled_out": Urgency.HIGH,
+    # A risk flag (PHQ-9 item 9) cleared by a clinician (to the supervisors): clearing a flag to
+    # hide a risk is never unseen.
+    "risk_flag_cleared": Urgency.HIGH,
+    # No safety plan signed within 24 hours of a risk flag (to the supervisors, once per flag).
+    "safety_plan_overdue": Urgency.HIGH,
     "resident_adverse_event": Urgency.HIGH,  # a resident's own side-effect report (portal)
     "safety_decision": Urgency.HIGH,  # the medical lead's decision on a signal (oversight)
     # Follow-up after discharge: a former resident lost to follow-up (to the director, the

@@ -12,6 +12,7 @@ from homecoming.followup.selectors import due_count as follow_ups_due
 from homecoming.outcomes.selectors import occupancy
 from homecoming.oversight import selectors as oversight_selectors
 from homecoming.residents import selectors
+from homecoming.safetyplans import selectors as safetyplans
 
 
 def home(request):
@@ -33,6 +34,8 @@ def home(request):
         context["caseload"] = caseload
         context["rows"] = caseload.rows
         context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
+        # A positive PHQ-9 item 9: the safety plan is reviewed within the day (safetyplans).
+        context["safety_reviews"] = safetyplans.reviews_due(user)
     context["follow_ups_due"] = follow_ups_due(user)  # a count: names no one
     if role in (Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
         context["occupancy"] = occupancy(user)

@@ -29,6 +29,7 @@ from homecoming.encounters import notes, recordings, scheduling
 from homecoming.encounters.models import NoteTemplate, SessionKind
 from homecoming.measures import services as measures
 from homecoming.measures.models import Instrument
+from homecoming.safetyplans import services as safetyplans
 
 from .constants import DEMO_PASSWORD
 
@@ -66,6 +67,29 @@ DOCUMENTS = [
 START = {Instrument.PCL5: (38, 62), Instrument.PHQ9: (9, 20), Instrument.GAD7: (7, 17)}
 ITEMS = {Instrument.PCL5: 20, Instrument.PHQ9: 9, Instrument.GAD7: 7}
 TOP = {Instrument.PCL5: 4, Instrument.PHQ9: 3, Instrument.GAD7: 3}
+# Walter's safety plan, written with him in his first days, then revised once he had a friend on
+# the wing to call; and the plan written the day another resident answers PHQ-9 item 9 above 0.
+SAFETY_PLAN = {
+    "warning_signs": "Lying awake past 2 a.m.; skipping meals; not answering Ana's texts.",
+    "coping": "Walk the track; box breathing (4-4-4-4); the guitar in the common room.",
+    "distractions": "The gym at 6 p.m.; cards in the common room; the Thursday cook-out.",
+    "help_people": "Ana Cruz (sister) (312) 555-0147",
+    "professionals": (
+        "My caseworker, or the nurse on shift (any hour). Veterans Crisis Line: call 988 and "
+        "press 1, or text 838255. Emergency: 911."
+    ),
+    "environment": "No firearms at home (my brother keeps them); medicines kept by the nurse.",
+    "reason_for_living": "My daughter, Lucia.",
+}
+SAFETY_PLAN_REVISED = SAFETY_PLAN | {
+    "help_people": "Ana Cruz (sister) (312) 555-0147; Marcus on the wing (room N104).",
+}
+
+
+def sign_safety_plan(caseworker, resident, sections):
+    safetyplans.sign(caseworker, resident, sections, DEMO_PASSWORD)
+
+
 WALTER_START = {Instrument.PCL5: 54, Instrument.PHQ9: 17, Instrument.GAD7: 14}
 DAP = {
     "data": [
@@ -243,6 +267,11 @@ def resident_story(ctx, index, resident, admitted_on, caseworker, rng, until):
             (_at(admitted_on + dt.timedelta(days=7 * w - 3), 9, index % 60), "book", w)
             for w in sessions_weeks
         ]
+        + [
+            (_at(admitted_on + dt.timedelta(days=d), 15), "safety_plan", v)
+            for v, d in ((1, 1), (2, 9))
+            if is_walter and d <= days_in
+        ]
     )
     booked = {}
     for moment, what, n in plan:
@@ -254,9 +283,18 @@ def resident_story(ctx, index, resident, admitted_on, caseworker, rng, until):
                 actor = resident.user if (resident.user and n > 0) else caseworker
                 answers = _answers(rng, instrument, total)
                 if index == 3 and instrument == Instrument.PHQ9 and n == len(waves) - 1:
-                    # The demo's one positive item 9: the care team is alerted at once.
+                    # The demo's one positive item 9: the care team is alerted at once, and the
+                    # risk flag asks for a safety plan within the day.
                     answers[8], answers[0] = 1, max(0, answers[0] - 1)
                 measures.record(actor, resident, instrument, answers)
+            if index == 3 and n == len(waves) - 1:
+                # The caseworker sits down with them within hours and they sign a plan (before
+                # the history ends, whatever the day: the story never leaves the flag unmet).
+                later = timezone.now() + dt.timedelta(hours=3)
+                yield min(later, until - dt.timedelta(minutes=1))
+                sign_safety_plan(caseworker, resident, SAFETY_PLAN)
+        elif what == "safety_plan":
+            sign_safety_plan(caseworker, resident, SAFETY_PLAN if n == 1 else SAFETY_PLAN_REVISED)
         else:
             week_start = admitted_on + dt.timedelta(days=7 * n)
             day = week_start + dt.timedelta(days=(slot[0] - week_start.weekday()) % 7)

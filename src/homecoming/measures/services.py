@@ -2,8 +2,9 @@
 
 The policy is checked first (a denial is committed on its own); an incomplete questionnaire is
 refused with the missing items named; then the row, its ledger version and, for a PHQ-9 with
-item 9 above 0, the safety alert are written in one transaction: the answer can never be saved
-without the alert, nor the alert sent for an answer that was not saved.
+item 9 above 0, the safety alert and the risk flag (safetyplans/) are written in one
+transaction: the answer can never be saved without the alert and the flag, nor the alert sent
+for an answer that was not saved.
 """
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
+from homecoming.safetyplans import services as safetyplans
 
 from . import scoring
 from .models import Instrument, Mode, Questionnaire
@@ -91,4 +93,13 @@ def record(
         )
         if result.findings.get("item9_positive"):
             _raise_safety_alert(resident, result.findings["item9"])
+            # The flag stays on the chart until a clinician clears it; the care team's worklist
+            # asks for the safety plan to be reviewed within the day.
+            safetyplans.raise_flag(
+                actor,
+                resident,
+                reason=safety_message(resident, result.findings["item9"]),
+                source=questionnaire,
+                purpose=decision.purpose,
+            )
     return questionnaire

@@ -13,6 +13,8 @@ from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
 from homecoming.medications import allergies
 from homecoming.residents import selectors as residents_selectors
+from homecoming.residents.models import Resident
+from homecoming.safetyplans import selectors as safetyplans
 from homecoming.timeline import selectors as timeline_selectors
 
 # What the chart offers to do next, each a link shown only when the policy allows it.
@@ -37,11 +39,20 @@ CHART_ACTIONS = (
 CHART_OFFERS = (*CHART_ACTIONS, Action.RECORD_MEASURE)
 
 
+def _banners(resident_id: int):
+    """The allergies and the active risk flag, the two banners at the top of the chart, read
+    in one query (the chart's query budget): one resident, annotated by both apps."""
+    query = safetyplans.flagged_with(allergies.listed_with(Resident.objects.filter(pk=resident_id)))
+    resident = query.get()
+    return allergies.listed(resident), safetyplans.banner(resident)
+
+
 def chart(actor, resident_id: int) -> dict:
     """A member of staff's chart of one resident. Resident.DoesNotExist or AccessDenied (both
     on the ledger) when there is none or it is refused."""
     chart = residents_selectors.chart(actor, resident_id, offers=CHART_OFFERS)
     opened = (chart.resident, chart.decision)
+    listed_allergies, risk_flag = _banners(resident_id)
     # One look at the resident (ledger/looks.py): each section below adds its name to it.
     context = {
         "chart": chart,
@@ -57,7 +68,9 @@ def chart(actor, resident_id: int) -> dict:
         "consents_in_force": list(active_consents(chart.resident).select_related("document")),
         # Shown on every chart, "not recorded" included: the first thing a clinician checks
         # (the substances, as a banner shows them; the details are on the allergies page).
-        "allergies": allergies.listed_for(resident_id),
+        "allergies": listed_allergies,
+        # The active risk flag (a positive PHQ-9 item 9), until a clinician clears it.
+        "risk_flag": risk_flag,
     }
     # The summaries the chart shows without a read of their own are named in its look too, so
     # the resident reads what was on the screen.
@@ -66,6 +79,7 @@ def chart(actor, resident_id: int) -> dict:
         "questionnaires": context["measures"].any,
         "consents": context["consents_in_force"],
         allergies.SECTION: True,
+        safetyplans.FLAG_SECTION: risk_flag,
     }
     ledger.record_sections(
         actor,

@@ -56,6 +56,11 @@ KINDS = (
         ),
     ),
     Kind("vitals", "Vital signs", ("vitals.vitalsigns",)),
+    Kind(
+        "safety_plans",
+        "Safety plans and risk flags",
+        ("safetyplans.safetyplan", "safetyplans.riskflag"),
+    ),
 )
 BY_CODE = {k.code: k for k in KINDS}
 KIND_OF_TYPE = {t: k for k in KINDS for t in k.object_types}

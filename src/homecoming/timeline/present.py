@@ -178,6 +178,11 @@ IDENTIFY = {
     "medications.allergyoverride": lambda v, n: (
         f"order written despite an allergy, co-signed by {_get(v, n, 'cosigner_id')}"
     ),
+    "safetyplans.safetyplan": lambda v, n: f"safety plan, version {v.fields.get('number')}",
+    "safetyplans.riskflag": lambda v, n: (
+        f"risk flag: {v.fields.get('reason')}"
+        + (f" (cleared: {v.fields['cleared_reason']})" if v.fields.get("cleared_at") else "")
+    ),
     "consents.consent": lambda v, n: (
         f"consent to {_get(v, n, 'document_id')}"
         + (" (revoked)" if v.fields.get("revoked_at") else "")

@@ -63,6 +63,10 @@ ACTIONS = {
     "vitals.view": "viewed the vital signs",
     "vitals.record": "recorded vital signs",
     "vitals.entered_in_error": "marked vital signs entered in error",
+    "safetyplan.write": "wrote your safety plan",
+    "safetyplan.sign": "signed a version of your safety plan",
+    "riskflag.raise": "flagged a risk from your answer to a questionnaire",
+    "riskflag.clear": "cleared a risk flag, with the reason",
     "center.mar": "saw the name on the medication round",
     "data.export": "included your scores, without your name, in a data export",
     "safety.report": "reported an adverse event (a side effect or other harm)",
@@ -154,6 +158,7 @@ REFUSED_CONFIRMATIONS = {
     "consent.confirm": "consent not confirmed: a wrong password was entered for it",
     "medication.interaction_override": "co-signature of an order despite an interaction or an "
     "allergy not given: a wrong password or code was entered",
+    "safetyplan.sign": "safety plan not signed: a wrong password or code was entered for it",
 }
 
 

@@ -6,6 +6,7 @@ database on that server that is dropped afterwards. It holds a small demo center
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -161,3 +162,18 @@ def shoot(page):
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def open_chart():
+    """From a member of staff's home, open a resident's chart through the caseload list (the
+    home also lists residents in worklists, e.g. "Safety plans due", whose links go elsewhere)."""
+
+    def do(page, name):
+        caseload = page.get_by_role(
+            "region", name=re.compile("Residents (on your care team|with an open stay)")
+        )
+        caseload.get_by_role("link", name=name).first.click()
+        page.get_by_role("heading", name=re.compile(name)).first.wait_for()
+
+    return do

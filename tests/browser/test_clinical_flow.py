@@ -10,11 +10,11 @@ pytestmark = pytest.mark.browser
 
 
 def test_caseworker_schedules_writes_a_draft_reloads_signs_and_adds_an_addendum(
-    page, log_in, shoot
+    page, log_in, shoot, open_chart
 ):
     log_in(page, "heidi")
     page.get_by_role("heading", name="Your caseload").wait_for()
-    page.get_by_role("link", name="Walter Cruz").first.click()
+    open_chart(page, "Walter Cruz")
     page.get_by_role("heading", name=re.compile("Walter Cruz")).wait_for()
     chart_page = page.url
     shoot("chart-with-clinical-record")
@@ -96,7 +96,7 @@ def test_caseworker_schedules_writes_a_draft_reloads_signs_and_adds_an_addendum(
 
     # The timeline shows each step, from the ledger.
     page.goto(page.url.split("/notes/")[0] + "/")
-    page.get_by_role("link", name="Walter Cruz").first.click()
+    open_chart(page, "Walter Cruz")
     page.get_by_role("link", name="Timeline").click()
     events = page.locator("table.timeline").inner_text()
     for words in ("Added an addendum", "Signed a note", "Scheduled a session"):

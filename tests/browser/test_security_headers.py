@@ -54,7 +54,7 @@ def styled(page, selector, prop) -> str:
     return page.eval_on_selector(selector, f"e => getComputedStyle(e).{prop}")
 
 
-def test_staff_pages_keep_their_style_under_the_policy(watched, log_in, center, shoot):
+def test_staff_pages_keep_their_style_under_the_policy(watched, log_in, center, shoot, open_chart):
     page, (url, _) = watched, center
     log_in(page, "heidi")
     page.get_by_role("heading", name="Your caseload").wait_for()
@@ -62,7 +62,7 @@ def test_staff_pages_keep_their_style_under_the_policy(watched, log_in, center, 
     # The stylesheet applies (the site header's colour), and so do the former inline styles.
     assert styled(page, "header.site", "backgroundColor") == "rgb(22, 50, 74)"
 
-    page.get_by_role("link", name="Walter Cruz").first.click()
+    open_chart(page, "Walter Cruz")
     page.get_by_role("heading", name=re.compile("Walter Cruz")).wait_for()
     page.check_csp("chart")
     shoot("csp-chart")
@@ -82,7 +82,7 @@ def test_staff_pages_keep_their_style_under_the_policy(watched, log_in, center, 
 
     # The note editor and its autosave script (a static file).
     page.goto(f"{url}/")
-    page.get_by_role("link", name="Walter Cruz").first.click()
+    open_chart(page, "Walter Cruz")
     page.get_by_role("link", name="Schedule a session").click()
     page.check_csp("session form")
 

@@ -101,3 +101,25 @@ def test_roles_without_a_calendar_make_no_link(staff, who, client_for):
         client_for(staff[who]).post("/sessions/calendar-link/", {"do": "make"}).status_code == 403
     )
     assert not CalendarFeed.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM encounters_calendarfeed",
+        "UPDATE encounters_calendarfeed SET stopped_at = NULL",
+        "UPDATE encounters_calendarfeed SET secret_sha256 = 'x'",
+    ],
+)
+def test_the_database_keeps_every_link_as_made_and_stopped(staff, statement):
+    from django.db import connection, transaction
+
+    calendar_feed.make(staff["caseworker"])
+    calendar_feed.stop(staff["caseworker"])
+    with (
+        pytest.raises(Exception, match="refused"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert CalendarFeed.objects.get().stopped_at is not None

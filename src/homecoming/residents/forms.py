@@ -102,6 +102,13 @@ class DeploymentForm(forms.Form):
     started_on = forms.DateField(widget=DATE, required=False)
     ended_on = forms.DateField(widget=DATE, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A row left empty is no deployment; a row filled in needs all three (intake_rules:
+        # deployments at intake are over), so none of them is "optional".
+        for field in self.fields.values():
+            field.when_needed = "needed for each deployment listed"
+
     def clean(self):
         data = super().clean()
         if (data.get("started_on") or data.get("ended_on")) and not data.get("location"):

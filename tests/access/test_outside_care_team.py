@@ -106,6 +106,7 @@ PAYLOADS = {
     ("api:record_attempt", "POST"): {"method": "phone", "outcome": "reached"},
     ("api:get_plan", "POST"): {"secret": "not the outsider's to give", "coping": "Walk."},
     ("api:clear_flag", "POST"): {"reason": "Seen today: the risk no longer stands."},
+    ("api:cancel_planned_admission", "POST"): {"reason": "Recalled to his unit."},
     ("api:conclude_review", "POST"): {
         "conclusion": "monitor",
         "assessment": "Too few reports to judge; keep watching the pair.",

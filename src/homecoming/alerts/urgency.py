@@ -66,6 +66,8 @@ URGENCY = {
     # Normal: the person's choice of at once or the daily digest.
     "discharge_signature": Urgency.NORMAL,  # a discharge plan waits for the recipient's signature
     "note.cosign": Urgency.NORMAL,
+    # A planned admission cancelled before the arrival (to the care team who planned for them).
+    "admission_cancelled": Urgency.NORMAL,
     # Each investigational dose given, to the oversight body: its order was told at once.
     "investigational_dose": Urgency.NORMAL,
     "safety_review": Urgency.NORMAL,

@@ -397,6 +397,21 @@ def record_arrival(request, resident_id: int):
     return services.record_arrival(request.auth, resident)
 
 
+class CancelAdmissionIn(Schema):
+    reason: str
+
+
+@router.post(
+    "/residents/{resident_id}/planned-admission/cancel",
+    response={200: StayOut, 400: Error, 403: Error, 404: Error},
+)
+def cancel_planned_admission(request, resident_id: int, payload: CancelAdmissionIn):
+    """A planned admission will not happen (before the arrival is recorded): the stay is
+    cancelled with the reason, its reserved bed freed, and the care team told."""
+    resident = _resident(request, resident_id, Action.OPEN_STAY)
+    return services.cancel_planned_admission(request.auth, resident, payload.reason)
+
+
 @router.get("/beds", response={200: list[BoardBedOut], 403: Error})
 def bed_board(request):
     """Every bed and whether it is occupied; who occupies it only where you may see them."""

@@ -146,6 +146,15 @@ class ArrivalForm(forms.Form):
     """Nothing to fill in: the button says the resident is here (the service checks the date)."""
 
 
+class CancelAdmissionForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        label="Why will the admission not happen?",
+        help_text="Kept with the record, and sent to the care team who planned for them.",
+    )
+
+
 class BedForm(forms.Form):
     bed = BedChoice(queryset=free_beds())
 

@@ -12,6 +12,11 @@ urlpatterns = [
     path("residents/<int:resident_id>/bed/", views.bed, name="bed"),
     path("residents/<int:resident_id>/stay/", views.open_stay, name="open_stay"),
     path("residents/<int:resident_id>/arrival/", views.arrival, name="arrival"),
+    path(
+        "residents/<int:resident_id>/planned-admission/cancel/",
+        views.cancel_admission,
+        name="cancel_admission",
+    ),
     path("residents/<int:resident_id>/care-team/", views.care_team, name="care_team"),
     path("residents/<int:resident_id>/portal-access/", views.portal_access, name="portal_access"),
     path("residents/<int:resident_id>/break-glass/", views.break_glass, name="break_glass"),

@@ -13,6 +13,7 @@ ACTIONS = {
     "resident.break_glass": "opened the record in an emergency",
     "stay.open": "opened a stay",
     "stay.arrive": "recorded the arrival",
+    "stay.cancel": "cancelled the planned admission",
     "bed.assign": "changed the bed",
     "careteam.assign": "changed the care team",
     "resident.view_history": "read the record's history",

@@ -8,12 +8,23 @@ from django.apps import apps
 from homecoming.ledger.models import Entry
 from homecoming.medications import administering
 from homecoming.oversight import complaints
+from homecoming.residents.models import Resident
 from homecoming.timeline import present, selectors
 from homecoming.timeline.kinds import CENTER_WIDE, KIND_OF_TYPE, WITHHELD
 from tests.oversight.conftest import filing
 
+
+def _about_a_resident(model) -> bool:
+    return any(f.is_relation and f.related_model is Resident for f in model._meta.concrete_fields)
+
+
+# Every row the ledger versions, and every row naming a resident (an alert is written to the
+# ledger with the resident it is about, without being `ledger_versioned`), but the ledger's own.
 VERSIONED = sorted(
-    m._meta.label_lower for m in apps.get_models() if getattr(m, "ledger_versioned", False)
+    m._meta.label_lower
+    for m in apps.get_models()
+    if (getattr(m, "ledger_versioned", False) or _about_a_resident(m))
+    and m._meta.app_label != "ledger"
 )
 
 

@@ -104,6 +104,10 @@ WITHHELD = frozenset(
         "oversight.investigation",
         "oversight.grant",
         "oversight.grantscope",
+        # An alert is addressed to its recipients, and some are meant for the oversight body
+        # alone (an investigational order, a return to duty): whoever acknowledged it is in the
+        # ledger, not in the care team's reading of the resident's history.
+        "alerts.alert",
     }
 )
 

@@ -2,8 +2,12 @@
 (or withheld, or known to be the center's), a medication reads as a nurse would write it, and a
 complaint never reaches the history the people it may name can read."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.apps import apps
+from django.utils import timezone
 
 from homecoming.ledger.models import Entry
 from homecoming.medications import administering
@@ -66,7 +70,12 @@ def test_medicines_read_as_a_nurse_writes_them(
     page = selectors.timeline(staff["supervisor"], resident.pk, kinds=["medications"])
     summaries = [e.summary for e in page.events]
     given = next(s for s in summaries if "given by" in s)
-    assert given.endswith(f"Sertraline 50 mg: 50 mg given by {staff['clinician_other']}")
+    assert given.endswith(f"Sertraline 50 mg given by {staff['clinician_other']}")
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=7)):  # past the interval
+        administering.give(staff["clinician_other"], order, dose_amount="25", dose_unit="mg")
+    page = selectors.timeline(staff["supervisor"], resident.pk, kinds=["medications"])
+    half = page.events[0].summary
+    assert half.endswith(f"Sertraline 50 mg: 25 mg given by {staff['clinician_other']}"), half
     ordered = next(s for s in summaries if "prescribed by" in s)
     assert "Sertraline" in ordered and "50 mg" in ordered and "as needed" in ordered.lower()
     for words in summaries:

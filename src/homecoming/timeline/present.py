@@ -77,6 +77,12 @@ class Names:
             for m, ids in wanted.items()
         }
 
+    def row(self, label: str, pk):
+        """A referenced row itself (None when not fetched)."""
+        return next(
+            (rows.get(pk) for m, rows in self.rows.items() if m._meta.label_lower == label), None
+        )
+
     def of(self, model, pk) -> str:
         row = self.rows.get(model, {}).get(pk)
         if row is None:
@@ -153,7 +159,17 @@ def _dose(v, n) -> str:
     order, by, status = _get(v, n, "order_id"), _get(v, n, "recorded_by_id"), v.fields.get("status")
     if status == "given":
         words = f"{order} given by {by}"
-        if v.fields.get("dose_amount") is not None:
+        ordered = n.row("medications.order", v.fields.get("order_id"))
+        amount = v.fields.get("dose_amount")
+        as_ordered = (
+            ordered is not None
+            and amount is not None
+            and (
+                Decimal(str(amount)) == ordered.dose_amount
+                and v.fields.get("dose_unit") == ordered.dose_unit
+            )
+        )
+        if amount is not None and not as_ordered:  # "Ibuprofen 400 mg: 200 mg given by ..."
             words = (
                 f"{order}: {_amount(v.fields['dose_amount'])} {v.fields.get('dose_unit')} "
                 f"given by {by}"

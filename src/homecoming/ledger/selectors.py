@@ -15,10 +15,16 @@ class Disclosures:
     own_reads_hidden: bool
 
 
+# The resident's own reads that stay listed: a copy of the record that left the center (a
+# download) is worth remembering, where a page they opened is not.
+OWN_READS_LISTED = ("record.download",)
+
+
 def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures:
     """What the resident reads as "who looked at my record": every entry about them, newest
     first, a page at a time, except their own reads of it (each page they open would otherwise
-    bury everyone else's accesses under their own). Their own changes stay listed."""
+    bury everyone else's accesses under their own). Their own changes and downloads stay
+    listed."""
     # Two walks down an index each, (resident, seq) on the entries and on the names lists
     # carry, merged here: one query with "about them OR named" cannot use either index and
     # reads the whole ledger, which grows with every look.
@@ -27,7 +33,9 @@ def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures
     on_record = Entry.objects.filter(resident_id=resident.pk)
     named = Mention.objects.filter(resident_id=resident.pk)
     if own:
-        on_record = on_record.exclude(Q(actor_id=own) & ~Exists(wrote))
+        on_record = on_record.exclude(
+            Q(actor_id=own) & ~Exists(wrote) & ~Q(action__in=OWN_READS_LISTED)
+        )
     if before is not None:
         on_record, named = on_record.filter(seq__lt=before), named.filter(seq__lt=before)
     seqs = [

@@ -48,15 +48,17 @@ class VitalsRecord:
         return trends
 
 
-def vitals_record(actor, resident_id: int) -> VitalsRecord:
-    """A resident's vital signs: the read is checked, and named in the request's look."""
+def vitals_record(actor, resident_id: int, *, shown: int | None = SHOWN) -> VitalsRecord:
+    """A resident's vital signs, the latest `shown` sets (None: every one, for the resident's
+    downloaded copy): the read is checked, and named in the request's look."""
     resident = existing(actor, resident_id, Action.VIEW_VITALS)
     decision = policy.require(actor, Action.VIEW_VITALS, resident)
-    sets = list(
+    query = (
         VitalSigns.objects.filter(resident=resident)
         .select_related("recorded_by", "error_by")
-        .order_by("-taken_at", "-id")[:SHOWN]
+        .order_by("-taken_at", "-id")
     )
+    sets = list(query if shown is None else query[:shown])
     ledger.record_reads(
         actor, VIEW, sets, resident_of=lambda s: s.resident_id, purpose=decision.purpose
     )

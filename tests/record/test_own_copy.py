@@ -258,3 +258,12 @@ def test_the_bundle_says_nothing_a_portal_page_does_not(center, client_for):
         "who_looked",
     ]
     assert PASSWORD not in copy.json().decode()
+
+
+def test_a_pdf_and_a_data_file_the_same_minute_are_two_lines(center, client_for):
+    client = client_for(center.walter_user)
+    client.get("/my-record.pdf")
+    client.get("/my-record.json")
+    page = client.get("/my-record/").content.decode()
+    assert "downloaded a copy of your record as a PDF" in page
+    assert "downloaded a copy of your record as a data file (JSON)" in page

@@ -71,6 +71,11 @@ def who_for_resident(entry: Entry, resident) -> tuple[str, str]:
     return entry.actor.full_name or entry.actor.username, entry.actor_role
 
 
+def _format(entry) -> str | None:
+    """A download's format: a PDF and a data file taken in the same minute are two lines."""
+    return entry.details.get("format") if entry.action in OWN_READS_LISTED else None
+
+
 def _grouped(entries):
     """One line for what a person did in one go: a report and the medicines it suspects, a
     session booked for its attendees, the chart opened and then its notes, are several entries
@@ -80,8 +85,8 @@ def _grouped(entries):
     for entry in entries:
         last = shown[-1] if shown else None
         same = last is not None and (
-            (last.actor_id, last.action, last.purpose, last.outcome)
-            == (entry.actor_id, entry.action, entry.purpose, entry.outcome)
+            (last.actor_id, last.action, last.purpose, last.outcome, _format(last))
+            == (entry.actor_id, entry.action, entry.purpose, entry.outcome, _format(entry))
             and abs((last.time - entry.time).total_seconds()) < 60
         )
         if same:

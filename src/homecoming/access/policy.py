@@ -65,6 +65,9 @@ class Action(StrEnum):
     REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
     VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
     FILE_COMPLAINT = "complaint.file"  # a resident's own complaint, in the portal
+    # A copy of everything the portal shows the resident, as a PDF or a data file: the resident
+    # themself only (a copy that leaves the center is the resident's to take, nobody else's)
+    DOWNLOAD_RECORD = "record.download"
     # Write, sign and carry out a discharge plan (services check who signs what); record that a
     # resident left against advice; cancel a plan with a reason.
     PLAN_DISCHARGE = "discharge.plan"
@@ -230,6 +233,13 @@ OWN_RECORD = {
     Action.VIEW_ADVERSE_EVENTS,
     Action.FILE_COMPLAINT,
     Action.ACKNOWLEDGE_DISCHARGE,
+    Action.DOWNLOAD_RECORD,
+}
+# What only the resident may do with their record, whoever else may read it: staff read the
+# record in the center, where every look is accounted for; a copy leaving it is the resident's.
+RESIDENT_ONLY = {
+    Action.DOWNLOAD_RECORD: "Only the resident downloads a copy of their record, logged in "
+    "with their own account.",
 }
 # The medication round: any clinician (the nurse on shift) may read the medication record of a
 # resident in residence and record their doses, without being on their care team. Nothing else
@@ -561,6 +571,8 @@ class _AmongMany:
 
 
 def _decide(user, role, action: Action, resident, facts) -> Decision:
+    if action in RESIDENT_ONLY and role != Role.RESIDENT:
+        return _deny(RESIDENT_ONLY[action])
     if resident is None:
         if action in CENTER and role in CENTER[action]:
             return Decision(True, Purpose.OPERATIONS, "")

@@ -11,10 +11,12 @@ from pydantic import Field
 from homecoming.access.policy import Action
 from homecoming.core.forms import messages_by_field
 from homecoming.core.schemas import Error
+from homecoming.record import own_copy
 
 from . import intake_rules as rules
 from . import selectors, services, setup
 from .models import Bed, Program, Resident, ServiceBranch
+from .views import attachment
 
 router = Router(tags=["residents"])
 
@@ -278,6 +280,27 @@ def center(request):
             for r in view["rooms"]
         ],
     }
+
+
+@router.get(
+    "/my-record/download",
+    response={200: None, 403: Error},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": 'The resident\'s copy of their own record: {"format": '
+                '"homecoming-record", "version": 1, ...} (see docs/using.md)',
+                "content": {"application/json": {}},
+            }
+        }
+    },
+)
+def my_record_download(request):
+    """The resident's own record as a JSON file, the same as the portal's "Download my record
+    (data file)": only the resident, with their own log-in or token; anyone else is refused
+    (on the ledger). One ledger entry per download."""
+    resident = getattr(request.auth, "resident", None)
+    return attachment(own_copy.download(request.auth, resident, "json"))
 
 
 @router.get("/residents", response=list[ResidentSummary])

@@ -3,7 +3,7 @@ render. Bad input re-renders the form with what the user typed and a 400."""
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
 from homecoming.core.forms import apply_errors, form_status, messages_by_field
 from homecoming.core.own_record import is_own, own_resident
-from homecoming.record import pages
+from homecoming.record import own_copy, pages
 
 from . import selectors, services
 from .forms import (
@@ -333,3 +333,18 @@ def my_record(request):
     resident = own_resident(request)
     context = pages.own_record(request.user, resident, older_than=_page_from(request))
     return render(request, "residents/my_record.html", context)
+
+
+def attachment(copy: own_copy.OwnCopy) -> HttpResponse:
+    """A copy of the record as a file to keep, never kept by a browser's or a proxy's cache."""
+    response = HttpResponse(copy.content(), content_type=copy.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{copy.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def my_record_download(request, fmt):
+    """The resident's own copy of their record (record/own_copy.py). Anyone else (a member of
+    staff, an account linked to no record) is refused: a 403, on the ledger."""
+    resident = getattr(request.user, "resident", None)
+    return attachment(own_copy.download(request.user, resident, fmt))

@@ -56,12 +56,14 @@ class VitalsRecord:
         return trends
 
 
-def vitals_record(actor, resident_id: int, before: int | None = None) -> VitalsRecord:
-    """A resident's vital signs, a page of SHOWN sets by the time they were taken, newest
-    first; `before` (a set's id) asks for the sets taken before that one. Pages are keyed on
-    (taken_at, id), not on the id alone, because a set may be entered after a later one was
-    (a paper chart typed in at the end of the shift). The read is checked, and named in the
-    request's look."""
+def vitals_record(
+    actor, resident_id: int, before: int | None = None, *, shown: int | None = SHOWN
+) -> VitalsRecord:
+    """A resident's vital signs, a page of `shown` sets by the time they were taken, newest
+    first (None: every one, for the resident's downloaded copy); `before` (a set's id) asks for
+    the sets taken before that one. Pages are keyed on (taken_at, id), not on the id alone,
+    because a set may be entered after a later one was (a paper chart typed in at the end of
+    the shift). The read is checked, and named in the request's look."""
     resident = existing(actor, resident_id, Action.VIEW_VITALS)
     decision = policy.require(actor, Action.VIEW_VITALS, resident)
     rows = VitalSigns.objects.filter(resident=resident)
@@ -70,11 +72,13 @@ def vitals_record(actor, resident_id: int, before: int | None = None) -> VitalsR
         if mark is None:
             raise BadCursor(f"“before” must be one of this resident's sets, not {before}.")
         rows = rows.filter(Q(taken_at__lt=mark) | Q(taken_at=mark, pk__lt=before))
-    sets = list(
-        rows.select_related("recorded_by", "error_by").order_by("-taken_at", "-id")[: SHOWN + 1]
-    )
-    older = sets[SHOWN - 1].pk if len(sets) > SHOWN else None
-    sets = sets[:SHOWN]
+    query = rows.select_related("recorded_by", "error_by").order_by("-taken_at", "-id")
+    if shown is None:
+        sets, older = list(query), None
+    else:
+        sets = list(query[: shown + 1])
+        older = sets[shown - 1].pk if len(sets) > shown else None
+        sets = sets[:shown]
     ledger.record_reads(
         actor, VIEW, sets, resident_of=lambda s: s.resident_id, purpose=decision.purpose
     )

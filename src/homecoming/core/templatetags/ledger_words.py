@@ -17,6 +17,7 @@ ACTIONS = {
     "bed.assign": "changed the bed",
     "careteam.assign": "changed the care team",
     "resident.view_history": "read the record's history",
+    "record.download": "downloaded a copy of the record",
     "account.create": "created a log-in",
     "session.schedule": "scheduled a session",
     "session.check_in": "checked the resident in to a session",
@@ -213,8 +214,15 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+# The formats a copy of the record is downloaded in, as the resident's sentence names them.
+DOWNLOAD_FORMATS = {"pdf": "a PDF", "json": "a data file (JSON)"}
+
+
 def look_words(entry) -> str:
     """What a look showed: "opened your chart: notes and questionnaires"."""
+    if entry.action == "record.download":
+        form = DOWNLOAD_FORMATS.get(entry.details.get("format"), "a file")
+        return f"downloaded a copy of your record as {form}"
     if entry.residents_named:
         return ACTIONS.get(entry.action, "saw your name in a list")
     sections = list(getattr(entry, "shown", entry.sections))

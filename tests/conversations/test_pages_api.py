@@ -120,3 +120,19 @@ def test_the_api_for_the_resident_and_for_staff(resident, staff, portal_user, ap
     assert outsider.get(f"/api/v1/message-threads/{thread_id}").status_code == 403
     assert outsider.get(threads).status_code == 403
     assert team.get("/api/v1/message-threads/999999").status_code == 404
+
+
+def test_the_resident_sees_who_read_their_messages_in_who_looked(resident, staff, portal_user):
+    thread = services.start(portal_user, resident, "Night passes", "Can I sign out Saturday?")
+    logged_in(staff["caseworker"]).get(reverse("conversations:thread", args=[thread.pk]))
+    page = logged_in(portal_user).get(reverse("residents:my_record")).content.decode()
+    assert "looked at your messages" in page and staff["caseworker"].full_name in page
+    assert "read a message (a read receipt)" in page
+
+
+def test_the_timeline_names_messages(resident, staff, portal_user):
+    thread = services.start(portal_user, resident, "Night passes", "Can I sign out Saturday?")
+    services.reply(staff["caseworker"], thread, "Yes.")
+    page = logged_in(staff["caseworker"]).get(reverse("timeline:timeline", args=[resident.pk]))
+    text = page.content.decode()
+    assert "message thread “Night passes”" in text and "message from staff" in text

@@ -61,6 +61,11 @@ KINDS = (
         "Safety plans and risk flags",
         ("safetyplans.safetyplan", "safetyplans.riskflag"),
     ),
+    Kind(
+        "messages",
+        "Messages",
+        ("conversations.thread", "conversations.message", "conversations.receipt"),
+    ),
 )
 BY_CODE = {k.code: k for k in KINDS}
 KIND_OF_TYPE = {t: k for k in KINDS for t in k.object_types}

@@ -178,6 +178,11 @@ IDENTIFY = {
     "medications.allergyoverride": lambda v, n: (
         f"order written despite an allergy, co-signed by {_get(v, n, 'cosigner_id')}"
     ),
+    "conversations.thread": lambda v, n: f"message thread “{v.fields.get('subject')}”",
+    "conversations.message": lambda v, n: (
+        "message from the resident" if v.fields.get("from_resident") else "message from staff"
+    ),
+    "conversations.receipt": lambda v, n: f"read receipt of message #{v.fields.get('message_id')}",
     "safetyplans.safetyplan": lambda v, n: f"safety plan, version {v.fields.get('number')}",
     "safetyplans.riskflag": lambda v, n: (
         f"risk flag: {v.fields.get('reason')}"

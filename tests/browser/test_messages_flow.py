@@ -25,7 +25,7 @@ def test_walter_writes_and_his_caseworker_answers(center, page, browser, log_in,
         assert WARNING in walter.locator("main").inner_text()
         assert walter.locator("main a[href='tel:988']").count() >= 1
         walter.get_by_label("Subject").fill("Phone call to my sister")
-        walter.get_by_label("Your message").fill(
+        walter.get_by_label("Your message", exact=True).fill(
             "Can I use the office phone tonight to call my sister? Mine is broken."
         )
         walter.get_by_role("button", name="Send").click()
@@ -37,7 +37,9 @@ def test_walter_writes_and_his_caseworker_answers(center, page, browser, log_in,
         waiting.get_by_role("link", name=re.compile("Phone call to my sister")).click()
         page.get_by_role("heading", name="Phone call to my sister").wait_for()
         assert WARNING in page.locator("main").inner_text()
-        page.get_by_label("Your message").fill("Yes: the office is free after dinner, until 9.")
+        page.get_by_label("Your message", exact=True).fill(
+            "Yes: the office is free after dinner, until 9."
+        )
         page.get_by_role("button", name="Send").click()
         page.get_by_text("the office is free after dinner").wait_for()
         shoot("messages-caseworker-answers")
@@ -46,6 +48,7 @@ def test_walter_writes_and_his_caseworker_answers(center, page, browser, log_in,
         main = walter.locator("main")
         walter.get_by_text("the office is free after dinner").wait_for()
         assert "Read by Heidi Bergman" in main.inner_text()
+        assert "Read by you" in main.inner_text()  # this reading, shown at once
         width = walter.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the thread is {width} px wide on a 390 px phone"
         walter.screenshot(path="test-artifacts/messages-walter-phone.png", full_page=True)

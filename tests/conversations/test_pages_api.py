@@ -22,6 +22,7 @@ def test_the_resident_writes_and_reads_in_the_portal(resident, staff, portal_use
     mine = reverse("conversations:mine")
     page = client.get(mine).content.decode()
     assert WARNING in page and 'href="tel:988"' in page and 'href="sms:838255"' in page
+    assert 'href="tel:911"' in page
     refused = client.post(mine, {"subject": "", "body": "I typed all this."})
     assert refused.status_code == 400
     text = refused.content.decode()

@@ -81,7 +81,10 @@ def _message(m) -> dict:
         "from_resident": m.from_resident,
         "body": m.body,
         "sent_at": m.sent_at,
-        "read_by": [{"reader": str(r.reader), "read_at": r.read_at} for r in m.receipts.all()],
+        "read_by": [
+            {"reader": str(r.reader), "read_at": r.read_at}
+            for r in getattr(m, "read_list", None) or m.receipts.all()
+        ],
     }
 
 

@@ -128,7 +128,10 @@ def read(actor, thread: Thread) -> Conversation:
         resident_of=lambda m: m.resident_id,
         purpose=decision.purpose,
     )
-    services.mark_read(actor, messages, decision.purpose)
+    made = {r.message_id: r for r in services.mark_read(actor, messages, decision.purpose)}
+    for m in messages:
+        # What the page shows includes this reading: the reader's own receipt, just written.
+        m.read_list = [*m.receipts.all(), *([made[m.pk]] if m.pk in made else [])]
     writing = services.may_write(actor, thread.resident)
     return Conversation(thread, messages, writing.allowed, writing.reason, decision.purpose)
 

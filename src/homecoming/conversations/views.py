@@ -23,7 +23,7 @@ from .models import Thread
 
 NOT_FOR_EMERGENCIES = (
     "Messages are not for emergencies: the care team reads them in working hours, and an "
-    "answer can take a day or two."
+    "answer can take a day or two. In an emergency call 911."
 )
 
 

@@ -75,6 +75,10 @@ class Action(StrEnum):
     ACKNOWLEDGE_DISCHARGE = "discharge.acknowledge"  # the resident signs their return to duty
     RECORD_FOLLOW_UP = "followup.record"  # contact attempts and check-in links after discharge
     CLOSE_LOST = "followup.close_lost"  # close "lost to follow-up", always with a reason
+    # Messages between the resident and their care team (conversations/): read the threads, and
+    # write in them (start one, or reply). Staff write as themselves; the resident as the resident.
+    VIEW_MESSAGES = "message.view"
+    SEND_MESSAGE = "message.send"
     # On the center as a whole
     REGISTER = "resident.register"
     VIEW_BED_BOARD = "center.bed_board"
@@ -138,6 +142,8 @@ CLINICAL_WORK = {
     Action.REVOKE_CONSENT,
     Action.RECORD_ALLERGY,
     Action.WRITE_SAFETY_PLAN,
+    Action.VIEW_MESSAGES,
+    Action.SEND_MESSAGE,
 }
 CARE_TEAM = {
     Role.CASEWORKER: {
@@ -195,6 +201,9 @@ FOLLOW_UP_WORK = {
     # A risk raised after discharge is met with a safety plan, and cleared, all the same.
     Action.WRITE_SAFETY_PLAN,
     Action.CLEAR_RISK_FLAG,
+    # The care team answers a former resident's messages through the year of follow-up.
+    Action.VIEW_MESSAGES,
+    Action.SEND_MESSAGE,
 }
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {
@@ -233,6 +242,10 @@ OWN_RECORD = {
     Action.VIEW_ADVERSE_EVENTS,
     Action.FILE_COMPLAINT,
     Action.ACKNOWLEDGE_DISCHARGE,
+    # Write to their care team and read the answers; after discharge, writing stays open only
+    # through the year of follow-up (conversations/services.py decides, the follow-up app knows).
+    Action.VIEW_MESSAGES,
+    Action.SEND_MESSAGE,
     Action.DOWNLOAD_RECORD,
 }
 # What only the resident may do with their record, whoever else may read it: staff read the

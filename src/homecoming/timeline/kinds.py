@@ -87,6 +87,11 @@ KINDS = (
             "followup.lost",
         ),
     ),
+    Kind(
+        "messages",
+        "Messages",
+        ("conversations.thread", "conversations.message", "conversations.receipt"),
+    ),
     Kind("break_glass", "Break-glass access", ("access.breakglass",)),
 )
 

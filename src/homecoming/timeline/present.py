@@ -299,6 +299,12 @@ IDENTIFY = {
     "access.breakglass": lambda v, n: (
         f"break-glass access by {_get(v, n, 'actor_id')}: {v.fields.get('reason')}"
     ),
+    "conversations.thread": lambda v, n: f"message thread “{v.fields.get('subject')}”",
+    "conversations.message": lambda v, n: (
+        f"message from {_get(v, n, 'author_id')}"
+        + (" (the resident)" if v.fields.get("from_resident") else "")
+    ),
+    "conversations.receipt": lambda v, n: f"a message read by {_get(v, n, 'reader_id')}",
     "safetyplans.safetyplan": lambda v, n: f"safety plan, version {v.fields.get('number')}",
     "safetyplans.riskflag": lambda v, n: (
         f"risk flag: {v.fields.get('reason')}"

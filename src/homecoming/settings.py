@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "homecoming.encounters",
     "homecoming.measures",
     "homecoming.safetyplans",
+    "homecoming.corrections",
     "homecoming.timeline",
     "homecoming.outcomes",
     "homecoming.sharing",

@@ -19,6 +19,8 @@ from homecoming.accounts.models import ApiToken, Role, User
 from homecoming.alerts import services as alerts
 from homecoming.consents import services as consents
 from homecoming.consents.models import Consent, ConsentDocument
+from homecoming.corrections import services as corrections
+from homecoming.corrections.models import CorrectionRequest
 from homecoming.discharge.models import DischargePlan
 from homecoming.encounters import recordings
 from homecoming.encounters.models import Note, Recording, Session
@@ -83,6 +85,7 @@ class Center:
     follow_up: Contact | None = None  # a follow-up contact of Thaddeus (with its "lost")
     lost: Lost | None = None
     risk_flag: RiskFlag | None = None  # raised by Thaddeus's PHQ-9 item 9, with a plan signed
+    correction: CorrectionRequest | None = None  # Thaddeus asks to correct his signed note
 
     @property
     def residents(self) -> list[Resident]:
@@ -197,7 +200,11 @@ def build(staff, admit, make_user, beds) -> Center:
         reason="Read the resident's notes and what the supervisor did with them.",
     )
     follow_up, lost = _follow_up(walter, staff["caseworker"])
+    correction = corrections.file_request(
+        walter_user, walter, "note", signed_note.pk, "The date of the argument is wrong."
+    )
     return Center(
+        correction=correction,
         risk_flag=risk_flag,
         allergy=allergy,
         vitals=vitals,

@@ -65,6 +65,12 @@ class Action(StrEnum):
     REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
     VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
     FILE_COMPLAINT = "complaint.file"  # a resident's own complaint, in the portal
+    # Ask for a correction of an entry of one's own record (HIPAA's right to amend), and file a
+    # statement of disagreement when it is declined: the resident only
+    REQUEST_CORRECTION = "correction.request"
+    # Answer a correction request: amend the record, or decline with the reason (services refuse
+    # a decline by the entry's own author)
+    ANSWER_CORRECTION = "correction.answer"
     # Write, sign and carry out a discharge plan (services check who signs what); record that a
     # resident left against advice; cancel a plan with a reason.
     PLAN_DISCHARGE = "discharge.plan"
@@ -135,6 +141,7 @@ CLINICAL_WORK = {
     Action.REVOKE_CONSENT,
     Action.RECORD_ALLERGY,
     Action.WRITE_SAFETY_PLAN,
+    Action.ANSWER_CORRECTION,
 }
 CARE_TEAM = {
     Role.CASEWORKER: {
@@ -192,6 +199,8 @@ FOLLOW_UP_WORK = {
     # A risk raised after discharge is met with a safety plan, and cleared, all the same.
     Action.WRITE_SAFETY_PLAN,
     Action.CLEAR_RISK_FLAG,
+    # The right to amend outlives the stay: a former resident's request is answered all the same.
+    Action.ANSWER_CORRECTION,
 }
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {
@@ -230,6 +239,7 @@ OWN_RECORD = {
     Action.VIEW_ADVERSE_EVENTS,
     Action.FILE_COMPLAINT,
     Action.ACKNOWLEDGE_DISCHARGE,
+    Action.REQUEST_CORRECTION,
 }
 # The medication round: any clinician (the nurse on shift) may read the medication record of a
 # resident in residence and record their doses, without being on their care team. Nothing else

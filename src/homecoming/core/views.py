@@ -7,6 +7,7 @@ from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.alerts.selectors import open_for
 from homecoming.core import errors, numbered
+from homecoming.corrections import selectors as corrections
 from homecoming.encounters import scheduling
 from homecoming.followup.selectors import due_count as follow_ups_due
 from homecoming.outcomes.selectors import occupancy
@@ -36,6 +37,8 @@ def home(request):
         context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
         # A positive PHQ-9 item 9: the safety plan is reviewed within the day (safetyplans).
         context["safety_reviews"] = safetyplans.reviews_due(user)
+        # Residents' requests to correct their record, answered within 60 days (corrections).
+        context["correction_requests"] = corrections.open_requests(user)
     context["follow_ups_due"] = follow_ups_due(user)  # a count: names no one
     if role in (Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
         context["occupancy"] = occupancy(user)

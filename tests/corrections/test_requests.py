@@ -115,7 +115,9 @@ def test_staff_do_not_file_a_residents_request(resident, note, staff):
     assert _denied(staff["caseworker"], Action.REQUEST_CORRECTION).exists()
 
 
-def test_another_resident_cannot_file_on_walters_record(portal_user, resident, note, other_resident):
+def test_another_resident_cannot_file_on_walters_record(
+    portal_user, resident, note, other_resident
+):
     with pytest.raises(AccessDenied):
         _ask(other_resident.user, resident, note)
     assert _denied(other_resident.user, Action.REQUEST_CORRECTION).exists()
@@ -164,9 +166,7 @@ def test_any_other_entry_is_amended_by_a_written_amendment(portal_user, resident
     assert given.addendum is None and given.statement.startswith("Emergency contact")
 
 
-def test_the_author_of_a_note_cannot_decline_a_request_about_it(
-    portal_user, resident, note, staff
-):
+def test_the_author_of_a_note_cannot_decline_a_request_about_it(portal_user, resident, note, staff):
     request = _ask(portal_user, resident, note)
     with pytest.raises(AccessDenied):
         services.answer(staff["caseworker"], request, "declined", "It was Monday.")
@@ -284,9 +284,7 @@ def test_the_worklist_shows_the_care_team_and_the_supervisors_only(
     assert listed.exists()
 
 
-def test_the_worklist_is_one_query_however_many_requests(
-    portal_user, resident, note, staff
-):
+def test_the_worklist_is_one_query_however_many_requests(portal_user, resident, note, staff):
     _ask(portal_user, resident, note)
     with CaptureQueriesContext(connection) as one:
         selectors.open_requests(staff["caseworker"])

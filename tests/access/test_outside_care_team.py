@@ -106,6 +106,8 @@ PAYLOADS = {
     ("api:record_attempt", "POST"): {"method": "phone", "outcome": "reached"},
     ("api:get_plan", "POST"): {"secret": "not the outsider's to give", "coping": "Walk."},
     ("api:clear_flag", "POST"): {"reason": "Seen today: the risk no longer stands."},
+    ("api:list_requests", "POST"): {"kind": "note", "entry_id": 1, "what_is_wrong": "Wrong."},
+    ("api:answer", "POST"): {"outcome": "declined", "statement": "Not the outsider's to say."},
     ("api:conclude_review", "POST"): {
         "conclusion": "monitor",
         "assessment": "Too few reports to judge; keep watching the pair.",

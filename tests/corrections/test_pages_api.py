@@ -176,3 +176,12 @@ def test_the_api(portal_user, resident, note, staff, api_for, rosas_note):
         disagree_url, json.dumps({"text": "It was Tuesday."}), content_type="application/json"
     )
     assert kept.status_code == 201 and kept.json()["disagreement"]["text"] == "It was Tuesday."
+
+
+def test_the_form_without_an_entry_shows_where_to_ask_from(portal_user, resident):
+    client = logged_in(portal_user)
+    page = client.get(reverse("corrections:ask"))
+    assert page.status_code == 200
+    assert _ask_url("details", resident.pk).replace("&", "&amp;") in page.content.decode()
+    # Half a pointer is a made-up one: refused.
+    assert client.get(f"{reverse('corrections:ask')}?kind=note").status_code == 403

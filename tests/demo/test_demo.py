@@ -123,3 +123,14 @@ def test_walter_has_a_two_version_plan_and_the_item9_answer_met_with_a_plan_that
     plan = SafetyPlan.objects.get(resident=flag.resident)
     assert flag.active and flag.source.answers[8] > 0
     assert flag.raised_at <= plan.signed_at < flag.raised_at + dt.timedelta(hours=24)
+
+
+def test_walter_has_one_correction_answered_and_one_waiting_for_heidi(demo):
+    from homecoming.corrections.models import CorrectionRequest
+
+    walter = Resident.objects.get(given_name="Walter", family_name="Cruz")
+    answered, waiting = CorrectionRequest.objects.filter(resident=walter).order_by("filed_at")
+    assert answered.kind == "note" and answered.answer.outcome == "amended"
+    assert answered.answer.addendum.note_id == answered.entry_id
+    assert answered.answer.answered_by.username == "heidi"
+    assert waiting.kind == "details" and not hasattr(waiting, "answer")

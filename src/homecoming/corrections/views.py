@@ -44,9 +44,13 @@ def mine(request):
 
 @require_http_methods(["GET", "POST"])
 def ask(request):
-    """The form for one entry (?kind=…&entry=…, checked against the resident's own record)."""
+    """The form for one entry (?kind=…&entry=…, checked against the resident's own record);
+    without either, the places in the record to ask from."""
     own = own_resident(request)
     kind, entry_id = request.GET.get("kind", ""), request.GET.get("entry", "")
+    if request.method == "GET" and not kind and not entry_id:
+        # Nothing pointed at yet: where in the record each kind of entry is asked about.
+        return render(request, "corrections/choose.html", {"resident": own})
     entry = selectors.pointed_at(request.user, own, kind, entry_id)
     form = AskForm(request.POST or None)
     if request.method == "POST":
@@ -75,8 +79,9 @@ def ask(request):
 
 @require_POST
 def disagree(request, request_id):
-    own = own_resident(request)
+    # The policy first: a member of staff posting here is a refused attempt on the ledger.
     item = _request_or_404(request.user, request_id, Action.REQUEST_CORRECTION)
+    own = own_resident(request)
     form = DisagreeForm(request.POST)
     form.is_valid()
     try:

@@ -61,6 +61,15 @@ KINDS = (
         "Safety plans and risk flags",
         ("safetyplans.safetyplan", "safetyplans.riskflag"),
     ),
+    Kind(
+        "corrections",
+        "Correction requests",
+        (
+            "corrections.correctionrequest",
+            "corrections.correctionanswer",
+            "corrections.disagreement",
+        ),
+    ),
 )
 BY_CODE = {k.code: k for k in KINDS}
 KIND_OF_TYPE = {t: k for k in KINDS for t in k.object_types}

@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "homecoming.measures",
     "homecoming.safetyplans",
     "homecoming.conversations",
+    "homecoming.corrections",
     "homecoming.timeline",
     "homecoming.outcomes",
     "homecoming.sharing",

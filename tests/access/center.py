@@ -21,6 +21,8 @@ from homecoming.consents import services as consents
 from homecoming.consents.models import Consent, ConsentDocument
 from homecoming.conversations import services as conversations
 from homecoming.conversations.models import Thread
+from homecoming.corrections import services as corrections
+from homecoming.corrections.models import CorrectionRequest
 from homecoming.discharge.models import DischargePlan
 from homecoming.encounters import recordings
 from homecoming.encounters.models import Note, Recording, Session
@@ -86,6 +88,7 @@ class Center:
     lost: Lost | None = None
     risk_flag: RiskFlag | None = None  # raised by Thaddeus's PHQ-9 item 9, with a plan signed
     thread: Thread | None = None  # Thaddeus's message to his care team, answered
+    correction: CorrectionRequest | None = None  # Thaddeus asks to correct his signed note
 
     @property
     def residents(self) -> list[Resident]:
@@ -202,8 +205,12 @@ def build(staff, admit, make_user, beds) -> Center:
     follow_up, lost = _follow_up(walter, staff["caseworker"])
     thread = conversations.start(walter_user, walter, "Night passes", "May I sign out Saturday?")
     conversations.reply(staff["caseworker"], thread, "Yes: sign the book at the desk.")
+    correction = corrections.file_request(
+        walter_user, walter, "note", signed_note.pk, "The date of the argument is wrong."
+    )
     return Center(
         thread=thread,
+        correction=correction,
         risk_flag=risk_flag,
         allergy=allergy,
         vitals=vitals,

@@ -110,6 +110,8 @@ PAYLOADS = {
     ("api:cancel_planned_admission", "POST"): {"reason": "Recalled to his unit."},
     ("api:list_threads", "POST"): {"subject": "Hello", "body": "Not the outsider's to send."},
     ("api:read_thread", "POST"): {"body": "Not the outsider's to send."},
+    ("api:list_requests", "POST"): {"kind": "note", "entry_id": 1, "what_is_wrong": "Wrong."},
+    ("api:answer", "POST"): {"outcome": "declined", "statement": "Not the outsider's to say."},
     ("api:conclude_review", "POST"): {
         "conclusion": "monitor",
         "assessment": "Too few reports to judge; keep watching the pair.",

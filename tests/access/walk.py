@@ -51,6 +51,7 @@ FILL = {
     "secret": lambda c: ["not-a-check-in-link"],  # the public check-in page: an unknown link
     "stay_id": lambda c: [c.walter.stays.get().pk],
     "plan_id": lambda c: [discharge_plan(c).pk],
+    "request_id": lambda c: [c.correction.pk],
 }
 
 

@@ -39,6 +39,8 @@ MUST_REACH = {
         r"/my-record/messages/\d+/",
         r"/my-record/side-effects/",
         r"/my-record/discharge/",
+        r"/my-record/corrections/",
+        r"/my-record/corrections/ask/",
         r"/complaints/mine/",
         r"/complaints/new/",
         r"/password/",
@@ -162,6 +164,29 @@ def test_every_portal_page_fits_a_phone(page, log_in, shoot, center, resident):
     assert not problems, "\n".join(problems)
     # What the measures above checked is really there (a test that finds nothing proves nothing).
     assert crisis_pages >= len(WIDTHS) and charts >= len(WIDTHS)
+
+
+@pytest.mark.parametrize("kind", ["details", "note"])
+def test_the_correction_form_fits_a_phone(page, log_in, shoot, center, kind):
+    """The crawl above reads links without their query: the form for one entry (reached by its
+    "Ask for a correction" link) is measured here, at each width, with what it points at."""
+    url, _ = center
+    log_in(page, "walter")
+    page.get_by_role("heading", name=re.compile("Your record")).wait_for()
+    source = "/my-record/" if kind == "details" else "/my-record/notes/"
+    page.goto(f"{url}{source}")
+    href = page.get_by_role("link", name="Ask for a correction").first.get_attribute("href")
+    assert f"kind={kind}" in href
+    problems = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.goto(f"{url}{href}").status == 200
+        m = page.evaluate(MEASURE, TOUCH)
+        if m["scrollWidth"] > m["innerWidth"]:
+            problems.append(f"{href} at {width} px: {m['scrollWidth']} px wide")
+        problems += [f"{href} at {width} px: {s}" for s in m["short"]]
+        shoot(f"portal-phone-walter-{width}-correction-form-{kind}")
+    assert not problems, "\n".join(problems)
 
 
 def test_a_long_unbroken_word_does_not_widen_the_page(page, log_in, shoot):

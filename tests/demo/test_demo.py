@@ -135,3 +135,14 @@ def test_walter_has_an_answered_thread_and_dana_a_message_waiting(demo):
     heidi = User.objects.get(username="heidi")
     waiting = conversations.waiting(heidi)
     assert [w.thread.resident.user.username for w in waiting] == ["dana"]
+
+
+def test_walter_has_one_correction_answered_and_one_waiting_for_heidi(demo):
+    from homecoming.corrections.models import CorrectionRequest
+
+    walter = Resident.objects.get(given_name="Walter", family_name="Cruz")
+    answered, waiting = CorrectionRequest.objects.filter(resident=walter).order_by("filed_at")
+    assert answered.kind == "note" and answered.answer.outcome == "amended"
+    assert answered.answer.addendum.note_id == answered.entry_id
+    assert answered.answer.answered_by.username == "heidi"
+    assert waiting.kind == "details" and not hasattr(waiting, "answer")

@@ -68,6 +68,12 @@ class Action(StrEnum):
     # A copy of everything the portal shows the resident, as a PDF or a data file: the resident
     # themself only (a copy that leaves the center is the resident's to take, nobody else's)
     DOWNLOAD_RECORD = "record.download"
+    # Ask for a correction of an entry of one's own record (HIPAA's right to amend), and file a
+    # statement of disagreement when it is declined: the resident only
+    REQUEST_CORRECTION = "correction.request"
+    # Answer a correction request: amend the record, or decline with the reason (services refuse
+    # a decline by the entry's own author)
+    ANSWER_CORRECTION = "correction.answer"
     # Write, sign and carry out a discharge plan (services check who signs what); record that a
     # resident left against advice; cancel a plan with a reason.
     PLAN_DISCHARGE = "discharge.plan"
@@ -144,6 +150,7 @@ CLINICAL_WORK = {
     Action.WRITE_SAFETY_PLAN,
     Action.VIEW_MESSAGES,
     Action.SEND_MESSAGE,
+    Action.ANSWER_CORRECTION,
 }
 CARE_TEAM = {
     Role.CASEWORKER: {
@@ -204,6 +211,8 @@ FOLLOW_UP_WORK = {
     # The care team answers a former resident's messages through the year of follow-up.
     Action.VIEW_MESSAGES,
     Action.SEND_MESSAGE,
+    # The right to amend outlives the stay: a former resident's request is answered all the same.
+    Action.ANSWER_CORRECTION,
 }
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {
@@ -246,6 +255,7 @@ OWN_RECORD = {
     # through the year of follow-up (conversations/services.py decides, the follow-up app knows).
     Action.VIEW_MESSAGES,
     Action.SEND_MESSAGE,
+    Action.REQUEST_CORRECTION,
     Action.DOWNLOAD_RECORD,
 }
 # What only the resident may do with their record, whoever else may read it: staff read the

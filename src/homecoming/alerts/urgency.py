@@ -53,6 +53,10 @@ URGENCY = {
     # A resident's message unanswered by the care team for two working days (to the supervisors,
     # once per message).
     "message_unanswered": Urgency.HIGH,
+    # A correction request declined (to the supervisors): declining to hide a mistake is never
+    # unseen. One unanswered for 30 days (to the supervisors, once per request).
+    "correction_declined": Urgency.HIGH,
+    "correction_overdue": Urgency.HIGH,
     "resident_adverse_event": Urgency.HIGH,  # a resident's own side-effect report (portal)
     "safety_decision": Urgency.HIGH,  # the medical lead's decision on a signal (oversight)
     # Follow-up after discharge: a former resident lost to follow-up (to the director, the
@@ -75,6 +79,9 @@ URGENCY = {
     "investigational_dose": Urgency.NORMAL,
     "safety_review": Urgency.NORMAL,
     "complaint": Urgency.NORMAL,
+    # A resident's correction request, and their statement of disagreement (the care team).
+    "correction_request": Urgency.NORMAL,
+    "correction_disagreement": Urgency.NORMAL,
     "investigation": Urgency.NORMAL,
 }
 

@@ -8,6 +8,7 @@ from homecoming.accounts.models import Role
 from homecoming.alerts.selectors import open_for
 from homecoming.conversations import selectors as conversations
 from homecoming.core import errors, numbered
+from homecoming.corrections import selectors as corrections
 from homecoming.encounters import scheduling
 from homecoming.followup.selectors import due_count as follow_ups_due
 from homecoming.outcomes.selectors import occupancy
@@ -39,6 +40,8 @@ def home(request):
         context["safety_reviews"] = safetyplans.reviews_due(user)
         # Residents' messages nobody on the team has answered yet (conversations).
         context["messages_waiting"] = conversations.waiting(user)
+        # Residents' requests to correct their record, answered within 60 days (corrections).
+        context["correction_requests"] = corrections.open_requests(user)
     context["follow_ups_due"] = follow_ups_due(user)  # a count: names no one
     if role in (Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
         context["occupancy"] = occupancy(user)

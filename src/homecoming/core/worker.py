@@ -13,6 +13,8 @@ Each job has its own interval; the loop wakes every few seconds and runs the job
   within 24 hours, once per flag (safetyplans/timers).
 - messages: every 10 minutes, tell the supervisors of a resident's message left unanswered by
   the care team for two working days, once per message (conversations/timers).
+- corrections: hourly, tell the supervisors of a correction request unanswered for 30 days
+  (HIPAA allows 60), once per request (corrections/timers).
 - database: check the live database against the ledger (at start, then every
   HOMECOMING_DATABASE_CHECK_HOURS); a mismatch alerts the oversight body and the director.
 A failing job is logged and retried at its next turn; it never stops the others.
@@ -110,6 +112,12 @@ def _messages() -> str | None:
     return timers.run()
 
 
+def _corrections() -> str | None:
+    from homecoming.corrections import timers
+
+    return timers.run()
+
+
 @dataclass
 class Job:
     name: str
@@ -130,6 +138,7 @@ def jobs() -> list[Job]:
         Job("follow-ups", lambda: 3600.0, _follow_ups),
         Job("safety plans", lambda: 600.0, _safety_plans),
         Job("messages", lambda: 600.0, _messages),
+        Job("corrections", lambda: 3600.0, _corrections),
         # Last: on a large database it takes a while, and it runs at every start.
         Job("database", lambda: settings.HOMECOMING_DATABASE_CHECK_HOURS * 3600, _database),
     ]

@@ -25,6 +25,7 @@ from django.utils import timezone
 from homecoming.accounts import reauth
 from homecoming.consents import services as consents
 from homecoming.consents.models import ConsentPurpose
+from homecoming.corrections import services as corrections
 from homecoming.encounters import notes, recordings, scheduling
 from homecoming.encounters.models import NoteTemplate, SessionKind
 from homecoming.measures import services as measures
@@ -374,3 +375,44 @@ def book_today(caseworker, resident, now):
         except ValidationError:
             continue  # that hour is taken: try the next
     return None
+
+
+def walters_corrections(heidi, until):
+    """Walter asks for two corrections from his portal: his first session note has his
+    daughter's age wrong (Heidi amends it the next day, by a signed addendum), and his emergency
+    contact's number changed (asked two days ago, waiting on Heidi's home page)."""
+    from homecoming.encounters.models import Note
+    from homecoming.residents.models import Resident
+
+    yield until - dt.timedelta(days=8, hours=2)
+    walter = Resident.objects.get(family_name="Cruz")
+    first = (
+        Note.objects.filter(resident=walter, signed_at__isnull=False).order_by("signed_at").first()
+    )
+    if first is None:  # a history too short for a session
+        return
+    asked = corrections.file_request(
+        walter.user,
+        walter,
+        "note",
+        first.pk,
+        "It says my daughter Sofia is six. She turned seven in March.",
+        "Sofia, 7.",
+    )
+    yield until - dt.timedelta(days=7, hours=5)
+    corrections.answer(
+        heidi,
+        asked,
+        "amended",
+        "Walter's daughter Sofia is seven, not six as the Data section says.",
+        DEMO_PASSWORD,
+    )
+    yield until - dt.timedelta(days=2, hours=3)
+    corrections.file_request(
+        walter.user,
+        walter,
+        "details",
+        walter.pk,
+        "My sister Ana has a new number since last week.",
+        "Ana Cruz, (312) 555-0199",
+    )

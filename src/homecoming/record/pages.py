@@ -7,6 +7,7 @@ read first (it checks the policy and raises for anyone refused), then what it su
 from homecoming.access.policy import Action
 from homecoming.access.services import give_break_glass_reasons
 from homecoming.consents.services import active_consents
+from homecoming.corrections import selectors as corrections
 from homecoming.encounters import notes_selectors, scheduling
 from homecoming.ledger import services as ledger
 from homecoming.ledger.selectors import disclosures
@@ -40,11 +41,14 @@ CHART_OFFERS = (*CHART_ACTIONS, Action.RECORD_MEASURE)
 
 
 def _banners(resident_id: int):
-    """The allergies and the active risk flag, the two banners at the top of the chart, read
-    in one query (the chart's query budget): one resident, annotated by both apps."""
-    query = safetyplans.flagged_with(allergies.listed_with(Resident.objects.filter(pk=resident_id)))
+    """The allergies, the active risk flag and the correction requests waiting for an answer,
+    shown at the top of the chart, read in one query (the chart's query budget): one resident,
+    annotated by each app."""
+    query = corrections.with_open_count(
+        safetyplans.flagged_with(allergies.listed_with(Resident.objects.filter(pk=resident_id)))
+    )
     resident = query.get()
-    return allergies.listed(resident), safetyplans.banner(resident)
+    return allergies.listed(resident), safetyplans.banner(resident), resident.open_corrections
 
 
 def chart(actor, resident_id: int) -> dict:
@@ -52,7 +56,7 @@ def chart(actor, resident_id: int) -> dict:
     on the ledger) when there is none or it is refused."""
     chart = residents_selectors.chart(actor, resident_id, offers=CHART_OFFERS)
     opened = (chart.resident, chart.decision)
-    listed_allergies, risk_flag = _banners(resident_id)
+    listed_allergies, risk_flag, open_corrections = _banners(resident_id)
     # One look at the resident (ledger/looks.py): each section below adds its name to it.
     context = {
         "chart": chart,
@@ -71,6 +75,8 @@ def chart(actor, resident_id: int) -> dict:
         "allergies": listed_allergies,
         # The active risk flag (a positive PHQ-9 item 9), until a clinician clears it.
         "risk_flag": risk_flag,
+        # How many of the resident's correction requests wait for an answer (a count).
+        "open_corrections": open_corrections,
     }
     # The summaries the chart shows without a read of their own are named in its look too, so
     # the resident reads what was on the screen.
@@ -80,6 +86,7 @@ def chart(actor, resident_id: int) -> dict:
         "consents": context["consents_in_force"],
         allergies.SECTION: True,
         safetyplans.FLAG_SECTION: risk_flag,
+        corrections.SECTION: open_corrections,
     }
     ledger.record_sections(
         actor,

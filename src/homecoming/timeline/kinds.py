@@ -92,6 +92,15 @@ KINDS = (
         "Messages",
         ("conversations.thread", "conversations.message", "conversations.receipt"),
     ),
+    Kind(
+        "corrections",
+        "Correction requests",
+        (
+            "corrections.correctionrequest",
+            "corrections.correctionanswer",
+            "corrections.disagreement",
+        ),
+    ),
     Kind("break_glass", "Break-glass access", ("access.breakglass",)),
 )
 

@@ -310,6 +310,13 @@ IDENTIFY = {
         f"risk flag: {v.fields.get('reason')}"
         + (f" (cleared: {v.fields['cleared_reason']})" if v.fields.get("cleared_at") else "")
     ),
+    "corrections.correctionrequest": lambda v, n: (
+        f"correction request about {v.fields.get('entry_label')}: {v.fields.get('what_is_wrong')}"
+    ),
+    "corrections.correctionanswer": lambda v, n: (
+        f"correction request {_get(v, n, 'outcome').lower()}: {v.fields.get('statement')}"
+    ),
+    "corrections.disagreement": lambda v, n: f"statement of disagreement: {v.fields.get('text')}",
     "consents.consent": lambda v, n: (
         f"consent to {_get(v, n, 'document_id')}"
         + (" (revoked)" if v.fields.get("revoked_at") else "")

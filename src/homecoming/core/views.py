@@ -7,6 +7,7 @@ from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.alerts.selectors import open_for
 from homecoming.core import errors, numbered
+from homecoming.core import home as worklists
 from homecoming.encounters import scheduling
 from homecoming.followup.selectors import due_count as follow_ups_due
 from homecoming.outcomes.selectors import occupancy
@@ -37,6 +38,8 @@ def home(request):
         # A positive PHQ-9 item 9: the safety plan is reviewed within the day (safetyplans).
         context["safety_reviews"] = safetyplans.reviews_due(user)
     context["follow_ups_due"] = follow_ups_due(user)  # a count: names no one
+    # What this person must do, each a short list (core/home.py: one key per list).
+    context.update(worklists.worklists(user))
     if role in (Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
         context["occupancy"] = occupancy(user)
     if role == Role.OVERSIGHT:

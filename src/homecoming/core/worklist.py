@@ -1,10 +1,12 @@
 """The shape of a home-page worklist: the first few rows, oldest first, and how many there are.
 
 A list on the home page names residents, so it is short: the page costs the same whether a
-person has three drafts waiting or three hundred (one query for the rows, one for the count).
+person has three drafts waiting or three hundred (one query for the rows and their count).
 The rest opens on the list's own page, where there is one."""
 
 from dataclasses import dataclass, field
+
+from django.db.models import Count, Window
 
 # How many rows a home-page list shows before it says "and N more".
 SHOWN = 10
@@ -24,9 +26,7 @@ class Short:
 
 
 def of(queryset, limit: int = SHOWN) -> Short:
-    """The first `limit` rows of an ordered queryset and the count of all of them: two queries,
-    one if the rows are fewer than the limit (then they are the count)."""
-    rows = list(queryset[: limit + 1])
-    if len(rows) <= limit:
-        return Short(rows=rows, total=len(rows))
-    return Short(rows=rows[:limit], total=queryset.count())
+    """The first `limit` rows of an ordered queryset and the count of all of them, in one query
+    however many there are: the count is a window over the whole list, computed before LIMIT."""
+    rows = list(queryset.annotate(listed_total=Window(Count("pk")))[:limit])
+    return Short(rows=rows, total=rows[0].listed_total if rows else 0)

@@ -26,7 +26,7 @@ def _acknowledged(user):
 
 def test_the_home_page_offers_a_checkbox_per_alert_and_both_buttons(four, staff, client_for):
     page = client_for(staff["supervisor"]).get("/").content.decode()
-    assert page.count('type="checkbox" name="alert"') == 4
+    assert page.count('type="checkbox" form="home-ack" name="alert"') == 4
     assert "Acknowledge selected" in page and "Acknowledge all 4 shown" in page
     assert "Director's own" not in page
 

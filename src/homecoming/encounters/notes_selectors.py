@@ -236,13 +236,16 @@ def session_for_note(session_id) -> Session | None:
 
 
 def _listed(actor, short):
-    """A worklist names its residents: one LIST entry for them, with the reader's standing."""
-    ledger.record_reads(
+    """A worklist names its residents: decided at once for all of them (LIST), and one look per
+    resident under the purpose that allowed it (a former resident's is follow-up, not care)."""
+    decisions = policy.decide_for_residents(actor, Action.LIST, {n.resident for n in short.rows})
+    short.rows = [n for n in short.rows if decisions[n.resident_id].allowed]
+    ledger.record_reads_each(
         actor,
         str(Action.LIST),
         short.rows,
         resident_of=lambda n: n.resident_id,
-        purpose=policy.standing_purpose(actor),
+        purpose_of=lambda n: decisions[n.resident_id].purpose,
     )
     return short
 

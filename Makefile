@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test install chromium lint format clean-demo
+.PHONY: demo test install chromium lint format clean-demo workers
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,15 @@ chromium:
 	  echo "Installing Debian's chromium and sqlite3 for the tests..."; \
 	  apt-get update -q >/dev/null && apt-get install -y -q chromium sqlite3 >/dev/null; }
 
-## Set up the same way, then run the whole suite (SQLite unless DATABASE_URL says otherwise).
+## Set up the same way, then run the whole suite (SQLite unless DATABASE_URL says otherwise),
+## one worker per core up to four (tests/conftest.py keeps tests sharing a fixture together).
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 4 ? n : 4 )))
 test: $(STAMP) chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
+
+## How many test workers `make test` starts (.ci/run's PostgreSQL run starts as many).
+workers:
+	@echo $(WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -34,6 +34,24 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PASSWORD = "correct horse battery staple"
 
+# `make test` and CI spread the suite over the machine's cores (pytest-xdist, --dist loadgroup).
+# Tests sharing a fixture wider than one test run on one worker, so it is built once: the served
+# demo center of the browser tests (a session fixture), and the modules whose module fixtures
+# build a checkout or a center (the docs' commands, the backups).
+SHARED_FIXTURES = {
+    "tests/browser/": "browser",
+    "tests/test_docs_commands.py": "docs-commands",
+    "tests/test_backup.py": "backup",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        group = next((g for prefix, g in SHARED_FIXTURES.items() if path.startswith(prefix)), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
 
 @functools.cache
 def password_hash() -> str:

@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "homecoming.encounters",
     "homecoming.measures",
     "homecoming.safetyplans",
+    "homecoming.conversations",
     "homecoming.timeline",
     "homecoming.outcomes",
     "homecoming.sharing",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("homecoming.encounters.urls")),
     path("", include("homecoming.measures.urls")),
     path("", include("homecoming.safetyplans.urls")),
+    path("", include("homecoming.conversations.urls")),
     path("", include("homecoming.consents.urls")),
     path("", include("homecoming.sharing.urls")),
     path("", include("homecoming.safety.urls")),

@@ -19,6 +19,8 @@ from homecoming.accounts.models import ApiToken, Role, User
 from homecoming.alerts import services as alerts
 from homecoming.consents import services as consents
 from homecoming.consents.models import Consent, ConsentDocument
+from homecoming.conversations import services as conversations
+from homecoming.conversations.models import Thread
 from homecoming.discharge.models import DischargePlan
 from homecoming.encounters import recordings
 from homecoming.encounters.models import Note, Recording, Session
@@ -83,6 +85,7 @@ class Center:
     follow_up: Contact | None = None  # a follow-up contact of Thaddeus (with its "lost")
     lost: Lost | None = None
     risk_flag: RiskFlag | None = None  # raised by Thaddeus's PHQ-9 item 9, with a plan signed
+    thread: Thread | None = None  # Thaddeus's message to his care team, answered
 
     @property
     def residents(self) -> list[Resident]:
@@ -197,7 +200,10 @@ def build(staff, admit, make_user, beds) -> Center:
         reason="Read the resident's notes and what the supervisor did with them.",
     )
     follow_up, lost = _follow_up(walter, staff["caseworker"])
+    thread = conversations.start(walter_user, walter, "Night passes", "May I sign out Saturday?")
+    conversations.reply(staff["caseworker"], thread, "Yes: sign the book at the desk.")
     return Center(
+        thread=thread,
         risk_flag=risk_flag,
         allergy=allergy,
         vitals=vitals,

@@ -76,6 +76,7 @@ OWN_RECORD_PAGES = {
     "consents:confirm_own",
     "measures:self",
     "discharge:acknowledge",
+    "conversations:my_thread",
 }
 
 # What an API call sends: a well-formed body, so that what answers is the permission check and
@@ -106,6 +107,9 @@ PAYLOADS = {
     ("api:record_attempt", "POST"): {"method": "phone", "outcome": "reached"},
     ("api:get_plan", "POST"): {"secret": "not the outsider's to give", "coping": "Walk."},
     ("api:clear_flag", "POST"): {"reason": "Seen today: the risk no longer stands."},
+    ("api:cancel_planned_admission", "POST"): {"reason": "Recalled to his unit."},
+    ("api:list_threads", "POST"): {"subject": "Hello", "body": "Not the outsider's to send."},
+    ("api:read_thread", "POST"): {"body": "Not the outsider's to send."},
     ("api:conclude_review", "POST"): {
         "conclusion": "monitor",
         "assessment": "Too few reports to judge; keep watching the pair.",

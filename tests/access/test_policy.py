@@ -47,8 +47,11 @@ SUPERVISING = (
 MEDICATIONS = {Action.VIEW_MEDICATIONS, Action.PRESCRIBE, Action.ADMINISTER}
 # What any clinician may do for a resident in residence on the medication round.
 ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER, Action.REPORT_ADVERSE_EVENT}
-# A resident's own complaint is filed by the resident only; staff file theirs as staff.
-RESIDENT_ACTIONS = sorted(SUPERVISING | MEDICATIONS | {Action.BREAK_GLASS, Action.FILE_COMPLAINT})
+# A resident's own complaint is filed by the resident only; staff file theirs as staff. A copy of
+# the record is downloaded by the resident only: no member of staff, whatever their reach.
+RESIDENT_ACTIONS = sorted(
+    SUPERVISING | MEDICATIONS | {Action.BREAK_GLASS, Action.FILE_COMPLAINT, Action.DOWNLOAD_RECORD}
+)
 # Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"]
 # (written out again on purpose: a change to the policy must change this table too).
 ALLOWED = {
@@ -142,6 +145,7 @@ def test_resident_sees_only_their_own_record(resident, admit, make_user, staff):
         Action.REPORT_ADVERSE_EVENT,
         Action.VIEW_ADVERSE_EVENTS,
         Action.FILE_COMPLAINT,
+        Action.DOWNLOAD_RECORD,
     )
     for action in own:
         assert policy.decide(user, action, resident).allowed

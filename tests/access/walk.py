@@ -39,6 +39,7 @@ FILL = {
     "allergy_id": lambda c: [c.allergy.pk],
     "vitals_id": lambda c: [c.vitals.pk],
     "flag_id": lambda c: [c.risk_flag.pk],
+    "thread_id": lambda c: [c.thread.pk],
     "protocol_id": lambda c: [c.protocol.pk],
     "consent_id": lambda c: [c.consent.pk],
     "event_id": lambda c: [c.event.pk],

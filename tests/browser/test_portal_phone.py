@@ -35,13 +35,20 @@ MUST_REACH = {
         r"/my-record/medications/",
         r"/my-record/vitals/",
         r"/my-record/safety-plan/",
+        r"/my-record/messages/",
+        r"/my-record/messages/\d+/",
         r"/my-record/side-effects/",
         r"/my-record/discharge/",
         r"/complaints/mine/",
         r"/complaints/new/",
         r"/password/",
     ],
-    "dana": [r"/my-record/discharge/", r"/discharges/\d+/summary/", r"/my-record/questionnaires/"],
+    "dana": [
+        r"/my-record/discharge/",
+        r"/discharges/\d+/summary/",
+        r"/my-record/questionnaires/",
+        r"/my-record/messages/\d+/",
+    ],
 }
 
 # Measured in the page: how wide it is, every control shorter than a thumb, every crisis

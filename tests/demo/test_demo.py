@@ -123,3 +123,15 @@ def test_walter_has_a_two_version_plan_and_the_item9_answer_met_with_a_plan_that
     plan = SafetyPlan.objects.get(resident=flag.resident)
     assert flag.active and flag.source.answers[8] > 0
     assert flag.raised_at <= plan.signed_at < flag.raised_at + dt.timedelta(hours=24)
+
+
+def test_walter_has_an_answered_thread_and_dana_a_message_waiting(demo):
+    from homecoming.conversations import selectors as conversations
+
+    walter = Resident.objects.get(user__username="walter")
+    thread = walter.message_threads.get()
+    authors = [(m.author.username, m.from_resident) for m in thread.messages.all()]
+    assert authors == [("walter", True), ("heidi", False)]
+    heidi = User.objects.get(username="heidi")
+    waiting = conversations.waiting(heidi)
+    assert [w.thread.resident.user.username for w in waiting] == ["dana"]

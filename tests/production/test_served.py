@@ -95,7 +95,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def wait_for(predicate, what, timeout=60):
+def wait_for(predicate, what, timeout=180):
+    # Generous: a wait, not a measure of speed. The machine is shared (the suite runs a worker
+    # per core beside this server), and a server that never comes up still fails.
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -218,3 +218,12 @@ def test_recording_an_arrival_is_denied_to_those_off_the_care_team(staff, beds, 
             denied = post_json(api_for(staff[who]), f"/api/v1/residents/{planned.pk}/arrival")
             assert denied.status_code == 403, who
     assert planned.stays.get().status == StayStatus.EXPECTED
+
+
+def test_the_deployment_rows_do_not_call_their_dates_optional(staff, client_for, today):
+    """A deployment row filled in needs its place and both dates (intake_rules refuses one
+    without an end), so the form must not label them "(optional)"."""
+    page = client_for(staff["caseworker"]).get("/residents/intake/").content.decode()
+    deployments = page.split("<legend>Deployments</legend>")[1].split("</fieldset>")[0]
+    assert "(optional)" not in deployments
+    assert deployments.count("needed for each deployment listed") == 9  # 3 rows × 3 fields

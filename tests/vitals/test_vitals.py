@@ -363,3 +363,40 @@ def test_the_timeline_says_the_set_in_words(resident, staff):
     fields = {"systolic": 128, "diastolic": 82, "pulse": 76, "error_at": None}
     version = present.Version("vitals.vitalsigns", str(row.pk), 1, fields)
     assert present.IDENTIFY["vitals.vitalsigns"](version, None) == "BP 128/82, pulse 76"
+
+
+def test_older_sets_are_a_page_further_on_in_the_order_they_were_taken(
+    resident, staff, client_for, api_for
+):
+    """60 sets a page, by when they were taken: a set typed in late from a paper chart sits
+    among the sets of its own time, not at the top; nothing is lost past the first page."""
+    now = timezone.now()
+    late_entry = None
+    for minutes in range(selectors.SHOWN + 1):
+        taken = now - dt.timedelta(hours=11) + dt.timedelta(minutes=minutes)
+        row = record(staff, resident, Reading(pulse=60 + minutes % 40, taken_at=taken))
+        late_entry = late_entry or row
+    # Typed in last, taken a minute before every other set: the oldest.
+    oldest = record(
+        staff, resident, Reading(pulse=99, taken_at=now - dt.timedelta(hours=11, minutes=1))
+    )
+    latest = selectors.vitals_record(staff["clinician"], resident.pk)
+    assert len(latest.sets) == selectors.SHOWN and not latest.paged
+    assert oldest not in latest.sets and latest.older == latest.sets[-1].pk
+    older = selectors.vitals_record(staff["clinician"], resident.pk, before=latest.older)
+    assert [s.pk for s in older.sets] == [late_entry.pk, oldest.pk]
+    assert older.paged and older.older is None
+    every = {s.pk for s in latest.sets} | {s.pk for s in older.sets}
+    assert every == set(VitalSigns.objects.values_list("pk", flat=True))
+
+    client = client_for(staff["clinician"])
+    page = client.get(f"/residents/{resident.pk}/vitals/").content.decode()
+    assert f'href="?before={latest.older}"' in page
+    page = client.get(f"/residents/{resident.pk}/vitals/?before={latest.older}").content.decode()
+    assert f'id="vitals-{oldest.pk}"' in page and "The latest sets" in page
+    for bad in ("soon", str(oldest.pk + 1000)):
+        assert client.get(f"/residents/{resident.pk}/vitals/?before={bad}").status_code == 400
+    listed = api_for(staff["clinician"]).get(
+        f"/api/v1/residents/{resident.pk}/vitals?before={latest.older}"
+    )
+    assert [s["id"] for s in listed.json()] == [late_entry.pk, oldest.pk]

@@ -65,6 +65,9 @@ class Action(StrEnum):
     REPORT_ADVERSE_EVENT = "safety.report"  # report a suspected harm, and follow its outcome
     VIEW_ADVERSE_EVENTS = "safety.view"  # the resident's adverse event reports
     FILE_COMPLAINT = "complaint.file"  # a resident's own complaint, in the portal
+    # A copy of everything the portal shows the resident, as a PDF or a data file: the resident
+    # themself only (a copy that leaves the center is the resident's to take, nobody else's)
+    DOWNLOAD_RECORD = "record.download"
     # Write, sign and carry out a discharge plan (services check who signs what); record that a
     # resident left against advice; cancel a plan with a reason.
     PLAN_DISCHARGE = "discharge.plan"
@@ -72,6 +75,10 @@ class Action(StrEnum):
     ACKNOWLEDGE_DISCHARGE = "discharge.acknowledge"  # the resident signs their return to duty
     RECORD_FOLLOW_UP = "followup.record"  # contact attempts and check-in links after discharge
     CLOSE_LOST = "followup.close_lost"  # close "lost to follow-up", always with a reason
+    # Messages between the resident and their care team (conversations/): read the threads, and
+    # write in them (start one, or reply). Staff write as themselves; the resident as the resident.
+    VIEW_MESSAGES = "message.view"
+    SEND_MESSAGE = "message.send"
     # On the center as a whole
     REGISTER = "resident.register"
     VIEW_BED_BOARD = "center.bed_board"
@@ -135,6 +142,8 @@ CLINICAL_WORK = {
     Action.REVOKE_CONSENT,
     Action.RECORD_ALLERGY,
     Action.WRITE_SAFETY_PLAN,
+    Action.VIEW_MESSAGES,
+    Action.SEND_MESSAGE,
 }
 CARE_TEAM = {
     Role.CASEWORKER: {
@@ -192,6 +201,9 @@ FOLLOW_UP_WORK = {
     # A risk raised after discharge is met with a safety plan, and cleared, all the same.
     Action.WRITE_SAFETY_PLAN,
     Action.CLEAR_RISK_FLAG,
+    # The care team answers a former resident's messages through the year of follow-up.
+    Action.VIEW_MESSAGES,
+    Action.SEND_MESSAGE,
 }
 # Actions these roles may take on any resident of the center.
 WHOLE_CENTER = {
@@ -230,6 +242,17 @@ OWN_RECORD = {
     Action.VIEW_ADVERSE_EVENTS,
     Action.FILE_COMPLAINT,
     Action.ACKNOWLEDGE_DISCHARGE,
+    # Write to their care team and read the answers; after discharge, writing stays open only
+    # through the year of follow-up (conversations/services.py decides, the follow-up app knows).
+    Action.VIEW_MESSAGES,
+    Action.SEND_MESSAGE,
+    Action.DOWNLOAD_RECORD,
+}
+# What only the resident may do with their record, whoever else may read it: staff read the
+# record in the center, where every look is accounted for; a copy leaving it is the resident's.
+RESIDENT_ONLY = {
+    Action.DOWNLOAD_RECORD: "Only the resident downloads a copy of their record, logged in "
+    "with their own account.",
 }
 # The medication round: any clinician (the nurse on shift) may read the medication record of a
 # resident in residence and record their doses, without being on their care team. Nothing else
@@ -561,6 +584,8 @@ class _AmongMany:
 
 
 def _decide(user, role, action: Action, resident, facts) -> Decision:
+    if action in RESIDENT_ONLY and role != Role.RESIDENT:
+        return _deny(RESIDENT_ONLY[action])
     if resident is None:
         if action in CENTER and role in CENTER[action]:
             return Decision(True, Purpose.OPERATIONS, "")

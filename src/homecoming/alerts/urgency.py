@@ -50,6 +50,9 @@ URGENCY = {
     "risk_flag_cleared": Urgency.HIGH,
     # No safety plan signed within 24 hours of a risk flag (to the supervisors, once per flag).
     "safety_plan_overdue": Urgency.HIGH,
+    # A resident's message unanswered by the care team for two working days (to the supervisors,
+    # once per message).
+    "message_unanswered": Urgency.HIGH,
     "resident_adverse_event": Urgency.HIGH,  # a resident's own side-effect report (portal)
     "safety_decision": Urgency.HIGH,  # the medical lead's decision on a signal (oversight)
     # Follow-up after discharge: a former resident lost to follow-up (to the director, the
@@ -66,6 +69,8 @@ URGENCY = {
     # Normal: the person's choice of at once or the daily digest.
     "discharge_signature": Urgency.NORMAL,  # a discharge plan waits for the recipient's signature
     "note.cosign": Urgency.NORMAL,
+    # A planned admission cancelled before the arrival (to the care team who planned for them).
+    "admission_cancelled": Urgency.NORMAL,
     # Each investigational dose given, to the oversight body: its order was told at once.
     "investigational_dose": Urgency.NORMAL,
     "safety_review": Urgency.NORMAL,

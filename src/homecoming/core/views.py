@@ -6,6 +6,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.alerts.selectors import open_for
+from homecoming.conversations import selectors as conversations
 from homecoming.core import errors, numbered
 from homecoming.core import home as worklists
 from homecoming.encounters import scheduling
@@ -37,6 +38,8 @@ def home(request):
         context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
         # A positive PHQ-9 item 9: the safety plan is reviewed within the day (safetyplans).
         context["safety_reviews"] = safetyplans.reviews_due(user)
+        # Residents' messages nobody on the team has answered yet (conversations).
+        context["messages_waiting"] = conversations.waiting(user)
     context["follow_ups_due"] = follow_ups_due(user)  # a count: names no one
     # What this person must do, each a short list (core/home.py: one key per list).
     context.update(worklists.worklists(user))

@@ -11,6 +11,8 @@ Each job has its own interval; the loop wakes every few seconds and runs the job
 - follow-ups: hourly, escalate overdue follow-up contacts and mark missed ones (followup/timers).
 - safety plans: every 10 minutes, tell the supervisors of a risk flag with no safety plan signed
   within 24 hours, once per flag (safetyplans/timers).
+- messages: every 10 minutes, tell the supervisors of a resident's message left unanswered by
+  the care team for two working days, once per message (conversations/timers).
 - database: check the live database against the ledger (at start, then every
   HOMECOMING_DATABASE_CHECK_HOURS); a mismatch alerts the oversight body and the director.
 A failing job is logged and retried at its next turn; it never stops the others.
@@ -102,6 +104,12 @@ def _safety_plans() -> str | None:
     return timers.run()
 
 
+def _messages() -> str | None:
+    from homecoming.conversations import timers
+
+    return timers.run()
+
+
 @dataclass
 class Job:
     name: str
@@ -121,6 +129,7 @@ def jobs() -> list[Job]:
         Job("alerts", lambda: 60.0, _alerts),
         Job("follow-ups", lambda: 3600.0, _follow_ups),
         Job("safety plans", lambda: 600.0, _safety_plans),
+        Job("messages", lambda: 600.0, _messages),
         # Last: on a large database it takes a while, and it runs at every start.
         Job("database", lambda: settings.HOMECOMING_DATABASE_CHECK_HOURS * 3600, _database),
     ]

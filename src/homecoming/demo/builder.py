@@ -26,7 +26,7 @@ from homecoming.accounts.models import Role, User
 from homecoming.residents import services, setup
 from homecoming.residents.models import Bed, Center, Resident, ServiceBranch
 
-from . import allergies, alumni, clock, medications, oversight, story, vitals
+from . import allergies, alumni, clock, medications, messages, oversight, story, vitals
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, MAX_RESIDENTS, SEED
 
 __all__ = [
@@ -324,6 +324,7 @@ def _build(fake, rng, now, residents, progress):
         ]
         stories.append(alumni.plan_awaiting_signature(people, until))
         stories.append(alumni.timers_story(opened, until))
+        stories.append(messages.story(until))
         clock.live(simulated, stories, until)
         steps.close()
         story.cosign_backlog(people["colin"], ctx.awaiting_cosignature)

@@ -284,3 +284,10 @@ def program_schedule(actor, program_id: int):
     if program is None:
         raise Http404(f"No program #{program_id}.")
     return program, days_for(program)
+
+
+def in_follow_up(resident) -> bool:
+    """Whether the former resident's year of follow-up is still running: a contact of theirs is
+    still due (made, missed or closed contacts are done). No resident is named to anyone, so
+    no look is written: the caller decides what the answer opens (conversations/services.py)."""
+    return Contact.objects.filter(resident=resident, status=ContactStatus.DUE).exists()

@@ -80,6 +80,8 @@ class Look:
     purpose: str
     actions: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
+    act: str = ""  # the one act the reads were done for (`as_one`), which names the entry
+    extra: dict = field(default_factory=dict)  # what the act adds to the detail (a format)
 
     def add(self, action: str, section: str):
         if action not in self.actions:
@@ -91,6 +93,8 @@ class Look:
     def action(self) -> str:
         """The one action a page's reads stand for: the page's own when it read one kind of
         thing, else "viewed the record" with the sections saying what of it."""
+        if self.act:
+            return self.act
         return self.actions[0] if len(self.actions) == 1 else "resident.view"
 
 
@@ -108,10 +112,11 @@ class Collector:
         self.listings: dict[tuple, Listing] = {}
 
     def saw(self, actor, resident_id: int, action: str, section: str, purpose: str):
-        key = (_actor_key(actor), resident_id, str(purpose))
+        act, extra = _act.get() or ("", {})
+        key = (_actor_key(actor), resident_id, str(purpose), act)
         look = self.looks.get(key)
         if look is None:
-            look = self.looks[key] = Look(actor, resident_id, str(purpose))
+            look = self.looks[key] = Look(actor, resident_id, str(purpose), act=act, extra=extra)
         look.add(str(action), section)
 
     def listed(self, actor, resident_ids, *, purpose: str, action: str):
@@ -135,7 +140,7 @@ class Collector:
             )
             via = _references_for(looks)
             for look in looks:
-                detail = {"sections": look.sections}
+                detail = {**look.extra, "sections": look.sections}
                 if (look.purpose, look.resident_id) in via:
                     detail["via"] = via[look.purpose, look.resident_id]
                 rows.append(
@@ -192,6 +197,23 @@ def _references_for(looks) -> dict[tuple[str, int], str]:
 _current: contextvars.ContextVar[Collector | None] = contextvars.ContextVar(
     "homecoming_looks", default=None
 )
+_act: contextvars.ContextVar[tuple[str, dict] | None] = contextvars.ContextVar(
+    "homecoming_looks_act", default=None
+)
+
+
+@contextlib.contextmanager
+def as_one(action: str, **detail):
+    """The looks made inside are one act, written as one entry per resident named by `action`
+    (with `detail` beside the sections): a resident downloading their record reads a dozen
+    sections through the portal's own selectors, and their "who looked" says they downloaded
+    it, once, not that they opened each page. Kept apart from the request's other looks."""
+    token = _act.set((str(action), detail))
+    try:
+        with collecting() as collector:
+            yield collector
+    finally:
+        _act.reset(token)
 
 
 @contextlib.contextmanager

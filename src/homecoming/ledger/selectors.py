@@ -15,10 +15,16 @@ class Disclosures:
     own_reads_hidden: bool
 
 
+# The resident's own reads that stay listed: a copy of the record that left the center (a
+# download) is worth remembering, where a page they opened is not.
+OWN_READS_LISTED = ("record.download",)
+
+
 def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures:
     """What the resident reads as "who looked at my record": every entry about them, newest
     first, a page at a time, except their own reads of it (each page they open would otherwise
-    bury everyone else's accesses under their own). Their own changes stay listed."""
+    bury everyone else's accesses under their own). Their own changes and downloads stay
+    listed."""
     # Two walks down an index each, (resident, seq) on the entries and on the names lists
     # carry, merged here: one query with "about them OR named" cannot use either index and
     # reads the whole ledger, which grows with every look.
@@ -27,7 +33,9 @@ def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures
     on_record = Entry.objects.filter(resident_id=resident.pk)
     named = Mention.objects.filter(resident_id=resident.pk)
     if own:
-        on_record = on_record.exclude(Q(actor_id=own) & ~Exists(wrote))
+        on_record = on_record.exclude(
+            Q(actor_id=own) & ~Exists(wrote) & ~Q(action__in=OWN_READS_LISTED)
+        )
     if before is not None:
         on_record, named = on_record.filter(seq__lt=before), named.filter(seq__lt=before)
     seqs = [
@@ -63,6 +71,11 @@ def who_for_resident(entry: Entry, resident) -> tuple[str, str]:
     return entry.actor.full_name or entry.actor.username, entry.actor_role
 
 
+def _format(entry) -> str | None:
+    """A download's format: a PDF and a data file taken in the same minute are two lines."""
+    return entry.details.get("format") if entry.action in OWN_READS_LISTED else None
+
+
 def _grouped(entries):
     """One line for what a person did in one go: a report and the medicines it suspects, a
     session booked for its attendees, the chart opened and then its notes, are several entries
@@ -72,8 +85,8 @@ def _grouped(entries):
     for entry in entries:
         last = shown[-1] if shown else None
         same = last is not None and (
-            (last.actor_id, last.action, last.purpose, last.outcome)
-            == (entry.actor_id, entry.action, entry.purpose, entry.outcome)
+            (last.actor_id, last.action, last.purpose, last.outcome, _format(last))
+            == (entry.actor_id, entry.action, entry.purpose, entry.outcome, _format(entry))
             and abs((last.time - entry.time).total_seconds()) < 60
         )
         if same:

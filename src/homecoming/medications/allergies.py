@@ -165,6 +165,15 @@ def _keys_of(protocol) -> tuple[set, Ingredient | None]:
     return keys, ceiling.ingredient
 
 
+def contains(protocol, allergy: Allergy) -> bool:
+    """Whether a product of `protocol` contains what `allergy` names: the same test as
+    `meeting`, on an allergy already in hand (no query)."""
+    keys, ingredient = _keys_of(protocol)
+    return allergy.substance_key in keys or (
+        ingredient is not None and allergy.ingredient_id == ingredient.pk
+    )
+
+
 def meeting(resident_id: int, protocol) -> list[Allergy]:
     """The resident's active allergies that a product of `protocol` contains: its ingredient
     (linked, or by name), its drug's name, or its ingredient's class."""
@@ -328,10 +337,15 @@ def _alert_running_orders(actor, resident, allergy, now):
         resident=resident,
         discontinued_at__isnull=True,
     ).select_related("protocol", "prescribed_by")
-    for order in orders:
-        if allergy not in meeting(resident.pk, order.protocol):
-            continue
-        people = {order.prescribed_by, *User.objects.filter(is_medical_lead=True, is_active=True)}
+    # One look per product, however many orders of it run (a protocol's ingredient is a query).
+    products = {order.protocol_id: order.protocol for order in orders}
+    containing = {pk for pk, protocol in products.items() if contains(protocol, allergy)}
+    meeting_orders = [order for order in orders if order.protocol_id in containing]
+    if not meeting_orders:
+        return
+    leads = list(User.objects.filter(is_medical_lead=True, is_active=True))
+    for order in meeting_orders:
+        people = {order.prescribed_by, *leads}
         alerts.notify(
             [p for p in people if p.is_active],
             kind="allergy_order",

@@ -60,7 +60,7 @@ class MedicationRecord:
     administrations: list[Administration]
     stops: list[DoseStop]
     purpose: str
-    since: dt.datetime
+    since: dt.datetime | None  # None: the whole record
     allergies: Standing | None = None
     order_stops: list = field(default_factory=list)  # orders the hard stops refused
 
@@ -107,13 +107,19 @@ def _line(order: Order, givens: list[Administration], now, consents=None) -> Ord
     return line
 
 
-def medication_record(actor, resident_id: int) -> MedicationRecord:
+def medication_record(
+    actor, resident_id: int, *, days: int | None = RECORD_DAYS
+) -> MedicationRecord:
+    """The orders, and the doses and stopped doses of the last `days` (None: every one ever,
+    for the resident's downloaded copy of their record)."""
     resident = existing(actor, resident_id, Action.VIEW_MEDICATIONS)
     decision = policy.require(actor, Action.VIEW_MEDICATIONS, resident)
     now = timezone.now()
-    since = now - dt.timedelta(days=RECORD_DAYS)
+    since = now - dt.timedelta(days=days) if days is not None else None
+    after = {} if since is None else {"at__gte": since}
+    attempted_after = {} if since is None else {"attempted_at__gte": since}
     administrations = list(
-        Administration.objects.filter(resident=resident, at__gte=since)
+        Administration.objects.filter(resident=resident, **after)
         .select_related("order__protocol", "recorded_by", "witness", "override_cosigner")
         .order_by("-at", "-id")
     )
@@ -121,12 +127,12 @@ def medication_record(actor, resident_id: int) -> MedicationRecord:
     consents = _consents_now([resident.pk], now)
     orders = [_line(o, givens, now, consents) for o in _orders([resident.pk], now)]
     stops = list(
-        DoseStop.objects.filter(resident=resident, attempted_at__gte=since)
+        DoseStop.objects.filter(resident=resident, **attempted_after)
         .select_related("order__protocol", "attempted_by")
         .order_by("-attempted_at", "-id")
     )
     order_stops = list(
-        OrderStop.objects.filter(resident=resident, attempted_at__gte=since)
+        OrderStop.objects.filter(resident=resident, **attempted_after)
         .select_related("protocol", "attempted_by")
         .order_by("-attempted_at", "-id")
     )

@@ -11,10 +11,12 @@ from pydantic import Field
 from homecoming.access.policy import Action
 from homecoming.core.forms import messages_by_field
 from homecoming.core.schemas import Error
+from homecoming.record import own_copy
 
 from . import intake_rules as rules
 from . import selectors, services, setup
 from .models import Bed, Program, Resident, ServiceBranch
+from .views import attachment
 
 router = Router(tags=["residents"])
 
@@ -280,6 +282,27 @@ def center(request):
     }
 
 
+@router.get(
+    "/my-record/download",
+    response={200: None, 403: Error},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": 'The resident\'s copy of their own record: {"format": '
+                '"homecoming-record", "version": 1, ...} (see docs/using.md)',
+                "content": {"application/json": {}},
+            }
+        }
+    },
+)
+def my_record_download(request):
+    """The resident's own record as a JSON file, the same as the portal's "Download my record
+    (data file)": only the resident, with their own log-in or token; anyone else is refused
+    (on the ledger). One ledger entry per download."""
+    resident = getattr(request.auth, "resident", None)
+    return attachment(own_copy.download(request.auth, resident, "json"))
+
+
 @router.get("/residents", response=list[ResidentSummary])
 def list_residents(request, q: str = ""):
     """Your caseload (residents with an open stay), or a name search when `q` is given."""
@@ -395,6 +418,21 @@ def record_arrival(request, resident_id: int):
     residence from now, in the bed reserved for them."""
     resident = _resident(request, resident_id, Action.OPEN_STAY)
     return services.record_arrival(request.auth, resident)
+
+
+class CancelAdmissionIn(Schema):
+    reason: str
+
+
+@router.post(
+    "/residents/{resident_id}/planned-admission/cancel",
+    response={200: StayOut, 400: Error, 403: Error, 404: Error},
+)
+def cancel_planned_admission(request, resident_id: int, payload: CancelAdmissionIn):
+    """A planned admission will not happen (before the arrival is recorded): the stay is
+    cancelled with the reason, its reserved bed freed, and the care team told."""
+    resident = _resident(request, resident_id, Action.OPEN_STAY)
+    return services.cancel_planned_admission(request.auth, resident, payload.reason)
 
 
 @router.get("/beds", response={200: list[BoardBedOut], 403: Error})

@@ -102,6 +102,13 @@ class DeploymentForm(forms.Form):
     started_on = forms.DateField(widget=DATE, required=False)
     ended_on = forms.DateField(widget=DATE, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A row left empty is no deployment; a row filled in needs all three (intake_rules:
+        # deployments at intake are over), so none of them is "optional".
+        for field in self.fields.values():
+            field.when_needed = "needed for each deployment listed"
+
     def clean(self):
         data = super().clean()
         if (data.get("started_on") or data.get("ended_on")) and not data.get("location"):
@@ -137,6 +144,15 @@ class StayForm(forms.Form):
 
 class ArrivalForm(forms.Form):
     """Nothing to fill in: the button says the resident is here (the service checks the date)."""
+
+
+class CancelAdmissionForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        label="Why will the admission not happen?",
+        help_text="Kept with the record, and sent to the care team who planned for them.",
+    )
 
 
 class BedForm(forms.Form):

@@ -167,6 +167,9 @@ class StayStatus(models.TextChoices):
     EXPECTED = "expected", "Expected"
     IN_RESIDENCE = "in_residence", "In residence"
     DISCHARGED = "discharged", "Discharged"
+    # A planned admission that will not happen (the person chose another program, was
+    # recalled to duty...): never in residence, so never "discharged". Why is a StayCancellation.
+    CANCELLED = "cancelled", "Cancelled before arrival"
 
 
 OPEN_STAY = Q(status__in=[StayStatus.EXPECTED, StayStatus.IN_RESIDENCE])
@@ -228,7 +231,7 @@ class Stay(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status != StayStatus.DISCHARGED
+        return self.status in (StayStatus.EXPECTED, StayStatus.IN_RESIDENCE)
 
     @property
     def arrival_due(self) -> bool:
@@ -239,6 +242,28 @@ class Stay(models.Model):
     def expected_end(self):
         """The day after the expected last night: a bed's booked period is [admitted_on, this)."""
         return self.admitted_on + dt.timedelta(days=self.expected_length_days)
+
+
+class StayCancellation(models.Model):
+    """Why a planned admission did not happen, who said so and when. Its own row, written once
+    (the database refuses to change or delete it), beside the stay it ended."""
+
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
+    stay = models.OneToOneField(Stay, on_delete=models.PROTECT, related_name="cancellation")
+    reason = models.TextField()
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="stay_cancellation_has_reason")
+        ]
+
+    def __str__(self):
+        return f"Planned admission of {self.stay.admitted_on} cancelled"
 
 
 class Room(models.Model):

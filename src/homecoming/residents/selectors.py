@@ -39,6 +39,11 @@ class Chart:
     decision: policy.Decision | None = None
     offers: dict = field(default_factory=dict)
 
+    @property
+    def last_discharge(self) -> Stay | None:
+        """The latest stay that ended by discharge (a cancelled planned admission never began)."""
+        return next((s for s in self.past_stays if s.status == StayStatus.DISCHARGED), None)
+
 
 @dataclass
 class Row:

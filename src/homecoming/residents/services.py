@@ -17,6 +17,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.accounts.services import check_new_password, check_new_username
+from homecoming.alerts import services as alerts
 from homecoming.ledger import services as ledger
 
 from . import intake_rules as rules
@@ -29,6 +30,7 @@ from .models import (
     Program,
     Resident,
     Stay,
+    StayCancellation,
     StayStatus,
     TeamRole,
 )
@@ -51,6 +53,7 @@ INTAKE_FIELDS = (
 BLANKABLE_INTAKE_FIELDS = ("preferred_name", "pronouns", "service_number")
 OPTIONAL_INTAKE_FIELDS = (*BLANKABLE_INTAKE_FIELDS, "service_end")
 ARRIVAL = "stay.arrive"  # the ledger's action for record_arrival (core/templatetags/ledger_words)
+CANCELLATION = "stay.cancel"  # and for cancel_planned_admission
 TEAM_ROLE_NEEDS = {TeamRole.PRIMARY_CASEWORKER: Role.CASEWORKER, TeamRole.CLINICIAN: Role.CLINICIAN}
 
 
@@ -395,6 +398,52 @@ def record_arrival(actor, resident: Resident) -> Stay:
                 _place_in_bed(actor, stay, bed, decision.purpose)
     except IntegrityError as exc:
         raise _integrity_message(exc, bed) from exc
+    return stay
+
+
+def cancel_planned_admission(actor, resident: Resident, reason: str) -> Stay:
+    """A planned admission will not happen: the stay is cancelled (never in residence, so
+    never "discharged"), its reserved bed is free again, and the reason is kept beside it. Only
+    before the arrival is recorded: after, the stay ends by discharge. The care team and the
+    supervisors are told, so a planned admission cannot vanish unseen."""
+    decision = policy.require(actor, Action.OPEN_STAY, resident)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the planned admission is cancelled."})
+    with transaction.atomic():
+        stay = (
+            Stay.objects.select_for_update(no_key=True)
+            .filter(resident=resident, status=StayStatus.EXPECTED)
+            .first()
+        )
+        if stay is None:
+            raise ValidationError(
+                "There is no planned admission to cancel: once the arrival is recorded, the "
+                "stay ends by discharge."
+            )
+        reserved = stay.reserved_bed
+        stay.status = StayStatus.CANCELLED
+        stay.reserved_bed = None
+        stay.save(update_fields=["status", "reserved_bed"])
+        _write(actor, CANCELLATION, stay, resident, decision.purpose)
+        cancellation = StayCancellation.objects.create(
+            stay=stay, reason=reason, cancelled_by=actor, cancelled_at=timezone.now()
+        )
+        _write(actor, CANCELLATION, cancellation, resident, decision.purpose)
+        # The care team planned for the person, and the supervisors keep the center's beds:
+        # one caseworker alone cannot make an expected arrival vanish unseen.
+        team = {m.user for m in resident.care_team.filter(ended_at__isnull=True)}
+        team |= set(get_user_model().objects.filter(role=Role.SUPERVISOR, is_active=True))
+        freed = f" Bed {reserved} is free again." if reserved is not None else ""
+        alerts.notify(
+            [u for u in team if u.is_active and u.pk != actor.pk],
+            kind="admission_cancelled",
+            message=(
+                f"{actor} cancelled the planned admission of {resident.display_name} on "
+                f"{rules.day(stay.admitted_on)}: {reason.rstrip('.')}.{freed}"
+            ),
+            resident=resident,
+        )
     return stay
 
 

@@ -12,11 +12,19 @@ urlpatterns = [
     path("residents/<int:resident_id>/bed/", views.bed, name="bed"),
     path("residents/<int:resident_id>/stay/", views.open_stay, name="open_stay"),
     path("residents/<int:resident_id>/arrival/", views.arrival, name="arrival"),
+    path(
+        "residents/<int:resident_id>/planned-admission/cancel/",
+        views.cancel_admission,
+        name="cancel_admission",
+    ),
     path("residents/<int:resident_id>/care-team/", views.care_team, name="care_team"),
     path("residents/<int:resident_id>/portal-access/", views.portal_access, name="portal_access"),
     path("residents/<int:resident_id>/break-glass/", views.break_glass, name="break_glass"),
     path("beds/", views.bed_board, name="bed_board"),
     path("my-record/", views.my_record, name="my_record"),
+    # The resident's copy of their record, as files beside the page (not pages of the portal)
+    path("my-record.pdf", views.my_record_download, {"fmt": "pdf"}, name="my_record_pdf"),
+    path("my-record.json", views.my_record_download, {"fmt": "json"}, name="my_record_json"),
     # The program director's set-up pages (issue 12, part 2)
     path("center/", setup.overview, name="setup"),
     path("center/edit/", setup.center_edit, name="center_edit"),

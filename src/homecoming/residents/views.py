@@ -1,8 +1,9 @@
 """Pages for intake, the chart, beds and care teams. Thin: parse, call a selector or service,
 render. Bad input re-renders the form with what the user typed and a 400."""
 
+from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -12,7 +13,7 @@ from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
 from homecoming.core.forms import apply_errors, form_status, messages_by_field
 from homecoming.core.own_record import is_own, own_resident
-from homecoming.record import pages
+from homecoming.record import own_copy, pages
 
 from . import selectors, services
 from .forms import (
@@ -20,6 +21,7 @@ from .forms import (
     ArrivalForm,
     BedForm,
     BreakGlassForm,
+    CancelAdmissionForm,
     CareTeamForm,
     DeploymentFormSet,
     IntakeForm,
@@ -66,22 +68,22 @@ def _show_problems(errors: dict, person, admission, deployments):
     """Put every problem the intake rules found next to its field, where the form has not
     already said something about that field; what is left goes above the form."""
     rows = [f for f, _ in deployment_rows(deployments)]
-    for key, messages in errors.items():
+    for key, said in errors.items():
         if key.startswith("deployments."):
             _, index, name = key.split(".")
             form = rows[int(index)] if int(index) < len(rows) else None
             if form is not None and name not in form.errors:
-                form.add_error(name, messages)
+                form.add_error(name, said)
             elif form is None:
-                person.add_error(None, messages)
+                person.add_error(None, said)
             continue
         if key == DIFFERENT_PERSON:  # the warning above the form says the rest
-            messages = ["Open the record named above; tick this if it is someone else."]
+            said = ["Open the record named above; tick this if it is someone else."]
         owner = next((f for f in (person, admission) if key in f.fields), None)
         if owner is None:
-            person.add_error(None, messages)
+            person.add_error(None, said)
         elif key not in owner.errors:
-            owner.add_error(key, messages)
+            owner.add_error(key, said)
     _once(person)
 
 
@@ -174,9 +176,10 @@ def break_glass(request, resident_id):
     )
 
 
-def _form_page(request, resident_id, action, make_form, perform, title, submit):
-    """GET shows the form; POST calls the service and returns to the chart. A refused POST
-    re-renders the form, with what was typed, and a 400."""
+def _form_page(request, resident_id, action, make_form, perform, title, submit, done):
+    """GET shows the form; POST calls the service and returns to the chart, saying what was
+    done (`done`, with the resident's name for {name}). A refused POST re-renders the form,
+    with what was typed, and a 400."""
     resident = _resident_or_404(request.user, resident_id, action)
     form = make_form(request.POST or None, resident)
     if request.method == "POST" and form.is_valid():
@@ -185,6 +188,7 @@ def _form_page(request, resident_id, action, make_form, perform, title, submit):
         except ValidationError as exc:
             apply_errors(exc, form)
         else:
+            messages.success(request, done.format(name=resident.display_name))
             return redirect("residents:chart", resident_id=resident_id)
     context = {
         "form": form,
@@ -207,6 +211,7 @@ def edit(request, resident_id):
         ),
         "Correct the intake record",
         "Save correction",
+        "Intake record corrected for {name}.",
     )
 
 
@@ -219,6 +224,7 @@ def bed(request, resident_id):
         lambda actor, r, form: services.assign_bed(actor, r, form.cleaned_data["bed"]),
         "Assign a bed",
         "Assign bed",
+        "Bed assigned to {name}.",
     )
 
 
@@ -233,6 +239,7 @@ def open_stay(request, resident_id):
         ),
         "Open a new stay",
         "Open stay",
+        "A new stay is open for {name}.",
     )
 
 
@@ -246,6 +253,23 @@ def arrival(request, resident_id):
         lambda actor, r, form: services.record_arrival(actor, r),
         "Record the arrival",
         "They have arrived",
+        "{name} is in residence from now.",
+    )
+
+
+def cancel_admission(request, resident_id):
+    """A planned admission will not happen: cancelled, with the reason; the bed is free again."""
+    return _form_page(
+        request,
+        resident_id,
+        Action.OPEN_STAY,
+        lambda data, r: CancelAdmissionForm(data),
+        lambda actor, r, form: services.cancel_planned_admission(
+            actor, r, form.cleaned_data["reason"]
+        ),
+        "Cancel the planned admission",
+        "Cancel the admission",
+        "The planned admission of {name} is cancelled; the care team is told.",
     )
 
 
@@ -260,6 +284,7 @@ def care_team(request, resident_id):
         ),
         "Change the care team",
         "Assign",
+        "Care team changed for {name}.",
     )
 
 
@@ -274,6 +299,7 @@ def portal_access(request, resident_id):
         ),
         "Give portal access",
         "Create portal log-in",
+        "{name} can now log in to the portal.",
     )
 
 
@@ -307,3 +333,18 @@ def my_record(request):
     resident = own_resident(request)
     context = pages.own_record(request.user, resident, older_than=_page_from(request))
     return render(request, "residents/my_record.html", context)
+
+
+def attachment(copy: own_copy.OwnCopy) -> HttpResponse:
+    """A copy of the record as a file to keep, never kept by a browser's or a proxy's cache."""
+    response = HttpResponse(copy.content(), content_type=copy.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{copy.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def my_record_download(request, fmt):
+    """The resident's own copy of their record (record/own_copy.py). Anyone else (a member of
+    staff, an account linked to no record) is refused: a 403, on the ledger."""
+    resident = getattr(request.user, "resident", None)
+    return attachment(own_copy.download(request.user, resident, fmt))

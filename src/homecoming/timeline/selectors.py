@@ -20,7 +20,7 @@ from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
 from . import present
-from .kinds import BY_CODE, DRAFT_SAVE, KIND_OF_TYPE, KINDS, OTHER, kind_of
+from .kinds import BY_CODE, DRAFT_SAVE, KIND_OF_TYPE, KINDS, OTHER, WITHHELD, kind_of
 
 PAGE = 50
 
@@ -46,9 +46,12 @@ class TimelinePage:
 
 
 def _writes(resident_id):
-    """The resident's entries that wrote a version: each change to their record, once."""
+    """The resident's entries that wrote a version: each change to their record, once (but
+    the withheld ones: complaints and investigations, see kinds.WITHHELD)."""
     wrote = StoredVersion.objects.filter(resident_id=resident_id).values("seq")
-    return Entry.objects.filter(resident_id=resident_id, outcome=Outcome.ALLOWED, seq__in=wrote)
+    return Entry.objects.filter(
+        resident_id=resident_id, outcome=Outcome.ALLOWED, seq__in=wrote
+    ).exclude(object_type__in=WITHHELD)
 
 
 def _versions_shown(resident_id, *, drafts):
@@ -59,7 +62,11 @@ def _versions_shown(resident_id, *, drafts):
     listed = Entry.objects.filter(seq=OuterRef("seq"), outcome=Outcome.ALLOWED)
     if not drafts:
         listed = listed.exclude(action=DRAFT_SAVE)
-    return StoredVersion.objects.filter(resident_id=resident_id).filter(Exists(listed))
+    return (
+        StoredVersion.objects.filter(resident_id=resident_id)
+        .exclude(object_type__in=WITHHELD)
+        .filter(Exists(listed))
+    )
 
 
 def _kind_filter(kinds):

@@ -3,6 +3,7 @@ checks and ledger entries. Decimal values travel as strings ("36.8"), never floa
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Router, Schema, Status
 
@@ -94,20 +95,24 @@ def _out(row: VitalSigns) -> dict:
     }
 
 
-def _record(request, resident_id):
+def _record(request, resident_id, before=None):
     try:
-        return selectors.vitals_record(request.auth, resident_id)
+        return selectors.vitals_record(request.auth, resident_id, before)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
+    except selectors.BadCursor as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 @router.get(
-    "/residents/{resident_id}/vitals", response={200: list[VitalsOut], 403: Error, 404: Error}
+    "/residents/{resident_id}/vitals",
+    response={200: list[VitalsOut], 400: Error, 403: Error, 404: Error},
 )
-def list_vitals(request, resident_id: int):
-    """The resident's vital signs, newest first (the latest 60), entered-in-error sets
+def list_vitals(request, resident_id: int, before: int | None = None):
+    """The resident's vital signs by the time they were taken, newest first, 60 at a time;
+    `before` (a set's id) gives the 60 taken before that set. Entered-in-error sets are
     included and marked."""
-    return [_out(s) for s in _record(request, resident_id).sets]
+    return [_out(s) for s in _record(request, resident_id, before).sets]
 
 
 @router.post(

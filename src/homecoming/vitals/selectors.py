@@ -3,6 +3,8 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.ledger import services as ledger
@@ -15,8 +17,12 @@ from .ranges import MEASURES
 
 VIEW = str(Action.VIEW_VITALS)
 SECTION = "vital signs"
-# The sets a page shows and charts: the latest, enough for a stay's trend.
+# The sets a page shows and charts: enough for a stay's trend; older ones a page further on.
 SHOWN = 60
+
+
+class BadCursor(ValueError):
+    """`?before=` is not the number of one of this resident's sets."""
 
 
 @dataclass
@@ -30,6 +36,8 @@ class VitalsRecord:
     resident: Resident
     sets: list  # newest first, entered in error included (struck through)
     purpose: str
+    older: int | None = None  # the `before` of the next page of older sets, when there is one
+    paged: bool = False  # this page is not the latest
 
     @property
     def latest(self):
@@ -48,20 +56,44 @@ class VitalsRecord:
         return trends
 
 
-def vitals_record(actor, resident_id: int) -> VitalsRecord:
-    """A resident's vital signs: the read is checked, and named in the request's look."""
+def vitals_record(
+    actor, resident_id: int, before: int | None = None, *, shown: int | None = SHOWN
+) -> VitalsRecord:
+    """A resident's vital signs, a page of `shown` sets by the time they were taken, newest
+    first (None: every one, for the resident's downloaded copy); `before` (a set's id) asks for
+    the sets taken before that one. Pages are keyed on (taken_at, id), not on the id alone,
+    because a set may be entered after a later one was (a paper chart typed in at the end of
+    the shift). The read is checked, and named in the request's look."""
     resident = existing(actor, resident_id, Action.VIEW_VITALS)
     decision = policy.require(actor, Action.VIEW_VITALS, resident)
-    sets = list(
-        VitalSigns.objects.filter(resident=resident)
-        .select_related("recorded_by", "error_by")
-        .order_by("-taken_at", "-id")[:SHOWN]
-    )
+    rows = VitalSigns.objects.filter(resident=resident)
+    if before is not None:
+        mark = rows.filter(pk=before).values_list("taken_at", flat=True).first()
+        if mark is None:
+            raise BadCursor(f"“before” must be one of this resident's sets, not {before}.")
+        rows = rows.filter(Q(taken_at__lt=mark) | Q(taken_at=mark, pk__lt=before))
+    query = rows.select_related("recorded_by", "error_by").order_by("-taken_at", "-id")
+    if shown is None:
+        sets, older = list(query), None
+    else:
+        sets = list(query[: shown + 1])
+        older = sets[shown - 1].pk if len(sets) > shown else None
+        sets = sets[:shown]
     ledger.record_reads(
         actor, VIEW, sets, resident_of=lambda s: s.resident_id, purpose=decision.purpose
     )
     ledger.record_sections(actor, VIEW, resident.pk, [SECTION], purpose=decision.purpose)
-    return VitalsRecord(resident, sets, decision.purpose)
+    return VitalsRecord(resident, sets, decision.purpose, older, before is not None)
+
+
+def before_asked(query) -> int | None:
+    """The `?before=` of a vitals page: None for the latest sets; BadCursor says why not."""
+    raw = query.get("before") or ""
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise BadCursor(f"“before” must be a set's number, not {raw!r}.")
+    return int(raw)
 
 
 def vitals_for(actor, vitals_id: int, action=Action.RECORD_VITALS) -> VitalSigns:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.core import errors
 from homecoming.core.forms import apply_errors
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.residents.models import Resident
@@ -21,15 +22,19 @@ from .models import VitalSigns
 from .ranges import MEASURES
 
 
-def _record_or_404(actor, resident_id):
+def _record_or_404(actor, resident_id, before=None):
     try:
-        return selectors.vitals_record(actor, resident_id)
+        return selectors.vitals_record(actor, resident_id, before)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
 
 
 def _page(request, resident_id, form=None, error_form=None, status=200):
-    record = _record_or_404(request.user, resident_id)
+    try:
+        before = selectors.before_asked(request.GET) if request.method == "GET" else None
+        record = _record_or_404(request.user, resident_id, before)
+    except selectors.BadCursor as exc:
+        return errors.bad_request(request, exc)
     may_record = policy.decide(request.user, Action.RECORD_VITALS, record.resident).allowed
     context = {
         "record": record,
@@ -92,5 +97,9 @@ def entered_in_error(request, resident_id, vitals_id):
 @require_GET
 def my_vitals(request):
     resident = own_resident(request)
-    record = selectors.vitals_record(request.user, resident.pk)
+    try:
+        before = selectors.before_asked(request.GET)
+        record = selectors.vitals_record(request.user, resident.pk, before)
+    except selectors.BadCursor as exc:
+        return errors.bad_request(request, exc)
     return render(request, "vitals/mine.html", {"record": record, "measures": MEASURES})

@@ -13,9 +13,11 @@ ACTIONS = {
     "resident.break_glass": "opened the record in an emergency",
     "stay.open": "opened a stay",
     "stay.arrive": "recorded the arrival",
+    "stay.cancel": "cancelled the planned admission",
     "bed.assign": "changed the bed",
     "careteam.assign": "changed the care team",
     "resident.view_history": "read the record's history",
+    "record.download": "downloaded a copy of the record",
     "account.create": "created a log-in",
     "session.schedule": "scheduled a session",
     "session.check_in": "checked the resident in to a session",
@@ -67,6 +69,10 @@ ACTIONS = {
     "safetyplan.sign": "signed a version of your safety plan",
     "riskflag.raise": "flagged a risk from your answer to a questionnaire",
     "riskflag.clear": "cleared a risk flag, with the reason",
+    "message.view": "read your messages",
+    "message.start": "started a message thread",
+    "message.send": "sent a message",
+    "message.read": "read a message (a read receipt)",
     "center.mar": "saw the name on the medication round",
     "data.export": "included your scores, without your name, in a data export",
     "safety.report": "reported an adverse event (a side effect or other harm)",
@@ -212,8 +218,15 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+# The formats a copy of the record is downloaded in, as the resident's sentence names them.
+DOWNLOAD_FORMATS = {"pdf": "a PDF", "json": "a data file (JSON)"}
+
+
 def look_words(entry) -> str:
     """What a look showed: "opened your chart: notes and questionnaires"."""
+    if entry.action == "record.download":
+        form = DOWNLOAD_FORMATS.get(entry.details.get("format"), "a file")
+        return f"downloaded a copy of your record as {form}"
     if entry.residents_named:
         return ACTIONS.get(entry.action, "saw your name in a list")
     sections = list(getattr(entry, "shown", entry.sections))

@@ -37,7 +37,8 @@ def test_the_page_lists_your_alerts_and_acknowledges_the_chosen_ones(three, staf
 
 def test_choosing_none_says_so(three, staff, client_for):
     client = client_for(staff["supervisor"])
-    response = client.post("/alerts/acknowledge", {}, follow=True)
+    response = client.post("/alerts/acknowledge", {})
+    assert response.status_code == 400
     assert "Choose at least one alert to acknowledge." in response.content.decode()
     assert not Alert.objects.filter(read_at__isnull=False).exists()
 

@@ -29,11 +29,16 @@ def alert_list(request):
 @require_POST
 def acknowledge(request):
     _staff(request)
+    # "Acknowledge all shown" (the home page) takes the alerts the person had in front of them,
+    # never whatever has arrived since: one acknowledges only what one has seen.
+    chosen = "shown" if request.POST.get("all_shown") else "alert"
     try:
-        done = services.acknowledge(request.user, request.POST.getlist("alert"))
+        done = services.acknowledge(request.user, request.POST.getlist(chosen))
     except ValidationError as exc:
+        # Nothing chosen, or not alert numbers: said on the alerts page, with the list to choose
+        # from, and a 400 (nothing was done).
         messages.error(request, " ".join(exc.messages))
-        return redirect("alerts:list")
+        return render(request, "alerts/list.html", selectors.page(request.user), status=400)
     except services.NotYours as exc:
         raise PermissionDenied(str(exc)) from exc
     n = len(done)

@@ -8,6 +8,7 @@ from homecoming.accounts.models import Role
 from homecoming.alerts.selectors import open_for
 from homecoming.conversations import selectors as conversations
 from homecoming.core import errors, numbered
+from homecoming.core import home as worklists
 from homecoming.corrections import selectors as corrections
 from homecoming.encounters import scheduling
 from homecoming.followup.selectors import due_count as follow_ups_due
@@ -43,6 +44,8 @@ def home(request):
         # Residents' requests to correct their record, answered within 60 days (corrections).
         context["correction_requests"] = corrections.open_requests(user)
     context["follow_ups_due"] = follow_ups_due(user)  # a count: names no one
+    # What this person must do, each a short list (core/home.py: one key per list).
+    context.update(worklists.worklists(user))
     if role in (Role.CONTRACTOR, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR, Role.OVERSIGHT):
         context["occupancy"] = occupancy(user)
     if role == Role.OVERSIGHT:

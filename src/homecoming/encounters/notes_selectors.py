@@ -12,7 +12,7 @@ from django.db.models import Prefetch, Q
 
 from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
-from homecoming.core import keyset
+from homecoming.core import keyset, worklist
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
@@ -230,3 +230,68 @@ def session_for_note(session_id) -> Session | None:
     if session is None:
         raise ValidationError({"session": f"No session #{session_id}."})
     return session
+
+
+# --- the home page's worklists (core/worklist.py: the first few, oldest first, and a count) ----
+
+
+def _listed(actor, short):
+    """A worklist names its residents: decided at once for all of them (LIST), and one look per
+    resident under the purpose that allowed it (a former resident's is follow-up, not care)."""
+    decisions = policy.decide_for_residents(actor, Action.LIST, {n.resident for n in short.rows})
+    short.rows = [n for n in short.rows if decisions[n.resident_id].allowed]
+    ledger.record_reads_each(
+        actor,
+        str(Action.LIST),
+        short.rows,
+        resident_of=lambda n: n.resident_id,
+        purpose_of=lambda n: decisions[n.resident_id].purpose,
+    )
+    return short
+
+
+def writes_notes(actor) -> bool:
+    role = getattr(actor, "role", None)
+    return Action.WRITE_NOTE in policy.CARE_TEAM.get(role, policy.WHOLE_CENTER.get(role, ()))
+
+
+def unsigned_drafts(actor, limit: int = worklist.SHOWN) -> worklist.Short | None:
+    """The actor's own drafts, oldest first (the longest waiting to be signed), on residents the
+    policy still lets them list: a draft on someone who has left their caseload is not theirs to
+    finish from the home page. None for those who write no notes."""
+    if not writes_notes(actor):
+        return None
+    qs = (
+        Note.objects.filter(
+            author=actor,
+            signed_at__isnull=True,
+            resident__in=policy.visible_residents(actor),
+        )
+        .select_related("resident")
+        .order_by("created_at", "id")
+    )
+    return _listed(actor, worklist.of(qs, limit))
+
+
+def may_cosign(actor) -> bool:
+    """Whether the actor co-signs trainees' notes (the supervisors and the program director)."""
+    return Action.COSIGN_NOTE in policy.WHOLE_CENTER.get(getattr(actor, "role", None), ())
+
+
+def cosignatures_due(actor, limit: int = worklist.SHOWN) -> worklist.Short | None:
+    """Trainees' signed notes waiting for a co-signature, the longest waiting first; None for
+    those who co-sign nothing (the list is theirs to keep empty, not a count to show others)."""
+    if not may_cosign(actor):
+        return None
+    qs = (
+        Note.objects.filter(
+            signed_at__isnull=False,
+            needs_cosignature=True,
+            cosignature__isnull=True,
+            resident__in=policy.visible_residents(actor),
+        )
+        .exclude(author=actor)
+        .select_related("resident", "author")
+        .order_by("signed_at", "id")
+    )
+    return _listed(actor, worklist.of(qs, limit))

@@ -15,9 +15,11 @@ from django.utils import timezone
 from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
 from homecoming.accounts.models import Role
+from homecoming.core import worklist as short_list
 from homecoming.ledger import services as ledger
 
-from .models import Attempt, Contact, ContactStatus, Lost
+from .models import Attempt, CheckInLink, Contact, ContactStatus, Lost
+from .services import OPEN_FOR_ATTEMPTS
 
 STATUSES = ("due", "overdue", "lost")
 SEES_ALL = {Role.SUPERVISOR, Role.PROGRAM_DIRECTOR}
@@ -104,6 +106,87 @@ def due_count(actor) -> int | None:
     if not sees_all(actor):
         qs = qs.filter(owner=actor)
     return qs.count()
+
+
+# --- the home page's worklists (core/worklist.py: the first few, oldest first, and a count) ----
+
+
+def _listed(actor, short, resident_of):
+    """Each row shown names a resident: checked against the policy (LIST) once for all of them,
+    and on the ledger under the purpose that allowed each (care, follow-up, supervision)."""
+    residents = {}
+    for row in short.rows:
+        residents[resident_of(row)] = row.resident
+    decisions = policy.decide_for_residents(actor, Action.LIST, residents.values())
+    short.rows = [row for row in short.rows if decisions[resident_of(row)].allowed]
+    ledger.record_reads_each(
+        actor,
+        "followup.list",
+        short.rows,
+        resident_of=resident_of,
+        purpose_of=lambda row: decisions[resident_of(row)].purpose,
+    )
+    return short
+
+
+def due_list(actor, limit: int = short_list.SHOWN) -> short_list.Short | None:
+    """For the home page: the actor's follow-ups due today or earlier, the oldest first, with
+    their names (the worklist's own rule: staff their own contacts, the supervisors everyone's);
+    None for those without a worklist. Its total is `due_count`'s."""
+    if not policy.decide(actor, Action.VIEW_FOLLOW_UPS).allowed:
+        return None
+    qs = Contact.objects.filter(
+        status=ContactStatus.DUE,
+        due_on__lte=timezone.localdate(),
+        resident__in=policy.visible_residents(actor),
+    )
+    if not sees_all(actor):
+        qs = qs.filter(owner=actor)
+    qs = qs.select_related("resident", "owner").order_by("due_on", "id")
+    return _listed(actor, short_list.of(qs, limit), lambda c: c.resident_id)
+
+
+# The follow-up check-in is the questionnaire the center sends (its PCL-5 and PHQ-9, by e-mail);
+# the measures app keeps no schedule of its own. Sent and not answered after this long, it is
+# overdue: a week, half the link's life (HOMECOMING_CHECK_IN_LINK_DAYS), leaves time to call
+# the person and send a new one before it expires.
+QUESTIONNAIRE_OVERDUE_AFTER = dt.timedelta(days=7)
+
+
+@dataclass
+class Unanswered:
+    link: CheckInLink
+
+    @property
+    def overdue_since(self):
+        return self.link.created_at + QUESTIONNAIRE_OVERDUE_AFTER
+
+    @property
+    def expired(self) -> bool:
+        return self.link.expires_at <= timezone.now()
+
+
+def questionnaires_overdue(actor, limit: int = short_list.SHOWN) -> short_list.Short | None:
+    """Check-in questionnaires sent more than a week ago and not answered, on the actor's
+    residents (their caseload; a supervisor's, the center), the longest waiting first: the live
+    link of a contact still open (a newer link, or the contact made another way, ends it). None
+    for those without a follow-up worklist."""
+    if not policy.decide(actor, Action.VIEW_FOLLOW_UPS).allowed:
+        return None
+    qs = (
+        CheckInLink.objects.filter(
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+            created_at__lte=timezone.now() - QUESTIONNAIRE_OVERDUE_AFTER,
+            contact__status__in=OPEN_FOR_ATTEMPTS,
+            resident__in=policy.visible_residents(actor),
+        )
+        .select_related("resident", "contact")
+        .order_by("created_at", "id")
+    )
+    short = _listed(actor, short_list.of(qs, limit), lambda link: link.resident_id)
+    short.rows = [Unanswered(link) for link in short.rows]
+    return short
 
 
 @dataclass

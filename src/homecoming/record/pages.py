@@ -13,10 +13,10 @@ from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
 from homecoming.medications import allergies
 from homecoming.residents import selectors as residents_selectors
-
-from . import banner
 from homecoming.safetyplans import selectors as safetyplans
 from homecoming.timeline import selectors as timeline_selectors
+
+from . import banner
 
 # What the chart offers to do next, each a link shown only when the policy allows it.
 CHART_ACTIONS = (

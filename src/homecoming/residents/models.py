@@ -137,6 +137,12 @@ class Resident(models.Model):
         return f"{first} {self.family_name}"
 
     @property
+    def initials(self) -> str:
+        """What stands for the photo when none was taken (a neutral circle, never a blank)."""
+        first = self.preferred_name or self.given_name
+        return f"{first[:1]}{self.family_name[:1]}".upper()
+
+    @property
     def legal_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 

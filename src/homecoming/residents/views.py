@@ -285,9 +285,10 @@ def photo_new(request, resident_id):
     chart. Someone the policy refuses is refused (on the ledger) before anything is read; a
     file that is not a JPEG or PNG, or too large, re-renders the form with why, and a 400."""
     resident = _resident_or_404(request.user, resident_id, Action.UPLOAD_PHOTO)
-    form = PhotoForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        form.is_valid()
+    posted = request.method == "POST"
+    form = PhotoForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted:
+        form.is_valid()  # cleaned, so the service's reasons replace the form's own
         try:
             photos.upload(request.user, resident_id, request.FILES.get("file"))
         except ValidationError as exc:

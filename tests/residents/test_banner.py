@@ -14,6 +14,7 @@ from homecoming.ledger.models import Entry
 from homecoming.measures import services as measures
 from homecoming.medications import allergies
 from homecoming.medications.allergies import AllergyEntry
+from homecoming.record import banner as patient_banner
 from homecoming.record.banner import age_on
 from tests.access.walk import url_patterns
 from tests.measures.answers import phq9
@@ -126,7 +127,9 @@ def test_the_banner_is_on_every_page_about_the_resident(name, walter, staff, cli
 )
 def test_the_banner_shows_allergies_the_flag_and_the_photo(name, walter, staff, client_for):
     caseworker = staff["caseworker"]
-    allergies.record(caseworker, walter, AllergyEntry("Penicillin", reaction="hives"))
+    allergies.record(
+        caseworker, walter, AllergyEntry("Penicillin", reaction="hives", severity="moderate")
+    )
     measures.record(caseworker, walter, "phq9", phq9(item9=1))
     photo = take_photo(caseworker, walter)
     banner = _banner(client_for(staff["supervisor"]).get(_url(name, walter)).text)
@@ -142,16 +145,20 @@ def test_no_known_allergies_is_said_plainly(walter, staff, client_for):
     assert "No known allergies" in banner and "not recorded" not in banner
 
 
-def test_the_age_is_the_center_s_today(walter, staff, client_for):
+def test_the_age_is_the_center_s_today(walter, staff):
     """The age turns on the birthday by the center's clock (here a travelled one), not the
     machine's calendar."""
-    client = client_for(staff["supervisor"])
     next_year = timezone.localdate().year + 1
     for day, age in ((13, next_year - 1991 - 1), (14, next_year - 1991)):
         moment = timezone.make_aware(dt.datetime(next_year, 3, day, 12, 0))
         with time_machine.travel(moment, tick=False):
-            banner = _banner(client.get(_url("residents:chart", walter)).text)
-        assert f"({age} y)" in banner
+            assert patient_banner.banner(staff["supervisor"], walter.pk).age == age
+
+
+def test_no_banner_for_whom_the_policy_refuses(walter, staff):
+    assert patient_banner.banner(staff["caseworker_other"], walter.pk) is None
+    assert patient_banner.banner(staff["contractor"], walter.pk) is None
+    assert patient_banner.banner(staff["supervisor"], walter.pk + 1000) is None
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,10 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _loaded(image) -> bool:
+def _loaded(page, image) -> bool:
     """The image was served (through the policy) and decoded: not a broken picture."""
-    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    return image.evaluate("img => img.naturalWidth > 0")
 
 
 def test_the_round_and_the_chart_say_whose_record_it_is(page, log_in, open_chart):
@@ -24,9 +25,10 @@ def test_the_round_and_the_chart_say_whose_record_it_is(page, log_in, open_chart
     card = page.get_by_role("region", name="Walter Cruz")
     photo = card.get_by_role("img", name="Photo of Walter Cruz")
     photo.wait_for()
-    assert _loaded(photo)
+    assert _loaded(page, photo)
     said = card.inner_text()
     assert "Born " in said and re.search(r"room \S+, bed \S+", said)
+    card.scroll_into_view_if_needed()
     page.screenshot(path="/tmp/banner_round.png", full_page=False)
     page.get_by_role("button", name="Log out").click()
     page.get_by_label("Username").wait_for()
@@ -40,7 +42,7 @@ def test_the_round_and_the_chart_say_whose_record_it_is(page, log_in, open_chart
     assert re.search(r"Room \S+, bed \S+", text)
     assert "Penicillin" in text
     portrait = banner.get_by_role("img", name="Photo of Walter Cruz")
-    assert _loaded(portrait)
+    assert _loaded(page, portrait)
     page.screenshot(path="/tmp/banner_chart.png", full_page=False)
     # The banner stays on the pages of his record.
     page.get_by_role("navigation", name="This record").get_by_role("link", name="Notes").click()

@@ -355,6 +355,8 @@ HOMECOMING_COMPLAINT_ESCALATION_DAYS = int(
     os.environ.get("HOMECOMING_COMPLAINT_ESCALATION_DAYS", "14")
 )
 HOMECOMING_ATTACHMENT_MAX_MB = int(os.environ.get("HOMECOMING_ATTACHMENT_MAX_MB", "10"))
+# A resident's photo (JPEG or PNG): a face to know them by, not a print.
+HOMECOMING_PHOTO_MAX_MB = int(os.environ.get("HOMECOMING_PHOTO_MAX_MB", "5"))
 # Follow-up after discharge (followup/timers.py, run by the worker): days after a contact's due
 # date before it escalates to the supervisors, and before it counts as missed (the person then
 # lost to follow-up); days a self check-in link stays usable; guesses at check-in links allowed

@@ -53,6 +53,7 @@ from tests.medications.conftest import SERTRALINE, consent_document
 from tests.oversight.conftest import filing, picture
 from tests.safetyplans.conftest import SECTIONS as SAFETY_PLAN
 from tests.support.notes import draft, signed
+from tests.support.photos import take_photo
 
 # The residents' names: what the walk looks for in every response.
 WALTER = {"given_name": "Thaddeus", "family_name": "Quillfeather"}
@@ -130,6 +131,8 @@ def build(staff, admit, make_user, beds) -> Center:
     recording_document = publish(director)
     consent = consents.sign(walter_user, walter, recording_document)
     recording = recordings.upload(staff["caseworker"], session, audio_file())
+    # Walter's photo: the banner shows it, and its image is walked like any other read.
+    take_photo(staff["caseworker"], walter)
     measures.record(staff["caseworker"], walter, "phq9", phq9(item9=1))
     risk_flag = RiskFlag.objects.get(resident=walter)
     safetyplans.sign(staff["caseworker"], walter, SAFETY_PLAN, PASSWORD)

@@ -31,6 +31,8 @@ ROUND = {
     ("api:give_dose", "POST"): "medication round",
     ("api:dose_not_given", "POST"): "medication round",
     ("api:resident_events", "POST"): "medication round: reporting a reaction seen",
+    # The photo on the round's card: the two-identifier check (face, name, date of birth).
+    ("residents:photo", "GET"): "medication round: the two-identifier check",
     # Allergies are read before any dose; a reaction seen on the round is recorded there, and
     # the nurse may confirm or rule one out (each alerting as it does for the care team).
     **{

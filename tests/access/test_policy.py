@@ -45,26 +45,33 @@ SUPERVISING = (
     }
 )
 MEDICATIONS = {Action.VIEW_MEDICATIONS, Action.PRESCRIBE, Action.ADMINISTER}
+# The patient banner and the photo: the chart's rule, plus the round (the two-identifier check).
+BANNER = {Action.VIEW_BANNER, Action.UPLOAD_PHOTO}
 # What any clinician may do for a resident in residence on the medication round.
 ROUND = {Action.VIEW_MEDICATIONS, Action.ADMINISTER, Action.REPORT_ADVERSE_EVENT}
 # A resident's own complaint is filed by the resident only; staff file theirs as staff. A copy of
 # the record is downloaded by the resident only: no member of staff, whatever their reach.
 RESIDENT_ACTIONS = sorted(
-    SUPERVISING | MEDICATIONS | {Action.BREAK_GLASS, Action.FILE_COMPLAINT, Action.DOWNLOAD_RECORD}
+    SUPERVISING
+    | MEDICATIONS
+    | BANNER
+    | {Action.BREAK_GLASS, Action.FILE_COMPLAINT, Action.DOWNLOAD_RECORD}
 )
 # Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"]
 # (written out again on purpose: a change to the policy must change this table too).
 ALLOWED = {
     "caseworker": RECORD_ADMIN
     | CLINICAL_WORK
+    | BANNER
     | {Action.SCHEDULE_SESSION, Action.UPDATE_SESSION, Action.VIEW_MEDICATIONS},
     # Only a clinician may withhold a note or give a dose; neither schedules sessions nor
     # co-signs; and this clinician is no prescriber.
-    "clinician": {Action.VIEW, Action.LIST, Action.RELEASE_NOTE} | CLINICAL_WORK | ROUND,
+    "clinician": {Action.VIEW, Action.LIST, Action.RELEASE_NOTE} | CLINICAL_WORK | ROUND | BANNER,
     "caseworker_other": set(),
-    "clinician_other": {Action.BREAK_GLASS} | ROUND,
-    "supervisor": SUPERVISING | {Action.VIEW_MEDICATIONS},
-    "program_director": SUPERVISING | {Action.VIEW_MEDICATIONS},
+    # The round shows the nurse the banner and the photo; taking one is the care team's.
+    "clinician_other": {Action.BREAK_GLASS, Action.VIEW_BANNER} | ROUND,
+    "supervisor": SUPERVISING | BANNER | {Action.VIEW_MEDICATIONS},
+    "program_director": SUPERVISING | BANNER | {Action.VIEW_MEDICATIONS},
     "contractor": set(),
     "oversight": set(),
     "investigator": set(),
@@ -146,6 +153,7 @@ def test_resident_sees_only_their_own_record(resident, admit, make_user, staff):
         Action.VIEW_ADVERSE_EVENTS,
         Action.FILE_COMPLAINT,
         Action.DOWNLOAD_RECORD,
+        Action.VIEW_BANNER,  # their own photo
     )
     for action in own:
         assert policy.decide(user, action, resident).allowed
@@ -197,7 +205,10 @@ def test_break_glass_opens_a_flagged_read_and_alerts_the_supervisors(resident, s
     alerted = set(Alert.objects.filter(kind="break_glass").values_list("recipient", flat=True))
     assert alerted == {staff["supervisor"].pk, second_supervisor.pk}
     # Break-glass opens reading only, never changing the record nor its history and notes.
-    for action in set(RESIDENT_ACTIONS) - {Action.VIEW, Action.BREAK_GLASS} - ROUND:
+    # (The banner opens with the chart, and on the round anyway.)
+    for action in (
+        set(RESIDENT_ACTIONS) - {Action.VIEW, Action.VIEW_BANNER, Action.BREAK_GLASS} - ROUND
+    ):
         assert not policy.decide(nurse, action, resident).allowed, action
 
 

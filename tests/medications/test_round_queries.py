@@ -4,21 +4,30 @@ page's own."""
 
 import re
 
+import pytest
+
 from homecoming.medications.models import Order
 from homecoming.medications.selectors import ROUND_PAGE
+from tests.support.photos import photo_storage, take_photo  # noqa: F401
 from tests.support.queries import PAGE_BOUND, assert_bounded, page_queries
 
 from .test_views import round_url
 
+# Uploaded photos go to the test's own folder.
+pytestmark = pytest.mark.usefixtures("photo_storage")
+
 
 def _on_the_round(first, last, admit, order):
-    """More residents in residence, each with the same order running."""
+    """More residents in residence, each with the same order running; every other one with a
+    photo (the card shows it for the two-identifier check, read with the list)."""
     for n in range(first, last):
         someone = admit(given_name=f"Roundsman{n}")
         copy = Order.objects.get(pk=order.pk)
         copy.pk = None
         copy.resident = someone
         copy.save()
+        if n % 2:
+            take_photo(someone.care_team.get(team_role="primary_caseworker").user, someone)
 
 
 def _round(client, page=1):
@@ -50,6 +59,7 @@ def test_the_round_costs_the_same_for_5_and_60_residents(
     client.get(round_url())  # the session's first request stamps its activity
     small, text = _round(client)
     assert len(set(re.findall(r"Roundsman\d+", text))) == 4
+    assert 'alt="Photo of Roundsman1 Cruz"' in text
     _on_the_round(5, 60, admit, order)
     # The round's own read entries are few (one batch per purpose): it fits the issue's bound
     # whole, ledger writes included.

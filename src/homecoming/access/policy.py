@@ -34,6 +34,10 @@ class Action(StrEnum):
     ASSIGN_BED = "bed.assign"
     ASSIGN_CARE_TEAM = "careteam.assign"
     GRANT_PORTAL = "resident.portal_access"
+    # The patient banner and the photo: whose record this is (name, date of birth, photo, bed,
+    # allergies, an active risk flag), shown on every page about the resident
+    VIEW_BANNER = "banner.view"
+    UPLOAD_PHOTO = "photo.upload"  # take the resident's photo, for the banner and the round
     BREAK_GLASS = "resident.break_glass"
     VIEW_HISTORY = "resident.view_history"  # the record "as of" a past moment, drafts included
     SCHEDULE_SESSION = "session.schedule"
@@ -155,8 +159,10 @@ CLINICAL_WORK = {
 CARE_TEAM = {
     Role.CASEWORKER: {
         Action.VIEW,
+        Action.VIEW_BANNER,
         Action.LIST,
         Action.EDIT,
+        Action.UPLOAD_PHOTO,
         Action.OPEN_STAY,
         Action.ASSIGN_BED,
         Action.GRANT_PORTAL,
@@ -172,7 +178,9 @@ CARE_TEAM = {
     # and (a prescriber) orders it.
     Role.CLINICIAN: {
         Action.VIEW,
+        Action.VIEW_BANNER,
         Action.LIST,
+        Action.UPLOAD_PHOTO,
         Action.RELEASE_NOTE,
         Action.VIEW_MEDICATIONS,
         Action.PRESCRIBE,
@@ -193,6 +201,7 @@ CARE_TEAM[Role.CASEWORKER].add(Action.VIEW_MEDICATIONS)
 # belong to a stay, and reopening one (a readmission) opens the rest again.
 FOLLOW_UP_WORK = {
     Action.VIEW,
+    Action.VIEW_BANNER,
     Action.LIST,
     Action.VIEW_HISTORY,
     Action.VIEW_MEDICATIONS,
@@ -218,8 +227,10 @@ FOLLOW_UP_WORK = {
 WHOLE_CENTER = {
     role: {
         Action.VIEW,
+        Action.VIEW_BANNER,
         Action.LIST,
         Action.EDIT,
+        Action.UPLOAD_PHOTO,
         Action.OPEN_STAY,
         Action.ASSIGN_BED,
         Action.ASSIGN_CARE_TEAM,
@@ -241,6 +252,7 @@ WHOLE_CENTER = {
 # fill in their questionnaires, and give or revoke their consents.
 OWN_RECORD = {
     Action.VIEW,
+    Action.VIEW_BANNER,  # their own photo, as staff see it
     Action.LIST,
     Action.RECORD_MEASURE,
     Action.RECORD_CONSENT,
@@ -269,7 +281,9 @@ RESIDENT_ONLY = {
 # of the record opens this way, and a discharged or expected resident is not on the round.
 # A reaction seen on the round is recorded there, and the nurse may confirm or rule out an allergy.
 # Vital signs are taken on the round too (before a dose that needs them), and read there.
+# The banner and the photo are the two-identifier check before a dose: whose card this is.
 MEDICATION_ROUND = {
+    Action.VIEW_BANNER,
     Action.VIEW_VITALS,
     Action.RECORD_VITALS,
     Action.VIEW_MEDICATIONS,
@@ -284,6 +298,7 @@ SAFETY_REVIEW = {Action.VIEW_ADVERSE_EVENTS}
 # investigator does changes the record.
 INVESTIGATION_READS = {
     Action.VIEW,
+    Action.VIEW_BANNER,
     Action.LIST,
     Action.VIEW_HISTORY,
     Action.VIEW_MEDICATIONS,
@@ -366,7 +381,7 @@ CENTER = {
 }
 # Out-of-caseload reads a clinician may open by giving a reason.
 BREAK_GLASS_ROLES = {Role.CLINICIAN}
-BREAK_GLASS_ACTIONS = {Action.VIEW}
+BREAK_GLASS_ACTIONS = {Action.VIEW, Action.VIEW_BANNER}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
+from homecoming.record import banner
 from homecoming.residents.models import Resident
 
 from . import selectors, services
@@ -163,6 +164,7 @@ def resident_consents(request, resident_id):
         "can_record": policy.decide(request.user, Action.RECORD_CONSENT, resident).allowed,
         "can_revoke": policy.decide(request.user, Action.REVOKE_CONSENT, resident).allowed,
         "has_documents": bool(available),
+        "banner": banner.banner(request.user, resident_id),
     }
     return render(request, "consents/resident_consents.html", context, status=form_status(request))
 

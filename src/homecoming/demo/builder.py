@@ -26,7 +26,7 @@ from homecoming.accounts.models import Role, User
 from homecoming.residents import services, setup
 from homecoming.residents.models import Bed, Center, Resident, ServiceBranch
 
-from . import allergies, alumni, clock, medications, messages, oversight, story, vitals
+from . import allergies, alumni, clock, medications, messages, oversight, photos, story, vitals
 from .constants import DEFAULT_RESIDENTS, DEMO_DEVICE_NAME, DEMO_PASSWORD, MAX_RESIDENTS, SEED
 
 __all__ = [
@@ -365,6 +365,7 @@ def _stay(ctx, i, actor, caseworker, admission, rng, until, steps):
     )
     yield from medications.merge(
         *asked,
+        photos.photo_story(i, resident, admission.admitted_on, caseworker, until),
         story.resident_story(ctx, i, resident, admission.admitted_on, caseworker, rng, until),
         medications.resident_story(
             ctx.pharmacy, i, resident, admission.admitted_on, caseworker, until

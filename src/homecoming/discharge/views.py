@@ -13,6 +13,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
+from homecoming.record import banner
 from homecoming.residents.models import Resident
 
 from . import pdf, selectors, services
@@ -34,6 +35,7 @@ def _render_page(request, page, status=200, **forms):
         "fitness_form": forms.get("fitness_form") or FitnessForm(),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "carry_out_errors": forms.get("carry_out_errors", []),
+        "banner": banner.banner(request.user, page.resident.pk),
     }
     return render(request, "discharge/plan.html", context, status=status)
 
@@ -44,13 +46,12 @@ def plan_page(request, resident_id):
     return _render_page(request, _page(request.user, resident_id))
 
 
-def _form_page(request, form, title, submit, cancel_url, status=200, note=""):
-    return render(
-        request,
-        "simple_form.html",
-        {"form": form, "title": title, "submit": submit, "cancel_url": cancel_url, "note": note},
-        status=status,
-    )
+def _form_page(request, form, title, submit, cancel_url, status=200, note="", resident_id=None):
+    context = {"form": form, "title": title, "submit": submit, "cancel_url": cancel_url}
+    context["note"] = note
+    if resident_id is not None:
+        context["banner"] = banner.banner(request.user, resident_id)
+    return render(request, "simple_form.html", context, status=status)
 
 
 def _stay(actor, resident_id, action):
@@ -80,6 +81,7 @@ def new_plan(request, resident_id):
         "Write the plan",
         back,
         status=form_status(request),
+        resident_id=resident_id,
     )
 
 
@@ -106,7 +108,13 @@ def edit_plan(request, plan_id):
             messages.success(request, "The discharge plan is changed.")
             return redirect("discharge:plan", resident_id=plan.resident_id)
     return _form_page(
-        request, form, "Change the discharge plan", "Save", back, status=form_status(request)
+        request,
+        form,
+        "Change the discharge plan",
+        "Save",
+        back,
+        status=form_status(request),
+        resident_id=plan.resident_id,
     )
 
 
@@ -134,6 +142,7 @@ def against_advice(request, resident_id):
         "Record and discharge now",
         back,
         status=form_status(request),
+        resident_id=resident_id,
         note="This ends the stay at once: the bed is freed, orders end, sessions are cancelled "
         "and the follow-up schedule starts.",
     )

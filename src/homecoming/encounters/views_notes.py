@@ -14,6 +14,7 @@ from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.core import errors, keyset
 from homecoming.core.forms import apply_errors
+from homecoming.record import banner
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing, resident_for
 
@@ -76,7 +77,12 @@ def resident_notes(request, resident_id):
     return render(
         request,
         "encounters/notes/list.html",
-        {"listing": listing, "can_write": can_write, "new_form": NewNoteForm()},
+        {
+            "listing": listing,
+            "can_write": can_write,
+            "new_form": NewNoteForm(),
+            "banner": banner.banner(user, resident_id),
+        },
     )
 
 
@@ -103,7 +109,7 @@ def note_new(request, resident_id):
     return render(
         request,
         "encounters/notes/new.html",
-        {"form": form, "resident": resident},
+        {"form": form, "resident": resident, "banner": banner.banner(user, resident_id)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -118,6 +124,7 @@ def _editor(request, view, draft=None, secret=None, status=200, message=""):
             "draft": draft or DraftForm(view.note),
             "sign_form": secret or SecretForm(prefix="sign"),
             "message": message,
+            "banner": banner.banner(request.user, view.note.resident_id),
         },
         status=status,
     )
@@ -144,6 +151,8 @@ def _signed_page(request, view, status=200, **bound):
         "withhold_form": bound.get("withhold") or WithholdForm(prefix="withhold"),
         "release_form": bound.get("release") or ReleaseForm(prefix="release"),
     }
+    if user.role != Role.RESIDENT:  # a resident reading their own note has no banner
+        context["banner"] = banner.banner(user, note.resident_id)
     return render(request, "encounters/notes/signed.html", context, status=status)
 
 

@@ -15,6 +15,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.core.forms import apply_errors, form_status
+from homecoming.record import banner
 from homecoming.residents import selectors as residents
 from homecoming.residents.models import Resident
 
@@ -68,7 +69,12 @@ def resident_week(request, resident_id):
     return render(
         request,
         "encounters/sessions/resident_week.html",
-        {"found": found, "week": found.week, "may_schedule": may_schedule},
+        {
+            "found": found,
+            "week": found.week,
+            "may_schedule": may_schedule,
+            "banner": banner.banner(request.user, resident_id),
+        },
     )
 
 
@@ -115,6 +121,7 @@ def session_new_for(request, resident_id):
         "title": f"Schedule a session: {resident.display_name}",
         "submit": "Schedule session",
         "cancel_url": reverse("encounters:resident_week", args=[resident_id]),
+        "banner": banner.banner(request.user, resident_id),
     }
     return render(request, "simple_form.html", context, status=form_status(request))
 

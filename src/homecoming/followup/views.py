@@ -14,6 +14,7 @@ from homecoming.accounts.models import Role
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.ratelimits import too_many, usage
 from homecoming.measures import instruments
+from homecoming.record import banner
 
 from . import checkin, selectors, services
 from .forms import AttemptForm, CheckInForm, CloseLostForm, PrefixedAnswers, ProgramDaysForm
@@ -63,6 +64,7 @@ def _contact_page(
         "close_form": close_form or CloseLostForm(),
         "sent": sent,
         "link_errors": link_errors,
+        "banner": banner.banner(request.user, page.contact.resident_id),
     }
     return render(request, "followup/contact.html", context, status=status)
 

@@ -73,6 +73,10 @@ def section_of(action: str, instance) -> str:
     return ROW_SECTIONS.get(label) or str(instance._meta.verbose_name_plural).lower()
 
 
+# Reads that come with every page about a resident (the patient banner, record/banner.py).
+ACCOMPANYING = {"banner.view"}
+
+
 @dataclass
 class Look:
     actor: object
@@ -92,10 +96,13 @@ class Look:
     @property
     def action(self) -> str:
         """The one action a page's reads stand for: the page's own when it read one kind of
-        thing, else "viewed the record" with the sections saying what of it."""
+        thing, else "viewed the record" with the sections saying what of it. The banner at the
+        top of a page (ACCOMPANYING) adds its sections, not its action: the medications page
+        stays "viewed the medications" for the resident."""
         if self.act:
             return self.act
-        return self.actions[0] if len(self.actions) == 1 else "resident.view"
+        own = [a for a in self.actions if a not in ACCOMPANYING] or self.actions
+        return own[0] if len(own) == 1 else "resident.view"
 
 
 @dataclass

@@ -7,9 +7,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from homecoming.access.policy import Action
+from homecoming.accounts.models import Role
 from homecoming.core import errors, keyset
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
+from homecoming.record import banner
 from homecoming.residents import selectors as resident_selectors
 from homecoming.residents.models import Resident
 
@@ -45,6 +47,7 @@ def resident(request, resident_id):
         "history": history,
         "measures": history.trends,
         "recorded": history.find(request.GET.get("recorded")),
+        "banner": banner.banner(request.user, resident_id),
     }
     return render(request, "measures/resident.html", context)
 
@@ -76,6 +79,8 @@ def _answer_page(request, resident, definition, *, back, saved_param, template, 
         "cancel_url": back,
         **extra,
     }
+    if request.user.role != Role.RESIDENT:  # a resident answering their own has no banner
+        context["banner"] = banner.banner(request.user, resident.pk)
     return render(request, template, context, status=form_status(request))
 
 

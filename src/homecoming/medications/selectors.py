@@ -15,6 +15,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core import numbered
 from homecoming.ledger import services as ledger
+from homecoming.residents import photos
 from homecoming.residents.models import BedAssignment, Resident, Room, StayStatus
 from homecoming.residents.selectors import existing
 
@@ -202,6 +203,7 @@ class RoundResident:
     lines: list[RoundLine] = field(default_factory=list)
     bed: Place | None = None  # where the nurse finds them (None: not in a bed now)
     allergies: Listed | None = None  # read before any dose is given
+    photo_id: int | None = None  # their current photo, to know them by at the bedside
 
 
 @dataclass
@@ -282,11 +284,14 @@ def medication_round(
     now = timezone.now()
     running = Q(starts_at__lt=end) & (Q(ends_at__isnull=True) | Q(ends_at__gt=start))
     running &= Q(discontinued_at__isnull=True) | Q(discontinued_at__gt=start)
+    # The photo (the two-identifier check, with the date of birth) is read with the list too.
     residents = list(
-        allergies.listed_with(
-            Resident.objects.filter(
-                stays__status=StayStatus.IN_RESIDENCE,
-                medication_orders__in=Order.objects.filter(running),
+        photos.with_photo(
+            allergies.listed_with(
+                Resident.objects.filter(
+                    stays__status=StayStatus.IN_RESIDENCE,
+                    medication_orders__in=Order.objects.filter(running),
+                )
             )
         )
         .annotate(
@@ -352,16 +357,17 @@ def medication_round(
         actor, VIEW, shown, resident_of=lambda r: r.pk, purpose_of=lambda r: decisions[r.pk].purpose
     )
     for r in shown:
-        ledger.record_sections(
-            actor, VIEW, r.pk, [allergies.SECTION], purpose=decisions[r.pk].purpose
-        )
+        sections = [allergies.SECTION] + ([photos.SECTION] if r.photo_id else [])
+        ledger.record_sections(actor, VIEW, r.pk, sections, purpose=decisions[r.pk].purpose)
     return Round(
         day=day,
         shift=shift,
         start=start,
         end=end,
         residents=[
-            RoundResident(r, lines_by_resident[r.pk], beds.get(r.pk), allergies.listed(r))
+            RoundResident(
+                r, lines_by_resident[r.pk], beds.get(r.pk), allergies.listed(r), r.photo_id
+            )
             for r in shown
         ],
         columns=sorted(columns),

@@ -25,6 +25,7 @@ from homecoming.core import errors, numbered
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.core.urls_safe import safe_next
+from homecoming.record import banner
 from homecoming.residents import selectors as residents_selectors
 from homecoming.residents.models import Resident
 
@@ -138,6 +139,7 @@ class RoundCard:
     as_needed: list
     bed: object = None
     allergies: object = None
+    photo_id: int | None = None
 
 
 def _cards(mar):
@@ -149,7 +151,9 @@ def _cards(mar):
             by_due = {slot.due: slot for slot in line.slots}
             rows.append((line, [by_due.get(column) for column in columns]))
         as_needed = [line for line in entry.lines if line.as_needed]
-        yield RoundCard(entry.resident, columns, rows, as_needed, entry.bed, entry.allergies)
+        yield RoundCard(
+            entry.resident, columns, rows, as_needed, entry.bed, entry.allergies, entry.photo_id
+        )
 
 
 @require_GET
@@ -346,6 +350,7 @@ def _record_page(request, record, order_form=None, refused_stop=None, status=200
         "can_read_formulary": policy.decide(user, Action.VIEW_FORMULARY).allowed,
         "order_form": order_form,
         "here": request.get_full_path(),
+        "banner": banner.banner(user, resident.pk),
     }
     return render(request, "medications/record.html", context, status=status)
 
@@ -468,6 +473,7 @@ def _allergies_page(request, resident_id, form=None, rule_out=None, none_error=N
         "may_review": may_review,
         "none_error": none_error,
         "substances": selectors.substances() if may_record else [],
+        "banner": banner.banner(user, resident_id),
     }
     return render(request, "medications/allergies.html", context, status=status)
 

@@ -14,9 +14,10 @@ from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
 from homecoming.medications import allergies
 from homecoming.residents import selectors as residents_selectors
-from homecoming.residents.models import Resident
 from homecoming.safetyplans import selectors as safetyplans
 from homecoming.timeline import selectors as timeline_selectors
+
+from . import banner
 
 # What the chart offers to do next, each a link shown only when the policy allows it.
 CHART_ACTIONS = (
@@ -36,19 +37,9 @@ CHART_ACTIONS = (
 
 
 # Decided with the read itself, from the stays and care team the chart loads (one decision
-# call, no query per action): the links above, and whether it may record a questionnaire.
-CHART_OFFERS = (*CHART_ACTIONS, Action.RECORD_MEASURE)
-
-
-def _banners(resident_id: int):
-    """The allergies, the active risk flag and the correction requests waiting for an answer,
-    shown at the top of the chart, read in one query (the chart's query budget): one resident,
-    annotated by each app."""
-    query = corrections.with_open_count(
-        safetyplans.flagged_with(allergies.listed_with(Resident.objects.filter(pk=resident_id)))
-    )
-    resident = query.get()
-    return allergies.listed(resident), safetyplans.banner(resident), resident.open_corrections
+# call, no query per action): the links above, whether it may record a questionnaire, show
+# the banner, and take the resident's photo.
+CHART_OFFERS = (*CHART_ACTIONS, Action.RECORD_MEASURE, Action.VIEW_BANNER, Action.UPLOAD_PHOTO)
 
 
 def chart(actor, resident_id: int) -> dict:
@@ -56,11 +47,18 @@ def chart(actor, resident_id: int) -> dict:
     on the ledger) when there is none or it is refused."""
     chart = residents_selectors.chart(actor, resident_id, offers=CHART_OFFERS)
     opened = (chart.resident, chart.decision)
-    listed_allergies, risk_flag, open_corrections = _banners(resident_id)
+    # The banner reads the allergies, the active risk flag and the correction requests waiting
+    # in its one query (the chart's query budget): shown at the top, and in the chart's own
+    # sections below.
+    top = banner.banner(actor, resident_id, decision=chart.offers[Action.VIEW_BANNER])
+    listed_allergies, risk_flag = top.allergies, top.risk_flag
+    open_corrections = top.open_corrections
     # One look at the resident (ledger/looks.py): each section below adds its name to it.
     context = {
         "chart": chart,
+        "banner": top,
         "can": {action.name.lower(): chart.offers[action].allowed for action in CHART_ACTIONS},
+        "may_upload_photo": chart.offers[Action.UPLOAD_PHOTO].allowed,
         "upcoming": scheduling.upcoming_for_resident(chart.resident),
         "notes": notes_selectors.notes_for(actor, resident_id, limit=5, opened=opened),
         "measures": measures_selectors.trends(

@@ -187,3 +187,13 @@ class PortalAccessForm(forms.Form):
         strip=False,
         help_text="A first password the resident is given in person.",
     )
+
+
+class PhotoForm(forms.Form):
+    """A photo of the resident. The service checks what the file is, by its bytes."""
+
+    file = forms.FileField(
+        label="Photo",
+        help_text="A JPEG or PNG of the resident's face, taken with their agreement.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )

@@ -137,6 +137,12 @@ class Resident(models.Model):
         return f"{first} {self.family_name}"
 
     @property
+    def initials(self) -> str:
+        """What stands for the photo when none was taken (a neutral circle, never a blank)."""
+        first = self.preferred_name or self.given_name
+        return f"{first[:1]}{self.family_name[:1]}".upper()
+
+    @property
     def legal_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 
@@ -381,3 +387,28 @@ class CareTeamMember(models.Model):
 
     def __str__(self):
         return f"{self.get_team_role_display()}: {self.user}"
+
+
+class ResidentPhoto(models.Model):
+    """A photograph of the resident, so whoever opens the record or gives a dose sees whose it
+    is (the second identifier, with the date of birth). One row per upload: the newest is the
+    photo shown; an older one stays, with who took it and when, never deleted nor changed."""
+
+    ledger_versioned = True  # every write stores a version; verify --database checks it
+
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="photos")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    storage_name = models.CharField(max_length=200)  # a fresh random name (core/uploads.py)
+    content_type = models.CharField(max_length=40)  # as read from the bytes, never as claimed
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)  # the record commits to the exact bytes
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["resident", "-uploaded_at"], name="resident_photo_newest")]
+
+    def __str__(self):
+        return f"Photo of resident {self.resident_id} ({self.uploaded_at:%Y-%m-%d})"

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Min, Prefetch, Q
+from django.db.models import Min, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from homecoming.access import policy
@@ -133,6 +133,20 @@ def search(actor, query: str, limit: int = 50) -> list[Row]:
             | Q(preferred_name__icontains=word)
         )
     return _list(actor, qs, limit)
+
+
+def with_bed(residents):
+    """Annotate a query of residents with their bed now (`bed_room`, `bed_label`; None when not
+    in a bed), read with them: the banner's one query, not a query of its own."""
+    current = BedAssignment.objects.filter(
+        stay__resident=OuterRef("pk"),
+        stay__status=StayStatus.IN_RESIDENCE,
+        released_at__isnull=True,
+    )
+    return residents.annotate(
+        bed_room=Subquery(current.values("bed__room__name")[:1]),
+        bed_label=Subquery(current.values("bed__label")[:1]),
+    )
 
 
 def existing(actor, resident_id: int, action: Action) -> Resident:

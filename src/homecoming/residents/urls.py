@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("residents/<int:resident_id>/care-team/", views.care_team, name="care_team"),
     path("residents/<int:resident_id>/portal-access/", views.portal_access, name="portal_access"),
+    path("residents/<int:resident_id>/photo/", views.photo, name="photo"),
+    path("residents/<int:resident_id>/photo/new/", views.photo_new, name="photo_new"),
     path("residents/<int:resident_id>/break-glass/", views.break_glass, name="break_glass"),
     path("beds/", views.bed_board, name="bed_board"),
     path("my-record/", views.my_record, name="my_record"),

@@ -3,19 +3,20 @@ render. Bad input re-renders the form with what the user typed and a 400."""
 
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.http import Http404, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from homecoming.access import policy
 from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
 from homecoming.core.forms import apply_errors, form_status, messages_by_field
 from homecoming.core.own_record import is_own, own_resident
-from homecoming.record import own_copy, pages
+from homecoming.record import banner, own_copy, pages
 
-from . import selectors, services
+from . import photos, selectors, services
 from .forms import (
     AdmissionForm,
     ArrivalForm,
@@ -25,6 +26,7 @@ from .forms import (
     CareTeamForm,
     DeploymentFormSet,
     IntakeForm,
+    PhotoForm,
     PortalAccessForm,
     StayForm,
     deployment_rows,
@@ -195,6 +197,7 @@ def _form_page(request, resident_id, action, make_form, perform, title, submit, 
         "title": f"{title}: {resident.display_name}",
         "submit": submit,
         "cancel_url": reverse("residents:chart", args=[resident_id]),
+        "banner": banner.banner(request.user, resident_id),
     }
     return render(request, "simple_form.html", context, status=form_status(request))
 
@@ -301,6 +304,55 @@ def portal_access(request, resident_id):
         "Create portal log-in",
         "{name} can now log in to the portal.",
     )
+
+
+def photo_new(request, resident_id):
+    """Take the resident's photo: GET shows the form, POST keeps the photo and returns to the
+    chart. Someone the policy refuses is refused (on the ledger) before anything is read; a
+    file that is not a JPEG or PNG, or too large, re-renders the form with why, and a 400."""
+    resident = _resident_or_404(request.user, resident_id, Action.UPLOAD_PHOTO)
+    posted = request.method == "POST"
+    form = PhotoForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted:
+        form.is_valid()  # cleaned, so the service's reasons replace the form's own
+        try:
+            photos.upload(request.user, resident_id, request.FILES.get("file"))
+        except ValidationError as exc:
+            form.errors.pop("file", None)
+            apply_errors(exc, form)
+        else:
+            return redirect("residents:chart", resident_id=resident_id)
+    context = {
+        "form": form,
+        "title": f"Take a photo: {resident.display_name}",
+        "submit": "Upload photo",
+        "cancel_url": reverse("residents:chart", args=[resident_id]),
+        "note": "The newest photo is shown; earlier ones are kept in the record.",
+        "banner": banner.banner(request.user, resident_id),
+    }
+    return render(request, "simple_form.html", context, status=form_status(request))
+
+
+@require_GET
+def photo(request, resident_id):
+    """The resident's current photo, as the banner and the round show it: checked and recorded
+    as a read each time it is fetched, so nothing of it is kept by the browser or a proxy."""
+    try:
+        found = photos.current(request.user, resident_id)
+    except Resident.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
+    if found is None:
+        raise Http404("No photo of this resident has been taken.")
+    try:
+        handle = default_storage.open(found.storage_name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404("The photo is missing from the storage; tell the administrator.") from exc
+    response = FileResponse(handle, content_type=found.content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    # A face tied to a record: never kept by a shared cache, nor on the browser's disk.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def bed_board(request):

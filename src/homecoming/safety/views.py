@@ -14,6 +14,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
+from homecoming.record import banner
 from homecoming.residents.models import Resident
 
 from . import decisions, selectors, services, signals, terms
@@ -102,6 +103,7 @@ def resident_events(request, resident_id):
         "can_report": can_report,
         "follow_up_error": follow_up_error,
         "outcome_form": FollowUpForm(),
+        "banner": banner.banner(request.user, resident_id),
     }
     return render(request, "safety/resident.html", context, status=form_status(request))
 

@@ -12,6 +12,7 @@ from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.measures.views import CRISIS_RESOURCES
+from homecoming.record import banner
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -52,6 +53,7 @@ def _page(request, resident, form=None, clear_form=None, status=200):
         "plan": plan,
         "form": form if may_write else None,
         "clear_form": (clear_form or ClearForm()) if may_clear else None,
+        "banner": banner.banner(request.user, resident.pk),
     }
     return render(request, "safetyplans/plan.html", context, status=status)
 

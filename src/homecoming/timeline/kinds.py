@@ -25,6 +25,7 @@ KINDS = (
             "residents.deployment",
             "residents.stay",
             "residents.staycancellation",
+            "residents.residentphoto",
             "residents.bedassignment",
             "residents.careteammember",
             "accounts.user",  # the resident's own portal log-in

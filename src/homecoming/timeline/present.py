@@ -199,6 +199,7 @@ IDENTIFY = {
     "residents.staycancellation": lambda v, n: (
         f"planned admission cancelled: {v.fields.get('reason')}"
     ),
+    "residents.residentphoto": lambda v, n: f"photo taken by {_get(v, n, 'uploaded_by_id')}",
     "residents.bedassignment": lambda v, n: f"bed {_get(v, n, 'bed_id')}",
     "residents.careteammember": lambda v, n: (
         f"{_get(v, n, 'team_role').lower()}: {_get(v, n, 'user_id')}"

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from homecoming.ledger.models import Entry
-from homecoming.record import pages
+from homecoming.record import banner, pages
 from homecoming.residents.models import Resident
 
 from . import selectors
@@ -23,6 +23,7 @@ def timeline(request, resident_id):
     context = {"page": page, "form": form, "more_query": more_query.urlencode()}
     if request.htmx:  # "Show more" appends the next page's rows in place
         return render(request, "timeline/_events.html", context)
+    context["banner"] = banner.banner(request.user, resident_id)
     return render(request, "timeline/timeline.html", context, status=400 if form.errors else 200)
 
 
@@ -31,8 +32,10 @@ def change(request, resident_id, seq):
         found = selectors.change(request.user, resident_id, seq)
     except (Resident.DoesNotExist, Entry.DoesNotExist) as exc:
         raise Http404(str(exc)) from exc
-    template = "timeline/_change.html" if request.htmx else "timeline/change.html"
-    return render(request, template, {"change": found})
+    if request.htmx:
+        return render(request, "timeline/_change.html", {"change": found})
+    context = {"change": found, "banner": banner.banner(request.user, resident_id)}
+    return render(request, "timeline/change.html", context)
 
 
 def as_of(request, resident_id):
@@ -44,5 +47,10 @@ def as_of(request, resident_id):
             record = selectors.as_of(request.user, resident_id, form.cleaned_data["at"])
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
-    context = {"form": form, "record": record, "resident_id": resident_id}
+    context = {
+        "form": form,
+        "record": record,
+        "resident_id": resident_id,
+        "banner": banner.banner(request.user, resident_id),
+    }
     return render(request, "timeline/as_of.html", context, status=400 if form.errors else 200)

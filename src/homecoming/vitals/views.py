@@ -14,6 +14,7 @@ from homecoming.access.policy import Action
 from homecoming.core import errors
 from homecoming.core.forms import apply_errors
 from homecoming.core.own_record import is_own, own_resident
+from homecoming.record import banner
 from homecoming.residents.models import Resident
 
 from . import selectors, services, words
@@ -43,6 +44,7 @@ def _page(request, resident_id, form=None, error_form=None, status=200):
         "form": form or (VitalsForm() if may_record else None),
         "error_form": error_form,  # (set id, the refused reason, its error) to show again
         "measures": MEASURES,
+        "banner": banner.banner(request.user, resident_id),
     }
     return render(request, "vitals/resident.html", context, status=status)
 

@@ -63,6 +63,8 @@ ACTIONS = {
     "allergy.rule_out": "ruled out an allergy",
     "allergy.override": "ordered a medication despite an allergy",
     "vitals.view": "viewed the vital signs",
+    "banner.view": "saw your name, photo, bed and allergies at the top of a page",
+    "photo.upload": "took your photo (the one staff see at the top of your record)",
     "vitals.record": "recorded vital signs",
     "vitals.entered_in_error": "marked vital signs entered in error",
     "safetyplan.write": "wrote your safety plan",

@@ -51,6 +51,9 @@ PAGES = {
     "discharge:new": {},
     "discharge:against_advice": {},
     "safety:resident": {},
+    "residents:cancel_admission": {},
+    "conversations:resident": {},
+    "corrections:resident": {},
 }
 # Resident-scoped URLs that are not a page about the resident, each with why.
 NOT_PAGES = {
@@ -63,6 +66,7 @@ NOT_PAGES = {
     "medications:rule_out_allergy": "a form's POST (the allergies page)",
     "vitals:entered_in_error": "a form's POST (the vital signs page)",
     "safetyplans:clear_flag": "a form's POST (the safety plan page)",
+    "corrections:answer": "a form's POST (the correction requests page)",
 }
 
 

@@ -14,6 +14,7 @@ from homecoming.accounts.models import Role
 from homecoming.core.forms import apply_errors
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.measures.views import CRISIS_RESOURCES
+from homecoming.record import banner
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -38,10 +39,12 @@ def _thread_or_404(actor, thread_id, action=Action.VIEW_MESSAGES) -> Thread:
         raise Http404(str(exc)) from exc
 
 
-def _threads_page(request, resident, template, form=None, status=200):
+def _threads_page(request, resident, template, form=None, status=200, staff=False):
     listing = selectors.threads_of(request.user, resident)
     form = form or (StartForm() if listing.may_write else None)
     context = _context(listing=listing, form=form)
+    if staff:  # whose messages these are, at the top of a staff page about one resident
+        context["banner"] = banner.banner(request.user, resident.pk)
     return render(request, template, context, status=status)
 
 
@@ -133,7 +136,7 @@ def resident(request, resident_id):
     template = "conversations/resident.html"
     if request.method == "POST":
         return _start(request, who, template, "conversations:thread")
-    return _threads_page(request, who, template)
+    return _threads_page(request, who, template, staff=True)
 
 
 @require_http_methods(["GET", "POST"])

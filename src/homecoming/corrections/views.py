@@ -11,6 +11,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors
 from homecoming.core.own_record import own_resident
+from homecoming.record import banner
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -102,7 +103,12 @@ def _page(request, resident: Resident, answer_forms=None, status=200):
     answer_forms = answer_forms or {}
     for item in shown:
         item.form = answer_forms.get(item.request.pk, AnswerForm()) if may_answer else None
-    context = {"resident": resident, "requests": shown, "may_answer": may_answer}
+    context = {
+        "resident": resident,
+        "requests": shown,
+        "may_answer": may_answer,
+        "banner": banner.banner(request.user, resident.pk),
+    }
     return render(request, "corrections/resident.html", context, status=status)
 
 

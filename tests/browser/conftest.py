@@ -53,7 +53,7 @@ def serving(env, log_path: Path):
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # gunicorn boots slowly on a loaded machine
     while True:
         try:
             urllib.request.urlopen(f"{url}/login/", timeout=2)

@@ -25,10 +25,22 @@ demo: $(STAMP)
 
 ## Debian's Chromium drives the browser tests (Playwright cannot download its own here); the
 ## sqlite3 command is one the docs show (docs/ledger.md), and the suite runs every such command.
-chromium:
+## axe-core, the accessibility checker the browser tests load into each page, is the exact
+## version tests/browser/package-lock.json pins, installed from the npm registry by `npm ci`
+## (Debian's npm when node's is missing); nothing is downloaded while the tests run.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+chromium: $(AXE)
 	@{ command -v chromium && command -v sqlite3; } >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium and sqlite3 for the tests..."; \
 	  apt-get update -q >/dev/null && apt-get install -y -q chromium sqlite3 >/dev/null; }
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing Debian's npm for the tests..."; \
+	  apt-get update -q >/dev/null && apt-get install -y -q npm >/dev/null; }
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## Set up the same way, then run the whole suite (SQLite unless DATABASE_URL says otherwise),
 ## one worker per core up to four (tests/conftest.py keeps tests sharing a fixture together).

@@ -97,8 +97,9 @@ def the_tour_holds(now):
     waiting = Note.objects.filter(needs_cosignature=True, cosignature__isnull=True)
     assert waiting.filter(author__is_trainee=True).count() == 1
 
-    # Walter: his consents, signed notes (one corrected by an addendum), a recording, his noise
-    # complaint resolved, and no dose in the last day, so the visitor can give him one.
+    # Walter: his consents, signed notes (one corrected by an addendum, one amended at his
+    # request), a recording, his noise complaint resolved, and no dose in the last day, so the
+    # visitor can give him one.
     walter = Resident.objects.get(given_name="Walter", family_name="Cruz")
     codes = set(active_consents(walter, at=now).values_list("document__code", flat=True))
     assert {
@@ -108,7 +109,10 @@ def the_tour_holds(now):
         "medication-melatonin",
     } <= codes
     assert Note.objects.filter(resident=walter, signed_at__isnull=False).count() >= 2
-    assert Addendum.objects.filter(note__resident=walter).count() == 1
+    # One addendum of the story's own, and one answering his correction request (corrections).
+    addenda = Addendum.objects.filter(note__resident=walter)
+    assert addenda.count() == 2
+    assert addenda.filter(correction__isnull=False).count() == 1
     assert Recording.objects.filter(resident=walter).exists()
     noise = Complaint.objects.get(filed_via="portal")
     assert noise.status == "resolved" and "soft-close hinge" in noise.outcome

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from homecoming.access.policy import AccessDenied
 from homecoming.encounters import scheduling
@@ -133,9 +134,12 @@ def test_a_supervisor_changes_any_session(session, staff, monkeypatch):
 
 def test_a_caseworker_sees_their_week_and_each_name_is_recorded(resident, heidi, staff):
     cw = staff["caseworker"]
-    book(cw, [resident], at(7, 10))
-    book(cw, [resident, heidi], at(8, 14))
-    week = scheduling.week(cw, cw, at(7, 10).date())
+    # Monday and Tuesday of next week, whatever day this runs (a Sunday once put the second
+    # session in the week after).
+    monday = 7 - timezone.localdate().weekday()
+    book(cw, [resident], at(monday, 10))
+    book(cw, [resident, heidi], at(monday + 1, 14))
+    week = scheduling.week(cw, cw, at(monday, 10).date())
     assert week.monday.weekday() == 0 and len(week.days) == 7
     shown = [s for d in week.days for s in d.sessions]
     assert len(shown) == 2

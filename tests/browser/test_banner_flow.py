@@ -27,7 +27,8 @@ def test_the_round_and_the_chart_say_whose_record_it_is(page, log_in, open_chart
     photo.wait_for()
     assert _loaded(page, photo)
     said = card.inner_text()
-    assert "Born " in said and re.search(r"room \S+, bed \S+", said)
+    # The two identifiers before giving: date of birth, and where he sleeps (wing and bed).
+    assert re.search(r"Born \w+ \d+, \d{4} · \S+, bed \S+", said), said
     card.scroll_into_view_if_needed()
     page.screenshot(path="/tmp/banner_round.png", full_page=False)
     page.get_by_role("button", name="Log out").click()

@@ -331,4 +331,11 @@
   });
 
   restore();
+  // Typed before this script ran (a slow network, or the browser putting back a form after a
+  // reload): no input event was seen for that text, so save it now as if it had just been typed.
+  if (!dirty && fields.some(function (f) { return f.value !== f.defaultValue; })) {
+    dirty = true;
+    keep();
+    later();
+  }
 })();

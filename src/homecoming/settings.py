@@ -169,6 +169,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "homecoming.core.context.center",
             ],
+            # {% translate %} and {% blocktranslate %} in every template without a {% load %}.
+            "builtins": ["django.templatetags.i18n"],
         },
     },
 ]
@@ -284,8 +286,24 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 OTP_TOTP_ISSUER = "Homecoming"
 
-LANGUAGE_CODE = "en-us"
-USE_I18N = False
+# The center's language, chosen by setting (not by each browser's Accept-Language: staff and
+# residents share one record, and a note reads the same to everyone). Every template string is
+# marked for translation; English is complete (locale/en). A translation is added by copying
+# locale/en to locale/<code>, translating it, `make messages` and listing the code here.
+LANGUAGES = [("en", "English")]
+LANGUAGE_CODE = os.environ.get("HOMECOMING_LANGUAGE", "en")
+USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"HOMECOMING_LANGUAGE is {LANGUAGE_CODE!r}: choose one of "
+        f"{', '.join(code for code, _ in LANGUAGES)} (the languages translated in locale/)."
+    )
+# Dates, times and numbers in the center's locale: one format for each kind of moment, defined
+# once per language in homecoming/formats/<language>/formats.py and named in templates
+# (`|date` a day, `|date:"DATETIME_FORMAT"` a moment, `|time` a time of day) and in Python
+# (homecoming.core.dates).
+FORMAT_MODULE_PATH = ["homecoming.formats"]
 USE_TZ = True
 # With USE_TZ the database holds UTC; TIME_ZONE is only the zone times are shown in: the center's.
 # Pages use the center's own zone (Center.time_zone, set by `homecoming init`); this one is the

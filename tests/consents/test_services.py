@@ -385,7 +385,7 @@ def test_require_consent_says_when_an_ethics_approval_expired(resident, staff):
         services.require_consent(resident, ConsentPurpose.RESEARCH)
     assert refused.value.messages == [
         "Walter Cruz has no active consent to a research protocol: the ethics approval of "
-        f"Old sleep study expired on {expired_on:%B} {expired_on.day}, {expired_on.year}."
+        f"Old sleep study expired on {expired_on:%b} {expired_on.day}, {expired_on.year}."
     ]
 
 

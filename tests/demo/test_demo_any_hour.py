@@ -20,7 +20,9 @@ from homecoming.alerts.models import Alert
 from homecoming.consents.services import active_consents
 from homecoming.demo import builder
 from homecoming.discharge.models import DischargePlan
+from homecoming.encounters import notes_selectors
 from homecoming.encounters.models import Addendum, Note, Recording, Session
+from homecoming.followup import selectors as followup_selectors
 from homecoming.followup.models import CheckIn, Contact, Lost
 from homecoming.ledger import dbcheck, signing
 from homecoming.ledger.models import Entry
@@ -162,6 +164,13 @@ def the_tour_holds(now):
     tyler = DischargePlan.objects.get(disposition="against_advice")
     assert tyler.clinician_signed_at and tyler.caseworker_signed_at
     assert tyler.follow_ups.get(interval_days=7).due_on == today
+    # Heidi's home has work waiting: the note she began yesterday and did not sign, and Aisha
+    # Karimi's day-90 check-in, sent eleven days ago and unanswered.
+    heidi = User.objects.get(username="heidi")
+    drafts = notes_selectors.unsigned_drafts(heidi)
+    assert drafts.total == 1 and drafts.rows[0].resident.family_name != "Cruz"
+    overdue = followup_selectors.questionnaires_overdue(heidi)
+    assert [row.link.resident.family_name for row in overdue.rows] == ["Karimi"]
     # A plan waiting for the clinician's signature, for the visitor to sign.
     waiting = DischargePlan.objects.get(status="draft")
     assert waiting.caseworker_signed_at and not waiting.clinician_signed_at

@@ -98,7 +98,7 @@ def test_the_refusal_names_the_clash_in_the_centers_time(resident, heidi, staff)
     with pytest.raises(ValidationError) as refused:
         book(staff["supervisor"], [heidi], starts_at, caseworker=staff["caseworker_other"])
     assert refused.value.messages == [
-        "Heidi Bergman already has a session 10:00–11:00 on Tue 24 Nov."
+        "Heidi Bergman already has a session 10:00–11:00 on Tue Nov 24."
     ]
 
 

@@ -128,7 +128,7 @@ def test_a_planned_admission_from_the_page_reserves_and_arrives(staff, beds, cli
         timeline = later.get(f"/residents/{dana.pk}/timeline/").content.decode()
     assert arrived.status_code == 302
     # The record says, in words, that the planned stay became one in residence.
-    assert "Recorded the arrival: stay from 11 Jun 2029 (in residence)" in timeline
+    assert "Recorded the arrival: stay from Jun 11, 2029 (in residence)" in timeline
     assert dana.stays.get().status == StayStatus.IN_RESIDENCE
     assert BedAssignment.objects.get().bed == beds[2]
 

@@ -16,11 +16,11 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 
@@ -63,7 +63,7 @@ class ConsentMissing(ValidationError):
 
 
 def long_date(day: dt.date) -> str:
-    return date_format(day, "F j, Y")
+    return dates.day(day)
 
 
 def purpose_words(purpose) -> str:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
 from homecoming.alerts.models import Alert
+from homecoming.core import dates
 from homecoming.residents.models import CareTeamMember, TeamRole
 
 from .models import Message
@@ -49,7 +50,7 @@ def escalate_unanswered() -> list[Message]:
                 kind=UNANSWERED_ALERT,
                 message=(
                     f"{message.resident.display_name}{whose} wrote to their care team on "
-                    f"{timezone.localtime(message.sent_at):%b %-d, %H:%M} "
+                    f"{dates.moment_this_year(message.sent_at)} "
                     f"(“{message.thread.subject}”) and no one has answered in two working "
                     "days. See that someone does."
                 ),

@@ -46,3 +46,8 @@ def month(value) -> str:
 def weekday(value) -> str:
     """The day of the week, short: "Sun"."""
     return formats.date_format(_local(value), "D")
+
+
+def month_abbreviated(value) -> str:
+    """A month on a chart's axis: "Dec"."""
+    return formats.date_format(_local(value), "M")

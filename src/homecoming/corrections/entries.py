@@ -6,8 +6,8 @@ and medication orders, and the details the center holds about them."""
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils import timezone
 
+from homecoming.core import dates
 from homecoming.encounters.models import Note
 from homecoming.encounters.notes import is_withheld
 from homecoming.measures.models import Questionnaire
@@ -32,7 +32,7 @@ class NotYours(LookupError):
 
 
 def _day(moment) -> str:
-    return f"{timezone.localtime(moment):%b %-d, %Y}"
+    return f"{dates.day(moment)}"
 
 
 def _note(resident, entry_id):
@@ -64,7 +64,7 @@ def _vitals(resident, entry_id):
     v = VitalSigns.objects.filter(pk=entry_id, resident=resident).first()
     if v is None:
         return None
-    label = f"the vital signs taken {timezone.localtime(v.taken_at):%b %-d, %Y %H:%M}"
+    label = f"the vital signs taken {dates.moment(v.taken_at)}"
     return Entry(Kind.VITALS, v.pk, label, v.recorded_by)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
 from homecoming.alerts.models import Alert
+from homecoming.core import dates
 
 from .models import CorrectionRequest
 from .selectors import unanswered
@@ -32,9 +33,9 @@ def escalate_unanswered() -> list[CorrectionRequest]:
                 kind=OVERDUE_ALERT,
                 message=(
                     f"{request.resident.display_name} asked on "
-                    f"{timezone.localtime(request.filed_at):%b %-d} for a correction of "
+                    f"{dates.day_this_year(request.filed_at)} for a correction of "
                     f"{request.entry_label}, and nobody has answered in 30 days. The answer is "
-                    f"due by {due:%b %-d, %Y}: see that it is given."
+                    f"due by {dates.day(due)}: see that it is given."
                 ),
                 resident=request.resident,
                 about=request,

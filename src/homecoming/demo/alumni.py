@@ -32,8 +32,8 @@ from .constants import DEMO_PASSWORD
 from .story import _answers
 
 # Each former resident: who, how long they stayed and how it ended, and what happened at each
-# follow-up contact so far (by day: "reached", "check_in", "failed" three times, or nothing:
-# due, overdue or missed by the calendar alone).
+# follow-up contact so far (by day: "reached", "check_in" answered, "check_in_unanswered",
+# "failed" three times, or nothing: due, overdue or missed by the calendar alone).
 
 
 @dataclass
@@ -87,7 +87,9 @@ ALUMNI = [
         "home",
         "heidi",
         "nurse",
-        {7: "reached", 30: "reached", 90: "reached"},
+        # The day-90 check-in link went out and was never answered: "Questionnaires overdue".
+        {7: "reached", 30: "reached", 90: "check_in_unanswered"},
+        portal="aisha",  # the link goes to her portal address
     ),
     Alumnus(
         "Kevin",
@@ -289,6 +291,9 @@ def alumnus_story(people, index, a: Alumnus, bed, until):
             sent = checkin.send_link(caseworker, contact)
             yield _at(due, 19, 20)
             checkin.submit(sent.url.rstrip("/").rsplit("/", 1)[-1], _check_in_answers(rng))
+        elif what == "check_in_unanswered":
+            yield _at(due - dt.timedelta(days=1), 9, 15)
+            checkin.send_link(caseworker, contact)
         elif what == "reached":
             yield _at(due, 11, 10)
             follow_up.record_attempt(

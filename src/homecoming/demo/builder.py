@@ -326,6 +326,7 @@ def _build(fake, rng, now, residents, progress):
         stories.append(alumni.timers_story(opened, until))
         stories.append(messages.story(until))
         stories.append(story.walters_corrections(people["heidi"], until))
+        stories.append(story.draft_left_unsigned(people["heidi"], until))
         clock.live(simulated, stories, until)
         steps.close()
         story.cosign_backlog(people["colin"], ctx.awaiting_cosignature)

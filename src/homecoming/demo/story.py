@@ -377,6 +377,39 @@ def book_today(caseworker, resident, now):
     return None
 
 
+def draft_left_unsigned(heidi, until):
+    """Yesterday afternoon Heidi began a note after a phone call and was called away before
+    signing it: the draft waits under "My unsigned notes" on her home page."""
+    from homecoming.residents.models import Resident, StayStatus, TeamRole
+
+    yield until - dt.timedelta(days=1, hours=3)
+    resident = (
+        Resident.objects.filter(
+            care_team__user=heidi,
+            care_team__team_role=TeamRole.PRIMARY_CASEWORKER,
+            care_team__ended_at__isnull=True,
+            stays__status=StayStatus.IN_RESIDENCE,
+        )
+        .exclude(family_name="Cruz")
+        .order_by("pk")
+        .first()
+    )
+    if resident is None:  # a center too small for a second resident of Heidi's
+        return
+    note = notes.start(heidi, resident, NoteTemplate.DAP)
+    notes.save_draft(
+        heidi,
+        note,
+        {
+            "data": f"Phone call with {resident.given_name}'s sister about the weekend pass; "
+            "she will drive up on Saturday morning.",
+            "assessment": "",
+            "plan": "",
+        },
+        note.revision,
+    )
+
+
 def walters_corrections(heidi, until):
     """Walter asks for two corrections from his portal: his first session note has his
     daughter's age wrong (Heidi amends it the next day, by a signed addendum), and his emergency

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.encounters.models import Attendance, SessionAttendee, SessionKind, SessionStatus
 from homecoming.encounters.scheduling import CANCEL as SESSION_CANCEL
 from homecoming.ledger import services as ledger
@@ -84,7 +85,7 @@ def end_stay(actor, plan, stay, purpose, *, now, left_on) -> dict:
         sessions.append(
             {
                 "id": session.pk,
-                "text": f"{session} on {when:%b %-d, %Y %H:%M}"
+                "text": f"{session} on {dates.moment(when)}"
                 + (" (their place)" if session.kind == SessionKind.GROUP else ""),
             }
         )
@@ -97,7 +98,7 @@ def alert(plan):
         return
     message = (
         f"Resident #{plan.resident_id} was discharged to return to duty on "
-        f"{plan.stay.discharged_on:%b %-d, %Y}; fitness assessed by "
+        f"{dates.day(plan.stay.discharged_on)}; fitness assessed by "
         f"{plan.fitness_assessed_by}."
     )
     for role in (Role.OVERSIGHT, Role.PROGRAM_DIRECTOR):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
+from homecoming.core import dates
 from homecoming.followup import checkin
 from homecoming.followup.models import Contact
 from homecoming.ledger import services as ledger
@@ -125,7 +126,7 @@ def _findings(resident) -> list[str]:
     if latest.findings.get("provisional_ptsd_cutpoint"):
         found.append(f"Provisional PTSD (PCL-5 at or above {latest.findings.get('cutpoint')})")
     if found:
-        found = [f"{f}, on {timezone.localtime(latest.completed_at):%b %-d, %Y}" for f in found]
+        found = [f"{f}, on {dates.day(latest.completed_at)}" for f in found]
     return found
 
 

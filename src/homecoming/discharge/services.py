@@ -16,6 +16,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts import reauth
 from homecoming.accounts.models import Role
+from homecoming.core import dates
 from homecoming.followup import schedule
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Stay, StayStatus, TeamRole
@@ -345,7 +346,7 @@ def missing(plan: DischargePlan, today: dt.date | None = None) -> list[str]:
         if not plan.resident_acknowledged_at:
             wanting.append("the resident's acknowledgement")
     if plan.status == PlanStatus.DRAFT and plan.planned_on > (today or timezone.localdate()):
-        wanting.append(f"the planned day ({plan.planned_on:%b %-d, %Y})")
+        wanting.append(f"the planned day ({dates.day(plan.planned_on)})")
     return wanting
 
 

@@ -16,6 +16,7 @@ from homecoming.access.policy import Action
 from homecoming.accounts import reauth
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.ledger.canonical import canonical_json, sha256_hex
 
@@ -159,8 +160,8 @@ def _before_session(note: Note) -> str:
         return ""
     starts = timezone.localtime(session.starts_at)
     return (
-        f"The session starts on {starts:%b} {starts.day} at {starts:%H:%M}: its note is signed "
-        "once it has begun. The draft is kept."
+        f"The session starts on {dates.day_this_year(starts)} at {dates.time_of_day(starts)}: "
+        "its note is signed once it has begun. The draft is kept."
     )
 
 

@@ -18,11 +18,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, Subquery
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import OPEN_STAY, Resident, Stay
 from homecoming.residents.selectors import existing, record_listing
@@ -66,10 +67,11 @@ def monday_of(day: dt.date) -> dt.date:
 
 
 def span_words(starts_at, ends_at) -> str:
-    """ "10:00–11:00 on Tue 24 Nov", in the center's time zone."""
+    """ "10:00–11:00 on Tue Nov 24", in the center's time zone."""
     start, end = local(starts_at), local(ends_at)
-    return f"{dateformat.format(start, 'H:i')}–{dateformat.format(end, 'H:i')} on " + (
-        dateformat.format(start, "D j M")
+    return (
+        f"{dates.time_of_day(start)}–{dates.time_of_day(end)} on "
+        f"{dates.weekday(start)} {dates.day_this_year(start)}"
     )
 
 
@@ -181,7 +183,8 @@ def _check_stays(residents, starts_at):
             raise ValidationError(
                 {
                     "residents": f"{resident.display_name} is expected on "
-                    f"{dateformat.format(stay.admitted_on, 'D j M')}, after this session."
+                    f"{dates.weekday(stay.admitted_on)} {dates.day_this_year(stay.admitted_on)}, "
+                    "after this session."
                 }
             )
 
@@ -321,7 +324,7 @@ def _require_scheduled(session):
 
 
 def _at(moment) -> str:
-    return dateformat.format(local(moment), "H:i")
+    return dates.time_of_day(local(moment))
 
 
 def check_in(actor, attendee: SessionAttendee) -> SessionAttendee:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.core.secret_links import digest, new_secret
 from homecoming.ledger import services as ledger
 from homecoming.measures import services as measures
@@ -72,7 +73,7 @@ def _compose(link: CheckInLink, url: str) -> EmailMessage:
             "",
             url,
             "",
-            f"The link works once, until {until:%B %-d, %Y}. Keep it to yourself.",
+            f"The link works once, until {dates.day(until)}. Keep it to yourself.",
             "",
             "If you are in crisis, call 988 and press 1 (Veterans Crisis Line) or text 838255.",
         ]

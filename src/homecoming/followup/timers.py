@@ -19,6 +19,7 @@ from django.utils import timezone
 from homecoming.access.policy import Purpose
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 
 from .models import Contact, ContactStatus
@@ -62,7 +63,7 @@ def escalate_overdue(today: dt.date | None = None) -> list[Contact]:
                 kind=OVERDUE_ALERT,
                 message=(
                     f"The day-{contact.interval_days} follow-up of "
-                    f"{contact.resident.display_name} (due {contact.due_on:%b %-d}, "
+                    f"{contact.resident.display_name} (due {dates.day_this_year(contact.due_on)}, "
                     f"{contact.owner.full_name}) is not made: see that it is."
                 ),
                 resident=contact.resident,

@@ -9,6 +9,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from homecoming.core import dates
+
 from .scoring import Band
 
 WIDTH = 700
@@ -107,7 +109,7 @@ def _round(value: float) -> float:
 
 
 def date_label(when: dt.datetime | dt.date, with_year: bool) -> str:
-    text = f"{when:%b} {when.day}"
+    text = f"{dates.day_this_year(when)}"
     return f"{text}, {when.year}" if with_year else text
 
 

@@ -31,6 +31,7 @@ from homecoming.accounts import reauth
 from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
 from homecoming.consents import services as consents
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
 from homecoming.residents.models import Resident, StayStatus
@@ -144,8 +145,9 @@ def _check_scheduled(order, scheduled_for, at=None):
         earliest = timezone.localtime(scheduled_for - EARLIEST_BEFORE_DUE)
         raise ValidationError(
             {
-                "at": f"The {due:%H:%M} dose may be given from {earliest:%H:%M}; it is not due "
-                "yet. A dose needed now is one for an as-needed order."
+                "at": f"The {dates.time_of_day(due)} dose may be given from "
+                f"{dates.time_of_day(earliest)}; it is not due yet. A dose needed now is one for "
+                "an as-needed order."
             }
         )
 
@@ -213,7 +215,7 @@ def _already(row: Administration) -> str:
     local = timezone.localtime(row.recorded_at)
     return (
         f"This dose was already recorded as {row.get_status_display().lower()} by "
-        f"{row.recorded_by} at {local:%H:%M}."
+        f"{row.recorded_by} at {dates.time_of_day(local)}."
     )
 
 

@@ -28,6 +28,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.core.aggregates import Joined, split
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
@@ -198,8 +199,8 @@ def describe(allergy: Allergy) -> str:
 def _met_words(protocol, allergies) -> str:
     said = "; ".join(
         f"{a.get_kind_display().lower()} to {a.substance} ({a.get_severity_display().lower()}: "
-        f"{a.reaction}, recorded {timezone.localtime(a.recorded_at):%b} "
-        f"{timezone.localtime(a.recorded_at).day} by {a.recorded_by})"
+        f"{a.reaction}, recorded {dates.day_this_year(a.recorded_at)} "
+        f"by {a.recorded_by})"
         for a in allergies
     )
     return f"{protocol.drug} meets the resident's {said}."
@@ -310,7 +311,7 @@ def record(actor, resident: Resident, entry: AllergyEntry) -> Allergy:
         ).first()
         if same is not None:
             raise ValidationError(
-                {"substance": f"Already recorded: {same}, on {same.recorded_at:%Y-%m-%d}."}
+                {"substance": f"Already recorded: {same}, on {dates.day(same.recorded_at)}."}
             )
         allergy = Allergy.objects.create(
             resident=resident,

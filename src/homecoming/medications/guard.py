@@ -14,7 +14,8 @@ from enum import StrEnum
 from fractions import Fraction
 
 from django.utils import timezone
-from django.utils.formats import time_format
+
+from homecoming.core import dates
 
 from .doses import describe
 
@@ -76,7 +77,7 @@ class Dose:
 
 def _clock(moment: dt.datetime) -> str:
     local = timezone.localtime(moment)
-    return f"{local:%b} {local.day}, {time_format(local, 'H:i')}"
+    return f"{dates.moment_this_year(local)}"
 
 
 def window_total(doses, end: dt.datetime) -> Fraction:

@@ -35,6 +35,7 @@ from homecoming.access.policy import Action
 from homecoming.accounts import reauth
 from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Outcome
 
@@ -185,7 +186,7 @@ def _order_words(order) -> str:
     local = timezone.localtime(order.prescribed_at)
     return (
         f"{order.protocol.drug} {describe(Fraction(order.dose_amount), order.dose_unit)} "
-        f"{order.get_frequency_display().lower()} (ordered {local:%b} {local.day} by "
+        f"{order.get_frequency_display().lower()} (ordered {dates.day_this_year(local)} by "
         f"{order.prescribed_by})"
     )
 

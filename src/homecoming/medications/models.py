@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from homecoming.core import dates
+
 from .doses import DECIMAL_PLACES, MASS_UNITS, MAX_DIGITS, Unit
 
 
@@ -246,7 +248,7 @@ class Administration(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_status_display()} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_status_display()} at {dates.moment(self.at)}"
 
 
 class DoseStop(models.Model):
@@ -276,7 +278,7 @@ class DoseStop(models.Model):
         ordering = ["-attempted_at", "-id"]
 
     def __str__(self):
-        return f"dose stopped at {self.attempted_at:%Y-%m-%d %H:%M}"
+        return f"dose stopped at {dates.moment(self.attempted_at)}"
 
 
 class OrderStop(models.Model):

@@ -16,12 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import time_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.core import errors, numbered
+from homecoming.core import dates, errors, numbered
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.own_record import is_own, own_resident
 from homecoming.core.urls_safe import safe_next
@@ -50,7 +49,7 @@ LAST_DAY = dt.date(2199, 12, 31)
 
 
 def _clock(moment) -> str:
-    return time_format(timezone.localtime(moment), "H:i")
+    return dates.time_of_day(moment)
 
 
 def _record_or_404(actor, resident_id):

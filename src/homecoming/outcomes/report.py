@@ -7,6 +7,8 @@ only when every count it comes from is."""
 
 from dataclasses import dataclass, field
 
+from homecoming.core import dates
+
 from . import suppression
 from .aggregates import Outcomes
 from .suppression import MARK
@@ -64,7 +66,7 @@ def build(o: Outcomes, suppress: bool) -> list[Table]:
     # Admissions: the last 12 months, and those before (so the total hides nothing small).
     months = [n for _, n in o.months]
     earlier = max(o.admissions - sum(months), 0)
-    labels = [f"{m:%b %Y}" for m, _ in o.months] + ["Before these 12 months"]
+    labels = [f"{dates.month(m)}" for m, _ in o.months] + ["Before these 12 months"]
     rows, total, _ = _partition(labels, [*months, earlier], suppress)
     occ = o.occupancy
     if suppress and _gives_away(o.admissions, [occ.in_residence, occ.discharged]):
@@ -73,7 +75,7 @@ def build(o: Outcomes, suppress: bool) -> list[Table]:
         total = MARK
     t = Table("admissions", "Admissions", ["Month", "Admissions"], [*rows, ["Total", total]])
     t.bars = [
-        (f"{m:%b}", None if v == MARK else v, str(v))
+        (dates.month_abbreviated(m), None if v == MARK else v, str(v))
         for (m, _), (_, v) in zip(o.months, rows[:12], strict=True)
     ]
     tables.append(t)

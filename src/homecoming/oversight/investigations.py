@@ -18,6 +18,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action, Purpose
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 
@@ -148,7 +149,7 @@ def grant_access(
         [investigator],
         kind="investigation",
         message=f"{actor} gave you read-only access for {investigation.reference} "
-        f"({' and '.join(covered)}) until {until:%b %-d, %Y %H:%M}.",
+        f"({' and '.join(covered)}) until {dates.moment(until)}.",
     )
     return grant
 

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.utils.formats import date_format
+
+from homecoming.core import dates
 
 from .models import Bed, BedAssignment, Resident, Stay, StayStatus
 
@@ -21,7 +22,7 @@ DIFFERENT_PERSON = "different_person_confirmed"  # the field that confirms a war
 
 
 def day(d: dt.date) -> str:
-    return date_format(d, "j M Y")
+    return dates.day(d)
 
 
 def age_on(born: dt.date, on: dt.date) -> int:

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from homecoming.core import dates
+
 
 class Center(models.Model):
     """The one center this installation runs (a row, so the demo and operators can name it).
@@ -411,4 +413,4 @@ class ResidentPhoto(models.Model):
         indexes = [models.Index(fields=["resident", "-uploaded_at"], name="resident_photo_newest")]
 
     def __str__(self):
-        return f"Photo of resident {self.resident_id} ({self.uploaded_at:%Y-%m-%d})"
+        return f"Photo of resident {self.resident_id} ({dates.day(self.uploaded_at)})"

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.medications.guard import Rule, Stop
 
@@ -144,7 +144,7 @@ def current(signal: Signal) -> Decision | None:
 
 
 def _source(decision: Decision) -> str:
-    on = date_format(timezone.localtime(decision.decided_at), "F j, Y")
+    on = dates.day(decision.decided_at)
     return (
         f"by the medical lead's decision of {on} on the safety signal #{decision.signal_id} "
         f"({decision.signal})"

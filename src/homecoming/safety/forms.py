@@ -3,6 +3,8 @@ rules; the forms shape the input and offer only the resident's own medicines as 
 
 from django import forms
 
+from homecoming.core import dates
+
 from . import terms
 from .models import Conclusion, DecisionKind, EventOutcome, Seriousness
 
@@ -36,7 +38,7 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["suspects"].choices = [
             (str(o.pk), f"{o.protocol} ({o.dose_amount.normalize():f} {o.dose_unit}, "
-             f"{o.get_frequency_display().lower()}, from {o.starts_at:%b %-d})")
+             f"{o.get_frequency_display().lower()}, from {dates.day_this_year(o.starts_at)})")
             for o in orders
         ]  # fmt: skip
         if not orders:

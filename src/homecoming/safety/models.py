@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from homecoming.core import dates
+
 from .terms import MAX_CODE
 
 
@@ -200,7 +202,7 @@ class Scan(models.Model):
         ordering = ["-started_at", "-id"]
 
     def __str__(self):
-        return f"signal scan of {self.reports} reports at {self.started_at:%Y-%m-%d %H:%M}"
+        return f"signal scan of {self.reports} reports at {dates.moment(self.started_at)}"
 
     TRIGGER_WORDS = {"report": "after a new report", "schedule": "on schedule", "manual": "by hand"}
 

@@ -15,12 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role, User
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.medications.models import AdministrationStatus, Order
 from homecoming.residents.models import Resident
@@ -203,7 +203,7 @@ def conclude_review(actor, signal, conclusion: str, assessment: str):
     with transaction.atomic():
         review = Review.objects.select_for_update().select_related("signal").get(signal=signal)
         if review.concluded_at is not None:
-            on = date_format(timezone.localtime(review.concluded_at), "F j, Y")
+            on = dates.day(review.concluded_at)
             raise ValidationError(f"This review was concluded on {on}.")
         now = timezone.now()
         review.conclusion, review.assessment = conclusion, assessment

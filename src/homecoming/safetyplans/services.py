@@ -18,6 +18,7 @@ from homecoming.access.policy import Action
 from homecoming.accounts import reauth
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 
@@ -129,7 +130,7 @@ def clear(actor, flag: RiskFlag, reason: str) -> RiskFlag:
             kind="risk_flag_cleared",
             message=(
                 f"{actor} cleared the risk flag on {flag.resident.display_name} (raised "
-                f"{timezone.localtime(flag.raised_at):%b %d %H:%M}): “{reason}”"
+                f"{dates.moment_this_year(flag.raised_at)}): “{reason}”"
             ),
             resident=flag.resident,
         )

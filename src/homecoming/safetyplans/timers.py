@@ -11,6 +11,7 @@ from django.utils import timezone
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
 from homecoming.alerts.models import Alert
+from homecoming.core import dates
 
 from .models import RiskFlag
 from .selectors import unreviewed
@@ -31,7 +32,7 @@ def escalate_overdue() -> list[RiskFlag]:
                 kind=OVERDUE_ALERT,
                 message=(
                     f"No safety plan has been signed with {flag.resident.display_name} since "
-                    f"the risk flag of {timezone.localtime(flag.raised_at):%b %-d, %H:%M}: the "
+                    f"the risk flag of {dates.moment_this_year(flag.raised_at)}: the "
                     "review was due within 24 hours. See that it is done."
                 ),
                 resident=flag.resident,

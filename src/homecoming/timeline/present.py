@@ -12,11 +12,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.apps import apps
 from django.db import models
-from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.formats import date_format
 from django.utils.text import capfirst
 
+from homecoming.core import dates
 from homecoming.core.templatetags.ledger_words import action_words
 from homecoming.safety.terms import name_of as term_name
 from homecoming.vitals import words as vital_words
@@ -55,7 +54,7 @@ def local_datetime(value: str) -> str:
     moment = parse_datetime(value)
     if moment is None:
         return value
-    return date_format(timezone.localtime(moment), "D j M Y, H:i")
+    return f"{dates.weekday(moment)} {dates.moment(moment)}"
 
 
 class Names:
@@ -92,10 +91,10 @@ class Names:
             return str(row)
         if label == "encounters.note":  # a note is known by its kind and day, not its number
             kind = row.get_template_display().split(" ")[0]
-            return f"{kind} note of {date_format(timezone.localtime(row.created_at), 'j M Y')}"
+            return f"{kind} note of {dates.day(row.created_at)}"
         starts_at = getattr(row, "starts_at", None)  # a session is known by its time
         if starts_at is not None:
-            return f"{row} on {date_format(timezone.localtime(starts_at), 'D j M Y, H:i')}"
+            return f"{row} on {dates.weekday(starts_at)} {dates.moment(starts_at)}"
         return str(row)
 
 
@@ -110,7 +109,7 @@ def value_words(field, value, names: Names) -> str:
         return local_datetime(value)
     if isinstance(field, models.DateField):
         parsed = parse_date(value)
-        return date_format(parsed, "j M Y") if parsed else value
+        return dates.day(parsed) if parsed else value
     if isinstance(field, models.BooleanField):
         return "yes" if value else "no"
     if isinstance(value, dict):

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from homecoming.core import dates
+
 from .ranges import FIELDS, MEASURES
 
 
@@ -74,7 +76,7 @@ class VitalSigns(models.Model):
         ]
 
     def __str__(self):
-        return f"vital signs of {self.taken_at:%Y-%m-%d %H:%M}"
+        return f"vital signs of {dates.moment(self.taken_at)}"
 
     @property
     def in_error(self) -> bool:

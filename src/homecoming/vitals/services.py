@@ -15,6 +15,7 @@ from django.utils import timezone
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.alerts import services as alerts
+from homecoming.core import dates
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 
@@ -126,7 +127,7 @@ def record(actor, resident: Resident, reading: Reading) -> VitalSigns:
                 kind=ALERT_KIND,
                 message=(
                     f"{actor} recorded vital signs of {resident.display_name} past a critical "
-                    f"threshold: {said}, taken {timezone.localtime(row.taken_at):%b %d %H:%M}."
+                    f"threshold: {said}, taken {dates.moment_this_year(row.taken_at)}."
                 ),
             )
     return row

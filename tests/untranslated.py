@@ -53,6 +53,10 @@ NAMES = {
 }
 # Text that is the same in every language: a format's letters, a code of the standard.
 MARK = "\x00"
+# The format argument of |date and |time ("DATETIME_FORMAT", "D", "Y-m-d", "U"): a format's
+# letters, not words.
+FORMAT_ARGUMENT = re.compile(r"""\|(?:date|time):(["']).*?\1""")
+TAG_THEN_MARK = re.compile("(<[a-zA-Z][^\\s/>" + MARK + "]*)" + MARK)
 
 
 def _prose(literal: str) -> bool:
@@ -111,13 +115,13 @@ def untranslated(path: Path) -> list[tuple[int, str]]:
             elif name == "verbatim":
                 skipping = "endverbatim"
             if name not in NAMES:
-                for marked, _, literal in LITERAL.findall(contents):
+                for marked, _, literal in LITERAL.findall(FORMAT_ARGUMENT.sub("", contents)):
                     if not marked and _prose(literal):
                         found.append((token.lineno, f'"{literal}" in {{% {contents} %}}'))
             plain.append(MARK)
         elif token.token_type == TokenType.VAR:
             if not skipping:
-                for marked, _, literal in LITERAL.findall(contents):
+                for marked, _, literal in LITERAL.findall(FORMAT_ARGUMENT.sub("", contents)):
                     if not marked and _prose(literal):
                         found.append((token.lineno, f'"{literal}" in {{{{ {contents} }}}}'))
             plain.append(MARK)
@@ -127,7 +131,9 @@ def untranslated(path: Path) -> list[tuple[int, str]]:
             # Keep the line breaks, so the HTML reader counts lines as the file does.
             plain.append("\n" * contents.count("\n") if skipping else contents)
     reader = _Reader()
-    reader.feed("".join(plain))
+    # A tag right after an element's name (<details{% if x %} open{% endif %}>) must not hide
+    # the element from the HTML reader: a space keeps the name apart.
+    reader.feed(TAG_THEN_MARK.sub(r"\1 " + MARK, "".join(plain)))
     reader.close()
     found.extend(reader.found)
     return sorted(found)

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: demo test install chromium lint format clean-demo workers
+.PHONY: demo test install chromium lint format clean-demo workers messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,16 +24,17 @@ demo: $(STAMP)
 	$(BIN)/homecoming serve --host 127.0.0.1 --port 8000
 
 ## Debian's Chromium drives the browser tests (Playwright cannot download its own here); the
-## sqlite3 command is one the docs show (docs/ledger.md), and the suite runs every such command.
+## sqlite3 command is one the docs show (docs/ledger.md), and the suite runs every such command;
+## GNU gettext builds the translation catalogs (`make messages`, tests/core/test_translatable.py).
 ## axe-core, the accessibility checker the browser tests load into each page, is the exact
 ## version tests/browser/package-lock.json pins, installed from the npm registry by `npm ci`
 ## (Debian's npm when node's is missing); nothing is downloaded while the tests run.
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
 chromium: $(AXE)
-	@{ command -v chromium && command -v sqlite3; } >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium and sqlite3 for the tests..."; \
-	  apt-get update -q >/dev/null && apt-get install -y -q chromium sqlite3 >/dev/null; }
+	@{ command -v chromium && command -v sqlite3 && command -v msgfmt; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium, sqlite3 and gettext for the tests..."; \
+	  apt-get update -q >/dev/null && apt-get install -y -q chromium sqlite3 gettext >/dev/null; }
 
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
@@ -60,6 +61,15 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
+
+## The English catalog, src/homecoming/locale/en, after words in a template change (the suite
+## fails until it is run). A translation starts as a copy of it in locale/<code>: see
+## docs/operations.md, "The center's language".
+messages: $(STAMP)
+	cd src/homecoming && HOMECOMING_DATA_DIR=$(CURDIR)/var ../../$(BIN)/homecoming manage \
+	  makemessages --locale en --no-obsolete --add-location file
+	cd src/homecoming && HOMECOMING_DATA_DIR=$(CURDIR)/var ../../$(BIN)/homecoming manage \
+	  compilemessages --locale en
 
 ## The demo's SQLite database; the record itself cannot be deleted from inside the app.
 clean-demo:

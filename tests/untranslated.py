@@ -27,6 +27,8 @@ SPOKEN = {
     "label",
     "summary",
     "aria-roledescription",
+    # shown beside each cell as its column's name on a phone (site.css, narrow tables)
+    "data-label",
 }
 # A letter in any script: text without one ("·", "—", "12") needs no translation.
 LETTER = re.compile(r"[^\W\d_]")
@@ -114,8 +116,10 @@ def untranslated(path: Path) -> list[tuple[int, str]]:
                 skipping = "endcomment"
             elif name == "verbatim":
                 skipping = "endverbatim"
-            if name not in NAMES:
-                for marked, _, literal in LITERAL.findall(FORMAT_ARGUMENT.sub("", contents)):
+            # An include's template is a name; the values it passes with `with` may be words.
+            checked = contents.partition(" with ")[2] if name == "include" else contents
+            if name not in NAMES or name == "include":
+                for marked, _, literal in LITERAL.findall(FORMAT_ARGUMENT.sub("", checked)):
                     if not marked and _prose(literal):
                         found.append((token.lineno, f'"{literal}" in {{% {contents} %}}'))
             plain.append(MARK)

@@ -31,8 +31,11 @@ SPOKEN = {
 # A letter in any script: text without one ("·", "—", "12") needs no translation.
 LETTER = re.compile(r"[^\W\d_]")
 # A quoted literal inside a tag or a variable: prose when it has a space or a capital letter,
-# unless it is a template's name, or marked _("...").
-LITERAL = re.compile(r"""(_\()?(["'])(.*?)\2""")
+# unless it is a template's name, or marked _("..."). The argument of |date or |time is a format,
+# not words: a named one ("DATETIME_FORMAT") or a machine one without a space ("Y-m-d", "H:i:s",
+# the "D" before a named format) is the same in every language; a display format with a space
+# ("M j, Y") is still listed, to be replaced by a named one.
+LITERAL = re.compile(r"""(_\(|\|(?:date|time):)?(["'])(.*?)\2""")
 # Tags whose quoted arguments are names, not words: a URL name, a static path, a template.
 NAMES = {
     "url",
@@ -55,7 +58,11 @@ NAMES = {
 MARK = "\x00"
 
 
-def _prose(literal: str) -> bool:
+def _prose(literal: str, marked: str = "") -> bool:
+    if marked == "_(":
+        return False
+    if marked and " " not in literal:
+        return False
     if literal.endswith((".html", ".txt", ".js", ".css", ".svg", ".png", ".ico")):
         return False
     return bool(LETTER.search(literal)) and (" " in literal or literal[:1].isupper())
@@ -112,13 +119,13 @@ def untranslated(path: Path) -> list[tuple[int, str]]:
                 skipping = "endverbatim"
             if name not in NAMES:
                 for marked, _, literal in LITERAL.findall(contents):
-                    if not marked and _prose(literal):
+                    if _prose(literal, marked):
                         found.append((token.lineno, f'"{literal}" in {{% {contents} %}}'))
             plain.append(MARK)
         elif token.token_type == TokenType.VAR:
             if not skipping:
                 for marked, _, literal in LITERAL.findall(contents):
-                    if not marked and _prose(literal):
+                    if _prose(literal, marked):
                         found.append((token.lineno, f'"{literal}" in {{{{ {contents} }}}}'))
             plain.append(MARK)
         elif token.token_type == TokenType.COMMENT:

@@ -33,8 +33,11 @@ SPOKEN = {
 # A letter in any script: text without one ("·", "—", "12") needs no translation.
 LETTER = re.compile(r"[^\W\d_]")
 # A quoted literal inside a tag or a variable: prose when it has a space or a capital letter,
-# unless it is a template's name, or marked _("...").
-LITERAL = re.compile(r"""(_\()?(["'])(.*?)\2""")
+# unless it is a template's name, or marked _("..."). The argument of |date or |time is a format,
+# not words: a named one ("DATETIME_FORMAT") or a machine one without a space ("Y-m-d", "H:i:s",
+# the "D" before a named format) is the same in every language; a display format with a space
+# ("M j, Y") is still listed, to be replaced by a named one.
+LITERAL = re.compile(r"""(_\(|\|(?:date|time):)?(["'])(.*?)\2""")
 # Tags whose quoted arguments are names, not words: a URL name, a static path, a template.
 NAMES = {
     "url",
@@ -55,13 +58,14 @@ NAMES = {
 }
 # Text that is the same in every language: a format's letters, a code of the standard.
 MARK = "\x00"
-# The format argument of |date and |time ("DATETIME_FORMAT", "D", "Y-m-d", "U"): a format's
-# letters, not words.
-FORMAT_ARGUMENT = re.compile(r"""\|(?:date|time):(["']).*?\1""")
 TAG_THEN_MARK = re.compile("(<[a-zA-Z][^\\s/>" + MARK + "]*)" + MARK)
 
 
-def _prose(literal: str) -> bool:
+def _prose(literal: str, marked: str = "") -> bool:
+    if marked == "_(":
+        return False
+    if marked and " " not in literal:
+        return False
     if literal.endswith((".html", ".txt", ".js", ".css", ".svg", ".png", ".ico")):
         return False
     return bool(LETTER.search(literal)) and (" " in literal or literal[:1].isupper())
@@ -119,14 +123,14 @@ def untranslated(path: Path) -> list[tuple[int, str]]:
             # An include's template is a name; the values it passes with `with` may be words.
             checked = contents.partition(" with ")[2] if name == "include" else contents
             if name not in NAMES or name == "include":
-                for marked, _, literal in LITERAL.findall(FORMAT_ARGUMENT.sub("", checked)):
-                    if not marked and _prose(literal):
+                for marked, _, literal in LITERAL.findall(checked):
+                    if _prose(literal, marked):
                         found.append((token.lineno, f'"{literal}" in {{% {contents} %}}'))
             plain.append(MARK)
         elif token.token_type == TokenType.VAR:
             if not skipping:
-                for marked, _, literal in LITERAL.findall(FORMAT_ARGUMENT.sub("", contents)):
-                    if not marked and _prose(literal):
+                for marked, _, literal in LITERAL.findall(contents):
+                    if _prose(literal, marked):
                         found.append((token.lineno, f'"{literal}" in {{{{ {contents} }}}}'))
             plain.append(MARK)
         elif token.token_type == TokenType.COMMENT:

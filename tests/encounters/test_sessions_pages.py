@@ -127,6 +127,19 @@ def test_times_are_typed_in_the_centers_zone(resident, staff, client_for):
     assert Session.objects.get().starts_at == dt.datetime(2037, 7, 14, 14, 0, tzinfo=dt.UTC)
 
 
+def test_the_pages_write_the_centers_date_formats(resident, staff, client_for):
+    # homecoming/formats/en: a day is "Jul 14, 2037", a day in a week "Jul 14", times 24-hour.
+    client = client_for(staff["caseworker"])
+    client.post(
+        f"/residents/{resident.pk}/sessions/new/",
+        {"date": "2037-07-14", "start_time": "10:00", "minutes": "60", "location": ""},
+    )
+    page = client.get(f"/sessions/{Session.objects.get().pk}/").content.decode()
+    assert "Tuesday Jul 14, 2037, 10:00–11:00" in page
+    week = client.get("/sessions/week/?week=2037-07-13").content.decode()
+    assert "Jul 13 – Jul 19, 2037" in week and "Tue Jul 14" in week and "10:00–11:00" in week
+
+
 def test_a_time_the_clocks_skip_is_refused(resident, staff, client_for):
     response = client_for(staff["caseworker"]).post(
         f"/residents/{resident.pk}/sessions/new/",

@@ -82,7 +82,7 @@ def test_a_tlog_witness_accepts_consistent_checkpoints(
 
 
 def test_a_tlog_witness_refuses_a_rewritten_history_and_oversight_is_alerted(
-    resident, staff, ledger_key, settings, http_witness
+    resident, staff, ledger_key, settings, http_witness, client_for
 ):
     witness, url = http_witness
     settings.HOMECOMING_WITNESSES = [url]
@@ -93,7 +93,12 @@ def test_a_tlog_witness_refuses_a_rewritten_history_and_oversight_is_alerted(
     )
     assert deliver_pending() == (0, 1)
     delivery = Delivery.objects.get()
-    assert delivery.last_error.startswith("REFUSED") and delivery.delivered_at is None
+    assert delivery.refused and delivery.last_error.startswith("REFUSED")
+    assert delivery.delivered_at is None
+    # The ledger's page shows the waiting delivery and its refusal as a danger, not a warning.
+    page = client_for(staff["oversight"]).get("/ledger/").content.decode()
+    assert f"checkpoint {size}: 1 attempt(s)" in page
+    assert '<span class="badge danger">REFUSED' in page
     alarms = Alert.objects.filter(kind="ledger")
     assert set(alarms.values_list("recipient__role", flat=True)) == {
         "oversight",
@@ -119,7 +124,7 @@ def test_an_unreachable_witness_is_retried_later(resident, ledger_key, settings)
     make_checkpoint()
     assert deliver_pending() == (0, 1)
     delivery = Delivery.objects.get()
-    assert delivery.attempts == 1 and delivery.last_error
+    assert delivery.attempts == 1 and delivery.last_error and not delivery.refused
     assert deliver_pending() == (0, 0)  # not due yet
 
 

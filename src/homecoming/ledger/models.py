@@ -208,6 +208,12 @@ class Delivery(models.Model):
     def __str__(self):
         return f"{self.checkpoint} to {self.witness}"
 
+    @property
+    def refused(self) -> bool:
+        """The witness refused this checkpoint at the last attempt (witnesses.py writes
+        "REFUSED: …"), rather than being out of reach."""
+        return self.last_error.startswith("REFUSED")
+
 
 class Version(models.Model):
     """One saved state of a record row: its canonical content and that content's SHA-256."""

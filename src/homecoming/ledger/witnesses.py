@@ -163,7 +163,7 @@ def deliver_pending() -> tuple[int, int]:
             continue
         delivery.witness.refresh_from_db()
         delivery.attempts += 1
-        refused_before = delivery.last_error.startswith("REFUSED")
+        refused_before = delivery.refused
         try:
             deliver(delivery)
         except Refused as exc:

@@ -33,6 +33,9 @@ LETTER = re.compile(r"[^\W\d_]")
 # A quoted literal inside a tag or a variable: prose when it has a space or a capital letter,
 # unless it is a template's name, or marked _("...").
 LITERAL = re.compile(r"""(_\()?(["'])(.*?)\2""")
+# The format given to |date or |time: a format's name ("DATETIME_FORMAT") or letters ("D",
+# "Y-m-d"), the same in every language.
+FORMAT = re.compile(r"""\|(?:date|time):(["'])[^"']*\1""")
 # Tags whose quoted arguments are names, not words: a URL name, a static path, a template.
 NAMES = {
     "url",
@@ -111,13 +114,13 @@ def untranslated(path: Path) -> list[tuple[int, str]]:
             elif name == "verbatim":
                 skipping = "endverbatim"
             if name not in NAMES:
-                for marked, _, literal in LITERAL.findall(contents):
+                for marked, _, literal in LITERAL.findall(FORMAT.sub("", contents)):
                     if not marked and _prose(literal):
                         found.append((token.lineno, f'"{literal}" in {{% {contents} %}}'))
             plain.append(MARK)
         elif token.token_type == TokenType.VAR:
             if not skipping:
-                for marked, _, literal in LITERAL.findall(contents):
+                for marked, _, literal in LITERAL.findall(FORMAT.sub("", contents)):
                     if not marked and _prose(literal):
                         found.append((token.lineno, f'"{literal}" in {{{{ {contents} }}}}'))
             plain.append(MARK)

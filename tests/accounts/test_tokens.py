@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from homecoming.accounts import tokens
 from homecoming.accounts.models import ApiToken
+from homecoming.core import dates
 from homecoming.ledger.models import Entry, Version
 from tests.conftest import PASSWORD
 
@@ -70,7 +71,11 @@ def test_the_owner_makes_a_token_after_their_second_factor(staff, client_for):
     token = ApiToken.objects.get(user=user)
     assert token.scope == "read" and token.created_by == user
     assert f"hc_{token.prefix}_" in made.content.decode()  # shown this once
-    assert token.prefix in client.get("/tokens/").content.decode()
+    # Its last day in the center's date format ("Dec 6, 2026"), not ISO text.
+    assert f"until {dates.day(token.expires_at)})" in made.content.decode()
+    listing = client.get("/tokens/").content.decode()
+    assert token.prefix in listing
+    assert f"{dates.day(token.created_at)} by {user.username}" in listing
     assert f"hc_{token.prefix}_" not in client.get("/tokens/").content.decode()
 
 

@@ -4,6 +4,7 @@ own page with numbers to tap, and the JSON endpoints."""
 import pytest
 from django.urls import reverse
 
+from homecoming.core import dates
 from homecoming.ledger.models import Entry, Outcome
 from homecoming.measures import services as measures
 from homecoming.safetyplans import services
@@ -68,6 +69,8 @@ def test_the_resident_reads_their_plan_with_numbers_to_tap(resident, staff, port
     client = logged_in(portal_user)
     page = client.get(reverse("safetyplans:mine")).content.decode()
     assert 'href="sms:838255"' in page and 'href="tel:+13125550147"' in page
+    # The day it was signed, in the center's date format ("Dec 6, 2026").
+    assert f"signed {dates.day(SafetyPlan.objects.get().signed_at)} by" in page
     own_by_staff_address = client.get(reverse("safetyplans:plan", args=[resident.pk]))
     assert own_by_staff_address.url == reverse("safetyplans:mine")
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from homecoming.access.policy import AccessDenied
 from homecoming.accounts.models import Role
+from homecoming.core import dates
 from homecoming.ledger.models import Entry
 from homecoming.residents import services
 from homecoming.residents.models import Resident
@@ -130,6 +131,9 @@ def test_pages(resident, staff, client_for):
     services.update_intake(staff["caseworker"], resident, {"preferred_name": "Walt"})
     page = client.get(f"/residents/{resident.pk}/timeline/?kind=intake")
     assert page.status_code == 200 and b"Corrected the intake record" in page.content
+    # Each change's moment: the weekday, then DATETIME_FORMAT ("Sun Dec 6, 2026 14:05").
+    newest = selectors.timeline(staff["caseworker"], resident.pk).events[0].time
+    assert f"<td>{dates.weekday(newest)} {dates.moment(newest)}</td>" in page.content.decode()
     at = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
     assert b"Walt" in client.get(f"/residents/{resident.pk}/as-of/?at={at}").content
     assert client.get(f"/residents/{resident.pk}/as-of/?at=tomorrow").status_code == 400

@@ -65,11 +65,14 @@ format: $(STAMP)
 ## The English catalog, src/homecoming/locale/en, after words in a template change (the suite
 ## fails until it is run). A translation starts as a copy of it in locale/<code>: see
 ## docs/operations.md, "The center's language".
+## Every language under locale/ is refreshed and compiled; the header's creation time is left
+## out, so a catalog changes only when its strings do.
 messages: $(STAMP)
 	cd src/homecoming && HOMECOMING_DATA_DIR=$(CURDIR)/var ../../$(BIN)/homecoming manage \
-	  makemessages --locale en --no-obsolete --add-location file
+	  makemessages --all --no-obsolete --add-location file
+	sed -i '/^"POT-Creation-Date: /d' src/homecoming/locale/*/LC_MESSAGES/django.po
 	cd src/homecoming && HOMECOMING_DATA_DIR=$(CURDIR)/var ../../$(BIN)/homecoming manage \
-	  compilemessages --locale en
+	  compilemessages
 
 ## The demo's SQLite database; the record itself cannot be deleted from inside the app.
 clean-demo:

@@ -57,6 +57,26 @@ def notify_role(role, *, kind, message, resident=None, about=None) -> list[Alert
     return notify(recipients, kind=kind, message=message, resident=resident, about=about)
 
 
+def notify_role_once_each(role, rows, *, kind, message) -> list:
+    """The worker's "overdue" timers: tell `role` about each row (a request, a message, a flag,
+    each with its `resident`) not told before, with the words `message(row)`, in a transaction
+    of its own. The alert about the row is the mark (alerts are never deleted), so running a
+    timer twice tells no one twice. Returns the rows told this time."""
+    rows = list(rows)
+    if not rows:
+        return []
+    told = set(
+        Alert.objects.filter(kind=kind, about_type=rows[0]._meta.label_lower).values_list(
+            "about_id", flat=True
+        )
+    )
+    fresh = [row for row in rows if str(row.pk) not in told]
+    for row in fresh:
+        with transaction.atomic():
+            notify_role(role, kind=kind, message=message(row), resident=row.resident, about=row)
+    return fresh
+
+
 def notify_care_team(resident, *, kind, message, about=None) -> list[Alert]:
     """Everyone currently on the resident's care team (active accounts)."""
     recipients = (

@@ -6,12 +6,10 @@ told to the supervisors, once per message (the alert about the message is the ma
 never deleted), naming the resident and their primary caseworker. A reply closes those alerts
 (services.reply)."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
-from homecoming.alerts.models import Alert
 from homecoming.core import dates
 from homecoming.residents.models import CareTeamMember, TeamRole
 
@@ -30,34 +28,25 @@ def _caseworkers(resident_ids) -> dict:
 
 
 def escalate_unanswered() -> list[Message]:
-    told = Alert.objects.filter(kind=UNANSWERED_ALERT, about_type="conversations.message")
-    already = set(told.values_list("about_id", flat=True))
     now = timezone.now()
-    # Two working days are at most four calendar days: older messages are all candidates.
-    candidates = [
+    late = [
         m
         for m in first_unanswered().select_related("resident", "thread").order_by("sent_at", "id")
-        if str(m.pk) not in already
+        if working_days_after(m.sent_at, UNANSWERED_AFTER_DAYS) < now
     ]
-    late = [m for m in candidates if working_days_after(m.sent_at, UNANSWERED_AFTER_DAYS) < now]
     caseworkers = _caseworkers({m.resident_id for m in late})
-    for message in late:
+
+    def words(message: Message) -> str:
         caseworker = caseworkers.get(message.resident_id)
         whose = f" (primary caseworker: {caseworker})" if caseworker else ""
-        with transaction.atomic():
-            alerts.notify_role(
-                Role.SUPERVISOR,
-                kind=UNANSWERED_ALERT,
-                message=(
-                    f"{message.resident.display_name}{whose} wrote to their care team on "
-                    f"{dates.moment_this_year(message.sent_at)} "
-                    f"(“{message.thread.subject}”) and no one has answered in two working "
-                    "days. See that someone does."
-                ),
-                resident=message.resident,
-                about=message,
-            )
-    return late
+        return (
+            f"{message.resident.display_name}{whose} wrote to their care team on "
+            f"{dates.moment_this_year(message.sent_at)} "
+            f"(“{message.thread.subject}”) and no one has answered in two working "
+            "days. See that someone does."
+        )
+
+    return alerts.notify_role_once_each(Role.SUPERVISOR, late, kind=UNANSWERED_ALERT, message=words)
 
 
 def run() -> str | None:

@@ -5,12 +5,10 @@ HIPAA gives the center 60 days to answer a request to amend; one unanswered afte
 the supervisors, once per request (an alert about the request is the mark: alerts are never
 deleted). Answering closes that alert (services.answer)."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from homecoming.accounts.models import Role
 from homecoming.alerts import services as alerts
-from homecoming.alerts.models import Alert
 from homecoming.core import dates
 
 from .models import CorrectionRequest
@@ -18,30 +16,23 @@ from .selectors import unanswered
 from .services import ANSWER_WITHIN, OVERDUE_ALERT, REMIND_AFTER
 
 
+def _words(request: CorrectionRequest) -> str:
+    return (
+        f"{request.resident.display_name} asked on "
+        f"{dates.day_this_year(request.filed_at)} for a correction of "
+        f"{request.entry_label}, and nobody has answered in 30 days. The answer is "
+        f"due by {dates.day(request.filed_at + ANSWER_WITHIN)}: see that it is given."
+    )
+
+
 def escalate_unanswered() -> list[CorrectionRequest]:
-    told = Alert.objects.filter(kind=OVERDUE_ALERT, about_type="corrections.correctionrequest")
-    already = set(told.values_list("about_id", flat=True))
     late = unanswered().filter(filed_at__lt=timezone.now() - REMIND_AFTER)
-    escalated = []
-    for request in late.select_related("resident").order_by("filed_at", "id"):
-        if str(request.pk) in already:
-            continue
-        due = timezone.localtime(request.filed_at + ANSWER_WITHIN)
-        with transaction.atomic():
-            alerts.notify_role(
-                Role.SUPERVISOR,
-                kind=OVERDUE_ALERT,
-                message=(
-                    f"{request.resident.display_name} asked on "
-                    f"{dates.day_this_year(request.filed_at)} for a correction of "
-                    f"{request.entry_label}, and nobody has answered in 30 days. The answer is "
-                    f"due by {dates.day(due)}: see that it is given."
-                ),
-                resident=request.resident,
-                about=request,
-            )
-        escalated.append(request)
-    return escalated
+    return alerts.notify_role_once_each(
+        Role.SUPERVISOR,
+        late.select_related("resident").order_by("filed_at", "id"),
+        kind=OVERDUE_ALERT,
+        message=_words,
+    )
 
 
 def run() -> str | None:

@@ -6,16 +6,13 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
 from homecoming.alerts.selectors import open_for
-from homecoming.conversations import selectors as conversations
 from homecoming.core import errors, numbered
 from homecoming.core import home as worklists
-from homecoming.corrections import selectors as corrections
 from homecoming.encounters import scheduling
 from homecoming.followup.selectors import due_count as follow_ups_due
 from homecoming.outcomes.selectors import occupancy
 from homecoming.oversight import selectors as oversight_selectors
 from homecoming.residents import selectors
-from homecoming.safetyplans import selectors as safetyplans
 
 
 def home(request):
@@ -29,7 +26,7 @@ def home(request):
     if policy.decide(user, Action.VIEW_CALENDAR).allowed:
         # Those who keep calendars start the day with its sessions, above the caseload.
         context["today_sessions"] = scheduling.today(user)
-    if role in (Role.CASEWORKER, Role.CLINICIAN, Role.SUPERVISOR, Role.PROGRAM_DIRECTOR):
+    if role in worklists.CARE:
         try:
             caseload = selectors.caseload_page(user, numbered.page_asked(request.GET))
         except numbered.BadPage as exc:
@@ -37,12 +34,6 @@ def home(request):
         context["caseload"] = caseload
         context["rows"] = caseload.rows
         context["whole_center"] = role in (Role.SUPERVISOR, Role.PROGRAM_DIRECTOR)
-        # A positive PHQ-9 item 9: the safety plan is reviewed within the day (safetyplans).
-        context["safety_reviews"] = safetyplans.reviews_due(user)
-        # Residents' messages nobody on the team has answered yet (conversations).
-        context["messages_waiting"] = conversations.waiting(user)
-        # Residents' requests to correct their record, answered within 60 days (corrections).
-        context["correction_requests"] = corrections.open_requests(user)
     context["follow_ups_due"] = follow_ups_due(user)  # a count: names no one
     # What this person must do, each a short list (core/home.py: one key per list).
     context.update(worklists.worklists(user))

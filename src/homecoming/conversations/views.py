@@ -85,6 +85,20 @@ def _reply(request, thread, template, redirect_to):
     return redirect(redirect_to, thread_id=thread.pk)
 
 
+def _asked(request):
+    """What the request does: a POST sends a message, anything else reads them."""
+    return Action.SEND_MESSAGE if request.method == "POST" else Action.VIEW_MESSAGES
+
+
+def _one_thread(request, thread_id, template, redirect_to):
+    """GET: the thread; POST: a reply. A thread the policy does not let this person read or
+    answer is a 404 (selectors.thread_for records the refusal)."""
+    found = _thread_or_404(request.user, thread_id, _asked(request))
+    if request.method == "POST":
+        return _reply(request, found, template, redirect_to)
+    return _thread_page(request, found, template)
+
+
 # --- the resident's own ---------------------------------------------------------------------
 
 
@@ -102,12 +116,9 @@ def my_thread(request, thread_id):
     """GET: one of the resident's threads (another's is refused, and the refusal recorded).
     POST: their reply."""
     own_resident(request)
-    action = Action.SEND_MESSAGE if request.method == "POST" else Action.VIEW_MESSAGES
-    thread = _thread_or_404(request.user, thread_id, action)
-    template = "conversations/my_thread.html"
-    if request.method == "POST":
-        return _reply(request, thread, template, "conversations:my_thread")
-    return _thread_page(request, thread, template)
+    return _one_thread(
+        request, thread_id, "conversations/my_thread.html", "conversations:my_thread"
+    )
 
 
 # --- the care team's ------------------------------------------------------------------------
@@ -128,9 +139,8 @@ def resident(request, resident_id):
     """GET: a resident's threads, for their care team. POST: a new thread to the resident."""
     if is_own(request, resident_id):
         return redirect("conversations:mine")
-    action = Action.SEND_MESSAGE if request.method == "POST" else Action.VIEW_MESSAGES
     try:
-        who = existing(request.user, resident_id, action)
+        who = existing(request.user, resident_id, _asked(request))
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
     template = "conversations/resident.html"
@@ -144,9 +154,4 @@ def thread(request, thread_id):
     """GET: a thread, for the resident's care team. POST: a reply, as the one logged in."""
     if request.user.role == Role.RESIDENT:
         return redirect("conversations:my_thread", thread_id=thread_id)
-    action = Action.SEND_MESSAGE if request.method == "POST" else Action.VIEW_MESSAGES
-    found = _thread_or_404(request.user, thread_id, action)
-    template = "conversations/thread.html"
-    if request.method == "POST":
-        return _reply(request, found, template, "conversations:thread")
-    return _thread_page(request, found, template)
+    return _one_thread(request, thread_id, "conversations/thread.html", "conversations:thread")

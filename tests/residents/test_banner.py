@@ -201,3 +201,13 @@ def test_the_round_nurse_sees_the_banner_on_the_medications_record(walter, staff
     response = client_for(staff["clinician_other"]).get(_url("medications:record", walter))
     assert response.status_code == 200
     assert "Cruz, Walter" in _banner(response.text)
+
+
+def test_a_chart_without_its_banner_is_refused_not_shown_bare(
+    walter, staff, client_for, monkeypatch
+):
+    """Should a policy rule ever let someone read a chart but not its banner, the chart is
+    refused (403) rather than shown with its allergies missing, or failing with a 500."""
+    monkeypatch.setattr(patient_banner, "banner", lambda *args, **kwargs: None)
+    response = client_for(staff["caseworker"]).get(reverse("residents:chart", args=[walter.pk]))
+    assert response.status_code == 403

@@ -4,6 +4,8 @@ The order of the sections is the order their reads are written to the ledger: th
 read first (it checks the policy and raises for anyone refused), then what it summarises.
 """
 
+from django.core.exceptions import PermissionDenied
+
 from homecoming.access.policy import Action
 from homecoming.access.services import give_break_glass_reasons
 from homecoming.consents.services import active_consents
@@ -51,6 +53,10 @@ def chart(actor, resident_id: int) -> dict:
     # in its one query (the chart's query budget): shown at the top, and in the chart's own
     # sections below.
     top = banner.banner(actor, resident_id, decision=chart.offers[Action.VIEW_BANNER])
+    if top is None:
+        # Every role that reads a chart may see its banner (access/policy.py). Should a rule
+        # ever part them, the chart is refused rather than shown without its allergies.
+        raise PermissionDenied("This chart cannot be shown without its patient banner.")
     listed_allergies, risk_flag = top.allergies, top.risk_flag
     open_corrections = top.open_corrections
     # One look at the resident (ledger/looks.py): each section below adds its name to it.

@@ -75,12 +75,11 @@ class Names:
             m: m.objects.select_related(*NAMED_THROUGH.get(m._meta.label_lower, ())).in_bulk(ids)
             for m, ids in wanted.items()
         }
+        self._by_label = {m._meta.label_lower: rows for m, rows in self.rows.items()}
 
     def row(self, label: str, pk):
         """A referenced row itself (None when not fetched)."""
-        return next(
-            (rows.get(pk) for m, rows in self.rows.items() if m._meta.label_lower == label), None
-        )
+        return self._by_label.get(label, {}).get(pk)
 
     def of(self, model, pk) -> str:
         row = self.rows.get(model, {}).get(pk)

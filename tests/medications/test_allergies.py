@@ -7,6 +7,7 @@ staff member ruling an allergy out to get an order through, a caseworker confirm
 resident editing their own list, and a database administrator deleting or rewriting a row."""
 
 import json
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -392,7 +393,10 @@ def test_the_chart_says_allergies_not_recorded_in_red_then_lists_them(resident, 
     assert '<strong class="text-danger">Allergies not recorded</strong>' in text
     allergies.record(staff["caseworker"], resident, PENICILLIN)
     text = client.get(f"/residents/{resident.pk}/").content.decode()
-    assert '<span class="badge danger">Allergies</span> <strong>Penicillin</strong>' in text
+    # In the patient banner, beside its "Allergies" label: in red, not under a second label.
+    red = r'<dt>Allergies</dt><dd>\s*<strong class="text-danger">Penicillin</strong>'
+    assert re.search(red, text)
+    assert text.count(">Allergies<") == 2  # the banner's label, and the link to the list
     look = Entry.objects.filter(actor=staff["caseworker"], action="resident.view").latest("seq")
     assert "allergies" in look.sections
 

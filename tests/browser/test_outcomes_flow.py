@@ -25,7 +25,8 @@ def test_the_contractor_sees_suppressed_outcomes_and_the_director_exports_for_th
     page.get_by_role("button", name="Log out").click()
     log_in(page, "director")
     page.get_by_role("link", name="Outcomes", exact=True).click()
-    assert page.get_by_role("heading", name="Unsuppressed view").is_visible()
+    # Wait for the page itself: checking at once reads the home page the click is leaving.
+    page.get_by_role("heading", name="Unsuppressed view").wait_for()
     page.get_by_label("From").fill("2020-01-01")
     page.get_by_role("button", name="Show").click()
     page.get_by_text("2020-01-01 to today").wait_for()

@@ -140,6 +140,8 @@ def test_a_new_center_from_init_to_its_first_resident(empty_center, page, shoot)
     assert "occupied" in page.locator('[data-bed="E101-A"]').inner_text()
     shoot("setup-center-overview")
     page.get_by_role("link", name="Bed board").click()
+    # The set-up page has the same beds: read the board only once it is the page shown.
+    page.get_by_role("heading", name="Bed board", exact=True).wait_for()
     assert "Marcus Hale" in page.locator('[data-bed="E101-A"]').inner_text()
     assert "out of service" in page.locator('[data-bed="E101-B"]').inner_text()
     shoot("setup-bed-board")

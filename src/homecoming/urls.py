@@ -4,6 +4,8 @@ from .api import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # FHIR R4 (docs/fhir.md): the record in the field's standard, for other health systems.
+    path("fhir/R4/", include("homecoming.fhir.urls")),
     path("", include("homecoming.accounts.urls")),
     path("", include("homecoming.residents.urls")),
     path("", include("homecoming.encounters.urls")),

@@ -67,6 +67,7 @@ NOT_PAGES = {
     "vitals:entered_in_error": "a form's POST (the vital signs page)",
     "safetyplans:clear_flag": "a form's POST (the safety plan page)",
     "corrections:answer": "a form's POST (the correction requests page)",
+    "fhir:patient_read": "FHIR JSON for another health system, not a page",
 }
 
 

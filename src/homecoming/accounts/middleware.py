@@ -14,6 +14,9 @@ from django.urls import reverse
 
 # Paths a logged-in but not yet verified staff member may reach.
 OPEN_PREFIXES = ("/login", "/logout", "/static/")
+# Paths machines read (the JSON API, FHIR): they authenticate for themselves and answer 401 or
+# 403 in their own format, never a redirect to the log-in page.
+MACHINE_PREFIXES = ("/api/", "/fhir/")
 
 
 def has_second_factor(user) -> bool:
@@ -28,7 +31,7 @@ class LoginRequired(LoginRequiredMiddleware):
     instead of redirecting to the log-in page."""
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.path.startswith("/api/"):
+        if request.path.startswith(MACHINE_PREFIXES):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 
@@ -49,7 +52,7 @@ class SecondFactorRequired:
             and not request.path.startswith(OPEN_PREFIXES)
         ):
             logout(request)
-            if request.path.startswith("/api/"):
+            if request.path.startswith(MACHINE_PREFIXES):
                 return self.get_response(request)  # now anonymous: the API answers 401
             return redirect(reverse("accounts:login"))
         return self.get_response(request)
@@ -70,7 +73,7 @@ class PasswordChangeRequired:
             and user.must_change_password
             and not request.path.startswith(self.ALLOWED)
         ):
-            if request.path.startswith("/api/"):
+            if request.path.startswith(MACHINE_PREFIXES):
                 from django.http import JsonResponse
 
                 return JsonResponse(
@@ -114,7 +117,7 @@ class SessionLifetime:
                 request.session[LOGGED_IN_AT] = now
             elif now - started > settings.HOMECOMING_SESSION_HOURS * 3600:
                 logout(request)
-                if request.path.startswith("/api/"):
+                if request.path.startswith(MACHINE_PREFIXES):
                     return self.get_response(request)
                 messages.info(
                     request,

@@ -37,7 +37,7 @@ def server_error(request):
 
 def database_unavailable(request):
     headers = {"Retry-After": "30", "Cache-Control": "no-store"}
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/fhir/")):
         return JsonResponse(
             {"detail": "The database cannot be reached. Try again in a minute."},
             status=503,

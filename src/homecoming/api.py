@@ -12,18 +12,14 @@ from ninja.security import HttpBearer, SessionAuth
 
 from homecoming.access.policy import AccessDenied
 from homecoming.accounts import tokens
-from homecoming.accounts.middleware import has_second_factor
+from homecoming.accounts.middleware import fully_logged_in
 from homecoming.core.forms import messages_by_field
 from homecoming.ledger.signing import KeyMissing
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
-        found = tokens.find(token)
-        if found is None:
-            return None
-        tokens.refuse_write(found, request.method)  # a read token on a write: 403, ledgered
-        user = tokens.authenticate(token)
+        user = tokens.authenticate(token, request.method)  # a read token on a write: 403
         if user is not None:
             request.user = user
         return user
@@ -34,9 +30,7 @@ class VerifiedSession(SessionAuth):
 
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
-        if user is None or not has_second_factor(user) or user.must_change_password:
-            return None
-        return user
+        return user if user is not None and fully_logged_in(user) else None
 
 
 api = NinjaAPI(

@@ -38,10 +38,11 @@ def test_the_capability_statement_says_what_is_served(db):
     body = _json(response)
     CapabilityStatement.model_validate(body)
     assert body["fhirVersion"] == "4.0.1"
-    (patient,) = body["rest"][0]["resource"]
-    assert patient["type"] == "Patient"
+    served = {r["type"]: r for r in body["rest"][0]["resource"]}
+    patient = served["Patient"]
     assert {i["code"] for i in patient["interaction"]} == {"read", "search-type"}
     assert {p["name"] for p in patient["searchParam"]} == {"_id", "name", "birthdate", "_count"}
+    assert [o["name"] for o in patient["operation"]] == ["everything"]
 
 
 def test_a_caseworker_reads_her_resident_as_a_patient(resident, staff, api_for):

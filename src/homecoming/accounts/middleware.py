@@ -24,6 +24,12 @@ def has_second_factor(user) -> bool:
     return not user.needs_second_factor or user.is_verified()
 
 
+def fully_logged_in(user) -> bool:
+    """A session that may act, as a machine request's would: the second factor verified and no
+    password change owed."""
+    return has_second_factor(user) and not user.must_change_password
+
+
 class LoginRequired(LoginRequiredMiddleware):
     """Deny by default: every page needs a log-in unless marked @login_not_required.
 

@@ -107,11 +107,13 @@ def find(clear: str):
     )
 
 
-def authenticate(clear: str):
-    """The active user a presented token belongs to, or None."""
+def authenticate(clear: str, method: str = "GET"):
+    """The active user a presented token belongs to, or None; one lookup. A read token
+    presented with a write method is refused (`refuse_write`: AccessDenied, on the ledger)."""
     token = find(clear)
     if token is None:
         return None
+    refuse_write(token, method)
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token.user
 

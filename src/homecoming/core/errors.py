@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import Resolver404
 
+from homecoming.accounts.middleware import MACHINE_PREFIXES
+
 from .readiness import DATABASE_ERRORS
 
 
@@ -37,7 +39,7 @@ def server_error(request):
 
 def database_unavailable(request):
     headers = {"Retry-After": "30", "Cache-Control": "no-store"}
-    if request.path.startswith(("/api/", "/fhir/")):
+    if request.path.startswith(MACHINE_PREFIXES):
         return JsonResponse(
             {"detail": "The database cannot be reached. Try again in a minute."},
             status=503,

@@ -61,26 +61,100 @@ def patient(resident: Resident) -> dict:
 def operation_outcome(code: str, diagnostics: str, expression: str | None = None) -> dict:
     """An error in FHIR's shape: `code` from the IssueType value set (not-found, forbidden,
     invalid, login, not-supported...)."""
-    issue = {"severity": "error", "code": code, "diagnostics": diagnostics}
-    if expression:
-        issue["expression"] = [expression]
-    return {"resourceType": "OperationOutcome", "issue": [issue]}
+    return operation_outcome_of([(code, diagnostics, expression)])
 
 
-def searchset(entries: list[dict], base: str, total: int, links: dict) -> dict:
-    """A search result: each resource with its full URL, the total, and self/next/previous."""
+def operation_outcome_of(issues, severity: str = "error") -> dict:
+    """An OperationOutcome with an issue per (code, diagnostics, expression)."""
+    shaped = []
+    for code, diagnostics, expression in issues:
+        issue = {"severity": severity, "code": code, "diagnostics": diagnostics}
+        if expression:
+            issue["expression"] = [expression]
+        shaped.append(issue)
+    return {"resourceType": "OperationOutcome", "issue": shaped}
+
+
+def searchset(entries: list[dict], base: str, total: int, links: dict, withheld=()) -> dict:
+    """A search result: each resource with its full URL, the total, and self/next/previous.
+    Parts of the record the reader may not see are said in an OperationOutcome entry, so a
+    receiving system never takes a withheld section for an empty one."""
+    found = [
+        {
+            "fullUrl": f"{base}{e['resourceType']}/{e['id']}",
+            "resource": e,
+            "search": {"mode": "match"},
+        }
+        for e in entries
+    ]
+    if withheld:
+        words = f"Not shown to this reader under the center's access policy: {', '.join(withheld)}."
+        found.append(
+            {
+                "resource": operation_outcome_of([("suppressed", words, None)], "information"),
+                "search": {"mode": "outcome"},
+            }
+        )
     return {
         "resourceType": "Bundle",
         "type": "searchset",
         "timestamp": instant(timezone.now()),
         "total": total,
         "link": [{"relation": rel, "url": url} for rel, url in links.items()],
-        "entry": [
-            {
-                "fullUrl": f"{base}{e['resourceType']}/{e['id']}",
-                "resource": e,
-                "search": {"mode": "match"},
-            }
-            for e in entries
-        ],
+        "entry": found,
     }
+
+
+# Shapes every mapping uses.
+
+
+def ref(type_name: str, pk, prefix: str = "", display: str = "") -> dict:
+    """A reference to one of our resources (its id as the source that serves it makes it)."""
+    reference = {"reference": f"{type_name}/{prefix + '-' if prefix else ''}{pk}"}
+    if display:
+        reference["display"] = display
+    return reference
+
+
+def patient_ref(resident_id: int) -> dict:
+    return ref("Patient", resident_id)
+
+
+def practitioner_ref(user) -> dict | None:
+    """A member of staff as a Practitioner reference (None when nobody is named)."""
+    if user is None:
+        return None
+    return ref("Practitioner", user.pk, display=user.full_name or user.username)
+
+
+def concept(text: str, system: str = "", code: str = "", display: str = "") -> dict:
+    """A CodeableConcept: our words, and the standard code when there is one."""
+    found = {"text": text}
+    if code:
+        coding = {"system": system, "code": code}
+        if display:
+            coding["display"] = display
+        found = {"coding": [coding], "text": text}
+    return found
+
+
+def period(start, end=None) -> dict:
+    """A Period from a day or a moment (moments as instants, days as dates)."""
+    found = {"start": _when(start)}
+    if end is not None:
+        found["end"] = _when(end)
+    return found
+
+
+def _when(value) -> str:
+    return instant(value) if isinstance(value, dt.datetime) else value.isoformat()
+
+
+def when(value) -> str | None:
+    """A dateTime element from a day or a moment, or None."""
+    return None if value is None else _when(value)
+
+
+def without_empty(body: dict) -> dict:
+    """FHIR forbids empty elements: drop None, "" , [] and {} values (one level down)."""
+    return {k: v for k, v in body.items() if v not in (None, "", [], {})}

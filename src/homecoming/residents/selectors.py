@@ -82,6 +82,16 @@ def record_listing(actor, residents):
     )
 
 
+def window(actor, queryset, offset: int, count: int) -> tuple[list[Resident], int]:
+    """`count` residents from `offset` of those in `queryset` the actor may see (in its order),
+    and how many there are: one LIST entry naming the residents shown (a FHIR search's page)."""
+    qs = queryset.visible_to(actor)
+    total = qs.count()
+    shown = list(qs[offset : offset + count])
+    record_listing(actor, shown)
+    return shown, total
+
+
 def _list(actor, queryset, limit=None) -> list[Row]:
     qs = queryset.visible_to(actor).prefetch_related(_open_stays_prefetch())
     residents = list(qs[:limit] if limit else qs)

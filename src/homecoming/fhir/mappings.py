@@ -1,0 +1,3 @@
+"""Every mapping module, imported once so each registers its sources (sources._load)."""
+
+from . import map_stays  # noqa: F401

@@ -60,7 +60,7 @@ def _updated_field(source: Source, model) -> str | None:
 
 def knows_updated(source: Source) -> bool:
     """Whether `_lastUpdated` can search this source's rows."""
-    return _updated_field(source, source.rows().model) is not None
+    return source.fixed is None and _updated_field(source, source.rows().model) is not None
 
 
 def _with_updated(source: Source, qs):
@@ -168,6 +168,9 @@ def _page(actor, chosen: list[tuple[Source, object]], found: Criteria, resident_
     each source's rows shown are recorded against the resident."""
     queries = []
     for source, purpose in chosen:
+        if source.fixed is not None:
+            queries.append((source, purpose, _Fixed(source, found)))
+            continue
         qs = _narrowed(source, _base_rows(source, resident_id, purpose), found)
         if qs is not None:
             queries.append((source, purpose, qs.order_by("pk")))
@@ -185,6 +188,27 @@ def _page(actor, chosen: list[tuple[Source, object]], found: Criteria, resident_
             _record(actor, source, rows, resident_id, purpose)
         shown.extend(resource(source, row) for row in rows)
     return Found(shown, sum(counts))
+
+
+class _Fixed:
+    """A fixed source's items as much of a query as a page needs: narrowed, counted, sliced."""
+
+    def __init__(self, source: Source, found: Criteria):
+        items = source.fixed()
+        if found.ids:
+            items = [i for i in items if source.id_of(i.pk) in found.ids]
+        if found.dates or found.updated or found.codes or found.statuses:
+            items = []  # known by their id alone
+        self.items = items
+
+    def order_by(self, *_fields):
+        return self
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, window):
+        return self.items[window]
 
 
 def search(actor, type_name: str, found: Criteria) -> Found:
@@ -223,7 +247,10 @@ def read(actor, type_name: str, resource_id: str) -> dict:
         pk = source.pk_in(resource_id)
         if pk is None:
             continue
-        row = _with_updated(source, source.rows()).filter(pk=pk).first()
+        if source.fixed is not None:
+            row = next((i for i in source.fixed() if source.id_of(i.pk) == resource_id), None)
+        else:
+            row = _with_updated(source, source.rows()).filter(pk=pk).first()
         if row is None:
             continue
         if not source.about_residents:

@@ -19,7 +19,8 @@ from homecoming.access.policy import Action
 @dataclass(frozen=True)
 class Source:
     type: str  # the FHIR resource type it produces
-    rows: Callable[[], QuerySet]  # every row that is part of the record, related rows loaded
+    # Every row that is part of the record, related rows loaded (None for a `fixed` source).
+    rows: Callable[[], QuerySet] | None
     resource: Callable[[object], dict]  # one row as one resource
     # The policy action that reads these rows; None for rows about no resident (a room, a
     # questionnaire's definition, a member of staff), which any member of staff may read.
@@ -38,6 +39,9 @@ class Source:
     # What the resident sees of their own record (the portal's rules): applied when the reader
     # is the resident themself, so the portal, its copy and FHIR show the same.
     own: Callable[[QuerySet], QuerySet] | None = None
+    # What the code defines rather than a table holds (the questionnaires' items): objects with
+    # a `pk`, about no resident, searched by _id only.
+    fixed: Callable[[], list] | None = None
 
     @property
     def about_residents(self) -> bool:
@@ -46,13 +50,16 @@ class Source:
     def id_of(self, pk) -> str:
         return f"{self.prefix}-{pk}" if self.prefix else str(pk)
 
-    def pk_in(self, resource_id: str) -> int | None:
-        """The row's pk an id names, if it is one of this source's; else None."""
+    def pk_in(self, resource_id: str) -> int | str | None:
+        """The row's pk an id names, if it is one of this source's; else None (a fixed
+        source's items have words for keys: "phq-9")."""
         text = resource_id
         if self.prefix:
             if not resource_id.startswith(f"{self.prefix}-"):
                 return None
             text = resource_id.removeprefix(f"{self.prefix}-")
+        if self.fixed is not None:
+            return text or None
         return int(text) if text.isdigit() else None
 
 

@@ -2,10 +2,12 @@
 bundle, holds what the portal shows them and nothing else; each download is one ledger entry the
 resident reads in "who looked at your record"; nobody but the resident may download it."""
 
+import base64
 import json
 
 import pytest
 from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
 
 from homecoming.access import policy
 from homecoming.access.policy import AccessDenied, Action
@@ -15,6 +17,7 @@ from homecoming.record import own_copy
 from homecoming.residents import services as resident_services
 from tests.access.center import build
 from tests.conftest import PASSWORD
+from tests.fhir.conftest import valid
 from tests.support.notes import draft, make_trainee, signed
 
 RELEASED = {"data": "Walter talked about the convoy.", "assessment": "Calmer.", "plan": "Gym."}
@@ -267,3 +270,48 @@ def test_a_pdf_and_a_data_file_the_same_minute_are_two_lines(center, client_for)
     page = client.get("/my-record/").content.decode()
     assert "downloaded a copy of your record as a PDF" in page
     assert "downloaded a copy of your record as a data file (JSON)" in page
+
+
+def _readable(bundle: dict) -> str:
+    """The FHIR copy as words: its JSON, and the text of every attachment (notes travel in
+    base64), so a word the portal hides cannot pass unseen inside one."""
+    words = [json.dumps(bundle, ensure_ascii=False)]
+    for entry in bundle["entry"]:
+        for content in entry["resource"].get("content", []):
+            data = content.get("attachment", {}).get("data")
+            if data:
+                words.append(base64.b64decode(data).decode())
+    return "\n".join(words)
+
+
+def test_the_fhir_copy_holds_what_the_portal_shows_and_nothing_more(center, client_for):
+    start = head()
+    response = client_for(center.walter_user).get("/my-record.fhir.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/fhir+json"
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == f'attachment; filename="my-record-{today}.fhir.json"'
+    bundle = json.loads(response.content)
+    Bundle.model_validate(bundle)
+    assert bundle["type"] == "collection"
+    resources = [e["resource"] for e in bundle["entry"]]
+    for resource in resources:
+        valid(resource)
+    assert resources[0]["resourceType"] == "Patient"
+    assert resources[0]["id"] == str(center.walter.pk)
+    assert "EpisodeOfCare" in {r["resourceType"] for r in resources}
+    text = _readable(bundle)
+    for word in NEVER:
+        assert word not in text, word
+    # One act on the ledger, as the other formats.
+    (entry,) = Entry.objects.filter(seq__gte=start)
+    assert (entry.action, entry.resident_id) == ("record.download", center.walter.pk)
+    assert entry.details["format"] == "fhir"
+
+
+def test_staff_may_not_download_the_fhir_copy(center, client_for):
+    start = head()
+    response = client_for(center.staff["supervisor"]).get("/my-record.fhir.json")
+    assert response.status_code == 403
+    (denied,) = Entry.objects.filter(seq__gte=start)
+    assert (denied.action, denied.outcome) == ("record.download", Outcome.DENIED)

@@ -303,3 +303,10 @@ def everything(actor, resident_id: int, found: Criteria, types: list[str] | None
             page.resources.insert(0, resources.patient(chart.resident))
     page.withheld = withheld
     return page
+
+
+def whole_record(actor, resident_id: int) -> list[dict]:
+    """Every resource of the resident's record the actor may see, Patient first: the copy a
+    resident takes to another provider (record/own_copy.py), read under its one act."""
+    everything_at_once = Criteria(count=10**9)
+    return everything(actor, resident_id, everything_at_once).resources

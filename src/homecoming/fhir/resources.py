@@ -158,3 +158,16 @@ def when(value) -> str | None:
 def without_empty(body: dict) -> dict:
     """FHIR forbids empty elements: drop None, "" , [] and {} values (one level down)."""
     return {k: v for k, v in body.items() if v not in (None, "", [], {})}
+
+
+def collection(entries: list[dict], base: str) -> dict:
+    """A Bundle of resources to keep (a copy of a record), each with its full URL so the
+    references between them resolve."""
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": instant(timezone.now()),
+        "entry": [
+            {"fullUrl": f"{base}{e['resourceType']}/{e['id']}", "resource": e} for e in entries
+        ],
+    }

@@ -31,6 +31,8 @@ from homecoming.core import keyset
 from homecoming.core.templatetags.ledger_words import statement
 from homecoming.discharge import selectors as discharge_selectors
 from homecoming.encounters import notes_selectors, scheduling
+from homecoming.fhir import reads as fhir_reads
+from homecoming.fhir import resources as fhir_resources
 from homecoming.ledger import looks
 from homecoming.ledger.selectors import disclosures
 from homecoming.measures import selectors as measures_selectors
@@ -44,7 +46,13 @@ from homecoming.vitals import selectors as vitals_selectors
 
 FORMAT = "homecoming-record"
 VERSION = 1
-FORMATS = {"pdf": "application/pdf", "json": "application/json"}
+FORMATS = {
+    "pdf": "application/pdf",
+    "json": "application/json",
+    # FHIR R4 (fhir/): the same record as resources another provider's system reads.
+    "fhir": "application/fhir+json",
+}
+EXTENSIONS = {"pdf": "pdf", "json": "json", "fhir": "fhir.json"}
 DOWNLOAD = str(Action.DOWNLOAD_RECORD)
 # Read by the PDF's renderer from the package (no template holds inline CSS).
 STYLESHEET = Path(__file__).resolve().parents[1] / "core" / "static" / "homecoming" / "own_copy.css"
@@ -60,6 +68,7 @@ class OwnCopy:
     made_at: dt.datetime
     format: str
     sections: dict  # each section's name -> its plain values, in the order the copy shows them
+    fhir: dict | None = None  # the FHIR Bundle, for a copy in that format
 
     @property
     def made_on(self) -> dt.date:
@@ -68,7 +77,7 @@ class OwnCopy:
 
     @property
     def filename(self) -> str:
-        return f"my-record-{self.made_on.isoformat()}.{self.format}"
+        return f"my-record-{self.made_on.isoformat()}.{EXTENSIONS[self.format]}"
 
     @property
     def content_type(self) -> str:
@@ -100,6 +109,8 @@ class OwnCopy:
         return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=[css])
 
     def content(self) -> bytes:
+        if self.format == "fhir":
+            return json.dumps(self.fhir, indent=2, ensure_ascii=False).encode()
         return self.pdf() if self.format == "pdf" else self.json()
 
 
@@ -115,16 +126,25 @@ def _plain(value):
     raise TypeError(f"{type(value).__name__} is not part of a copy of the record")
 
 
-def download(actor, resident, fmt: str) -> OwnCopy:
-    """The resident's copy of their own record in `fmt` ("pdf" or "json"). AccessDenied (on the
-    ledger) for anyone but the resident themself; `resident` None (an account linked to no
-    record, a member of staff) is refused the same way."""
+def download(actor, resident, fmt: str, fhir_base: str = "") -> OwnCopy:
+    """The resident's copy of their own record in `fmt` ("pdf", "json" or "fhir"; `fhir_base`
+    is the server's /fhir/R4/ address, which the FHIR copy's references resolve against).
+    AccessDenied (on the ledger) for anyone but the resident themself; `resident` None (an
+    account linked to no record, a member of staff) is refused the same way."""
     if fmt not in FORMATS:
         raise UnknownFormat(f"A copy of the record comes as {' or '.join(FORMATS)}, not {fmt!r}.")
     policy.require(actor, Action.DOWNLOAD_RECORD, resident)
+    made_at = timezone.now()
+    if fmt == "fhir":
+        # Patient/$everything as the resident reads it: each type narrowed by the portal's
+        # rules (fhir/sources.py, `own`), so the copy shows what the portal shows.
+        with looks.as_one(DOWNLOAD, format=fmt):
+            found = fhir_reads.whole_record(actor, resident.pk)
+        bundle = fhir_resources.collection(found, fhir_base)
+        return OwnCopy(resident.pk, made_at, fmt, sections={}, fhir=bundle)
     with looks.as_one(DOWNLOAD, format=fmt):
         built = sections(actor, resident)
-    return OwnCopy(resident_id=resident.pk, made_at=timezone.now(), format=fmt, sections=built)
+    return OwnCopy(resident_id=resident.pk, made_at=made_at, format=fmt, sections=built)
 
 
 def _name(user) -> str:

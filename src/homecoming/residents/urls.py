@@ -27,6 +27,7 @@ urlpatterns = [
     # The resident's copy of their record, as files beside the page (not pages of the portal)
     path("my-record.pdf", views.my_record_download, {"fmt": "pdf"}, name="my_record_pdf"),
     path("my-record.json", views.my_record_download, {"fmt": "json"}, name="my_record_json"),
+    path("my-record.fhir.json", views.my_record_download, {"fmt": "fhir"}, name="my_record_fhir"),
     # The program director's set-up pages (issue 12, part 2)
     path("center/", setup.overview, name="setup"),
     path("center/edit/", setup.center_edit, name="center_edit"),

@@ -399,4 +399,5 @@ def my_record_download(request, fmt):
     """The resident's own copy of their record (record/own_copy.py). Anyone else (a member of
     staff, an account linked to no record) is refused: a 403, on the ledger."""
     resident = getattr(request.user, "resident", None)
-    return attachment(own_copy.download(request.user, resident, fmt))
+    fhir_base = request.build_absolute_uri("/fhir/R4/")
+    return attachment(own_copy.download(request.user, resident, fmt, fhir_base))

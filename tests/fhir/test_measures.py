@@ -6,6 +6,7 @@ date, code and status; a resident reads their own; refusals on the ledger."""
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from homecoming.ledger.models import Entry
@@ -94,16 +95,11 @@ def test_each_instrument_is_a_questionnaire_word_for_word(staff, fhir_get):
     outcome(fhir_get(staff["clinician"], "Questionnaire/beck"), 404, "not-found")
 
 
-def test_questionnaires_are_read_by_staff_who_care_or_run_the_center_only(
-    staff, portal_user, fhir_get
-):
-    for role in ("caseworker", "supervisor"):
-        fhir_json(fhir_get(staff[role], "Questionnaire/gad-7"))
-    # The reference-reader rule of reads.py: the contractor, and today the resident too, who
-    # sees the forms in the portal when filling one in.
-    for reader in (staff["contractor"], portal_user):
-        outcome(fhir_get(reader, "Questionnaire"), 403, "forbidden")
-        outcome(fhir_get(reader, "Questionnaire/phq-9"), 403, "forbidden")
+def test_the_forms_are_read_by_anyone_logged_in_and_nobody_else(staff, portal_user, fhir_get):
+    # A form holds nothing private: the portal shows it to the resident filling it in.
+    for reader in (staff["caseworker"], staff["supervisor"], staff["contractor"], portal_user):
+        assert fhir_json(fhir_get(reader, "Questionnaire/gad-7"))["id"] == "gad-7"
+    outcome(Client().get("/fhir/R4/Questionnaire/phq-9"), 401, "login")
 
 
 # --- QuestionnaireResponse ---

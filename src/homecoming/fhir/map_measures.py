@@ -261,6 +261,7 @@ register(
         resource=questionnaire,
         action=None,
         fixed=lambda: list(FORMS.values()),
+        public=True,
     ),
     Source(
         type="QuestionnaireResponse",

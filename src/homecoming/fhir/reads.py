@@ -138,7 +138,9 @@ def _readable(actor, sources_: list[Source], resident) -> list[tuple[Source, Pur
     return allowed
 
 
-def _reference_reader(actor):
+def _reference_reader(actor, sources_: list[Source]):
+    if all(s.public for s in sources_):
+        return  # anyone logged in (a resident filling in the form reads it)
     if policy.standing_purpose(actor) not in REFERENCE_READERS:
         raise AccessDenied(
             policy.Decision(
@@ -215,7 +217,7 @@ def search(actor, type_name: str, found: Criteria) -> Found:
     """A page of `type_name` resources matching `found`, as the actor may see them."""
     sources_ = sources.of_type(type_name)
     if not any(s.about_residents for s in sources_):
-        _reference_reader(actor)
+        _reference_reader(actor, sources_)
         return _page(actor, [(s, None) for s in sources_], found, None)
     if found.patient is None:
         resident = getattr(actor, "resident", None) if actor.role == "resident" else None
@@ -254,7 +256,7 @@ def read(actor, type_name: str, resource_id: str) -> dict:
         if row is None:
             continue
         if not source.about_residents:
-            _reference_reader(actor)
+            _reference_reader(actor, [source])
             return resource(source, row)
         resident_id = _resident_id(source, row)
         resident = residents_selectors.existing(actor, resident_id, source.action)

@@ -42,6 +42,9 @@ class Source:
     # What the code defines rather than a table holds (the questionnaires' items): objects with
     # a `pk`, about no resident, searched by _id only.
     fixed: Callable[[], list] | None = None
+    # Reference data that holds nothing private (a questionnaire's form, which the portal shows
+    # the resident filling it in): anyone logged in may read it.
+    public: bool = False
 
     @property
     def about_residents(self) -> bool:

@@ -1,3 +1,7 @@
 """Every mapping module, imported once so each registers its sources (sources._load)."""
 
-from . import map_measures, map_stays  # noqa: F401
+from . import (  # noqa: F401
+    map_care,
+    map_measures,
+    map_stays,
+)

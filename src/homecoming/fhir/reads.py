@@ -11,6 +11,7 @@ rules), so the portal, the copy they download and FHIR show them the same record
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, DateField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 
@@ -43,7 +44,12 @@ def _field_is_day(model, path: str) -> bool:
     *hops, last = path.split("__")
     for hop in hops:
         model = model._meta.get_field(hop).related_model
-    found = model._meta.get_field(last)
+    try:
+        found = model._meta.get_field(last)
+    except FieldDoesNotExist:
+        # A moment the source's rows annotate (when a row and the rows it stands with last
+        # changed: a session's attendee and the session, a resident's care team).
+        return False
     return isinstance(found, DateField) and found.get_internal_type() == "DateField"
 
 

@@ -20,7 +20,13 @@ from homecoming.medications.administering import Witness
 from homecoming.safetyplans import services as safetyplans
 from homecoming.safetyplans.models import RiskFlag
 from tests.conftest import PASSWORD
-from tests.consents.helpers import publish, publish_research, witnessed_by
+from tests.consents.helpers import (
+    lapsed_research_document,
+    publish,
+    publish_research,
+    signed_long_ago,
+    witnessed_by,
+)
 from tests.discharge.conftest import plan_fields
 from tests.measures.answers import phq9
 from tests.medications.conftest import (  # noqa: F401 (fixtures)
@@ -128,6 +134,19 @@ def test_consents_by_status_and_date(resident, staff, fhir_get, consents_signed)
         assert _ids(found) == expected, asked
     read = valid(fhir_json(fhir_get(staff["caseworker"], f"Consent/{active.pk}")))
     assert read["id"] == str(active.pk)
+
+
+def test_a_consent_whose_ethics_approval_ran_out_no_longer_counts(resident, staff, fhir_get):
+    document = lapsed_research_document(staff["program_director"])
+    lapsed = signed_long_ago(staff["caseworker"], resident, document)
+    shown = valid(fhir_json(fhir_get(staff["caseworker"], f"Consent/{lapsed.pk}")))
+    assert shown["status"] == "inactive"
+    assert shown["provision"]["period"]["end"] == document.ethics_approval_expires.isoformat()
+    for status, expected in (("inactive", {str(lapsed.pk)}), ("active", set())):
+        found = _search(
+            fhir_get, staff["caseworker"], "Consent", patient=resident.pk, status=status
+        )
+        assert _ids(found) == expected, status
 
 
 def test_consents_are_refused_off_the_team(resident, staff, fhir_get, consents_signed):

@@ -365,7 +365,8 @@ def test_a_signed_note_as_a_document(resident, staff, fhir_get, written):
     assert "Data\nSlept five hours." in _text_of(body["attachment"])
     assert _text_of(extra["attachment"]) == "The nightmares were last week."
     assert "Date corrected" in extra["attachment"]["title"]
-    assert note["context"]["encounter"][0]["reference"] == f"Encounter/{written.session.pk}"
+    attended = written.session.attendees.get(resident=resident)
+    assert note["context"]["encounter"][0]["reference"] == f"Encounter/{attended.pk}"
     plain = valid(
         fhir_json(fhir_get(staff["clinician"], f"DocumentReference/note-{written.withheld.pk}"))
     )

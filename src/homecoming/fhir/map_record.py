@@ -19,7 +19,13 @@ from homecoming.consents.models import PENDING, Consent, ConsentPurpose
 from homecoming.consents.selectors import _line as consent_line
 from homecoming.core import dates
 from homecoming.discharge.models import DischargePlan, PlanStatus
-from homecoming.encounters.models import Addendum, CoSignature, Note, NoteRelease
+from homecoming.encounters.models import (
+    Addendum,
+    CoSignature,
+    Note,
+    NoteRelease,
+    SessionAttendee,
+)
 from homecoming.safety import terms
 from homecoming.safety.models import AdverseEvent, EventOutcome, Suspect
 from homecoming.safetyplans.models import RiskFlag
@@ -269,8 +275,8 @@ def note_document(row: Note) -> dict:
                 *({"attachment": _addendum_attachment(a)} for a in addenda),
             ],
             "context": (
-                {"encounter": [ref("Encounter", row.session_id, display=str(row.session))]}
-                if row.session_id
+                {"encounter": [ref("Encounter", row.fhir_encounter, display=str(row.session))]}
+                if row.fhir_encounter
                 else None
             ),
         }
@@ -278,8 +284,14 @@ def note_document(row: Note) -> dict:
 
 
 def _notes():
+    # An Encounter is one resident at a session (map_care.py): the note's session, for its
+    # resident, is their attendance row.
+    attended = SessionAttendee.objects.filter(
+        session=OuterRef("session"), resident=OuterRef("resident")
+    )
     return (
         Note.objects.filter(signed_at__isnull=False)
+        .annotate(fhir_encounter=Subquery(attended.values("pk")[:1]))
         .select_related("author", "session", "cosignature__cosigner")
         .prefetch_related(Prefetch("addenda", queryset=Addendum.objects.select_related("author")))
     )

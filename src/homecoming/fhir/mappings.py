@@ -3,5 +3,6 @@
 from . import (  # noqa: F401
     map_care,
     map_measures,
+    map_record,
     map_stays,
 )

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     map_care,
     map_measures,
+    map_medications,
     map_record,
     map_stays,
 )

@@ -61,6 +61,12 @@ ROW_SECTIONS = {
     "followup.contact": "follow-up",
     "followup.attempt": "follow-up",
     "discharge.dischargeplan": "discharge plan",
+    # Read as rows by FHIR; the medication pages name them "medications" and "allergies".
+    "medications.order": "medications",
+    "medications.administration": "medications",
+    "medications.dosestop": "medications",
+    "medications.allergy": "allergies",
+    "medications.noknownallergies": "allergies",
 }
 
 

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from homecoming.ledger.models import Entry
 from homecoming.medications import administering, allergies, formulary, orders, schedule
-from homecoming.medications.administering import DoseStopped
+from homecoming.medications.administering import DoseStopped, Override, Witness
 from homecoming.medications.allergies import AllergyEntry
 from homecoming.medications.ingredient_limits import OrderStopped
 from homecoming.medications.models import AllergyStatus, OrderStop
 from homecoming.medications.orders import Prescription
+from tests.conftest import PASSWORD
 from tests.medications import conftest as medications
-from tests.medications.conftest import LORAZEPAM_LIQUID, SERTRALINE
+from tests.medications.conftest import LORAZEPAM_LIQUID, MNEMOSYNE, SERTRALINE
 from tests.medications.test_ingredient_limits import IBUPROFEN_400
 
 from .conftest import bundle_of, fhir_json, matches, outcome, valid
@@ -374,6 +375,45 @@ def test_doses_are_medication_administrations(resident, staff, nurse, doses, fhi
     assert stopped["statusReason"] == [{"text": s["message"]} for s in doses["stopped"].stops]
     assert stopped["dosage"]["dose"]["value"] == 50
     assert stopped["request"] == {"reference": f"MedicationRequest/{doses['prn'].pk}"}
+
+
+def test_a_witness_and_an_override_are_part_of_the_dose(
+    resident, staff, nurse, doses, add_protocol, consent_to, prescribe, fhir_get
+):
+    trial = add_protocol(MNEMOSYNE)
+    consent_to(resident, trial)
+    order = prescribe(resident, trial, dose="250", unit="mcg", frequency="as_needed")
+    witnessed = administering.give(
+        nurse,
+        order,
+        dose_amount="250",
+        dose_unit="mcg",
+        witness=Witness(staff["caseworker"], PASSWORD),
+    )
+    early = administering.give(
+        nurse,
+        doses["prn"],
+        dose_amount="50",
+        dose_unit="mg",
+        override=Override(staff["clinician"], PASSWORD, "Pain after a fall"),
+    )
+    reader = staff["caseworker"]
+    shown = valid(fhir_json(fhir_get(reader, f"MedicationAdministration/dose-{witnessed.pk}")))
+    functions = {coded(p["function"]): p["actor"]["reference"] for p in shown["performer"]}
+    assert functions == {
+        "performer": f"Practitioner/{nurse.pk}",
+        "witness": f"Practitioner/{staff['caseworker'].pk}",
+    }
+    assert shown["dosage"]["dose"] == {
+        "value": 250,
+        "unit": "mcg",
+        "system": "http://unitsofmeasure.org",
+        "code": "ug",
+    }
+    overridden = valid(fhir_json(fhir_get(reader, f"MedicationAdministration/dose-{early.pk}")))
+    (note,) = overridden["note"]
+    assert staff["clinician"].full_name in note["text"]
+    assert note["text"].endswith("Pain after a fall")
 
 
 def test_doses_are_searched_by_status_and_date_and_read_by_id(resident, staff, doses, fhir_get):

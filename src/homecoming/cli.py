@@ -361,6 +361,10 @@ def parser() -> argparse.ArgumentParser:
 
     outcomes_cli.add_parser(sub, CommandError)
 
+    from homecoming.fhir import cli as fhir_cli  # export fhir (issue 17)
+
+    fhir_cli.add_parser(sub, CommandError)
+
     from homecoming.accounts.models import Role
 
     s = sub.add_parser("createuser", help="create a staff account")

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "homecoming.oversight",
     "homecoming.discharge",
     "homecoming.followup",
+    "homecoming.fhir",
     "homecoming.demo",
 ]
 

@@ -114,6 +114,7 @@ CENTER_ALLOWED = {
     Action.VIEW_MAR: {"clinician"},
     Action.VIEW_FORMULARY: {"clinician", "supervisor", "program_director", "oversight"},
     Action.EXPORT_SHARED_DATA: {"program_director"},
+    Action.EXPORT_RECORDS: {"program_director"},
     Action.VIEW_SAFETY: {"clinician", "supervisor", "program_director", "oversight"},
     Action.FILE_STAFF_COMPLAINT: {
         "caseworker",

@@ -103,6 +103,9 @@ class Action(StrEnum):
     MANAGE_FORMULARY = "medication.manage_formulary"  # add and retire protocols (medical lead)
     # De-identified data of the residents who consented, for a research protocol or the sponsor
     EXPORT_SHARED_DATA = "data.export"
+    # Identified records leaving the center in FHIR (Bulk Data $export): every resident's record
+    # the exporter may read, each export one entry naming them, and the oversight body told
+    EXPORT_RECORDS = "record.export"
     VIEW_SAFETY = "safety.dashboard"  # signals with their counts and measures (no resident)
     REVIEW_SIGNAL = "safety.review_signal"  # conclude a signal's review (the medical lead)
     # Monitor, restrict or suspend a signal's medicine (the medical lead; alerts oversight)
@@ -349,6 +352,7 @@ CENTER = {
     Action.MANAGE_FORMULARY: {Role.CLINICIAN},
     # The program director is the center's data custodian: what leaves the center, leaves by them.
     Action.EXPORT_SHARED_DATA: {Role.PROGRAM_DIRECTOR},
+    Action.EXPORT_RECORDS: {Role.PROGRAM_DIRECTOR},
     # Counts and measures only; the cases behind them open per resident (VIEW_ADVERSE_EVENTS).
     Action.VIEW_SAFETY: {
         Role.CLINICIAN,

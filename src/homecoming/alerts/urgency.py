@@ -70,6 +70,9 @@ URGENCY = {
     # A resident discharged to return to duty (oversight, program director): sent at once and
     # never escalated to the supervisors, who may be the ones sending them back.
     "discharge_return_to_duty": Urgency.HIGH,
+    # Identified records left the center in a FHIR bulk export (to the oversight body, and the
+    # program director unless they ran it): never escalated, never held for a digest.
+    "records_exported": Urgency.HIGH,
     # Normal: the person's choice of at once or the daily digest.
     "discharge_signature": Urgency.NORMAL,  # a discharge plan waits for the recipient's signature
     "note.cosign": Urgency.NORMAL,

@@ -118,6 +118,12 @@ def _corrections() -> str | None:
     return timers.run()
 
 
+def _fhir_exports() -> str | None:
+    from homecoming.fhir import exports
+
+    return exports.run_waiting()
+
+
 @dataclass
 class Job:
     name: str
@@ -139,6 +145,8 @@ def jobs() -> list[Job]:
         Job("safety plans", lambda: 600.0, _safety_plans),
         Job("messages", lambda: 600.0, _messages),
         Job("corrections", lambda: 3600.0, _corrections),
+        # A client polls its $export: written within a tick of being asked for.
+        Job("FHIR exports", lambda: TICK_SECONDS, _fhir_exports),
         # Last: on a large database it takes a while, and it runs at every start.
         Job("database", lambda: settings.HOMECOMING_DATABASE_CHECK_HOURS * 3600, _database),
     ]

@@ -69,7 +69,7 @@ def knows_updated(source: Source) -> bool:
     return source.fixed is None and _updated_field(source, source.rows().model) is not None
 
 
-def _with_updated(source: Source, qs):
+def with_updated(source: Source, qs):
     if source.updated or not getattr(qs.model, "ledger_versioned", False):
         return qs
     newest = Version.objects.filter(
@@ -79,7 +79,7 @@ def _with_updated(source: Source, qs):
     return qs.annotate(**{UPDATED: Subquery(newest.values("time")[:1])})
 
 
-def _narrowed(source: Source, qs, found: Criteria):
+def narrowed(source: Source, qs, found: Criteria):
     """The rows of `qs` that match the search, or None when a code or status the source
     does not know means none can."""
     model = qs.model
@@ -156,7 +156,7 @@ def _reference_reader(actor, sources_: list[Source]):
 
 
 def _base_rows(source: Source, resident_id: int | None, purpose) -> object:
-    qs = _with_updated(source, source.rows())
+    qs = with_updated(source, source.rows())
     if resident_id is not None:
         qs = qs.filter(**{source.resident: resident_id})
         if purpose == Purpose.SELF and source.own is not None:
@@ -179,7 +179,7 @@ def _page(actor, chosen: list[tuple[Source, object]], found: Criteria, resident_
         if source.fixed is not None:
             queries.append((source, purpose, _Fixed(source, found)))
             continue
-        qs = _narrowed(source, _base_rows(source, resident_id, purpose), found)
+        qs = narrowed(source, _base_rows(source, resident_id, purpose), found)
         if qs is not None:
             queries.append((source, purpose, qs.order_by("pk")))
     counts = [qs.count() for _, _, qs in queries]
@@ -258,13 +258,13 @@ def read(actor, type_name: str, resource_id: str) -> dict:
         if source.fixed is not None:
             row = next((i for i in source.fixed() if source.id_of(i.pk) == resource_id), None)
         else:
-            row = _with_updated(source, source.rows()).filter(pk=pk).first()
+            row = with_updated(source, source.rows()).filter(pk=pk).first()
         if row is None:
             continue
         if not source.about_residents:
             _reference_reader(actor, [source])
             return resource(source, row)
-        resident_id = _resident_id(source, row)
+        resident_id = resident_id_of(source, row)
         resident = residents_selectors.existing(actor, resident_id, source.action)
         ((_, purpose),) = _readable(actor, [source], resident)
         hidden = purpose == Purpose.SELF and source.own is not None
@@ -275,7 +275,7 @@ def read(actor, type_name: str, resource_id: str) -> dict:
     raise Problem(404, "not-found", f"No {type_name} {resource_id} here.")
 
 
-def _resident_id(source: Source, row) -> int:
+def resident_id_of(source: Source, row) -> int:
     value = row
     for hop in source.resident.split("__"):
         value = getattr(value, hop)

@@ -10,12 +10,13 @@ for a bad search).
 Integrations authenticate as on the JSON API: a bearer token (`homecoming token create`), or a
 fully logged-in browser session. The capability statement needs neither, as FHIR expects."""
 
+import functools
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Q
-from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.views.decorators.http import require_http_methods
 
 from homecoming.access.policy import AccessDenied
 from homecoming.accounts import tokens
@@ -23,7 +24,8 @@ from homecoming.accounts.middleware import fully_logged_in
 from homecoming.residents import selectors
 from homecoming.residents.models import Resident
 
-from . import capability, params, reads, resources, sources
+from . import bulk, capability, exports, params, reads, resources, sources
+from .models import ExportStatus
 from .params import Problem
 
 CONTENT_TYPE = "application/fhir+json; charset=utf-8"
@@ -66,11 +68,14 @@ def _format_checked(request):
         raise Problem(406, "not-supported", "Only JSON is served.", "_format")
 
 
-def fhir_view(view):
-    """GET only, outside the pages' log-in redirect, every problem an OperationOutcome."""
+def fhir_view(view=None, *, methods=("GET",)):
+    """GET only (unless `methods` says), outside the pages' log-in redirect, every problem an
+    OperationOutcome."""
+    if view is None:
+        return functools.partial(fhir_view, methods=methods)
 
     @login_not_required
-    @require_GET
+    @require_http_methods(list(methods))
     def wrapped(request, *args, **kwargs):
         try:
             _format_checked(request)
@@ -189,3 +194,124 @@ def read(request, type_name: str, resource_id: str):
     actor = _who(request)
     _known_type(type_name)
     return _answer(reads.read(actor, type_name, resource_id))
+
+
+# Bulk Data $export (FHIR Bulk Data Access IG v2): kick-off, status, files, cancellation.
+
+OUTPUT_FORMATS = {bulk.NDJSON, "application/ndjson", "ndjson"}
+KICK_OFF = {"_type", "_since", "_outputFormat"}
+
+
+def _kick_off(request, system: bool):
+    actor = _who(request)
+    issues = []
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        issues.append(("required", "An export answers later: send Prefer: respond-async.", None))
+    unknown = sorted(set(request.GET) - KICK_OFF - {"_format"})
+    if unknown:
+        issues.append(
+            (
+                "not-supported",
+                f"Not an export parameter here: {', '.join(unknown)}. "
+                f"Supported: {', '.join(sorted(KICK_OFF))}.",
+                unknown[0],
+            )
+        )
+    asked_format = request.GET.get("_outputFormat", bulk.NDJSON)
+    if asked_format not in OUTPUT_FORMATS:
+        issues.append(("not-supported", "Only NDJSON is written.", "_outputFormat"))
+    since = request.GET.get("_since", "")
+    if since:
+        try:
+            params.span(since)
+        except ValueError:
+            issues.append(("invalid", f"_since is an instant (got {since!r}).", "_since"))
+    query = request.GET.copy()
+    try:
+        types = params.types_asked(query, bulk.served(system))
+    except Problem as problem:
+        issues.extend(problem.issues)
+        types = None
+    if issues:
+        raise Problem.many(400, issues)
+    export = exports.kick_off(actor, system=system, types=types, since=since)
+    location = f"{_base(request)}$export-status/{export.key}"
+    body = resources.operation_outcome_of(
+        [("informational", "Accepted: poll the Content-Location for the files.", None)],
+        "information",
+    )
+    return _answer(body, 202, {"Content-Location": location})
+
+
+@fhir_view
+def export_system(request):
+    """/$export: every resident the director may read, and the center's reference data."""
+    return _kick_off(request, system=True)
+
+
+@fhir_view
+def export_patients(request):
+    """Patient/$export: every resident the director may read, their records only."""
+    return _kick_off(request, system=False)
+
+
+def _export_problems(view):
+    """The export views' own errors, as OperationOutcomes (inside fhir_view's)."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except exports.NotFound as exc:
+            raise Problem(404, "not-found", str(exc)) from None
+
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _manifest(request, export) -> dict:
+    base = _base(request)
+    return {
+        "transactionTime": resources.instant(export.requested_at),
+        "request": f"{base}{'' if export.system else 'Patient/'}$export",
+        "requiresAccessToken": True,
+        "output": [
+            {"type": t, "url": f"{base}$export-file/{export.key}/{t}.ndjson", "count": n}
+            for t, n in sorted(export.counts.items())
+        ],
+        "error": [],
+    }
+
+
+@fhir_view(methods=("GET", "DELETE"))
+@_export_problems
+def export_status(request, key: str):
+    """Poll an export (202 with X-Progress while it is written, then the manifest), or cancel
+    it or delete its files (DELETE, 202)."""
+    actor = _who(request)
+    if request.method == "DELETE":
+        exports.cancel(actor, key)
+        return _answer(
+            resources.operation_outcome_of([("informational", "Cancelled.", None)], "information"),
+            202,
+        )
+    export = exports.mine(actor, key)
+    if export.status in exports.UNFINISHED:
+        done, of = export.residents_done, export.residents_total
+        progress = f"{done} of {of} residents" if of else "waiting for the worker"
+        return HttpResponse(status=202, headers={"X-Progress": progress, "Retry-After": "5"})
+    if export.status == ExportStatus.COMPLETE:
+        return JsonResponse(_manifest(request, export))
+    if export.status == ExportStatus.FAILED:
+        raise Problem(500, "exception", f"The export failed: {export.error}")
+    raise Problem(404, "not-found", "This export was cancelled or deleted.")
+
+
+@fhir_view
+@_export_problems
+def export_file(request, key: str, type_name: str):
+    """One type's NDJSON file of a finished export, streamed: the requester's only."""
+    actor = _who(request)
+    path = exports.file_of(actor, key, type_name)
+    response = FileResponse(path.open("rb"), content_type=bulk.NDJSON)
+    response["Cache-Control"] = "no-store"
+    return response

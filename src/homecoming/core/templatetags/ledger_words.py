@@ -18,6 +18,7 @@ ACTIONS = {
     "careteam.assign": "changed the care team",
     "resident.view_history": "read the record's history",
     "record.download": "downloaded a copy of the record",
+    "record.export": "exported records from the center in FHIR (bulk export)",
     "account.create": "created a log-in",
     "session.schedule": "scheduled a session",
     "session.check_in": "checked the resident in to a session",
@@ -225,7 +226,11 @@ def _and(words: list[str]) -> str:
 
 
 # The formats a copy of the record is downloaded in, as the resident's sentence names them.
-DOWNLOAD_FORMATS = {"pdf": "a PDF", "json": "a data file (JSON)"}
+DOWNLOAD_FORMATS = {
+    "pdf": "a PDF",
+    "json": "a data file (JSON)",
+    "fhir": "a FHIR file, for another provider",
+}
 
 
 def look_words(entry) -> str:

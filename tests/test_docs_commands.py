@@ -22,6 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.databases import sqlite_run_only
+
+# Each block runs in a fresh checkout with no DATABASE_URL, on SQLite, as a new operator has it.
+pytestmark = sqlite_run_only("the docs' commands run on SQLite whatever DATABASE_URL says")
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 NEVER_RUN = re.compile(r"^\s*(make (demo|test)\b|(\.venv/bin/)?homecoming serve\b)")

@@ -27,6 +27,9 @@ QUERIES = {
     "residents:search": ["q=" + WALTER["family_name"], "q=" + ROSA["family_name"]],
     "followup:worklist": ["status=due", "status=overdue", "status=lost"],
     "api:follow_ups": ["status=due", "status=lost"],
+    # A FHIR search of a resident's record names them: asked about Walter and Rosa.
+    "fhir:search": lambda c: ["", f"patient={c.walter.pk}", f"patient={c.rosa.pk}"],
+    "fhir:everything": lambda c: ["", "_count=100"],
 }
 NAMES = {"walter": tuple(WALTER.values()), "rosa": tuple(ROSA.values())}
 HEADER = re.compile(r'<header class="site">.*?</header>', re.S)

@@ -52,7 +52,23 @@ FILL = {
     "stay_id": lambda c: [c.walter.stays.get().pk],
     "plan_id": lambda c: [discharge_plan(c).pk],
     "request_id": lambda c: [c.correction.pk],
+    # FHIR (issue 17): every type served, and ids of each kind of source (a bare row id, a
+    # prefixed one, a resident's own id, which a CareTeam's is)
+    "type_name": lambda c: fhir_types(),
+    "resource_id": lambda c: [
+        c.walter.stays.get().pk,
+        c.walter.pk,
+        f"vitals-{c.vitals.pk}",
+        f"note-{c.signed_note.pk}",
+    ],
+    "key": lambda c: ["not-an-export"],
 }
+
+
+def fhir_types() -> list[str]:
+    from homecoming.fhir import sources
+
+    return sources.types()
 
 
 def discharge_plan(center):
@@ -89,7 +105,8 @@ def url_patterns(patterns=None, prefix="", namespace=""):
 
 def urls(center, *, fill=None, queries=None, with_ids_only=False):
     """Every URL to ask, as (pattern name, route, path), with ids filled; and the patterns there
-    is no way to fill. `queries`: for a pattern name, the query strings to ask it with."""
+    is no way to fill. `queries`: for a pattern name, the query strings to ask it with (or a
+    function of the center giving them)."""
     fill, queries = fill or FILL, queries or {}
     unknown, found, seen = [], [], set()
     for route, name in url_patterns():
@@ -110,7 +127,8 @@ def urls(center, *, fill=None, queries=None, with_ids_only=False):
         for values in itertools.product(*choices):
             by_name = dict(zip(params, values, strict=True))
             path = "/" + PARAM.sub(lambda m, by_name=by_name: str(by_name[m.group(1)]), route)
-            for query in queries.get(name, [""]):
+            asked = queries.get(name, [""])
+            for query in asked(center) if callable(asked) else asked:
                 found.append((name, route, path + (f"?{query}" if query else "")))
     return found, unknown
 

@@ -22,8 +22,10 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import ARTIFACTS
+from tests.support.databases import sqlite_run_only
 
-pytestmark = pytest.mark.browser
+LOOKS = "what a page looks like does not depend on the database"
+pytestmark = [pytest.mark.browser, sqlite_run_only(LOOKS)]
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 PAGES_PER_ROLE = 60

@@ -1,6 +1,6 @@
 """Issue 16, "Download my record", in the browser: Walter, on his phone, downloads his record from
-/my-record/ as a PDF and as a data file, and then reads both downloads in "who looked at your
-record"."""
+/my-record/ as a PDF, as a data file and as FHIR for another provider (issue 17), and then reads
+the downloads in "who looked at your record"."""
 
 import json
 import re
@@ -34,10 +34,20 @@ def test_walter_downloads_his_record_on_a_phone(page, log_in, shoot):
     assert bundle["resident"]["name"].startswith("Walter")
     assert bundle["notes"] and bundle["questionnaires"]["completed"]
 
+    with page.expect_download() as download:
+        section.get_by_role("link", name="Download for another provider (FHIR)").click()
+    fhir = download.value
+    assert re.fullmatch(r"my-record-\d{4}-\d{2}-\d{2}\.fhir\.json", fhir.suggested_filename)
+    collection = json.loads(Path(fhir.path()).read_text(encoding="utf-8"))
+    assert collection["resourceType"] == "Bundle" and collection["type"] == "collection"
+    first = collection["entry"][0]["resource"]
+    assert first["resourceType"] == "Patient" and first["name"][0]["given"] == ["Walter"]
+
     page.reload()
     who = page.get_by_role("region", name="Who looked at your record")
     who.get_by_text(re.compile("downloaded a copy of your record as a PDF")).wait_for()
     assert who.get_by_text(re.compile(r"as a data file \(JSON\)")).is_visible()
+    assert who.get_by_text(re.compile("as a FHIR file, for another provider")).is_visible()
     # The page still fits the phone with the two buttons on it.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shoot("download-record-who-looked")

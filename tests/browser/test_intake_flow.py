@@ -2,6 +2,7 @@
 
 import base64
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -87,6 +88,51 @@ def test_new_caseworker_enrols_second_factor_admits_a_resident_and_assigns_a_bed
     page.get_by_role("link", name="Bed board").click()
     assert page.locator(f'[data-bed="{new_bed}"]').inner_text().count("Dana Reyes") == 1
     shoot("bed-board")
+
+
+def test_intake_starts_from_another_providers_fhir_patient(page, log_in, shoot, tmp_path):
+    """Issue 17: a Patient resource from a hospital fills in the intake form; a broken file
+    says what is wrong, place by place, and fills in nothing."""
+    patient = {
+        "resourceType": "Patient",
+        "name": [
+            {"use": "official", "family": "Okafor", "given": ["Chidi"]},
+            {"use": "usual", "given": ["Chi"]},
+        ],
+        "birthDate": "1993-07-21",
+        "contact": [
+            {
+                "relationship": [{"text": "mother"}],
+                "name": {"text": "Ngozi Okafor"},
+                "telecom": [{"system": "phone", "value": "(555) 010-7788"}],
+            }
+        ],
+    }
+    good, broken = tmp_path / "okafor.json", tmp_path / "broken.json"
+    good.write_text(json.dumps(patient))
+    broken.write_text(json.dumps({**patient, "birthDate": "1993-02-30"}))
+    log_in(page, "heidi")
+    page.get_by_role("heading", name="Your caseload").wait_for()
+    page.get_by_role("link", name="Intake").click()
+    page.get_by_text("Start from their record at another provider (FHIR)").click()
+    page.get_by_label("Their record from another provider (FHIR Patient, JSON)").set_input_files(
+        str(broken)
+    )
+    page.get_by_role("button", name="Fill in from the file").click()
+    page.get_by_text("This file could not be read").wait_for()
+    assert page.get_by_text("Patient.birthDate").is_visible()
+    assert page.get_by_label("Given name (legal)").input_value() == ""
+
+    page.get_by_label("Their record from another provider (FHIR Patient, JSON)").set_input_files(
+        str(good)
+    )
+    page.get_by_role("button", name="Fill in from the file").click()
+    page.get_by_text("Filled in from okafor.json").wait_for()
+    assert page.get_by_label("Given name (legal)").input_value() == "Chidi"
+    assert page.get_by_label("Family name (legal)").input_value() == "Okafor"
+    assert page.get_by_label("Preferred name").input_value() == "Chi"
+    assert page.get_by_label("Date of birth").input_value() == "1993-07-21"
+    shoot("intake-from-fhir")
 
 
 def test_intake_with_a_mistake_keeps_what_was_typed(page, log_in):

@@ -12,7 +12,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from tests.support.databases import sqlite_run_only
+
+LOOKS = "what a page looks like does not depend on the database"
+pytestmark = [pytest.mark.browser, sqlite_run_only(LOOKS)]
 
 WIDTHS = (360, 390)
 TOUCH = 44  # px: the smallest target a thumb hits reliably (WCAG 2.5.5)

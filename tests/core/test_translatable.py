@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
+from tests.support.databases import sqlite_run_only
 from tests.untranslated import ROOT, templates, untranslated
+
+pytestmark = sqlite_run_only("the templates' words do not depend on the database")
 
 TEMPLATES = templates()
 CATALOG = ROOT / "src" / "homecoming" / "locale" / "en" / "LC_MESSAGES" / "django.po"

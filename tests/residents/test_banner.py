@@ -68,6 +68,7 @@ NOT_PAGES = {
     "safetyplans:clear_flag": "a form's POST (the safety plan page)",
     "corrections:answer": "a form's POST (the correction requests page)",
     "fhir:patient_read": "FHIR JSON for another health system, not a page",
+    "fhir:everything": "FHIR JSON for another health system, not a page",
 }
 
 

@@ -16,7 +16,7 @@ from django.db.models import CharField, DateField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 
 from homecoming.access import policy
-from homecoming.access.policy import AccessDenied, Purpose
+from homecoming.access.policy import AccessDenied, Action, Purpose
 from homecoming.ledger import services as ledger
 from homecoming.ledger.models import Version
 from homecoming.residents import selectors as residents_selectors
@@ -272,7 +272,11 @@ def read(actor, type_name: str, resource_id: str) -> dict:
             break  # not part of what the resident sees: as if it were not there
         _record(actor, source, [row], resident_id, purpose)
         return resource(source, row)
-    raise Problem(404, "not-found", f"No {type_name} {resource_id} here.")
+    # A probe for what is not there (or not the resident's to see) is written down like any
+    # refused look: someone walking the ids leaves a trail.
+    action = next((s.action for s in sources.of_type(type_name) if s.action), Action.VIEW)
+    error = Problem(404, "not-found", f"No {type_name} {resource_id} here.")
+    policy.refuse_unknown(actor, action, f"fhir.{type_name.lower()}", resource_id[:64], error)
 
 
 def resident_id_of(source: Source, row) -> int:

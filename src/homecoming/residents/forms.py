@@ -197,3 +197,14 @@ class PhotoForm(forms.Form):
         help_text="A JPEG or PNG of the resident's face, taken with their agreement.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
     )
+
+
+class FhirPatientForm(forms.Form):
+    """Another provider's record of the person, to start the intake form from (fhir/intake.py)."""
+
+    patient = forms.FileField(
+        label="Their record from another provider (FHIR Patient, JSON)",
+        help_text="Fills in the names, date of birth, service number and emergency contact; "
+        "nothing is saved until you admit.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )

@@ -7,6 +7,7 @@ app_name = "residents"
 urlpatterns = [
     path("residents/", views.search, name="search"),
     path("residents/intake/", views.intake, name="intake"),
+    path("residents/intake/from-fhir/", views.intake_from_fhir, name="intake_from_fhir"),
     path("residents/<int:resident_id>/", views.chart, name="chart"),
     path("residents/<int:resident_id>/edit/", views.edit, name="edit"),
     path("residents/<int:resident_id>/bed/", views.bed, name="bed"),

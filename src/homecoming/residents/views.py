@@ -14,6 +14,7 @@ from homecoming.access import services as access_services
 from homecoming.access.policy import AccessDenied, Action
 from homecoming.core.forms import apply_errors, form_status, messages_by_field
 from homecoming.core.own_record import is_own, own_resident
+from homecoming.fhir import intake as fhir_intake
 from homecoming.record import banner, own_copy, pages
 
 from . import photos, selectors, services
@@ -25,6 +26,7 @@ from .forms import (
     CancelAdmissionForm,
     CareTeamForm,
     DeploymentFormSet,
+    FhirPatientForm,
     IntakeForm,
     PhotoForm,
     PortalAccessForm,
@@ -132,8 +134,37 @@ def intake(request):
         "admission": admission,
         "deployments": deployments,
         "duplicates": duplicates,
+        "upload": FhirPatientForm(),
     }
     return render(request, "residents/intake.html", context, status=form_status(request))
+
+
+@require_POST
+def intake_from_fhir(request):
+    """The intake form started from another provider's Patient (FHIR JSON, fhir/intake.py):
+    its names, date of birth, service number and emergency contact filled in for the member
+    of staff to check and complete. Nothing is saved. A file that cannot be read is named
+    problem by problem, by its place in the resource (400), and the form stays empty."""
+    policy.require(request.user, Action.REGISTER)
+    upload = FhirPatientForm(request.POST, request.FILES)
+    values, problems = {}, []
+    if upload.is_valid():
+        sent = upload.cleaned_data["patient"]
+        try:
+            values = fhir_intake.intake_values(sent.read(fhir_intake.MAX_BYTES + 1))
+        except fhir_intake.Unreadable as exc:
+            problems = exc.problems
+    context = {
+        "person": IntakeForm(initial=values, prefix="person"),
+        "admission": AdmissionForm(prefix="stay", actor=request.user),
+        "deployments": DeploymentFormSet(prefix="deployments"),
+        "duplicates": [],
+        "upload": upload,
+        "import_problems": problems,
+        "imported_from": upload.cleaned_data["patient"].name if values else "",
+    }
+    status = 400 if problems or upload.errors else 200
+    return render(request, "residents/intake.html", context, status=status)
 
 
 def chart(request, resident_id):

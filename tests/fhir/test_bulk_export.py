@@ -170,3 +170,36 @@ def test_the_writer_holds_only_the_residents_the_exporter_may_read(
     written = bulk.write(staff["caseworker"], bulk.Request(system=False), settings.DATA_DIR)
     assert written.residents == {resident.pk}
     assert theirs.pk not in written.residents
+
+
+def test_the_worker_writes_exports_and_resumes_one_it_was_writing_when_it_stopped(
+    resident, director, api_for
+):
+    from homecoming.core import worker
+
+    assert "FHIR exports" in [job.name for job in worker.jobs()]
+    client = api_for(director)
+    path = status_path(kick_off(client))
+    Export.objects.update(status=ExportStatus.RUNNING)  # the worker stopped while writing it
+    assert exports.run_waiting() is None  # not taken twice while "running"
+    assert exports.resume_interrupted() == 1
+    exports.run_waiting()
+    assert client.get(path).status_code == 200
+
+
+def test_a_failed_export_offers_nothing_and_says_why(resident, director, api_for, monkeypatch):
+    from homecoming.fhir import bulk
+
+    client = api_for(director)
+    path = status_path(kick_off(client))
+
+    def broken(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(bulk, "write", broken)
+    with pytest.raises(OSError):
+        exports.run_waiting()
+    issue = outcome(client.get(path), 500, "exception")
+    assert "No space left on device" in issue["diagnostics"]
+    assert not exports.folder(Export.objects.get()).exists()
+    assert not Entry.objects.filter(action="record.export", outcome="allowed").exists()

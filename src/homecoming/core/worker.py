@@ -176,6 +176,13 @@ def one_round(todo: list[Job], *, once: bool, warned: set) -> None:
                 raise
 
 
+def _resume_exports():
+    from homecoming.fhir import exports
+
+    if exports.resume_interrupted():
+        print("worker: FHIR exports interrupted by a stop are written again", flush=True)
+
+
 def _check_rollback():
     from homecoming.ledger import worker as ledger_worker
 
@@ -188,6 +195,7 @@ def run(once: bool = False):
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     todo, warned = jobs(), set()
     _check_rollback()
+    _resume_exports()
     while True:
         close_old_connections()  # a long-lived process: never reuse a dropped connection
         one_round(todo, once=once, warned=warned)

@@ -178,6 +178,14 @@ def run(export: Export) -> Export:
     return export
 
 
+def resume_interrupted() -> int:
+    """At the worker's start: an export it was writing when it stopped (a restart, a crash) is
+    written again from the start, rather than polled "in progress" for ever."""
+    return Export.objects.filter(status=ExportStatus.RUNNING).update(
+        status=ExportStatus.ACCEPTED, residents_done=0
+    )
+
+
 def run_waiting() -> str | None:
     """The worker's turn: write every accepted export, oldest first."""
     waiting = list(Export.objects.filter(status=ExportStatus.ACCEPTED).order_by("requested_at"))

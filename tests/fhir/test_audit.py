@@ -178,6 +178,8 @@ def test_those_the_trail_watches_are_refused(resident, staff, fhir_get, who):
 def test_everything_leaves_the_trail_out_for_the_care_team(resident, staff, fhir_get):
     bundle = bundle_of(fhir_get(staff["caseworker"], f"Patient/{resident.pk}/$everything"))
     assert not [e for e in matches(bundle) if e["resourceType"] == "AuditEvent"]
+    # Left out unasked: a $everything is not a refused attempt on the trail.
+    assert not Entry.objects.filter(actor=staff["caseworker"], outcome="denied").exists()
 
 
 def test_search_by_date(resident, staff, fhir_get):

@@ -55,7 +55,12 @@ RESIDENT_ACTIONS = sorted(
     SUPERVISING
     | MEDICATIONS
     | BANNER
-    | {Action.BREAK_GLASS, Action.FILE_COMPLAINT, Action.DOWNLOAD_RECORD}
+    | {
+        Action.BREAK_GLASS,
+        Action.FILE_COMPLAINT,
+        Action.DOWNLOAD_RECORD,
+        Action.VIEW_ACCESS_TRAIL,
+    }
 )
 # Expected answers for a resident on the care team of staff["caseworker"] and staff["clinician"]
 # (written out again on purpose: a change to the policy must change this table too).
@@ -73,7 +78,9 @@ ALLOWED = {
     "supervisor": SUPERVISING | BANNER | {Action.VIEW_MEDICATIONS},
     "program_director": SUPERVISING | BANNER | {Action.VIEW_MEDICATIONS},
     "contractor": set(),
-    "oversight": set(),
+    # The trail of who looked at the record is read by those who watch the watchers: the
+    # oversight body of any resident, an investigator under a grant (none here).
+    "oversight": {Action.VIEW_ACCESS_TRAIL},
     "investigator": set(),
     "sysadmin": set(),
 }
@@ -155,6 +162,7 @@ def test_resident_sees_only_their_own_record(resident, admit, make_user, staff):
         Action.FILE_COMPLAINT,
         Action.DOWNLOAD_RECORD,
         Action.VIEW_BANNER,  # their own photo
+        Action.VIEW_ACCESS_TRAIL,  # "who looked at my record"
     )
     for action in own:
         assert policy.decide(user, action, resident).allowed

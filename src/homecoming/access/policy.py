@@ -96,6 +96,10 @@ class Action(StrEnum):
     MANAGE_ACCOUNTS = "accounts.manage"
     MANAGE_CENTER = "center.manage"  # the center's details, programs, rooms and beds
     VIEW_LEDGER = "ledger.view"  # checkpoints, proofs, leaf entries: ids and hashes only
+    # One resident's trail in the ledger, who looked at their record and what was done to it (as
+    # FHIR AuditEvent): the resident, and those who watch the watchers, never those it watches.
+    # A ".view": one look per request, like every page's reads.
+    VIEW_ACCESS_TRAIL = "ledger.trail.view"
     VIEW_CALENDAR = "center.calendar"  # a caseworker's week of sessions
     PUBLISH_CONSENT_DOCUMENT = "consent.publish"
     VIEW_MAR = "center.mar"  # the shift's medication round: due doses of everyone in residence
@@ -272,6 +276,7 @@ OWN_RECORD = {
     Action.SEND_MESSAGE,
     Action.REQUEST_CORRECTION,
     Action.DOWNLOAD_RECORD,
+    Action.VIEW_ACCESS_TRAIL,  # "who looked at my record", as the portal shows it
 }
 # What only the resident may do with their record, whoever else may read it: staff read the
 # record in the center, where every look is accounted for; a copy leaving it is the resident's.
@@ -308,7 +313,13 @@ INVESTIGATION_READS = {
     Action.VIEW_VITALS,
     Action.VIEW_ADVERSE_EVENTS,
     Action.PLAY_RECORDING,
+    Action.VIEW_ACCESS_TRAIL,  # the ledger's leaves about the resident (may_read_leaf's rule)
 }
+# What the oversight body reads of any resident: the ledger's entries about them, as it reads
+# every leaf of the ledger (VIEW_LEDGER, may_read_leaf), and nothing of the record itself. The
+# care team, the supervisors, the director and the sysadmin never read it: the trail of who
+# looked is not for those it watches.
+OVERSIGHT_READS = {Action.VIEW_ACCESS_TRAIL}
 # Actions that need more than a role: a flag on the account, and the words of the refusal.
 NEEDS_FLAG = {
     Action.PRESCRIBE: ("is_prescriber", "Only a prescriber may order or stop medication."),
@@ -630,6 +641,9 @@ def _decide(user, role, action: Action, resident, facts) -> Decision:
         if action in INVESTIGATION_READS:
             return _deny("No current grant of yours covers this resident's record.")
         return _deny("An investigator reads; nothing an investigator does changes a record.")
+    if role == Role.OVERSIGHT and action in OVERSIGHT_READS:
+        # The oversight body's own purpose on the ledger: it looks into the center's accesses.
+        return Decision(True, Purpose.INVESTIGATION, "")
     if action in WHOLE_CENTER.get(role, ()):
         return Decision(True, Purpose.SUPERVISION, "")
     if role in CARE_TEAM:

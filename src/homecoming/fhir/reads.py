@@ -296,8 +296,11 @@ def everything(actor, resident_id: int, found: Criteria, types: list[str] | None
         of_type = [s for s in sources.of_type(type_name) if s.about_residents]
         if not of_type:
             continue
+        # Parts the reader may never read (the trail of who looked, to the care team it
+        # watches) are left out unasked: a $everything is not an attempt on each of them.
+        open_ = [s for s in of_type if policy.decide(actor, s.action, chart.resident).allowed]
         try:
-            kept = _readable(actor, of_type, chart.resident)
+            kept = _readable(actor, open_, chart.resident) if open_ else []
         except AccessDenied:
             kept = []
         chosen.extend(kept)

@@ -67,6 +67,8 @@ ROW_SECTIONS = {
     "medications.dosestop": "medications",
     "medications.allergy": "allergies",
     "medications.noknownallergies": "allergies",
+    # The resident's trail in the ledger, read as FHIR AuditEvents: the portal's own words.
+    "ledger.entry": "who looked",
 }
 
 

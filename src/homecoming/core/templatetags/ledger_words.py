@@ -105,6 +105,7 @@ ACTIONS = {
     "safety.signal_update": "updated a safety signal's counts",
     "safety.review_signal": "concluded a safety signal's review",
     "ledger.view": "read the audit ledger",
+    "ledger.trail.view": "read who looked at the record",
     "alert.acknowledge": "acknowledged an alert about you",
     "alert.view": "read an alert about you",
     "alert.close": "closed an alert about you by doing the work it asked",

@@ -59,3 +59,13 @@ def test_without_a_folder_is_a_usage_error(db):
     with pytest.raises(SystemExit) as exc:
         cli.main(["export", "fhir"])
     assert exc.value.code == 2
+
+
+def test_the_trail_of_who_looked_goes_only_when_named(resident, tmp_path):
+    everything, trail = tmp_path / "all", tmp_path / "trail"
+    assert cli.main(["export", "fhir", "-o", str(everything)]) == 0
+    assert not (everything / "AuditEvent.ndjson").exists()
+    assert (everything / "Observation.ndjson").exists() or (everything / "Patient.ndjson").exists()
+    assert cli.main(["export", "fhir", "-o", str(trail), "--type", "AuditEvent"]) == 0
+    events = [valid(json.loads(line)) for line in (trail / "AuditEvent.ndjson").open()]
+    assert events and all(e["resourceType"] == "AuditEvent" for e in events)

@@ -42,7 +42,8 @@ def test_the_capability_statement_says_what_is_served(db):
     patient = served["Patient"]
     assert {i["code"] for i in patient["interaction"]} == {"read", "search-type"}
     assert {p["name"] for p in patient["searchParam"]} == {"_id", "name", "birthdate", "_count"}
-    assert [o["name"] for o in patient["operation"]] == ["everything"]
+    assert [o["name"] for o in patient["operation"]] == ["everything", "export"]
+    assert [o["name"] for o in body["rest"][0]["operation"]] == ["export"]
 
 
 def test_a_caseworker_reads_her_resident_as_a_patient(resident, staff, api_for):

@@ -15,6 +15,7 @@ EVERYTHING = {
     "_lastUpdated": ("date", "Only what changed in this range (the operation's _since, too)."),
 }
 COUNT = ("number", f"Entries per page, 1 to {MAX_COUNT}.")
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata"
 
 
 def search_params(type_name: str) -> dict[str, tuple[str, str]]:
@@ -53,7 +54,11 @@ def statement(base: str) -> dict:
             {
                 "name": "everything",
                 "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-            }
+            },
+            {
+                "name": "export",
+                "definition": f"{BULK_DATA}/OperationDefinition/patient-export",
+            },
         ],
     }
     served = [
@@ -71,6 +76,7 @@ def statement(base: str) -> dict:
         "kind": "instance",
         "software": {"name": "Homecoming"},
         "implementation": {"description": "Homecoming", "url": base},
+        "instantiates": [f"{BULK_DATA}/CapabilityStatement/bulk-data"],
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [
@@ -82,6 +88,9 @@ def statement(base: str) -> dict:
                     "written to its audit ledger."
                 },
                 "resource": [patient, *served],
+                "operation": [
+                    {"name": "export", "definition": f"{BULK_DATA}/OperationDefinition/export"}
+                ],
             }
         ],
     }

@@ -27,6 +27,8 @@ from .sources import Source
 
 BATCH = 500
 RESIDENT = "fhir_resident_id"
+# One encoder for every line: json.dumps with settings of its own builds a new one each call.
+encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 NDJSON = "application/fhir+ndjson"
 
 PATIENT = Source(
@@ -85,7 +87,7 @@ class _Files:
         out = self.open.get(type_name)
         if out is None:
             out = self.open[type_name] = (self.into / f"{type_name}.ndjson").open("w")
-        out.write(json.dumps(resource, ensure_ascii=False, separators=(",", ":")))
+        out.write(encode(resource))
         out.write("\n")
 
     def close(self):

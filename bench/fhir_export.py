@@ -516,13 +516,13 @@ def main():
         return child_export(args.trace, args.orjson_writer)
     if args.profile and "HOMECOMING_DATA_DIR" in os.environ:
         return child_profile()
+    url = os.environ.get("DATABASE_URL", "")
+    if args.profile:
+        return profile(args.small)
     print(
         f"FHIR bulk export (operator, every type about residents): {args.residents:,} and "
         f"{args.small:,} residents; {os.cpu_count()} cores"
     )
-    url = os.environ.get("DATABASE_URL", "")
-    if args.profile:
-        return profile(args.small)
     with tempfile.TemporaryDirectory() as data:
         env = dict(
             os.environ, HOMECOMING_DATA_DIR=data, DJANGO_SETTINGS_MODULE="homecoming.settings"

@@ -280,10 +280,15 @@ def read(actor, type_name: str, resource_id: str) -> dict:
 
 
 def resident_id_of(source: Source, row) -> int:
+    """The id of the row's resident, from the column that holds it: following the last hop
+    would load the resident, one query a row."""
+    *hops, last = source.resident.split("__")
     value = row
-    for hop in source.resident.split("__"):
+    for hop in hops:
         value = getattr(value, hop)
-    return value if isinstance(value, int) else value.pk
+    if last == "pk":
+        return value.pk
+    return getattr(value, value._meta.get_field(last).attname)
 
 
 def everything(actor, resident_id: int, found: Criteria, types: list[str] | None = None) -> Found:

@@ -2,9 +2,11 @@
 ledger keeps of each attempt."""
 
 import datetime as dt
+import zoneinfo
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -276,16 +278,38 @@ def test_not_in_residence_and_an_inactive_order_stop_the_dose(
     del member
 
 
+# Moments the day's dose times once made this test fail (an hour before the morning dose, the
+# order then written 23 hours ago began after yesterday's), and others that could.
+MOMENTS = {
+    "before the morning dose": dt.datetime(2026, 12, 3, 7, 30),
+    "just after midnight": dt.datetime(2026, 12, 3, 0, 5),
+    "evening": dt.datetime(2026, 12, 3, 20, 30),
+    "the night clocks go back": dt.datetime(2026, 11, 1, 1, 30),
+}
+
+
+@pytest.fixture(params=MOMENTS.values(), ids=MOMENTS.keys())
+def at_moment(request, settings):
+    """The test's clock at a moment of the center's day (set before the other fixtures run)."""
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    with time_machine.travel(request.param.replace(tzinfo=zone), tick=True):
+        yield
+
+
 def test_a_scheduled_dose_is_recorded_once(
-    resident, add_protocol, consent_to, prescribe, nurse, staff
+    at_moment, resident, add_protocol, consent_to, prescribe, nurse, staff
 ):
     protocol = add_protocol()
     consent_to(resident, protocol)
     order = prescribe(resident, protocol, frequency="twice_daily")
     now = timezone.localtime()
-    slot = now.replace(hour=8, minute=0, second=0, microsecond=0)
-    if slot > now:
-        slot -= dt.timedelta(days=1)
+    # The order's latest dose time that has come (08:00 or 20:00): after the order began.
+    times = [
+        now.replace(hour=hour, minute=0, second=0, microsecond=0) - dt.timedelta(days=back)
+        for back in (0, 1)
+        for hour in (8, 20)
+    ]
+    slot = max(t for t in times if t <= now)
     administering.not_given(nurse, order, status="refused", scheduled_for=slot)
     with pytest.raises(DoseStopped) as stopped:
         administering.give(nurse, order, dose_amount="50", dose_unit="mg", scheduled_for=slot)

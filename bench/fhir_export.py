@@ -15,17 +15,19 @@ Patient, EpisodeOfCare, CareTeam, 2 Observation (vitals), QuestionnaireResponse,
 Then, side by side in one run, each in a process of its own:
 
 1. `bulk.write(None, bulk.Request(system=False), folder)`, the operator's export of every type
-   about residents (what `homecoming export fhir` and the worker run): resources per second,
-   the best of --repeats runs (with its CPU time: on a shared machine, the less noisy); and
-   the same with the writer encoding with orjson instead of json (bulk.encode replaced in the
-   bench's process: orjson is no dependency of the center);
+   about residents (what `homecoming export fhir` and the worker run), its batches shared among
+   HOMECOMING_EXPORT_PROCESSES processes (2 unless the environment says otherwise):
+   resources per second, the best of --repeats runs, with the CPU time of the run and its
+   child processes (on a shared machine, the less noisy); and the same in one process
+   (`processes=1`), to show what sharing the batches gives;
 2. the same resources (read back from the files it wrote) written again as NDJSON with the
    fastest JSON encoder installed (orjson when importable, else json), best of --repeats: the
    floor no export can beat, as it must at least encode what it writes; the ratio of the two
    (aim: at least 0.3) and whether the export reaches 10,000 resources a second (aim);
 3. the export's peak memory at --small and at --residents residents: Python's own allocations
-   (tracemalloc's peak, in a run of its own as tracing slows it) and the process's maximum
-   resident set size (aim: flat, not growing with the center).
+   (tracemalloc's peak, in a run of its own in one process, as tracing slows it and sees no
+   child) and the largest maximum resident set size of the export's processes (aim: flat, not
+   growing with the center).
 
 `--profile` instead fills a center of --small residents and prints cProfile's account of one
 export (the 40 costliest functions, by their own time and by cumulative time).
@@ -315,7 +317,17 @@ def encoder():
     return "orjson", lambda r: orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def child_export(trace: bool, orjson_writer: bool):
+def cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the export's processes)."""
+    import resource
+
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+
+
+def child_export(trace: bool, processes: int | None):
     """One export, timed (wall and CPU), then the floor: the same resources written again with
     the fastest encoder; or the export under tracemalloc, for its peak."""
     import resource
@@ -324,10 +336,6 @@ def child_export(trace: bool, orjson_writer: bool):
     from homecoming.fhir import bulk, sources
 
     sources.types()  # the mappings imported: not what is measured
-    if orjson_writer:  # what the writer would do with orjson (not a dependency of the center)
-        import orjson
-
-        bulk.encode = lambda r: orjson.dumps(r).decode()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         into = Path(tmp) / "export"
@@ -336,16 +344,24 @@ def child_export(trace: bool, orjson_writer: bool):
             import tracemalloc
 
             tracemalloc.start()
-        start, cpu = time.perf_counter(), time.process_time()
-        written = bulk.write(None, bulk.Request(system=False), into)
+        start, cpu = time.perf_counter(), cpu_seconds()
+        # processes only when asked: a --baseline's code may not know the argument
+        shared = {"processes": processes} if processes else {}
+        written = bulk.write(None, bulk.Request(system=False), into, **shared)
         results["export"] = time.perf_counter() - start
-        results["cpu"] = time.process_time() - cpu
+        results["cpu"] = cpu_seconds() - cpu
         if trace:
             results["traced_peak"] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         else:  # the high-water mark of the export alone, before the floor's reading
-            results["maxrss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            results["maxrss"] = 1024 * max(
+                resource.getrusage(who).ru_maxrss
+                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            )
             results["floor"] = floor(into, Path(tmp) / "floor")
+    from django.conf import settings
+
+    results["processes"] = processes or settings.HOMECOMING_EXPORT_PROCESSES
     results["resources"] = written.total
     results["counts"] = written.counts
     results["encoder"] = encoder()[0]
@@ -362,7 +378,8 @@ def child_profile():
     sources.types()
     with tempfile.TemporaryDirectory() as tmp:
         profile = cProfile.Profile()
-        profile.runcall(bulk.write, None, bulk.Request(system=False), Path(tmp))
+        # in one process: the profiler sees no child
+        profile.runcall(bulk.write, None, bulk.Request(system=False), Path(tmp), processes=1)
     for order in ("tottime", "cumulative"):
         pstats.Stats(profile).sort_stats(order).print_stats(40)
 
@@ -406,14 +423,14 @@ def one_size(label: str, env, residents: int, args, timed: bool) -> dict:
     built = time.perf_counter() - start
     kinds = {"this": (["--child"], None)}
     if timed:
-        kinds["orjson"] = (["--child", "--orjson-writer"], None)
+        kinds["one"] = (["--child", "--processes", "1"], None)
         if args.baseline:
             kinds["baseline"] = (["--child"], args.baseline)
     runs = {kind: [] for kind in kinds}
     for _ in range(args.repeats if timed else 1):  # alternate: a neighbour's burst hits all
         for kind, (flags, src) in kinds.items():
             runs[kind].append(run_child(env, flags, src))
-    traced = run_child(env, ["--child", "--trace"])
+    traced = run_child(env, ["--child", "--trace", "--processes", "1"])
     ours = runs["this"]
     r = ours[0]
     n = r["resources"]
@@ -428,8 +445,8 @@ def one_size(label: str, env, residents: int, args, timed: bool) -> dict:
         cpu = {kind: min(x["cpu"] for x in v) for kind, v in runs.items()}
         floor_rate = n / min(x["floor"] for x in ours)
         words = {
-            "this": "export",
-            "orjson": "export, the writer encoding with orjson",
+            "this": f"export, {ours[0]['processes']} processes",
+            "one": "export, in one process",
             "baseline": f"export, the code at {args.baseline}",
         }
         for kind in runs:
@@ -437,6 +454,7 @@ def one_size(label: str, env, residents: int, args, timed: bool) -> dict:
                 f"  {words[kind]:<46} {n / best[kind]:>9,.0f} resources/s "
                 f"({best[kind]:.1f} s, CPU {cpu[kind]:.1f} s; best of {rounds})"
             )
+        print(f"  {ours[0]['processes']} processes / one: {best['one'] / best['this']:.2f}x")
         if "baseline" in best:
             print(f"  this code / the baseline: {best['baseline'] / best['this']:.2f}x")
         floor_words = f"the same resources as NDJSON, {r['encoder']}"
@@ -453,7 +471,7 @@ def one_size(label: str, env, residents: int, args, timed: bool) -> dict:
     maxrss = max(x["maxrss"] for x in ours)
     print(
         f"  export's peak memory: tracemalloc {mib(traced['traced_peak'])}, "
-        f"process max RSS {mib(maxrss)}",
+        f"max RSS of its processes {mib(maxrss)}",
         flush=True,
     )
     return {"traced": traced["traced_peak"], "maxrss": maxrss}
@@ -505,7 +523,7 @@ def main():
     p.add_argument("--fill", type=int)
     p.add_argument("--child", action="store_true")
     p.add_argument("--trace", action="store_true")
-    p.add_argument("--orjson-writer", action="store_true")
+    p.add_argument("--processes", type=int, help="the export's processes (default: the setting)")
     p.add_argument("--profile", action="store_true", help="cProfile one export of --small")
     args = p.parse_args()
     if args.fill:
@@ -513,7 +531,7 @@ def main():
         fill(args.fill)
         return None
     if args.child:
-        return child_export(args.trace, args.orjson_writer)
+        return child_export(args.trace, args.processes)
     if args.profile and "HOMECOMING_DATA_DIR" in os.environ:
         return child_profile()
     url = os.environ.get("DATABASE_URL", "")

@@ -213,6 +213,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # client-side binding and are never prepared, whatever this says; Django leaves it None
     # (off) for connection poolers in transaction mode, which the deploy recipe does not use.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+    # No JIT compilation: it is for long analytical queries, and PostgreSQL judges by the
+    # planner's cost alone. A query with per-row subqueries (the FHIR export's batch of 500
+    # residents' encounters, each with its stay and its newest ledger version) is estimated
+    # costly and spent 240 ms compiling for 7 ms of running, on every batch: the export ran
+    # at half the speed it runs on SQLite (bench/fhir_export.py). Nothing this center asks
+    # of its database is the kind of query JIT helps.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -348,6 +355,16 @@ if not 0 < HOMECOMING_DATABASE_CHECK_HOURS <= 24:
         f"{os.environ.get('HOMECOMING_DATABASE_CHECK_HOURS')!r}): the database check cannot be "
         "turned off."
     )
+
+# The FHIR bulk export (fhir/bulk.py) shares its batches of residents among this many
+# processes: turning rows into resources is Python's work, a core each. 2 keeps a core's worth
+# for the web server on a small host while an export runs; 1 writes in the worker's own process.
+_export_processes = os.environ.get("HOMECOMING_EXPORT_PROCESSES", "2")
+if not (_export_processes.isdigit() and 1 <= int(_export_processes) <= 64):
+    raise ImproperlyConfigured(
+        f"HOMECOMING_EXPORT_PROCESSES is a whole number from 1 to 64 (got {_export_processes!r})."
+    )
+HOMECOMING_EXPORT_PROCESSES = int(_export_processes)
 
 # Session recordings: the largest audio file accepted (in megabytes). Files are checked by their
 # content, not their name, and kept in the default storage (DATA_DIR/media), never served directly.

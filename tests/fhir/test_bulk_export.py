@@ -203,3 +203,36 @@ def test_a_failed_export_offers_nothing_and_says_why(resident, director, api_for
     assert "No space left on device" in issue["diagnostics"]
     assert not exports.folder(Export.objects.get()).exists()
     assert not Entry.objects.filter(action="record.export", outcome="allowed").exists()
+
+
+def test_inside_a_transaction_the_export_stays_in_one_process(resident, admit, staff, settings):
+    # Another process would not see this test's rows (nor a request's uncommitted ones): the
+    # export is written here, whatever the setting asks, and holds them.
+    from homecoming.fhir import bulk
+
+    admit(caseworker=staff["caseworker_other"], given_name="Rosa", family_name="Diaz")
+    settings.HOMECOMING_EXPORT_PROCESSES = 2
+    assert bulk._processes(None, 2) == 1
+    written = bulk.write(None, bulk.Request(system=False), settings.DATA_DIR, batch=1)
+    assert len(written.residents) == 2 and written.counts["Patient"] == 2
+    assert [p.name for p in settings.DATA_DIR.iterdir() if p.name.startswith(".part")] == []
+
+
+def test_the_number_of_export_processes_is_checked_when_the_center_starts(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    for wrong in ("0", "two", "65"):
+        result = subprocess.run(
+            [sys.executable, "-m", "homecoming.cli", "alerts", "status"],
+            env={"HOMECOMING_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin",
+                 "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+                 "HOMECOMING_EXPORT_PROCESSES": wrong},
+            capture_output=True,
+            text=True,
+        )  # fmt: skip
+        assert result.returncode == 2
+        assert f"HOMECOMING_EXPORT_PROCESSES is a whole number from 1 to 64 (got '{wrong}')" in (
+            result.stderr
+        )

@@ -9,33 +9,16 @@ import pytest
 from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
-from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
 
 from homecoming.ledger.models import Entry
 
-FHIR = "application/fhir+json"
-
-
-def _json(response):
-    assert response["Content-Type"].startswith(FHIR)
-    return response.json()
-
-
-def _outcome(response, status, code, expression=None):
-    assert response.status_code == status
-    body = _json(response)
-    OperationOutcome.model_validate(body)
-    issue = body["issue"][0]
-    assert issue["code"] == code
-    if expression:
-        assert issue["expression"] == [expression]
-    return issue
+from .conftest import fhir_json, outcome
 
 
 def test_the_capability_statement_says_what_is_served(db):
     response = Client().get("/fhir/R4/metadata")
-    body = _json(response)
+    body = fhir_json(response)
     CapabilityStatement.model_validate(body)
     assert body["fhirVersion"] == "4.0.1"
     served = {r["type"]: r for r in body["rest"][0]["resource"]}
@@ -48,7 +31,7 @@ def test_the_capability_statement_says_what_is_served(db):
 
 def test_a_caseworker_reads_her_resident_as_a_patient(resident, staff, api_for):
     response = api_for(staff["caseworker"]).get(f"/fhir/R4/Patient/{resident.pk}")
-    body = _json(response)
+    body = fhir_json(response)
     Patient.model_validate(body)
     assert body["id"] == str(resident.pk)
     assert body["birthDate"] == "1991-03-14"
@@ -61,14 +44,14 @@ def test_a_caseworker_reads_her_resident_as_a_patient(resident, staff, api_for):
 def test_a_logged_in_session_reads_too(resident, staff, client_for):
     response = client_for(staff["caseworker"]).get(f"/fhir/R4/Patient/{resident.pk}")
     assert response.status_code == 200
-    Patient.model_validate(_json(response))
+    Patient.model_validate(fhir_json(response))
 
 
 def test_a_caseworker_off_the_care_team_is_refused_and_the_refusal_recorded(
     resident, staff, api_for
 ):
     response = api_for(staff["caseworker_other"]).get(f"/fhir/R4/Patient/{resident.pk}")
-    _outcome(response, 403, "forbidden")
+    outcome(response, 403, "forbidden")
     refused = Entry.objects.filter(actor=staff["caseworker_other"]).latest("seq")
     assert refused.outcome == "denied" and refused.resident_id == resident.pk
 
@@ -76,24 +59,24 @@ def test_a_caseworker_off_the_care_team_is_refused_and_the_refusal_recorded(
 @pytest.mark.parametrize("role", ["contractor", "sysadmin"])
 def test_roles_without_residents_read_none(resident, staff, api_for, role):
     response = api_for(staff[role]).get(f"/fhir/R4/Patient/{resident.pk}")
-    _outcome(response, 403, "forbidden")
+    outcome(response, 403, "forbidden")
     search = api_for(staff[role]).get("/fhir/R4/Patient")
-    assert search.status_code == 200 and _json(search)["total"] == 0
+    assert search.status_code == 200 and fhir_json(search)["total"] == 0
 
 
 def test_a_patient_that_does_not_exist_is_404_and_the_probe_recorded(db, staff, api_for):
     response = api_for(staff["caseworker"]).get("/fhir/R4/Patient/999999")
-    _outcome(response, 404, "not-found")
+    outcome(response, 404, "not-found")
     probe = Entry.objects.filter(actor=staff["caseworker"]).latest("seq")
     assert probe.outcome == "denied" and probe.object_id == "999999"
 
 
 def test_no_credentials_is_401_with_a_challenge(resident):
     response = Client().get(f"/fhir/R4/Patient/{resident.pk}")
-    _outcome(response, 401, "login")
+    outcome(response, 401, "login")
     assert response["WWW-Authenticate"].startswith("Bearer")
     bad = Client(HTTP_AUTHORIZATION="Bearer hc_not-a-token").get("/fhir/R4/Patient")
-    _outcome(bad, 401, "login")
+    outcome(bad, 401, "login")
 
 
 def test_only_reads_are_served(resident, staff, api_for):
@@ -106,7 +89,7 @@ def test_search_pages_with_next_links_and_records_each_resident_shown(admit, bed
     admit(bed=beds[1], given_name="Dana", family_name="Reyes", date_of_birth=dt.date(1988, 7, 2))
     admit(given_name="Luis", family_name="Ortega", date_of_birth=dt.date(1993, 4, 3))
     client = api_for(staff["caseworker"])
-    first = _json(client.get("/fhir/R4/Patient?_count=2"))
+    first = fhir_json(client.get("/fhir/R4/Patient?_count=2"))
     Bundle.model_validate(first)
     assert first["type"] == "searchset" and first["total"] == 3
     assert [e["resource"]["name"][0]["family"] for e in first["entry"]] == ["Cruz", "Ortega"]
@@ -114,7 +97,7 @@ def test_search_pages_with_next_links_and_records_each_resident_shown(admit, bed
         Patient.model_validate(entry["resource"])
         assert entry["fullUrl"].endswith(f"/fhir/R4/Patient/{entry['resource']['id']}")
     links = {link["relation"]: link["url"] for link in first["link"]}
-    second = _json(client.get(links["next"]))
+    second = fhir_json(client.get(links["next"]))
     assert [e["resource"]["name"][0]["family"] for e in second["entry"]] == ["Reyes"]
     assert "next" not in {link["relation"] for link in second["link"]}
     # One list entry per page, naming the residents it showed: all three, each once.
@@ -127,12 +110,12 @@ def test_search_by_name_and_birthdate(admit, beds, staff, api_for):
     admit(bed=beds[0])
     admit(bed=beds[1], given_name="Dana", family_name="Reyes", date_of_birth=dt.date(1988, 7, 2))
     client = api_for(staff["caseworker"])
-    by_name = _json(client.get("/fhir/R4/Patient?name=rey"))
+    by_name = fhir_json(client.get("/fhir/R4/Patient?name=rey"))
     assert [e["resource"]["id"] for e in by_name["entry"]] != []
     assert {e["resource"]["name"][0]["family"] for e in by_name["entry"]} == {"Reyes"}
-    before = _json(client.get("/fhir/R4/Patient?birthdate=lt1990-01-01"))
+    before = fhir_json(client.get("/fhir/R4/Patient?birthdate=lt1990-01-01"))
     assert {e["resource"]["name"][0]["family"] for e in before["entry"]} == {"Reyes"}
-    exact = _json(client.get("/fhir/R4/Patient?birthdate=1991-03-14"))
+    exact = fhir_json(client.get("/fhir/R4/Patient?birthdate=1991-03-14"))
     assert {e["resource"]["name"][0]["family"] for e in exact["entry"]} == {"Cruz"}
 
 
@@ -148,7 +131,7 @@ def test_search_by_name_and_birthdate(admit, beds, staff, api_for):
 )
 def test_a_bad_search_names_the_parameter(resident, staff, api_for, query, parameter):
     response = api_for(staff["caseworker"]).get(f"/fhir/R4/Patient?{query}")
-    issue = _outcome(
+    issue = outcome(
         response, 400, "not-supported" if parameter == "gender" else "invalid", parameter
     )
     assert parameter in issue["diagnostics"]
@@ -156,7 +139,7 @@ def test_a_bad_search_names_the_parameter(resident, staff, api_for, query, param
 
 def test_only_json_is_served(resident, staff, api_for):
     response = api_for(staff["caseworker"]).get("/fhir/R4/Patient?_format=xml")
-    _outcome(response, 406, "not-supported", "_format")
+    outcome(response, 406, "not-supported", "_format")
 
 
 def test_a_resident_finds_only_themselves(resident, staff, api_for, admit, beds):
@@ -167,5 +150,5 @@ def test_a_resident_finds_only_themselves(resident, staff, api_for, admit, beds)
         staff["caseworker"], resident, "walter", "a-long-passphrase-1", must_change_password=False
     )
     resident.refresh_from_db()
-    found = _json(api_for(resident.user).get("/fhir/R4/Patient"))
+    found = fhir_json(api_for(resident.user).get("/fhir/R4/Patient"))
     assert [e["resource"]["id"] for e in found["entry"]] == [str(resident.pk)]

@@ -72,6 +72,16 @@ def _own_rate_limit_cache(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_templates():
+    """The migrated databases tests/support/databases.isolated_env(migrated=True) copies are
+    made when first asked for (none, when no test asks); dropped when the session ends."""
+    from tests.support import databases
+
+    yield
+    databases.drop_templates()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(_own_rate_limit_cache):
     """Each test starts with no rate limit spent, whatever ran before it."""

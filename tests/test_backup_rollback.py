@@ -71,11 +71,10 @@ def add_user(center, role, username):
 def test_a_restored_old_backup_is_seen_and_signing_refused(tmp_path, database):
     keys, witness = tmp_path / "keys", tmp_path / "oversight-inbox"
     keys.mkdir()
-    source = Center(tmp_path / "center", database, key_dir=keys)
+    source = Center(tmp_path / "center", database, key_dir=keys, migrated=True)
     source.env["HOMECOMING_WITNESSES"] = f"dir:{witness}"
     restored = None
     try:
-        source.ok("migrate")
         source.ok("ledger", "keygen", "--name", "rollback.test/ledger")
         add_user(source, "oversight", "olive")
         add_user(source, "program_director", "paula")

@@ -6,6 +6,8 @@ import pytest
 
 from homecoming import cli
 from homecoming.accounts.models import ApiToken, User
+from tests.support.databases import both_databases, isolated_env, postgres_url
+from tests.support.races import homecoming
 
 
 def run(argv, monkeypatch, stdin=""):
@@ -139,3 +141,31 @@ def test_a_new_data_folder_is_the_owners_alone(tmp_path):
     )
     cleanup()
     assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="needs PostgreSQL (DATABASE_URL)")
+def test_migrate_makes_a_fresh_postgres_database(tmp_path):
+    """The PostgreSQL run's own `homecoming migrate` on an empty database (the tests above and
+    the docs' commands run it on SQLite; the race tests start from a migrated copy)."""
+    env, drop = isolated_env(tmp_path / "data", database="postgres")
+    try:
+        done = homecoming(env)("migrate")
+    finally:
+        drop()
+    assert done.returncode == 0, done.stderr
+    assert "Database is up to date." in done.stdout
+
+
+@pytest.mark.parametrize("database", both_databases())
+def test_a_migrated_copy_has_nothing_left_to_migrate(tmp_path, database):
+    """isolated_env(migrated=True) hands out copies of a database `homecoming migrate` made once:
+    each as migrated as a fresh run leaves one, in a data folder with keys of its own."""
+    envs = [isolated_env(tmp_path / name, database=database, migrated=True) for name in "ab"]
+    try:
+        done = homecoming(envs[0][0])("manage", "migrate", "--check")
+    finally:
+        for _, drop in envs:
+            drop()
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ("secret.key", "pseudonym.key"):
+        assert (tmp_path / "a" / name).read_text() != (tmp_path / "b" / name).read_text()

@@ -79,7 +79,7 @@ def center(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium).")
     data_dir = tmp_path_factory.mktemp("center")
-    env, drop = isolated_env(data_dir, database="same")
+    env, drop = isolated_env(data_dir, database="same", migrated=True)
 
     def homecoming(*args, stdin=None):
         return subprocess.run(
@@ -92,7 +92,6 @@ def center(tmp_path_factory):
             timeout=300,
         ).stdout
 
-    homecoming("migrate")
     homecoming("demo", "--residents", "6", "--quiet")
     try:
         with serving(env, data_dir / "server.log") as url:

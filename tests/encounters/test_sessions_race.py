@@ -90,10 +90,9 @@ def _race(env, folder, bookings):
 
 @pytest.mark.parametrize("database", DATABASES)
 def test_overlapping_bookings_at_the_same_moment_let_exactly_one_through(tmp_path, database):
-    env, drop = isolated_env(tmp_path, database=database)
+    env, drop = isolated_env(tmp_path, database=database, migrated=True)
     try:
         run = homecoming(env)
-        assert run("migrate").returncode == 0
         assert run("ledger", "keygen", "--name", "sessions-race/ledger").returncode == 0
         ids = json.loads(run_script(env, SETUP).splitlines()[-1])
         ten, half_past, next_day = (t.isoformat() for t in (at(2, 10), at(2, 10, 30), at(3, 10)))

@@ -99,10 +99,9 @@ except administering.DoseStopped as exc:
 
 @pytest.mark.parametrize("database", both_databases())
 def test_two_nurses_giving_the_same_dose_at_once_cannot_both_succeed(tmp_path, database):
-    env, drop = isolated_env(tmp_path, database=database)
+    env, drop = isolated_env(tmp_path, database=database, migrated=True)
     try:
         run = homecoming(env)
-        assert run("migrate").returncode == 0
         assert run("ledger", "keygen", "--name", "dose-race/ledger").returncode == 0
         ids = json.loads(run_script(env, SETUP).splitlines()[-1])
         results = race(env, tmp_path, WORKER, [(n, ids["order"]) for n in ids["nurses"]])

@@ -93,10 +93,9 @@ except ValidationError as exc:
 
 @pytest.mark.parametrize("database", both_databases())
 def test_two_orders_of_one_ingredient_at_once_cannot_both_pass_the_ceiling(tmp_path, database):
-    env, drop = isolated_env(tmp_path, database=database)
+    env, drop = isolated_env(tmp_path, database=database, migrated=True)
     try:
         run = homecoming(env)
-        assert run("migrate").returncode == 0
         assert run("ledger", "keygen", "--name", "order-race/ledger").returncode == 0
         ids = json.loads(run_script(env, SETUP).splitlines()[-1])
         args = [(ids["lead"], ids["resident"], p) for p in ids["protocols"]]

@@ -110,7 +110,7 @@ def served(request, tmp_path):
     """A served center on SQLite or PostgreSQL: its URL, an API token, its log, and `lose()` /
     `restore()` for its database."""
     data_dir = tmp_path / "data"
-    env, drop = isolated_env(data_dir, database=request.param)
+    env, drop = isolated_env(data_dir, database=request.param, migrated=True)
     for name in list(env):
         if name.startswith("HOMECOMING_") and name != "HOMECOMING_DATA_DIR":
             del env[name]
@@ -126,7 +126,6 @@ def served(request, tmp_path):
         host, port = env["DATABASE_URL"].split("@", 1)[1].split("/", 1)[0].split(":")
         relay = Relay((host, int(port)))
         env["DATABASE_URL"] = env["DATABASE_URL"].replace(f":{port}/", f":{relay.port}/", 1)
-    homecoming("migrate")
     homecoming("ledger", "keygen", "--name", "center.example.org/ledger")
     homecoming(
         "createuser", "--role", "caseworker", "--username", "casey", "--full-name", "Casey Case",

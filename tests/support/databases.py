@@ -2,7 +2,16 @@
 writer processes. (The main suite's tests run in rolled-back transactions instead.)"""
 
 import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
 import uuid
+from pathlib import Path
+
+# The SQLite file under HOMECOMING_DATA_DIR (settings.py), when DATABASE_URL names no other.
+SQLITE_FILE = "homecoming.sqlite3"
 
 
 def postgres_url() -> str | None:
@@ -39,15 +48,17 @@ def both_databases():
     ]
 
 
-def fresh_postgres_database(url: str):
-    """Create a new database on the server DATABASE_URL names; return its URL and a dropper."""
+def fresh_postgres_database(url: str, template: str | None = None):
+    """Create a new database on the server DATABASE_URL names (a copy of `template`, a database
+    on the same server nobody is connected to, when given); return its URL and a dropper."""
     import psycopg
 
     base, _, _ = url.rpartition("/")
     name = f"homecoming_t_{uuid.uuid4().hex[:10]}"
     admin = f"{base}/postgres"
+    copy_of = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy_of}')
 
     def drop():
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -56,15 +67,98 @@ def fresh_postgres_database(url: str):
     return f"{base}/{name}", drop
 
 
-def isolated_env(data_dir, database: str = "sqlite"):
+# `homecoming migrate` on a fresh database takes 10-15 seconds, and a dozen tests that need real
+# commits (races between processes, a served center, backups) each started with it. Each test
+# process now runs it once per database, the first time a test asks for a migrated database,
+# into a template that every later caller gets a copy of: the SQLite file copied, or on
+# PostgreSQL `CREATE DATABASE ... TEMPLATE`. The tests of `migrate` itself (tests/test_cli.py,
+# tests/production/test_cli_production.py, the docs' commands, the demo's two builds) still run
+# it on an empty database. kind ("sqlite" or "postgres") -> the template folder or database.
+_templates: dict[str, tuple[Path | str, object]] = {}
+
+
+def _migrated_template(kind: str) -> Path | str:
+    """The template for `kind`, made by a real `homecoming migrate` the first time it is asked
+    for: the folder holding the migrated SQLite file, or the migrated PostgreSQL database's name."""
+    if kind not in _templates:
+        folder = Path(tempfile.mkdtemp(prefix=f"homecoming-template-{kind}-"))
+        env, drop = isolated_env(folder / "data", database=kind)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "homecoming.cli", "migrate"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert done.returncode == 0, f"homecoming migrate: {done.stdout}\n{done.stderr}"
+        except BaseException:
+            drop()
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        if kind == "sqlite":
+            # Nothing left in a write-ahead log beside the file: the file alone is the database.
+            with sqlite3.connect(folder / "data" / SQLITE_FILE) as db:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.close()
+            template = folder / "data"
+            assert not (template / f"{SQLITE_FILE}-wal").exists()
+        else:  # the migrate process has exited: nobody is connected, as TEMPLATE requires
+            template = env["DATABASE_URL"].rpartition("/")[2]
+
+        def remove():
+            drop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+        _templates[kind] = (template, remove)
+    return _templates[kind][0]
+
+
+def drop_templates():
+    """Remove the templates this process made (tests/conftest.py, at the end of the session)."""
+    while _templates:
+        _, (_, remove) = _templates.popitem()
+        remove()
+
+
+def _copy_migrated(kind: str, data_dir: Path, env: dict):
+    """Leave `data_dir` (and, on PostgreSQL, env's DATABASE_URL) as `homecoming migrate` on a
+    fresh database leaves them: the migrated database, and the data folder's own new keys."""
+    template = _migrated_template(kind)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # as the first command makes it
+    if kind == "sqlite":
+        shutil.copyfile(template / SQLITE_FILE, data_dir / SQLITE_FILE)
+    # The migrate run also made the session and pseudonym keys (settings.py, unless the
+    # environment gives them): new ones here, never the template's, so no two tests share one.
+    from homecoming.core import keyfiles
+
+    for variable, filename in (
+        ("HOMECOMING_SECRET_KEY", "secret.key"),
+        ("HOMECOMING_PSEUDONYM_KEY", "pseudonym.key"),
+    ):
+        if not env.get(variable):
+            keyfiles.read_or_create(data_dir / filename)
+
+
+def isolated_env(data_dir, database: str = "sqlite", migrated: bool = False):
     """Environment for `homecoming` subprocesses with a data folder (and database) of their own.
-    Returns (env, cleanup)."""
+    migrated: the database as `homecoming migrate` leaves a fresh one (a copy of a template the
+    test process migrated once), for tests that are not about migrating. Returns (env, cleanup)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
     env["HOMECOMING_DATA_DIR"] = str(data_dir)
     env.pop("HOMECOMING_LEDGER_KEY", None)
     cleanup = lambda: None  # noqa: E731
+    kind = "sqlite"
     if database == "postgres" or (database == "same" and postgres_url()):
-        env["DATABASE_URL"], cleanup = fresh_postgres_database(postgres_url())
+        kind = "postgres"
+        template = _migrated_template(kind) if migrated else None
+        env["DATABASE_URL"], cleanup = fresh_postgres_database(postgres_url(), template)
     else:
         env.pop("DATABASE_URL", None)
+    if migrated:
+        try:
+            _copy_migrated(kind, Path(data_dir), env)
+        except BaseException:
+            cleanup()
+            raise
     return env, cleanup

@@ -361,7 +361,8 @@ def child_export(trace: bool, processes: int | None):
             results["floor"] = floor(into, Path(tmp) / "floor")
     from django.conf import settings
 
-    results["processes"] = processes or settings.HOMECOMING_EXPORT_PROCESSES
+    # a --baseline's code may have no such setting: it exported in one process
+    results["processes"] = processes or getattr(settings, "HOMECOMING_EXPORT_PROCESSES", 1)
     results["resources"] = written.total
     results["counts"] = written.counts
     results["encoder"] = encoder()[0]

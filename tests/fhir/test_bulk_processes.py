@@ -36,6 +36,14 @@ def exported(actor, processes, **kwargs):
     files = {f.name: sorted(f.read_text().splitlines()) for f in folder.iterdir()}
     return written, files
 
+def failure():
+    # why an export shared between two processes failed (None: it did not)
+    try:
+        exported(None, processes=2)
+    except RuntimeError as exc:
+        return str(exc)
+    return None
+
 def tell(**said):
     said["children left"] = len(multiprocessing.active_children())
     print(json.dumps(said))
@@ -115,12 +123,7 @@ def broken(source, row):
     raise ValueError("the vital signs could not be mapped")
 
 reads.resource = broken  # the forked processes inherit it
-try:
-    exported(None, processes=2)
-    failed = None
-except RuntimeError as exc:
-    failed = str(exc)
-tell(failed=failed)
+tell(failed=failure())
 """,
     )
     assert said["failed"] == "ValueError: the vital signs could not be mapped"
@@ -135,12 +138,7 @@ def killed(job, pks, files, written):
     os.kill(os.getpid(), signal.SIGKILL)  # the kernel's OOM killer, an operator's kill -9
 
 bulk.Job.write_batch = killed
-try:
-    exported(None, processes=2)
-    failed = None
-except RuntimeError as exc:
-    failed = str(exc)
-tell(failed=failed)
+tell(failed=failure())
 """,
     )
     assert said["failed"] == "An export process stopped without a word."

@@ -73,6 +73,9 @@ URGENCY = {
     # Identified records left the center in a FHIR bulk export (to the oversight body, and the
     # program director unless they ran it): never escalated, never held for a digest.
     "records_exported": Urgency.HIGH,
+    # The ledger's signing key was changed (ledger/rotation.py, to the oversight body): they
+    # check the announcement against the old key they hold and keep the new one.
+    "ledger_key_rotated": Urgency.HIGH,
     # Normal: the person's choice of at once or the daily digest.
     "discharge_signature": Urgency.NORMAL,  # a discharge plan waits for the recipient's signature
     "note.cosign": Urgency.NORMAL,

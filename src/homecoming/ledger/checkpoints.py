@@ -9,10 +9,10 @@ import json
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import rollback, signing, witnesses
+from . import rollback, rotation, signing, witnesses
 from .models import Checkpoint, Entry, Head, Node
+from .verify import ROTATION, CompactRange
 from .verify import Checkpoint as CheckpointText
-from .verify import CompactRange
 
 BATCH = 5000
 
@@ -37,6 +37,7 @@ def make_checkpoint(key: signing.SigningKey | None = None) -> Checkpoint:
     latest = Checkpoint.objects.order_by("-tree_size").first()
     if latest is not None and latest.tree_size >= size:
         return latest
+    key = rotation.signing_key_after(latest, key)
     rollback.guard()  # never sign a history that diverges from one signed before
     try:
         with transaction.atomic():
@@ -50,7 +51,9 @@ def make_checkpoint(key: signing.SigningKey | None = None) -> Checkpoint:
     return checkpoint
 
 
-def _extend_and_sign(key, size) -> Checkpoint:
+def _extend_and_sign(key, size, next_key: signing.SigningKey | None = None) -> Checkpoint:
+    """Sign the tree of `size`. With `next_key`, this is the key transition: the checkpoint
+    announces the next key (`key-rotation <vkey>`) and carries both keys' signatures."""
     tree = _start(size)
     nodes: list[Node] = []
 
@@ -72,11 +75,15 @@ def _extend_and_sign(key, size) -> Checkpoint:
     Node.objects.bulk_create(nodes, ignore_conflicts=True)
     if tree.size != size:
         raise LedgerBroken(f"Entry #{tree.size} is missing from the ledger.")
-    text = CheckpointText(key.name, size, tree.root()).text()
+    extensions = (f"{ROTATION}{next_key.vkey}",) if next_key is not None else ()
+    text = CheckpointText(key.name, size, tree.root(), extensions).text()
+    note = key.sign_note(text)
+    if next_key is not None:
+        note += next_key.sign_note(text)[len(text) + 1 :]  # its signature line, after the old
     return Checkpoint.objects.create(
         tree_size=size,
         root=tree.root(),
-        note=key.sign_note(text),
+        note=note,
         frontier=[h.hex() for h in tree.hashes],
         created_at=timezone.now(),
     )
@@ -88,3 +95,17 @@ def history_ndjson() -> str:
         json.dumps({"tree_size": c.tree_size, "note": c.note}, sort_keys=True) + "\n"
         for c in Checkpoint.objects.order_by("tree_size")
     )
+
+
+def make_transition(old: signing.SigningKey, new: signing.SigningKey) -> Checkpoint:
+    """The old key's last checkpoint, announcing the new key and cosigned by it (ledger/
+    rotation.py). Inside the caller's transaction: if it cannot be signed, nothing of the
+    rotation is kept and the old key goes on signing."""
+    size = Head.objects.values_list("size", flat=True).get(pk=1)
+    latest = Checkpoint.objects.order_by("-tree_size").first()
+    if latest is not None and latest.tree_size >= size:
+        raise LedgerBroken("a key transition signs a tree larger than the latest checkpoint")
+    rollback.guard()
+    checkpoint = _extend_and_sign(old, size, next_key=new)
+    witnesses.schedule(checkpoint)
+    return checkpoint

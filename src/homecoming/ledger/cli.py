@@ -13,7 +13,14 @@ def add_parser(sub, command_error):
     s.add_argument("--name", help="the log's name (origin line), e.g. center.example.gov/ledger")
     s.add_argument("--key", type=Path, help="where to write it (default HOMECOMING_LEDGER_KEY)")
 
+    s = cmds.add_parser(
+        "rotate-key",
+        help="change the signing key: the old key announces the new one (alerts oversight)",
+    )
+    s.add_argument("--reason", required=True, help="why, in words the oversight body reads")
+
     cmds.add_parser("vkey", help="print the public verifier key to give the oversight body")
+    cmds.add_parser("vkeys", help="print every public key the ledger was signed with, oldest first")
     cmds.add_parser("checkpoint", help="sign a checkpoint now and print it")
     cmds.add_parser("checkpoints", help="print every checkpoint ever signed (NDJSON)")
     cmds.add_parser("deliver", help="send due checkpoints to the witnesses now")
@@ -40,7 +47,13 @@ def add_parser(sub, command_error):
 
     s = cmds.add_parser("verify", help="check a bundle offline, or the live database")
     s.add_argument("bundle", type=Path, nargs="?")
-    s.add_argument("--vkey", type=Path)
+    s.add_argument(
+        "--vkey",
+        type=Path,
+        action="append",
+        default=[],
+        help="the ledger's key as you hold it (an old one is enough; repeatable)",
+    )
     s.add_argument("--previous", type=Path, help="a checkpoint kept earlier it must extend")
     s.add_argument(
         "--witness", type=Path, action="append", default=[], help="a witness's key (repeatable)"
@@ -68,9 +81,12 @@ def run(args, command_error):
         return _verify_bundle(args, command_error)
     if cmd == "keygen":
         return _keygen(args, command_error)
+    if cmd == "rotate-key":
+        return _rotate_key(args, command_error)
     try:
         handler = {
             "vkey": _vkey,
+            "vkeys": _vkeys,
             "checkpoint": _checkpoint,
             "checkpoints": _checkpoints,
             "deliver": _deliver,
@@ -111,6 +127,63 @@ def _vkey(args, command_error):
     from . import signing
 
     print(signing.load().vkey)
+
+
+def _vkeys(args, command_error):
+    from . import rotation
+
+    for key in rotation.known_keys():
+        print(rotation.format_verifier(key))
+
+
+def _rotate_key(args, command_error):
+    from homecoming.access.policy import Purpose
+    from homecoming.accounts import operator
+    from homecoming.accounts.models import Role
+    from homecoming.alerts.services import notify_role
+
+    from . import rotation
+    from . import services as ledger
+    from .checkpoints import LedgerBroken
+    from .rollback import RollbackDetected
+
+    def record(old, new):
+        # Who rotated, from where; the rotation itself; the oversight body told. All inside the
+        # transaction of the transition, so the transition's tree holds them.
+        run = operator.record_command("ledger rotate-key", f"--reason {args.reason.strip()}")
+        ledger.append(
+            None,
+            rotation.ACTION,
+            ledger.Target(object_type="ledger.key", object_id=new.verifier.id.hex()),
+            purpose=Purpose.OPERATIONS,
+        )
+        notify_role(
+            Role.OVERSIGHT,
+            kind=rotation.ALERT_KIND,
+            message=(
+                f"{operator.who(run)} changed the ledger's signing key ({args.reason.strip()}). "
+                f"Old key: {old.vkey}. New key: {new.vkey}. The old key's last checkpoint "
+                "announces the new one and is signed by both; check it against the old key you "
+                "hold, then keep the new key beside it."
+            ),
+        )
+
+    try:
+        checkpoint, old, new = rotation.rotate(args.reason, record)
+    except rotation.RotationRefused as exc:
+        raise command_error(
+            "Cannot rotate the ledger's key:\n" + "\n".join(f"- {p}" for p in exc.problems)
+        ) from exc
+    except (LedgerBroken, RollbackDetected, OSError) as exc:
+        raise command_error(f"The key was not rotated (the old key stays in use): {exc}") from exc
+    print(new.vkey)
+    print(
+        f"The ledger's key was rotated at tree size {checkpoint.tree_size}: the line above is the "
+        f"new public key. The old private key was replaced at {rotation.signing.key_path()}; its "
+        f"public key is kept in {rotation.history_path()}. Destroy every backup copy of the old "
+        "private key. The oversight body has been alerted.",
+        file=sys.stderr,
+    )
 
 
 def _checkpoint(args, command_error):
@@ -207,8 +280,8 @@ def _verify_bundle(args, command_error):
     if args.bundle is None:
         raise command_error("Name a bundle folder, or use --database.")
     argv = [str(args.bundle)]
-    if args.vkey:
-        argv += ["--vkey", str(args.vkey)]
+    for vkey in args.vkey:
+        argv += ["--vkey", str(vkey)]
     if args.previous:
         argv += ["--previous", str(args.previous)]
     for witness in args.witness:

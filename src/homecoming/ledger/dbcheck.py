@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from . import dbrows, signing
 from .canonical import canonical_json
 from .models import Checkpoint, Entry, Head, Mention
-from .verify import CompactRange, NoteError, leaf_hash, open_checkpoint
+from .verify import CompactRange, KeyChain, NoteError, leaf_hash
 
 BATCH = 5000
 
@@ -60,7 +60,8 @@ def _check_ledger(report: DatabaseReport):
     checkpoints = list(Checkpoint.objects.order_by("tree_size"))
     # The key is needed only to check signatures: a new center's worker checks its database
     # before the first checkpoint (and before `ledger keygen`) too.
-    verifier = signing.load().verifier if checkpoints else None
+    # After key rotations, each checkpoint is checked with the key of its era (ledger/rotation.py).
+    verifier = _chain(report) if checkpoints else None
     pending = iter(checkpoints)
     next_cp = next(pending, None)
     tree = CompactRange()
@@ -135,10 +136,21 @@ def _check_mentions(problems: list[str], limit: int):
             )
 
 
+def _chain(report) -> KeyChain:
+    from . import rotation
+
+    key = signing.load()
+    try:
+        return rotation.chain(key)
+    except NoteError as exc:
+        report.problems.append(f"the ledger's signing keys: {exc}")
+        return KeyChain([key.verifier])
+
+
 def _check_checkpoint(report, checkpoint, tree, verifier):
     report.checkpoints += 1
     try:
-        signed = open_checkpoint(checkpoint.note, verifier)
+        signed = verifier.open(checkpoint.note)
     except NoteError as exc:
         report.problems.append(f"checkpoint {checkpoint.tree_size}: {exc}")
         return

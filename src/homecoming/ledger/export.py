@@ -12,11 +12,11 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import cosigned, signing, tree
+from . import cosigned, rotation, signing, tree
 from .canonical import canonical_json
 from .checkpoints import make_checkpoint
 from .models import Entry, Version, about
-from .verify import Checkpoint, NoteError, VerifierKey, open_checkpoint
+from .verify import Checkpoint, NoteError, format_verifier
 
 BATCH = 5000
 
@@ -102,12 +102,14 @@ def export(
         raise ExportError("Choose either --resident or --since-checkpoint, not both.")
     key = signing.load()
     checkpoint = make_checkpoint(key)
+    key = signing.load()  # the one that signed it (a rotation interrupted is finished there)
     size = checkpoint.tree_size
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
     try:
         (work / "checkpoint").write_text(cosigned.collect(checkpoint), encoding="utf-8")
         (work / "vkey").write_text(key.vkey + "\n", encoding="utf-8")
+        _transitions(work, key, size)
         entries = Entry.objects.filter(seq__lt=size).order_by("seq")
         if resident_id is not None:
             entries = entries.filter(about(resident_id))
@@ -151,6 +153,29 @@ def export(
     return {"kind": kind, "tree_size": size, "folder": str(out), "residents": len(disclosed)}
 
 
+def _transitions(work: Path, key, size: int):
+    """After key rotations: each transition (the retiring key's last checkpoint, announcing the
+    next key), the retiring key, and a consistency proof from its tree to the bundle's, so a
+    reader holding any one of the keys follows the chain and sees that the bundle's tree extends
+    every retired key's last one."""
+    chain = rotation.chain(key)
+    if not chain.transitions:
+        return
+    lines = []
+    for old, checkpoint in zip(chain.keys, rotation.transitions(), strict=False):
+        lines.append(
+            canonical_json(
+                {
+                    "key": format_verifier(old),
+                    "note": checkpoint.note,
+                    "consistency": [h.hex() for h in tree.consistency(checkpoint.tree_size, size)],
+                }
+            )
+            + b"\n"
+        )
+    (work / "transitions.ndjson").write_bytes(b"".join(lines))
+
+
 def _residents(entries) -> list[int]:
     """The residents the bundle's entries are about: the versions they commit to hold those
     residents' records (a full bundle's other versions are staff and center rows)."""
@@ -160,7 +185,7 @@ def _residents(entries) -> list[int]:
 
 def _older(note: str, key) -> Checkpoint:
     try:
-        return open_checkpoint(note, VerifierKey.parse(key.vkey))
+        return rotation.chain(key).open(note)
     except NoteError as exc:
         raise ExportError(f"The older checkpoint is not one of this ledger's: {exc}") from exc
 
@@ -175,6 +200,9 @@ versions.ndjson the record versions the entries about the residents in scope com
 checkpoint      the signed tree head the entries hash to, followed by the cosignatures of the
                 witnesses that accepted it
 vkey            the ledger's public key (check it against the one the oversight body keeps)
+transitions.ndjson  only after the ledger's key was changed: each retiring key's last
+                checkpoint, announcing the next key and signed by both; your copy of any of the
+                keys (--vkey) is enough
 
 Check it offline:  python verify.py THIS.zip --vkey YOUR-COPY-OF-THE-VKEY
 Against a checkpoint kept earlier (by you, a resident, a lawyer, the oversight body), so that a
@@ -190,6 +218,7 @@ def evidence(resident_ids, actor_ids) -> tuple[bytes, dict]:
     and the scope itself. Returns the archive and a summary."""
     key = signing.load()
     checkpoint = make_checkpoint(key)
+    key = signing.load()  # the one that signed it (a rotation interrupted is finished there)
     size = checkpoint.tree_size
     residents, actors = sorted(set(resident_ids)), sorted(set(actor_ids))
     with tempfile.TemporaryDirectory() as folder:
@@ -203,6 +232,7 @@ def evidence(resident_ids, actor_ids) -> tuple[bytes, dict]:
         )
         (work / "checkpoint").write_text(cosigned.collect(checkpoint), encoding="utf-8")
         (work / "vkey").write_text(key.vkey + "\n", encoding="utf-8")
+        _transitions(work, key, size)
         (work / "README.txt").write_text(EVIDENCE_README, encoding="utf-8")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as z:

@@ -38,7 +38,6 @@ from .verify import (
     CompactRange,
     NoteError,
     ProofError,
-    open_checkpoint,
     verify_consistency,
 )
 
@@ -135,9 +134,11 @@ def _witnessed() -> list[Signed]:
     """The largest checkpoint each folder witness holds, signed by this ledger's key.
     (An HTTPS witness answers for itself: it refuses a checkpoint that does not extend its own.)"""
     found = []
+    from . import rotation
+
     try:
-        vkey = signing.load().verifier
-    except signing.KeyMissing:
+        keys = rotation.chain()
+    except (signing.KeyMissing, NoteError):
         return found
     for address in settings.HOMECOMING_WITNESSES:
         if address.startswith(("https://", "http://")):
@@ -147,7 +148,7 @@ def _witnessed() -> list[Signed]:
         for size in sorted(sizes, reverse=True):
             try:
                 note = (folder / f"checkpoint.{size}").read_text("utf-8")
-                checkpoint = open_checkpoint(note, vkey)
+                checkpoint = keys.open(note)
             except (OSError, NoteError):
                 continue  # not ours, or not signed: proves nothing
             if (checkpoint.size, checkpoint.root) not in _accepted():

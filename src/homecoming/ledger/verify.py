@@ -369,6 +369,120 @@ def open_checkpoint(note: str, vkey: VerifierKey) -> Checkpoint:
 
 
 # ---------------------------------------------------------------------------------------------
+# Key rotation: a chain of signing keys, each announced by the one before it
+# ---------------------------------------------------------------------------------------------
+
+ROTATION = "key-rotation "
+
+
+def format_verifier(key: VerifierKey) -> str:
+    return format_vkey(key.name, key.public_key)
+
+
+def announced_key(checkpoint: Checkpoint) -> VerifierKey | None:
+    """The next signing key a checkpoint announces (its `key-rotation <vkey>` extension line),
+    or None. The new key signs the same log, so it has the log's name."""
+    lines = [e for e in checkpoint.extensions if e.startswith(ROTATION)]
+    if not lines:
+        return None
+    if len(lines) > 1:
+        raise NoteError("a checkpoint announces at most one new key")
+    key = VerifierKey.parse(lines[0][len(ROTATION) :])
+    if key.name != checkpoint.origin:
+        raise NoteError(f"the announced key is named {key.name!r}, not {checkpoint.origin!r}")
+    return key
+
+
+def open_transition(note: str, old: VerifierKey) -> tuple[Checkpoint, VerifierKey]:
+    """A key transition: the retiring key's last checkpoint, announcing the next key, signed by
+    the retiring key and cosigned by the new one (which thereby vouches for the tree so far)."""
+    checkpoint = open_checkpoint(note, old)
+    new = announced_key(checkpoint)
+    if new is None:
+        raise NoteError(f"the checkpoint of {checkpoint.size} announces no new key")
+    if new == old:
+        raise NoteError("a key transition announces the key that signed it")
+    try:
+        open_note(note, new)
+    except NoteError as exc:
+        raise NoteError(
+            f"the key transition at tree size {checkpoint.size} is not signed by the key it "
+            f"announces ({new.name}+{new.id.hex()}): {exc}"
+        ) from exc
+    return checkpoint, new
+
+
+def _key_label(key: VerifierKey) -> str:
+    return f"{key.name}+{key.id.hex()}"
+
+
+@dataclass
+class KeyChain:
+    """A log's signing keys, oldest first, and the transitions between them: `transitions[i]`
+    is the last checkpoint `keys[i]` signed, announcing `keys[i + 1]`. A checkpoint of size s
+    is signed by the first key whose last checkpoint is at least s (the current key's if none):
+    a retired key signs nothing after its transition."""
+
+    keys: list[VerifierKey]
+    transitions: list[Checkpoint] = field(default_factory=list)
+
+    @classmethod
+    def follow(cls, first: VerifierKey, notes: Iterable[str]) -> KeyChain:
+        chain = cls([first])
+        for note in notes:
+            checkpoint, new = open_transition(note, chain.keys[-1])
+            if chain.transitions and checkpoint.size <= chain.transitions[-1].size:
+                raise NoteError(
+                    f"the key transition at tree size {checkpoint.size} does not come after the "
+                    f"one at {chain.transitions[-1].size}"
+                )
+            if new in chain.keys:
+                raise NoteError(f"the key {_key_label(new)} is announced twice")
+            chain.keys.append(new)
+            chain.transitions.append(checkpoint)
+        return chain
+
+    @property
+    def current(self) -> VerifierKey:
+        return self.keys[-1]
+
+    def era(self, size: int) -> int:
+        for i, transition in enumerate(self.transitions):
+            if size <= transition.size:
+                return i
+        return len(self.transitions)
+
+    def open(self, note: str) -> Checkpoint:
+        """Open a checkpoint of this log with the key of its era, naming a retired key's
+        signature after its transition as such."""
+        unverified = Checkpoint.parse(note[: max(note.rfind("\n\n"), 0) + 1])
+        i = self.era(unverified.size)
+        try:
+            checkpoint = open_checkpoint(note, self.keys[i])
+        except NoteError as exc:
+            for j, key in enumerate(self.keys[:i]):
+                try:
+                    open_checkpoint(note, key)
+                except NoteError:
+                    continue
+                raise NoteError(
+                    f"the checkpoint of tree size {unverified.size} is signed by the key "
+                    f"{_key_label(key)}, retired at tree size {self.transitions[j].size} when it "
+                    f"announced {_key_label(self.keys[j + 1])}: a retired key signs nothing after "
+                    "its transition"
+                ) from exc
+            raise
+        if i < len(self.transitions):
+            transition = self.transitions[i]
+            if checkpoint.size == transition.size and checkpoint.root != transition.root:
+                raise NoteError(
+                    f"the checkpoint of tree size {checkpoint.size} has another root than the key "
+                    "transition of that size: two histories were signed"
+                )
+        return checkpoint
+
+
+# ---------------------------------------------------------------------------------------------
 # Witness cosignatures (C2SP tlog-cosignature: Ed25519 cosignature/v1)
 # ---------------------------------------------------------------------------------------------
 
@@ -505,10 +619,12 @@ def _cosignature_notes(note: str, keys: list[WitnessKey]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def kept_checkpoint(note: str, vkey: VerifierKey) -> Checkpoint:
-    """Open a checkpoint someone kept, with the bundle's key, saying plainly when it is not."""
+def kept_checkpoint(note: str, keys: VerifierKey | KeyChain) -> Checkpoint:
+    """Open a checkpoint someone kept, with the bundle's key (of its era, when the key was
+    rotated), saying plainly when it is not."""
+    chain = keys if isinstance(keys, KeyChain) else KeyChain([keys])
     try:
-        return open_checkpoint(note, vkey)
+        return chain.open(note)
     except NoteError as exc:
         raise BundleError(
             f"the checkpoint you kept (--previous) was not signed by this bundle's key: {exc}"
@@ -960,33 +1076,133 @@ def _join(scans: list[_Scan], stack=None) -> tuple[list, int]:
     return stack, end if end is not None else 0
 
 
-def _checkpoints(bundle: Path, vkey: VerifierKey) -> Checkpoint:
-    return open_checkpoint(_read_text(bundle / "checkpoint"), vkey)
+def _checkpoints(bundle: Path, chain: KeyChain) -> Checkpoint:
+    checkpoint = chain.open(_read_text(bundle / "checkpoint"))
+    if chain.transitions and checkpoint.size < chain.transitions[-1].size:
+        raise BundleError(
+            f"the bundle's checkpoint (tree size {checkpoint.size}) is older than its last key "
+            f"transition (tree size {chain.transitions[-1].size})"
+        )
+    return checkpoint
 
 
-def _vkey(bundle: Path, trusted: str | None) -> tuple[VerifierKey, list[str]]:
+@dataclass
+class _Transition:
+    key: VerifierKey  # the retiring key, which signed the note
+    note: str
+    consistency: list[bytes]  # from the transition's tree to the bundle's checkpoint
+
+
+def _transitions(bundle: Path) -> list[_Transition]:
+    path = bundle / "transitions.ndjson"
+    if not path.exists():
+        return []
+    found = []
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        try:
+            record = json.loads(line)
+            note = record["note"]
+            if not isinstance(note, str):
+                raise TypeError("the note is text")
+            key = VerifierKey.parse(record["key"])
+            proof = [bytes.fromhex(h) for h in record["consistency"]]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BundleError(f"transitions.ndjson line {number} is not a key transition") from exc
+        found.append(_Transition(key, note, proof))
+    return found
+
+
+def _vkey(
+    bundle: Path, trusted: str | list[str] | None
+) -> tuple[KeyChain, list[_Transition], list[str]]:
+    """The bundle's chain of signing keys, followed from its first key through each transition
+    (each signed by the key before and cosigned by the next) to the key of its checkpoint; and
+    every key the reader trusts (--vkey, any of the chain's: the old one is enough) in it."""
     own = VerifierKey.parse(_read_text(bundle / "vkey"))
-    if trusted is None:
-        return own, ["signature checked with the bundle's own vkey: pass --vkey to use yours"]
-    vkey = VerifierKey.parse(trusted)
-    if vkey != own:
-        raise BundleError("the bundle's vkey is not the key you trust (--vkey)")
-    return vkey, []
+    transitions = _transitions(bundle)
+    try:
+        chain = KeyChain.follow(
+            transitions[0].key if transitions else own, [t.note for t in transitions]
+        )
+    except NoteError as exc:
+        raise BundleError(f"the chain of signing keys is cut: {exc}") from exc
+    for i, transition in enumerate(transitions):
+        if transition.key != chain.keys[i]:
+            raise BundleError(
+                f"the chain of signing keys is cut: transitions.ndjson line {i + 1} is signed "
+                f"by {_key_label(transition.key)}, but the key before announced "
+                f"{_key_label(chain.keys[i])}"
+            )
+    if chain.current != own:
+        raise BundleError(
+            f"the chain of signing keys is cut: the bundle's vkey {_key_label(own)} was never "
+            f"announced by the key before it (the last key announced is "
+            f"{_key_label(chain.current)})"
+        )
+    notes = []
+    if len(chain.keys) > 1:
+        notes.append(
+            f"signing key rotated {len(chain.transitions)} time(s): "
+            + " -> ".join(
+                f"{_key_label(k)}" + (f" (to tree size {t.size})" if t else "")
+                for k, t in itertools.zip_longest(chain.keys, chain.transitions)
+            )
+            + ", each announced by the key before it"
+        )
+    if trusted is None or trusted == []:
+        return (
+            chain,
+            transitions,
+            [
+                "signature checked with the bundle's own vkey: pass --vkey to use yours",
+                *notes,
+            ],
+        )
+    for text in [trusted] if isinstance(trusted, str) else trusted:
+        vkey = VerifierKey.parse(text)
+        if vkey not in chain.keys:
+            if len(chain.keys) == 1:
+                raise BundleError(
+                    "the bundle's vkey is not the key you trust (--vkey), and the bundle holds "
+                    "no key transition from yours (transitions.ndjson)"
+                )
+            raise BundleError(
+                f"the key you trust (--vkey) {_key_label(vkey)} is not in this bundle's chain of "
+                f"signing keys ({', '.join(map(_key_label, chain.keys))})"
+            )
+    return chain, transitions, notes
+
+
+def _check_transitions_extended(transitions: list[_Transition], chain, checkpoint: Checkpoint):
+    """The bundle's tree extends the last checkpoint of every retired key: a new key signs from
+    its transition on, it cannot re-sign the history its predecessor signed."""
+    for transition, signed in zip(transitions, chain.transitions, strict=True):
+        try:
+            verify_consistency(
+                signed.size, checkpoint.size, signed.root, checkpoint.root, transition.consistency
+            )
+        except ProofError as exc:
+            raise BundleError(
+                f"REWRITTEN: the bundle's tree (size {checkpoint.size}) does not extend the key "
+                f"transition at tree size {signed.size}, the last checkpoint of "
+                f"{_key_label(transition.key)}: {exc}"
+            ) from exc
 
 
 def verify_bundle(
     bundle: Path,
-    trusted_vkey: str | None = None,
+    trusted_vkey: str | list[str] | None = None,
     previous: str | None = None,
     witness_keys: Iterable[str] = (),
 ):
     """Check a bundle; return a Report, or raise BundleError/NoteError/ProofError.
     `previous` is a checkpoint kept earlier, which the bundle's tree must extend;
     `witness_keys` are witnesses' keys, each of which must have cosigned its checkpoint."""
-    vkey, notes = _vkey(bundle, trusted_vkey)
+    chain, transitions, notes = _vkey(bundle, trusted_vkey)
     witnesses = [WitnessKey.parse(k) for k in witness_keys]
-    checkpoint = _checkpoints(bundle, vkey)
-    older = kept_checkpoint(previous, vkey) if previous is not None else None
+    checkpoint = _checkpoints(bundle, chain)
+    _check_transitions_extended(transitions, chain, checkpoint)
+    older = kept_checkpoint(previous, chain) if previous is not None else None
     if older is not None:
         check_not_behind(older, checkpoint)
     versions, version_count = _versions(bundle / "versions.ndjson")
@@ -1003,7 +1219,7 @@ def verify_bundle(
             )
         report = _verify_resident(bundle, checkpoint, versions)
     elif (bundle / "range.json").exists():
-        report = _verify_since(bundle, checkpoint, versions, older, vkey)
+        report = _verify_since(bundle, checkpoint, versions, older, chain)
     else:
         report = _verify_full(bundle, checkpoint, versions, older)
     report.versions = version_count
@@ -1057,8 +1273,8 @@ def _verify_full(bundle, checkpoint, versions, older) -> Report:
     return Report("full", checkpoint.size, size, notes=notes)
 
 
-def _verify_since(bundle, checkpoint, versions, older, vkey) -> Report:
-    start = open_checkpoint(_read_text(bundle / "previous"), vkey)
+def _verify_since(bundle, checkpoint, versions, older, chain) -> Report:
+    start = chain.open(_read_text(bundle / "previous"))
     if older is not None and older != start:
         raise BundleError("--previous differs from the checkpoint the bundle starts from")
     try:
@@ -1222,13 +1438,18 @@ def check_witness_folder(folder: Path, vkey: VerifierKey) -> list[Checkpoint]:
 
     The ledger delivers `checkpoint.<size>` files and, beside each, `consistency.<old>.<size>`
     (the hashes of a consistency proof from the previous delivered checkpoint, one hex per line).
-    A checkpoint that does not extend its predecessor is reported: that is a rewritten history."""
+    A checkpoint that does not extend its predecessor is reported: that is a rewritten history.
+    A key transition hands the checking over to the key it announces (and the retired key is
+    refused from then on)."""
     sizes = sorted(
         int(p.name.split(".")[1]) for p in folder.glob("checkpoint.*") if p.name[11:].isdigit()
     )
     seen: list[Checkpoint] = []
     for size in sizes:
-        checkpoint = open_checkpoint((folder / f"checkpoint.{size}").read_text("utf-8"), vkey)
+        note = (folder / f"checkpoint.{size}").read_text("utf-8")
+        checkpoint = open_checkpoint(note, vkey)
+        if announced_key(checkpoint) is not None:
+            vkey = open_transition(note, vkey)[1]
         if checkpoint.size != size:
             raise BundleError(f"checkpoint.{size} signs a tree of {checkpoint.size}")
         if seen:
@@ -1310,6 +1531,14 @@ class TlogWitness:
 
         self.vkey, self.state, self.signer = vkey, state, signer
         self.lock = threading.Lock()  # one request at a time may read, check and replace state
+        # After a key transition, the key it announced, which the witness checks from then on
+        # (the --vkey given at its start stays the first key it trusted).
+        if self.followed.exists():
+            self.vkey = VerifierKey.parse(self.followed.read_text("utf-8"))
+
+    @property
+    def followed(self) -> Path:
+        return self.state.with_name(self.state.name + ".vkey")
 
     def current(self) -> Checkpoint | None:
         if not self.state.exists():
@@ -1332,11 +1561,15 @@ class TlogWitness:
             proof = [base64.b64decode(line, validate=True) for line in lines[1:]]
         except ValueError:
             return 400, "malformed add-checkpoint request\n"
+        current = self.current()
+        # The key that signs next: the one the checkpoint held announced, if it was a transition.
+        expected = (announced_key(current) if current else None) or self.vkey
         try:
-            checkpoint = open_checkpoint(note, self.vkey)
+            checkpoint = open_checkpoint(note, expected)
+            if announced_key(checkpoint) is not None:
+                open_transition(note, expected)
         except NoteError as exc:
             return 403, f"{exc}\n"
-        current = self.current()
         size = current.size if current else 0
         if old != size:
             return 409, f"{size}\n"
@@ -1353,6 +1586,11 @@ class TlogWitness:
         except ProofError as exc:
             print(f"INCONSISTENT checkpoint {checkpoint.size}: {exc}", file=sys.stderr)
             return 422, f"{exc}\n"
+        if expected != self.vkey:  # the first checkpoint signed by the announced key
+            tmp = self.followed.with_name(self.followed.name + ".tmp")
+            tmp.write_text(format_verifier(expected) + "\n", encoding="utf-8")
+            os.replace(tmp, self.followed)
+            self.vkey = expected
         tmp = self.state.with_name(self.state.name + ".tmp")
         tmp.write_text(note, encoding="utf-8")
         os.replace(tmp, self.state)
@@ -1399,6 +1637,7 @@ BUNDLE_FILES = {
     "previous",
     "scope.json",
     "README.txt",
+    "transitions.ndjson",
 }
 
 
@@ -1468,7 +1707,14 @@ def main(argv: list[str] | None = None) -> int:
         description="Check a Homecoming ledger bundle offline.",
     )
     p.add_argument("bundle", type=Path, help="the bundle folder, or the same as a .zip file")
-    p.add_argument("--vkey", type=Path, help="the log's verifier key, as you hold it")
+    p.add_argument(
+        "--vkey",
+        type=Path,
+        action="append",
+        default=[],
+        help="the log's verifier key, as you hold it (an old one is enough: the bundle's key "
+        "transitions lead from it to the current key; repeatable)",
+    )
     p.add_argument("--previous", type=Path, help="an older checkpoint the bundle must extend")
     p.add_argument(
         "--witness",
@@ -1484,7 +1730,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: {args.bundle} is not a bundle folder or .zip file", file=sys.stderr)
         return 2
     try:
-        trusted = args.vkey.read_text("utf-8") if args.vkey else None
+        trusted = [path.read_text("utf-8") for path in args.vkey] or None
         previous = args.previous.read_text("utf-8") if args.previous else None
         witnesses = [path.read_text("utf-8") for path in args.witness]
         if zipped:

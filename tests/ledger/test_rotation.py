@@ -419,3 +419,10 @@ def test_when_the_transition_cannot_be_signed_the_old_key_stays(
     assert Checkpoint.objects.count() == count
     assert not Entry.objects.filter(action=rotation.ACTION).exists()
     assert not Alert.objects.filter(kind=rotation.ALERT_KIND).exists()
+
+
+def test_a_backup_signed_before_the_rotation_is_not_taken_for_another_center(rotated):
+    from homecoming.core import backup
+
+    kept = backup._vkeys_kept(rotated["new"].vkey)
+    assert rotated["old"].vkey in kept and rotated["new"].vkey in kept

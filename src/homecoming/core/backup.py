@@ -158,6 +158,16 @@ def _latest_checkpoint():
     return Checkpoint.objects.order_by("-tree_size").first()
 
 
+def _vkeys_kept(vkey: str | None) -> list[str]:
+    """The current key and those a key rotation retired (their checkpoints still count)."""
+    from homecoming.ledger import rotation
+
+    try:
+        return [rotation.format_verifier(k) for k in rotation.known_keys()] + [vkey]
+    except ValueError:
+        return [vkey]
+
+
 def _vkey() -> str | None:
     from homecoming.ledger import signing
 
@@ -508,7 +518,7 @@ def _after_restore(archive: Archive, path: Path, files: int) -> RestoreSummary:
             "no ledger signing key here: put the center's key at "
             f"{settings.HOMECOMING_LEDGER_KEY} (it is never in a backup)"
         )
-    elif restored_vkey is not None and archive.vkey != vkey:
+    elif restored_vkey is not None and archive.vkey not in _vkeys_kept(vkey):
         warnings.append(
             f"the signing key at {settings.HOMECOMING_LEDGER_KEY} is not the one that signed "
             f"this backup's checkpoints ({archive.vkey}): put the center's own key there"

@@ -4,7 +4,7 @@ This file is deliberately self-contained: it imports only the Python standard li
 `cryptography` package, never Django or the rest of Homecoming, so an investigator can copy it
 and run it with nothing but an exported bundle and the log's public key:
 
-    python verify.py DIR [--vkey FILE] [--previous CHECKPOINT] [--witness WITNESS_VKEY ...]
+    python verify.py DIR [--vkey FILE ...] [--previous CHECKPOINT] [--witness WITNESS_VKEY ...]
     python verify.py witness DIR --vkey FILE          (check a witness folder)
     python verify.py serve-witness --vkey FILE --state FILE [--port 8100] [--key FILE]
     python verify.py witness-keygen NAME --out FILE   (a witness's own cosigning key)
@@ -18,6 +18,10 @@ The formats it checks are specified in docs/ledger.md:
 - a bundle is a folder with entries.ndjson, versions.ndjson, checkpoint and vkey (and, for a
   per-resident bundle, proofs.ndjson; for a bundle since an older checkpoint, range.json; for
   an investigator's evidence bundle, scope.json), or the same folder as a .zip file.
+- after the log's signing key was changed, a bundle's transitions.ndjson holds each key
+  transition (the retiring key's last checkpoint, announcing the next key in a `key-rotation`
+  extension line and signed by both): the chain leads from any key the reader holds to the
+  bundle's, and every later tree must extend each transition's.
 
 Homecoming itself uses the tree and note functions below when it builds the ledger, so the
 writer and the verifier cannot drift apart.

@@ -19,7 +19,7 @@ from homecoming.alerts.urgency import URGENCY
 from homecoming.ledger import checkpoints, dbcheck, rollback, rotation, signing, tree
 from homecoming.ledger import verify as v
 from homecoming.ledger.checkpoints import make_checkpoint
-from homecoming.ledger.export import export
+from homecoming.ledger.export import evidence, export
 from homecoming.ledger.models import Checkpoint, Entry
 from homecoming.ledger.witnesses import deliver_pending
 from homecoming.residents import selectors
@@ -164,6 +164,10 @@ def test_every_kind_of_bundle_spans_the_rotation(rotated, resident, tmp_path):
     export(tmp_path / "f")
     assert v.verify_bundle(tmp_path / "f", [old], previous=rotated["kept"].note).kind == "full"
     assert v.verify_bundle(tmp_path / "f", previous=rotated["transition"].note).kind == "full"
+    archive, _ = evidence([resident.pk], [])
+    (tmp_path / "evidence.zip").write_bytes(archive)
+    (tmp_path / "old.vkey").write_text(old + "\n")
+    assert v.main([str(tmp_path / "evidence.zip"), "--vkey", str(tmp_path / "old.vkey")]) == 0
 
 
 @pytest.fixture
@@ -333,12 +337,20 @@ def test_witnesses_follow_the_transition_and_refuse_the_retired_key(
     text = later.note[: later.note.find("\n\n") + 1]
     status, _ = offer(ledger_key.sign_note(text), later.tree_size, later.root)
     assert status == 403
+    # A rewritten tree of that size, signed by the new key (the insider who rotated holds it):
+    # the witness holds the transition, which it does not extend.
+    new = signing.load()
+    forged = new.sign_note(v.Checkpoint(new.name, later.tree_size, b"\x11" * 32).text())
+    status, text = offer(forged, later.tree_size, b"\x11" * 32)
+    assert status == 422, text
     assert offer(later.note, later.tree_size, later.root)[0] == 200
     # A restarted witness, given only the old key, goes on with the one it followed.
     again = v.TlogWitness(ledger_key.verifier, tmp_path / "witness-state")
     assert again.vkey == signing.load().verifier
     # The folder witness, checked on the collecting side with the old key alone.
     deliver_pending()
+    rollback.state_path().unlink(missing_ok=True)
+    assert rollback.problems() == []  # the folder's newest checkpoint, opened with its era's key
     seen = v.check_witness_folder(folder, ledger_key.verifier)
     assert [c.size for c in seen][-1] == later.tree_size
     ok = verify_py("witness", folder, "--vkey", _vkey_file(tmp_path, ledger_key))
@@ -426,3 +438,17 @@ def test_a_backup_signed_before_the_rotation_is_not_taken_for_another_center(rot
 
     kept = backup._vkeys_kept(rotated["new"].vkey)
     assert rotated["old"].vkey in kept and rotated["new"].vkey in kept
+
+
+def test_a_ledger_whose_signing_is_stopped_cannot_be_rotated(resident, staff, ledger_key, capsys):
+    """The insider who rewrote the database cannot rotate to a key of their own to sign over it:
+    the state beside the key (or a folder witness) says the tree diverges, and the rotation
+    stops with the old key in place (which signs nothing either)."""
+    grow(staff, resident)
+    make_checkpoint()
+    rollback.state_path().write_text(
+        json.dumps({"tree_size": 10_000, "root": (b"\x07" * 32).hex()})
+    )
+    assert run("ledger", "rotate-key", "--reason", "mine now") == 2
+    assert "Signing is stopped" in capsys.readouterr().err
+    assert signing.load().vkey == ledger_key.vkey and not rotation.pending_path().exists()

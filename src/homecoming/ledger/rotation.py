@@ -186,7 +186,12 @@ def _put_in_place(old: signing.SigningKey, new: signing.SigningKey):
     if new.verifier not in keys:
         keys.append(new.verifier)
     _write_history(keys)
-    os.replace(pending_path(), signing.key_path())
+    try:
+        os.replace(pending_path(), signing.key_path())
+    except FileNotFoundError:
+        # A checkpoint signed meanwhile (the worker) finished the rotation first.
+        if signing.load().verifier != new.verifier:
+            raise
 
 
 def rotate(reason: str, record) -> tuple[Checkpoint, signing.SigningKey, signing.SigningKey]:

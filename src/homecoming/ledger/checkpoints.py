@@ -104,7 +104,9 @@ def make_transition(old: signing.SigningKey, new: signing.SigningKey) -> Checkpo
     size = Head.objects.values_list("size", flat=True).get(pk=1)
     latest = Checkpoint.objects.order_by("-tree_size").first()
     if latest is not None and latest.tree_size >= size:
-        raise LedgerBroken("a key transition signs a tree larger than the latest checkpoint")
+        raise LedgerBroken(
+            "nothing was appended since the latest checkpoint: a key transition signs a larger tree"
+        )
     rollback.guard()
     checkpoint = _extend_and_sign(old, size, next_key=new)
     witnesses.schedule(checkpoint)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from homecoming import cli
-from homecoming.accounts.models import CommandRun, Role
+from homecoming.accounts.models import CommandRun, Role, User
 from homecoming.alerts.models import Alert
 from homecoming.alerts.urgency import URGENCY
 from homecoming.ledger import checkpoints, dbcheck, rollback, rotation, signing, tree
@@ -452,3 +452,12 @@ def test_a_ledger_whose_signing_is_stopped_cannot_be_rotated(resident, staff, le
     assert run("ledger", "rotate-key", "--reason", "mine now") == 2
     assert "Signing is stopped" in capsys.readouterr().err
     assert signing.load().vkey == ledger_key.vkey and not rotation.pending_path().exists()
+
+
+def test_the_ledger_page_shows_the_oversight_body_every_key_with_its_years(rotated, client_for):
+    overseer = User.objects.get(username="overseer")
+    page = client_for(overseer).get("/ledger/").content.decode()
+    old, new, transition = rotated["old"], rotated["new"], rotated["transition"]
+    assert new.vkey in page and old.vkey in page
+    assert page.index(new.vkey) < page.index("Earlier keys") < page.index(old.vkey)
+    assert f"Signed up to tree size {transition.tree_size}." in page

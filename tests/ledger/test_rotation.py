@@ -461,3 +461,21 @@ def test_the_ledger_page_shows_the_oversight_body_every_key_with_its_years(rotat
     assert new.vkey in page and old.vkey in page
     assert page.index(new.vkey) < page.index("Earlier keys") < page.index(old.vkey)
     assert f"Signed up to tree size {transition.tree_size}." in page
+
+
+def test_the_api_gives_every_key_with_the_years_it_signed(rotated, staff):
+    from django.test import Client
+
+    from homecoming.accounts import tokens
+
+    def get(user):
+        _, clear = tokens.issue(user, "t")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {clear}").get("/api/v1/ledger/vkeys")
+
+    keys = get(User.objects.get(username="overseer")).json()
+    assert keys == [
+        {"vkey": rotated["old"].vkey, "signed_up_to": rotated["transition"].tree_size},
+        {"vkey": rotated["new"].vkey, "signed_up_to": None},
+    ]
+    refused = get(staff["caseworker"])
+    assert refused.status_code == 403 and "vkey" not in refused.content.decode()

@@ -10,7 +10,7 @@ from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.schemas import Error
 
-from . import cosigned, services, signing, tree
+from . import cosigned, rotation, services, signing, tree
 from .canonical import canonical_json
 from .models import Checkpoint, Entry
 
@@ -25,6 +25,11 @@ class CheckpointOut(Schema):
 
 class LatestCheckpointOut(CheckpointOut):
     cosigned_note: str  # the note followed by its witnesses' cosignature lines: keep this one
+
+
+class SigningKeyOut(Schema):
+    vkey: str
+    signed_up_to: int | None  # the tree size of its key transition; None: the current key
 
 
 class InclusionOut(Schema):
@@ -78,6 +83,15 @@ def vkey(request):
     """The ledger's public verifier key (C2SP vkey)."""
     policy.require(request.auth, Action.VIEW_LEDGER)
     return HttpResponse(signing.load().vkey + "\n", content_type="text/plain")
+
+
+@router.get("/ledger/vkeys", response={200: list[SigningKeyOut], 403: Error})
+def vkeys(request):
+    """Every key that signed the ledger, oldest first, each with the tree size it signed up to
+    (its key transition; null for the current key): a bundle or checkpoint from before a key
+    rotation is checked with the key of its years."""
+    policy.require(request.auth, Action.VIEW_LEDGER)
+    return [{"vkey": vkey, "signed_up_to": size} for vkey, size in rotation.eras()]
 
 
 @router.get("/ledger/proof/inclusion", response={200: InclusionOut, 400: Error, 403: Error})

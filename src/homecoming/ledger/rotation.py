@@ -111,6 +111,19 @@ def chain(current: signing.SigningKey | None = None) -> KeyChain:
     return followed
 
 
+def eras() -> list[tuple[str, int | None]]:
+    """Every signing key the ledger had, oldest first, as its vkey with the tree size it signed
+    up to (None for the current key): for the Audit ledger page and its API. Empty when there
+    is no key, or when the chain does not hold together, which the database check reports (a
+    critical alert) rather than a page guessing at it."""
+    try:
+        followed = chain()
+    except (signing.KeyMissing, NoteError):
+        return []
+    sizes = [t.size for t in followed.transitions] + [None]
+    return [(format_verifier(k), size) for k, size in zip(followed.keys, sizes, strict=True)]
+
+
 def signing_key_after(latest: Checkpoint | None, key: signing.SigningKey) -> signing.SigningKey:
     """The key that may sign the next checkpoint: after a key transition only the announced key.
     A rotation interrupted between its commit and the rename is finished here."""

@@ -10,7 +10,6 @@ from homecoming.access.policy import Action
 from . import cosigned, rotation, signing, tree
 from .checkpoints import history_ndjson
 from .models import Checkpoint, Witness
-from .verify import NoteError, format_verifier
 
 
 def overview(request):
@@ -24,7 +23,9 @@ def overview(request):
         "latest": latest,
         "latest_note": cosigned.note(latest) if latest else None,
         "vkey": vkey,
-        "earlier_keys": _earlier_keys() if vkey else [],
+        # The keys a rotation retired, each with the tree size it signed up to: an
+        # investigator holding a bundle from before a rotation checks it with its years' key.
+        "earlier_keys": rotation.eras()[:-1] if vkey else [],
         "checkpoints": Checkpoint.objects.order_by("-tree_size")[:50],
         "count": Checkpoint.objects.count(),
         "witnesses": [
@@ -33,21 +34,6 @@ def overview(request):
         ],
     }
     return render(request, "ledger/overview.html", context)
-
-
-def _earlier_keys() -> list[tuple[str, int]]:
-    """The keys a rotation retired, oldest first, each with the tree size it signed up to: an
-    investigator holding a bundle from before a rotation checks it with the key of its years.
-    A chain that does not hold together is the database check's to report (a critical alert),
-    not this page's to guess at."""
-    try:
-        followed = rotation.chain()
-    except (signing.KeyMissing, NoteError):
-        return []
-    return [
-        (format_verifier(key), transition.size)
-        for key, transition in zip(followed.keys, followed.transitions, strict=False)
-    ]
 
 
 def download_history(request):

@@ -7,13 +7,15 @@ and selectors."""
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, errors
 from ninja.security import HttpBearer, SessionAuth
 
 from homecoming.access.policy import AccessDenied
 from homecoming.accounts import tokens
 from homecoming.accounts.middleware import fully_logged_in
+from homecoming.core import idempotency, openapi
 from homecoming.core.forms import messages_by_field
+from homecoming.core.schemas import CODE_OF_STATUS
 from homecoming.ledger.signing import KeyMissing
 
 
@@ -33,37 +35,81 @@ class VerifiedSession(SessionAuth):
         return user if user is not None and fully_logged_in(user) else None
 
 
-api = NinjaAPI(
+class CenterAPI(NinjaAPI):
+    """NinjaAPI with the center's operation ids and the answers every operation may give."""
+
+    def get_openapi_operation_id(self, operation):
+        # Short and stable: the app and the function ("residents_admit"), never the module path.
+        return openapi.operation_id(operation)
+
+    def get_openapi_schema(self, *args, **kwargs):
+        return openapi.complete(super().get_openapi_schema(*args, **kwargs))
+
+
+api = CenterAPI(
     title="Homecoming",
     version="1",
-    description="The center's record, with the same access rules and audit trail as the pages.",
+    description=openapi.DESCRIPTION,
     auth=[TokenAuth(), VerifiedSession()],
     urls_namespace="api",
 )
+# A write sent with an Idempotency-Key header runs once; a retry gets the first answer back.
+api.add_decorator(idempotency.once_per_key, mode="view")
+api.add_decorator(idempotency.replay_if_done, mode="operation")
+
+
+def _error(request, status, detail, code=None, **extra):
+    body = {"detail": detail, "code": code or CODE_OF_STATUS.get(status, "error"), **extra}
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(AccessDenied)
 def access_denied(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=403)
+    return _error(request, 403, str(exc))
 
 
 @api.exception_handler(ValidationError)
 def invalid(request, exc):
-    return api.create_response(
+    return _error(request, 400, " ".join(exc.messages), errors=messages_by_field(exc))
+
+
+@api.exception_handler(errors.ValidationError)
+def not_as_described(request, exc):
+    """The request does not match the description (a field missing, of the wrong type, out of
+    range): every problem at once, by field, as for refused input."""
+    by_field = openapi.errors_by_field(exc.errors)
+    said = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in by_field.items())
+    return _error(
         request,
-        {"detail": " ".join(exc.messages), "errors": messages_by_field(exc)},
-        status=400,
+        422,
+        f"The request does not match the API's description. {said}",
+        code="invalid_request",
+        errors=by_field,
     )
+
+
+@api.exception_handler(errors.AuthenticationError)
+def not_authenticated(request, exc):
+    return _error(
+        request,
+        401,
+        "Log in, or send a valid API token: Authorization: Bearer <token>.",
+    )
+
+
+@api.exception_handler(errors.HttpError)
+def http_error(request, exc):
+    return _error(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(KeyMissing)
 def no_key(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=503)
+    return _error(request, 503, str(exc), code="ledger_key_missing")
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
+    return _error(request, 404, str(exc) or "Not found.")
 
 
 api.add_router("/", "homecoming.residents.api.router")

@@ -2,9 +2,9 @@
 
 import datetime as dt
 
-from ninja import Router, Schema, Status
+from ninja import Router, Schema
 
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, problem
 
 from . import selectors, services
 
@@ -58,5 +58,5 @@ def acknowledge(request, payload: AcknowledgeIn):
     try:
         done = services.acknowledge(request.auth, payload.ids)
     except services.NotYours as exc:
-        return Status(403, {"detail": str(exc)})
+        return problem(403, str(exc), code="not_your_alert")
     return {"acknowledged": [a.pk for a in done]}

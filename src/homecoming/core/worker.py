@@ -15,6 +15,7 @@ Each job has its own interval; the loop wakes every few seconds and runs the job
   the care team for two working days, once per message (conversations/timers).
 - corrections: hourly, tell the supervisors of a correction request unanswered for 30 days
   (HIPAA allows 60), once per request (corrections/timers).
+- idempotency keys: hourly, forget the API's Idempotency-Keys older than 24 hours.
 - database: check the live database against the ledger (at start, then every
   HOMECOMING_DATABASE_CHECK_HOURS); a mismatch alerts the oversight body and the director.
 A failing job is logged and retried at its next turn; it never stops the others.
@@ -118,6 +119,13 @@ def _corrections() -> str | None:
     return timers.run()
 
 
+def _idempotency_keys() -> str | None:
+    from homecoming.core import idempotency
+
+    forgotten = idempotency.forget_old()
+    return f"forgot {forgotten} API idempotency key(s) older than 24 hours" if forgotten else None
+
+
 def _fhir_exports() -> str | None:
     from homecoming.fhir import exports
 
@@ -145,6 +153,7 @@ def jobs() -> list[Job]:
         Job("safety plans", lambda: 600.0, _safety_plans),
         Job("messages", lambda: 600.0, _messages),
         Job("corrections", lambda: 3600.0, _corrections),
+        Job("idempotency keys", lambda: 3600.0, _idempotency_keys),
         # A client polls its $export: written within a tick of being asked for.
         Job("FHIR exports", lambda: TICK_SECONDS, _fhir_exports),
         # Last: on a large database it takes a while, and it runs at every start.

@@ -3,9 +3,9 @@ signing stay on the pages, where each signer types their own password."""
 
 import datetime as dt
 
-from ninja import Router, Schema, Status
+from ninja import Router, Schema
 
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, problem
 
 from . import selectors, services
 
@@ -38,8 +38,7 @@ class PlanOut(Schema):
     follow_ups: list[FollowUpOut]
 
 
-class NotReadyOut(Schema):
-    detail: str
+class NotReadyOut(Error):
     missing: list[str]
 
 
@@ -76,5 +75,5 @@ def discharge(request, stay_id: int):
     try:
         plan = services.carry_out(request.auth, plan)
     except services.NotReady as exc:
-        return Status(409, {"detail": exc.messages[0], "missing": exc.wanting})
+        return problem(409, exc.messages[0], code="plan_not_ready", missing=exc.wanting)
     return _out(plan)

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, problem
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -298,7 +298,7 @@ class DoseIn(Schema):
     override: OverrideIn | None = None
 
 
-class DoseStoppedOut(Schema):
+class DoseStoppedOut(Error):
     detail: str
     stops: list[StopOut]
     stop_id: int | None
@@ -508,6 +508,7 @@ def _dose_stop(s: DoseStop) -> dict:
 def _stopped(exc: DoseStopped) -> dict:
     return {
         "detail": " ".join(s.message for s in exc.stops),
+        "code": "dose_stopped",
         "stops": [_stop(s.rule, s.message) for s in exc.stops],
         "stop_id": exc.record.pk if exc.record is not None else None,
         "overridable": exc.overridable,
@@ -846,7 +847,7 @@ def medication_round(
             request.auth, day or current_day, chosen, wing=wing, page=page
         )
     except selectors.UnknownWing:
-        return Status(400, {"detail": f"There is no wing “{wing}” in the center."})
+        return problem(400, f"There is no wing “{wing}” in the center.", code="unknown_wing")
     return {
         "wing": grid.wing,
         "wings": [{"wing": name, "residents": count} for name, count in grid.wings],

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from homecoming.access.policy import Action
 from homecoming.core.forms import messages_by_field
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, problem
 from homecoming.record import own_copy
 
 from . import intake_rules as rules
@@ -329,14 +329,15 @@ def _resolved(data) -> tuple[dict, dict]:
 
 def _refused(errors: dict, duplicates: list):
     errors = {API_FIELD.get(k, k): v for k, v in errors.items()}
-    ids = [d.resident.pk for d in duplicates]
-    body = {
-        "detail": " ".join(m for messages in errors.values() for m in messages),
-        "errors": errors,
-        "existing_resident_ids": ids,
-    }
     # A likely duplicate alone is a conflict to confirm; anything else is bad input.
-    return Status(409 if set(errors) == {rules.DIFFERENT_PERSON} else 400, body)
+    duplicate_only = set(errors) == {rules.DIFFERENT_PERSON}
+    return problem(
+        409 if duplicate_only else 400,
+        " ".join(m for messages in errors.values() for m in messages),
+        code="possible_duplicate" if duplicate_only else "invalid",
+        errors=errors,
+        existing_resident_ids=[d.resident.pk for d in duplicates],
+    )
 
 
 @router.post(

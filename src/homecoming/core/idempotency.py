@@ -3,7 +3,9 @@
 A client that sends a write with `Idempotency-Key: <unique string>` and does not hear back (a
 dropped connection, a timeout) sends it again with the same key: the first write's answer comes
 back, with `Idempotent-Replayed: true`, and nothing is written again. The same key with another
-request is refused (422, `idempotency_key_reused`): it is a client's mistake, not a retry.
+request is refused (409, `idempotency_key_reused`): it is a client's mistake, not a retry. (The
+IETF draft suggests 422; here 422 means only "the request does not match the description", and
+a key bound to another request conflicts with the server's state, which is what 409 says.)
 
 Written here rather than taken from a package: the ones on PyPI key by a header alone (not by
 the caller, so one client could replay another's answer), keep answers in the cache (lost on a
@@ -22,6 +24,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import re
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
@@ -33,6 +36,9 @@ HEADER = "HTTP_IDEMPOTENCY_KEY"
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 KEPT = dt.timedelta(hours=24)
 MAX_LENGTH = 200
+# Printable ASCII (what an HTTP header carries safely), no space at either end; the description
+# states the same pattern (core/openapi.py), so a key the description allows is never refused.
+PATTERN = r"^[!-~]([ -~]{0,198}[!-~])?$"
 
 
 class _Raced(Exception):
@@ -45,16 +51,16 @@ def _key(request) -> str | None:
     return request.META.get(HEADER)
 
 
-def _problem(status: int, detail: str, code: str) -> HttpResponse:
-    body = {"detail": detail, "code": code}
+def _problem(status: int, detail: str, code: str, **extra) -> HttpResponse:
+    body = {"detail": detail, "code": code, **extra}
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
 
 
 def key_problem(key: str) -> str | None:
-    if not 1 <= len(key) <= MAX_LENGTH or not key.isprintable() or key != key.strip():
+    if not re.fullmatch(PATTERN, key):
         return (
-            f"The Idempotency-Key header must be 1-{MAX_LENGTH} printable characters with no "
-            "space at either end (a UUID is a good key)."
+            f"The Idempotency-Key header must be 1-{MAX_LENGTH} printable ASCII characters with "
+            "no space at either end (a UUID is a good key)."
         )
     return None
 
@@ -76,7 +82,7 @@ def _live(caller, key):
 def _replay(kept: IdempotentRequest, fingerprint: str) -> HttpResponse:
     if kept.fingerprint != fingerprint:
         return _problem(
-            422,
+            409,
             "This Idempotency-Key was used with another request in the last 24 hours: "
             "use a new key for a new request.",
             "idempotency_key_reused",
@@ -93,8 +99,10 @@ def once_per_key(run):
         if key is None:
             return run(request, *args, **kwargs)
         problem = key_problem(key)
-        if problem:
-            return _problem(400, problem, "invalid_idempotency_key")
+        if problem:  # not as described: the same answer as any other such request
+            said = f"The request does not match the API's description. Idempotency-Key: {problem}"
+            errors = {"Idempotency-Key": [problem]}
+            return _problem(422, said, "invalid_request", errors=errors)
         try:
             with transaction.atomic():
                 response = run(request, *args, **kwargs)

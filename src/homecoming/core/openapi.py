@@ -8,6 +8,8 @@ on every write (a read-only token), 422 where there is input to check."""
 import re
 from collections import defaultdict
 
+from .idempotency import PATTERN
+
 DESCRIPTION = """The center's record over JSON, with the same access rules, services and
 audit ledger as the pages: every read and write is on the ledger in the caller's name.
 
@@ -32,6 +34,11 @@ ALWAYS = {
         "Refused: a read-only token on a write, or the access rules do not let you "
         "(code `forbidden`; the refusal is on the ledger).",
     ),
+    409: (
+        lambda op, method, path: method in WRITES,
+        "The Idempotency-Key was used in the last 24 hours with another request (code "
+        "`idempotency_key_reused`).",
+    ),
     404: (
         lambda op, method, path: "{" in path,
         "Nothing with that id, or nothing you may know exists (code `not_found`).",
@@ -39,8 +46,7 @@ ALWAYS = {
     422: (
         lambda op, method, path: bool(op.get("parameters") or op.get("requestBody")),
         "The request does not match this description (code `invalid_request`, every problem "
-        "by field in `errors`), or an Idempotency-Key reused with another request (code "
-        "`idempotency_key_reused`).",
+        "by field in `errors`).",
     ),
 }
 
@@ -70,26 +76,39 @@ def complete(schema: dict) -> dict:
             description = op.get("description", "")
             if description and _generated(op):
                 op["summary"] = first_sentence(description)
-            responses = op["responses"]
-            for status, (applies, said) in ALWAYS.items():
-                if status not in responses and applies(op, method, path):
-                    responses[status] = {
-                        "description": said,
-                        "content": {"application/json": {"schema": ERROR_REF}},
-                    }
             if method in WRITES:
                 op.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            for status, (applies, said) in ALWAYS.items():
+                if applies(op, method, path):
+                    _declare(op["responses"], status, said)
     return schema
+
+
+def _declare(responses: dict, status: int, said: str):
+    """The answer every such operation may give, beside the operation's own for that status
+    (a dose stopped is a 422 with the stops; a request not as described is a 422 Error)."""
+    if status not in responses:
+        responses[status] = {
+            "description": said,
+            "content": {"application/json": {"schema": ERROR_REF}},
+        }
+        return
+    answer = responses[status]
+    content = answer.setdefault("content", {}).setdefault("application/json", {})
+    own = content.get("schema")
+    if own != ERROR_REF and said not in answer.get("description", ""):
+        content["schema"] = {"anyOf": [own, ERROR_REF]} if own else ERROR_REF
+        answer["description"] = f"{answer.get('description', '')} Or: {said}".strip()
 
 
 IDEMPOTENCY_KEY = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "description": "Any unique string of 1-200 printable characters (a UUID): the write is done "
+    "description": "Any unique string of 1-200 printable ASCII characters (a UUID): the write is done "
     "once; the same key with the same request again gets the first answer back, with the "
     "header `Idempotent-Replayed: true`. Keys are kept 24 hours, per caller.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": PATTERN},
 }
 
 

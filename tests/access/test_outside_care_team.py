@@ -100,6 +100,8 @@ ROUND = {
     ("api:signal_detail", "GET"): "the center's signals",
     ("safety:decide", "GET"): "the center's signals: the medical lead's decisions",
     ("api:list_decisions", "GET"): "the center's signals: the medical lead's decisions",
+    # A questionnaire's published items and answers: the form, not anyone's answers to it.
+    ("api:get_instrument", "GET"): "the questionnaires' published text",
 }
 
 # Not anyone's record: the caller's own-record pages, which a member of staff does not have
@@ -141,6 +143,7 @@ PAYLOADS = {
     ("api:get_plan", "POST"): {"secret": "not the outsider's to give", "coping": "Walk."},
     ("api:clear_flag", "POST"): {"reason": "Seen today: the risk no longer stands."},
     ("api:cancel_planned_admission", "POST"): {"reason": "Recalled to his unit."},
+    ("api:list_questionnaires", "POST"): {"instrument": "gad7", "answers": [1] * 7},
     ("api:list_threads", "POST"): {"subject": "Hello", "body": "Not the outsider's to send."},
     ("api:read_thread", "POST"): {"body": "Not the outsider's to send."},
     ("api:list_requests", "POST"): {"kind": "note", "entry_id": 1, "what_is_wrong": "Wrong."},

@@ -159,3 +159,28 @@ def test_an_unknown_resident_is_recorded_and_refused(staff, db):
         selectors.history(staff["supervisor"], 999999)
     probe = Entry.objects.get(actor=staff["supervisor"])
     assert probe.outcome == "denied" and probe.object_id == "999999"
+
+
+def test_administrations_read_and_record_only_the_page_cut(resident, staff, answered):
+    found = selectors.administrations(staff["clinician"], resident.pk)
+    assert len(found) == 4
+    assert not reads(staff["clinician"]).exists()  # counted, nothing shown yet
+    with CaptureQueriesContext(connection) as queries:
+        page = found[1:3]
+    assert [a.questionnaire.pk for a in page] == [answered[2].pk, answered[1].pk]
+    assert len([q for q in queries if "measures_questionnaire" in q["sql"]]) == 1
+    [look] = reads(staff["clinician"])
+    assert look.resident_id == resident.pk and look.sections == ["questionnaires"]
+
+
+def test_administrations_refuse_outside_the_care_team(resident, staff):
+    with pytest.raises(AccessDenied):
+        selectors.administrations(staff["caseworker_other"], resident.pk)
+    assert Entry.objects.filter(actor=staff["caseworker_other"], outcome="denied").exists()
+
+
+def test_recorded_trends_record_what_they_plot(resident, staff, answered):
+    trends = selectors.recorded_trends(staff["caseworker"], resident.pk)
+    assert [len(t.points) for t in trends.instruments] == [2, 1, 1]
+    [look] = reads(staff["caseworker"])
+    assert look.sections == ["questionnaires"]

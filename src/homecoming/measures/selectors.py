@@ -90,6 +90,11 @@ class History:
         )
 
 
+def bands_of(code: str) -> tuple[Band, ...]:
+    """The instrument's severity bands at this center (the PCL-5's cut-point is a setting)."""
+    return scoring.bands(code, settings.HOMECOMING_PCL5_CUTPOINT)
+
+
 def _trends(
     actor,
     resident,
@@ -101,14 +106,13 @@ def _trends(
 ) -> Trends:
     """`baselines`: each instrument's first total ever, when `administrations` are only the
     latest ones; otherwise the first administration given is the baseline."""
-    cutpoint = settings.HOMECOMING_PCL5_CUTPOINT
     trends = []
     for definition in instruments.ALL:
         mine = [a for a in administrations if a.definition.code == definition.code]
         points = [
             (timezone.localtime(a.questionnaire.completed_at), a.questionnaire.total) for a in mine
         ]
-        bands = scoring.bands(definition.code, cutpoint)
+        bands = bands_of(definition.code)
         baseline = (baselines or {}).get(definition.code, points[0][1] if points else None)
         trends.append(
             Trend(
@@ -223,3 +227,62 @@ def history(actor, resident_id: int, cursor=None) -> History:
         older=page.older,
         newer=page.newer,
     )
+
+
+class Administrations:
+    """A resident's administrations, newest first, for a list cut into pages by its reader (the
+    API's `limit` and `offset`): `len()` counts them in one query, and cutting a page reads those
+    rows and records each as read (with none to show, the read of the resident), as `history`
+    does for the questionnaires page. Nothing is read, or recorded, that is not shown."""
+
+    def __init__(self, actor, resident: Resident, decision):
+        self.actor = actor
+        self.resident = resident
+        self.decision = decision
+        self.own = resident.user_id is not None and resident.user_id == actor.pk
+        self._rows = (
+            Questionnaire.objects.filter(resident=resident)
+            .select_related("completed_by")
+            .order_by("-completed_at", "-id")
+        )
+
+    def __len__(self) -> int:
+        return self._rows.count()
+
+    def __getitem__(self, cut: slice) -> list[Administration]:
+        if not isinstance(cut, slice):
+            raise TypeError("Administrations are read a page (a slice) at a time.")
+        rows = list(self._rows[cut])
+        ledger.record_reads(
+            self.actor,
+            str(Action.VIEW),
+            rows or [self.resident],
+            resident_of=lambda _: self.resident.pk,
+            purpose=self.decision.purpose,
+        )
+        return [administration(q) for q in rows]
+
+
+def administrations(actor, resident_id: int) -> Administrations:
+    """Every administration of the resident, newest first, each read recorded when shown: the
+    questionnaires page's list for a reader that pages by offset (the API)."""
+    resident = existing(actor, resident_id, Action.VIEW)
+    decision = policy.require(actor, Action.VIEW, resident)
+    return Administrations(actor, resident, decision)
+
+
+def recorded_trends(actor, resident_id: int) -> Trends:
+    """Each instrument's trend on its own (the API), not inside a page that records the read of
+    the resident: every questionnaire plotted is recorded as read (with none, the resident)."""
+    resident = existing(actor, resident_id, Action.VIEW)
+    decision = policy.require(actor, Action.VIEW, resident)
+    found = trends(actor, resident_id, opened=(resident, decision))
+    plotted = [a.questionnaire for t in found.instruments for a in t.administrations]
+    ledger.record_reads(
+        actor,
+        str(Action.VIEW),
+        plotted or [resident],
+        resident_of=lambda _: resident.pk,
+        purpose=decision.purpose,
+    )
+    return found

@@ -173,7 +173,7 @@ def _acted(request, user_id) -> User:
 @router.get("/accounts", response={200: list[AccountOut], 403: Error})
 @paginate(Pages)
 def list_accounts(request):
-    """Every staff account, by role then username. The system administrator and the program
+    """List the staff accounts. By role then username. The system administrator and the program
     director only (403 for anyone else, on the ledger). Resident log-ins are not listed: they
     carry residents' names, and are managed from the resident's chart."""
     return selectors.staff_accounts(request.auth)
@@ -181,7 +181,7 @@ def list_accounts(request):
 
 @router.get("/accounts/{user_id}", response={200: AccountOut, 403: Error, 404: Error})
 def get_account(request, user_id: int):
-    """One staff account. The system administrator and the program director only; 404 for a
+    """Read one staff account. The system administrator and the program director only; 404 for a
     resident's log-in or no account."""
     return _account(request, user_id)
 
@@ -191,8 +191,8 @@ def get_account(request, user_id: int):
     response={201: AccountOut, 400: Error, 403: Error, 409: SameNameError},
 )
 def create_account(request, payload: AccountIn):
-    """Create a staff account with a first password the colleague must replace at their first
-    log-in; they enrol their authenticator app then too. The system administrator and the
+    """Create a staff account with a first password. The colleague must replace it at their
+    first log-in, and enrols their authenticator app then too. The system administrator and the
     program director only. Every account created is told to every oversight officer and
     program director (inactive ones included), whoever makes it and whatever its role: an
     account with access to the records made by the administrator for themself is seen.
@@ -213,7 +213,7 @@ def create_account(request, payload: AccountIn):
 
 @router.patch("/accounts/{user_id}", response={200: AccountOut, 400: Error, 403: Error, 404: Error})
 def update_account(request, user_id: int, payload: AccountPatch):
-    """Change a staff account's name, e-mail, role, flags or care-team default (never its
+    """Change a staff account. Its name, e-mail, role, flags or care-team default (never its
     username). The system administrator and the program director only. Nobody changes their
     own role, and the last active oversight officer or program director keeps theirs (400);
     every change of role is told to the oversight body and the program director."""
@@ -253,7 +253,8 @@ def activate_account(request, user_id: int):
     response={200: AccountOut, 400: Error, 403: Error, 404: Error},
 )
 def reset_second_factor(request, user_id: int):
-    """Remove an account's authenticator app: they enrol a new one at their next log-in. The
+    """Reset an account's second factor. Its authenticator app is removed: they enrol a new
+    one at their next log-in. The
     system administrator and the program director only. For an account that opens records,
     told to the oversight body and the program director. 400 for a resident's log-in."""
     services.reset_second_factor(request.auth, _target(user_id))
@@ -279,7 +280,7 @@ def _staff_only(request):
 @router.get("/tokens", response={200: list[TokenOut], 403: Error})
 @paginate(Pages)
 def my_tokens(request):
-    """Your own API tokens, newest first, revoked and expired ones included. Staff only (403,
+    """List your own API tokens. Newest first, revoked and expired ones included. Staff only (403,
     for a resident)."""
     _staff_only(request)
     return tokens.listed(None, request.auth)
@@ -287,7 +288,7 @@ def my_tokens(request):
 
 @router.post("/tokens", response={201: NewTokenOut, 400: Error, 403: Error})
 def create_token(request, payload: TokenIn):
-    """Make an API token of your own, after confirming it is you (your password or a current
+    """Make an API token of your own. Confirm it is you first (your password or a current
     authenticator code in `secret`); the token is in the answer this once, and never shown
     again. Staff only. On the ledger. 400: a bad name, scope or number of days, or a wrong
     `secret` (code `not_confirmed`; five wrong in fifteen minutes and it stops asking)."""
@@ -305,7 +306,7 @@ def create_token(request, payload: TokenIn):
 @router.get("/tokens/all", response={200: list[TokenOut], 403: Error})
 @paginate(Pages)
 def all_tokens(request):
-    """Every API token of every account, newest first: the system administrator and the
+    """List every API token of every account. Newest first: the system administrator and the
     program director only (403, on the ledger, for anyone else)."""
     policy.require(request.auth, Action.MANAGE_ACCOUNTS)
     return tokens.listed(request.auth)
@@ -313,7 +314,7 @@ def all_tokens(request):
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, 403: Error, 404: Error})
 def revoke_token(request, token_id: int):
-    """Revoke a token: its owner, or the system administrator or program director (anyone else:
+    """Revoke an API token. Its owner, or the system administrator or program director (anyone else:
     403, on the ledger). It stops working at once; revoking one already revoked changes
     nothing."""
     token = ApiToken.objects.filter(pk=token_id).first()

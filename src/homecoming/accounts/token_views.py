@@ -2,8 +2,6 @@
 every token for the system administrator. Both revoke; neither ever shows a token again after
 the moment it is made."""
 
-import datetime as dt
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,18 +11,9 @@ from django.views.decorators.http import require_POST
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors, form_status
-from homecoming.ledger import services as ledger
-from homecoming.ledger.models import Entry, Outcome
 
 from . import tokens
 from .models import ApiToken, TokenScope
-from .reauth import confirm_identity
-
-# Wrong codes typed here, per person, before the page stops asking for a while: an open
-# session must not become a way to guess the person's password.
-ATTEMPTS = 5
-LOCKOUT = dt.timedelta(minutes=15)
-CONFIRM = "token.create"
 
 
 class NewTokenForm(forms.Form):
@@ -41,34 +30,15 @@ class NewTokenForm(forms.Form):
     )
 
 
-def _confirmed(user, secret: str) -> str:
-    """An error message, or empty if the user confirmed themself. A wrong answer is a denied
-    entry in their name; five in fifteen minutes stop the page asking."""
-    recent = Entry.objects.filter(
-        actor=user,
-        action=CONFIRM,
-        outcome=Outcome.DENIED,
-        time__gte=timezone.now() - LOCKOUT,
-    ).count()
-    if recent >= ATTEMPTS:
-        return "Too many wrong codes: try again in 15 minutes."
-    if confirm_identity(user, secret):
-        return ""
-    policy.record_denial(user, CONFIRM, ledger.Target.of(user))
-    return "That is not your password or a current code from your authenticator app."
-
-
 def my_tokens(request):
     user = request.user
-    if not user.is_staff_member:
-        return render(
-            request, "400.html", {"message": "API tokens are for staff accounts."}, status=403
-        )
+    if not tokens.may_have_own(user):
+        return render(request, "400.html", {"message": tokens.STAFF_ONLY}, status=403)
     form = NewTokenForm(request.POST or None)
     issued = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        problem = _confirmed(user, data["secret"])
+        problem = tokens.confirmation_problem(user, data["secret"])
         if problem:
             form.add_error("secret", problem)
         else:

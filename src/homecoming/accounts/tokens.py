@@ -18,14 +18,21 @@ from django.utils import timezone
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.ledger import services as ledger
+from homecoming.ledger.models import Entry, Outcome
 
 from . import overseers
 from .models import ApiToken, Role, TokenScope
+from .reauth import confirm_identity
 
 TOKEN_PREFIX = "hc_"
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Wrong confirmations, per person, before the owner's token page (and the API) stop asking for a
+# while: an open session must not become a way to guess the person's password.
+CONFIRM_ATTEMPTS = 5
+CONFIRM_LOCKOUT = dt.timedelta(minutes=15)
+CONFIRM = "token.create"
 
 
 def _digest(token: str) -> str:
@@ -88,6 +95,33 @@ def issue(
                 operator=operator,
             )
     return token, clear
+
+
+STAFF_ONLY = "API tokens are for staff accounts."
+
+
+def may_have_own(user) -> bool:
+    """Whether `user` makes and lists tokens of their own: staff only (a resident's log-in is
+    not an integration's)."""
+    return user.is_staff_member
+
+
+def confirmation_problem(user, secret: str) -> str:
+    """Why `user` may not make a token of their own now, or empty if they confirmed it is them
+    (their password or a current authenticator code). A wrong answer is a denied entry in
+    their name; five in fifteen minutes stop the asking."""
+    recent = Entry.objects.filter(
+        actor=user,
+        action=CONFIRM,
+        outcome=Outcome.DENIED,
+        time__gte=timezone.now() - CONFIRM_LOCKOUT,
+    ).count()
+    if recent >= CONFIRM_ATTEMPTS:
+        return "Too many wrong codes: try again in 15 minutes."
+    if confirm_identity(user, secret):
+        return ""
+    policy.record_denial(user, CONFIRM, ledger.Target.of(user))
+    return "That is not your password or a current code from your authenticator app."
 
 
 def find(clear: str):

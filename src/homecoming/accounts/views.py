@@ -8,8 +8,6 @@ import qrcode
 import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response as lockout_response
-from axes.models import AccessAttempt
-from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm
@@ -17,7 +15,6 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -28,7 +25,7 @@ from homecoming.access.policy import Action
 from homecoming.core.forms import apply_errors, form_status
 from homecoming.core.urls_safe import safe_next
 
-from . import services
+from . import selectors, services
 from .forms import CodeForm, LoginForm, NewStaffForm, StaffDetailsForm
 from .models import Role, User
 
@@ -150,16 +147,9 @@ def logout_view(request):
 
 
 def staff_list(request):
-    policy.require(request.user, Action.MANAGE_ACCOUNTS)
-    # Staff only: resident log-ins carry residents' names, which the administrator may not see.
-    users = User.objects.exclude(role=Role.RESIDENT).order_by("role", "username")
-    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
-    locked = set(
-        AccessAttempt.objects.filter(
-            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-            attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
-        ).values_list("username", flat=True)
-    )
+    users = list(selectors.staff_accounts(request.user))
+    enrolled = {u.pk for u in users if u.second_factor_enrolled}
+    locked = {u.username for u in users if u.locked}
     return render(
         request,
         "accounts/staff_list.html",

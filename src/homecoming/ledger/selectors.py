@@ -54,6 +54,18 @@ def disclosures(resident, *, before: int | None = None, limit=50) -> Disclosures
     return Disclosures(entries=entries, older=older, own_reads_hidden=resident.user_id is not None)
 
 
+def every_disclosure(resident) -> list[Entry]:
+    """The whole of "who looked at my record", page after page of `disclosures`, newest first:
+    the copy of the record and the API's paged list read it whole."""
+    entries, before = [], None
+    while True:
+        found = disclosures(resident, before=before)
+        entries += found.entries
+        if found.older is None:
+            return entries
+        before = found.older
+
+
 RESIDENT_ROLE = "resident"
 
 

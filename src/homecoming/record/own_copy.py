@@ -34,7 +34,7 @@ from homecoming.encounters import notes_selectors, scheduling
 from homecoming.fhir import reads as fhir_reads
 from homecoming.fhir import resources as fhir_resources
 from homecoming.ledger import looks
-from homecoming.ledger.selectors import disclosures
+from homecoming.ledger.selectors import every_disclosure
 from homecoming.measures import selectors as measures_selectors
 from homecoming.medications import selectors as medications_selectors
 from homecoming.medications.templatetags.medication_words import dose
@@ -225,8 +225,13 @@ def _session(s) -> dict:
 
 def _sessions(resident) -> dict:
     # Shown on the portal's own record after its chart read, like these (scheduling's rule).
-    upcoming = scheduling.upcoming_for_resident(resident)
-    cancelled = scheduling.cancelled_for_resident(resident)
+    return sessions_in_words(
+        scheduling.upcoming_for_resident(resident), scheduling.cancelled_for_resident(resident)
+    )
+
+
+def sessions_in_words(upcoming, cancelled) -> dict:
+    """The coming and the cancelled sessions as the portal shows the resident them."""
     return {
         "upcoming": [
             _session(s)
@@ -493,14 +498,7 @@ def _discharge(actor, resident) -> dict:
 
 def _who_looked(resident) -> list[dict]:
     """The whole of "who looked at your record", page after page, in the portal's words."""
-    entries, before = [], None
-    while True:
-        found = disclosures(resident, before=before)
-        give_break_glass_reasons(found.entries)
-        entries += found.entries
-        if found.older is None:
-            break
-        before = found.older
+    entries = give_break_glass_reasons(every_disclosure(resident))
     return [
         {
             "at": e.time,

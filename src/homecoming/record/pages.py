@@ -6,13 +6,14 @@ read first (it checks the policy and raises for anyone refused), then what it su
 
 from django.core.exceptions import PermissionDenied
 
+from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.access.services import give_break_glass_reasons
 from homecoming.consents.services import active_consents
 from homecoming.corrections import selectors as corrections
 from homecoming.encounters import notes_selectors, scheduling
 from homecoming.ledger import services as ledger
-from homecoming.ledger.selectors import disclosures
+from homecoming.ledger.selectors import disclosures, every_disclosure
 from homecoming.measures import selectors as measures_selectors
 from homecoming.medications import allergies
 from homecoming.residents import selectors as residents_selectors
@@ -120,6 +121,22 @@ def own_record(actor, resident, *, older_than=None) -> dict:
     # number only).
     give_break_glass_reasons(context["disclosures"].entries)
     return context
+
+
+WHO_LOOKED = "who looked"
+
+
+def who_looked(actor, resident) -> list:
+    """The whole of "who looked at your record" as the portal's /my-record/ lists it (the
+    resident's own reads left out, a break-glass look with the reason its opener gave), newest
+    first: for the API's paged list. Read under `VIEW_ACCESS_TRAIL` (AccessDenied, on the
+    ledger, for anyone it does not allow), and one look naming "who looked"."""
+    decision = policy.require(actor, Action.VIEW_ACCESS_TRAIL, resident)
+    entries = give_break_glass_reasons(every_disclosure(resident))
+    ledger.record_sections(
+        actor, str(Action.VIEW_ACCESS_TRAIL), resident.pk, [WHO_LOOKED], purpose=decision.purpose
+    )
+    return entries
 
 
 def timeline(actor, resident_id: int, options: dict):

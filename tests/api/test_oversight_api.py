@@ -292,6 +292,14 @@ def test_the_receipt_opens_the_complaint_and_takes_an_answer(public):
     assert wrote.status_code == 201, wrote.content
     event = ComplaintEvent.objects.get(complaint=complaint, body="Thanks.")
     assert event.actor is None and event.from_complainant
+    # An Idempotency-Key needs a caller to keep the answer for: with none, the write runs.
+    keyed = post(
+        anyone,
+        "/api/v1/complaints/receipt/messages",
+        {**receipt, "body": "Once more."},
+        HTTP_IDEMPOTENCY_KEY="3f1c0a52-receipt",
+    )
+    assert keyed.status_code == 201, keyed.content
     empty = post(anyone, "/api/v1/complaints/receipt/messages", {**receipt, "body": " "})
     assert empty.status_code == 400 and "body" in empty.json()["errors"]
 

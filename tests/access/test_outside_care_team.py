@@ -152,6 +152,17 @@ PAYLOADS = {
         "conclusion": "monitor",
         "assessment": "Too few reports to judge; keep watching the pair.",
     },
+    ("api:write_on_complaint", "POST"): {"body": "Not the outsider's to write."},
+    ("api:assign_complaint", "POST"): {"assignee_id": 1},
+    ("api:move_complaint", "POST"): {"status": "acknowledged"},
+    ("api:close_investigation", "POST"): {"findings": "Not the outsider's to find, at all."},
+    ("api:investigation_grants", "POST"): {
+        "investigator_id": 1,
+        "resident_ids": [1],
+        "expires_at": "2099-01-05T10:00:00",
+        "reason": "Not the outsider's to give.",
+    },
+    ("api:revoke_grant", "POST"): {"reason": "Not the outsider's to end."},
 }
 
 

@@ -143,7 +143,8 @@ def replay_if_done(view):
     @functools.wraps(view)
     def checked(request, *args, **kwargs):
         key = _key(request)
-        if key is None or request.auth is None:
+        # An operation open to anyone (auth=None) sets no request.auth: nothing to key by.
+        if key is None or getattr(request, "auth", None) is None:
             return view(request, *args, **kwargs)
         fingerprint = _fingerprint(request)
         kept = _live(request.auth, key)

@@ -30,6 +30,17 @@ def too_many(request, retry_after: int, what: str):
     return response
 
 
+def wait_for(request, group: str, rate_setting: str) -> int | None:
+    """Count this request from its address in `group`: None while under the rate in
+    settings.`rate_setting` (e.g. "5/h"), else the seconds until it may come back. The pages
+    (`limited`) and the API (oversight/api.py) count in the same groups, so one address has
+    one allowance whichever way it asks."""
+    used = usage(request, group, getattr(settings, rate_setting))
+    if used is not None and used["should_limit"]:
+        return used["time_left"]
+    return None
+
+
 def limited(group: str, rate_setting: str, what: str):
     """Count each POST from one address in `group`; above the rate in settings.`rate_setting`
     (e.g. "5/h"), answer 429. GETs (reading the form) are never counted."""
@@ -38,9 +49,9 @@ def limited(group: str, rate_setting: str, what: str):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             if request.method == "POST":
-                used = usage(request, group, getattr(settings, rate_setting))
-                if used is not None and used["should_limit"]:
-                    return too_many(request, used["time_left"], what)
+                wait = wait_for(request, group, rate_setting)
+                if wait is not None:
+                    return too_many(request, wait, what)
             return view(request, *args, **kwargs)
 
         return wrapped

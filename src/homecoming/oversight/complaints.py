@@ -271,6 +271,10 @@ def file_public(filing: Filing) -> tuple[Complaint, str]:
 # --- following up with the receipt -------------------------------------------------------------
 
 
+class ReceiptRefused(ValidationError):
+    """A receipt code and passphrase that open no complaint (the API answers 403)."""
+
+
 def open_with_receipt(reference: str, passphrase: str, *, source: str = "") -> Complaint:
     """The public complaint with this receipt, if the passphrase is right; each wrong try is on
     the ledger, and after five in 15 minutes from one `source` (the client's address) the
@@ -283,7 +287,7 @@ def open_with_receipt(reference: str, passphrase: str, *, source: str = "") -> C
         target = ledger.Target(object_type="oversight.complaint", object_id=reference)
         policy.record_denial(None, FOLLOW_UP, target)
         public_limits.count_wrong_try(reference, source)
-        raise ValidationError(refusal)
+        raise ReceiptRefused(refusal)
     ledger.record_reads(
         None, FOLLOW_UP, [complaint], resident_of=lambda c: c.resident_id, purpose=Purpose.COMPLAINT
     )

@@ -27,10 +27,14 @@ def _key(reference: str, source: str) -> str:
     return f"{reference}|{source or '-'}"
 
 
+class ReceiptLocked(ValidationError):
+    """Too many wrong passphrases for a receipt from one address (the API answers 429)."""
+
+
 def check_receipt_not_locked(reference: str, source: str):
     used = usage(None, GROUP, _RATE, key=_key(reference, source), increment=False)
     if used is not None and used["count"] >= WRONG_TRIES:
-        raise ValidationError(
+        raise ReceiptLocked(
             f"Too many wrong tries for this receipt from here: wait {WRONG_TRIES_MINUTES} minutes."
         )
 

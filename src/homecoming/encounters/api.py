@@ -248,7 +248,10 @@ class NoteOut(Schema):
 
 
 class StaleOut(Error):
-    revision: int  # the stored draft's revision: reload it, then save again
+    """A 409 about a note: `stale_revision` (with the stored draft's `revision`: read the note
+    again, then save) or `note_signed` (final: add an addendum instead)."""
+
+    revision: int | None = None
 
 
 class NewNoteIn(Schema):

@@ -148,6 +148,22 @@ PAYLOADS = {
     ("api:read_thread", "POST"): {"body": "Not the outsider's to send."},
     ("api:list_requests", "POST"): {"kind": "note", "entry_id": 1, "what_is_wrong": "Wrong."},
     ("api:answer", "POST"): {"outcome": "declined", "statement": "Not the outsider's to say."},
+    ("api:resident_sessions", "POST"): {
+        "starts_at": "2026-01-05T10:00:00",
+        "ends_at": "2026-01-05T11:00:00",
+    },
+    ("api:reschedule_session", "POST"): {
+        "starts_at": "2026-01-05T10:00:00",
+        "ends_at": "2026-01-05T11:00:00",
+        "reason": "Not the outsider's to move.",
+    },
+    ("api:cancel_session", "POST"): {"reason": "Not the outsider's to cancel."},
+    ("api:resident_notes", "POST"): {"template": "dap"},
+    ("api:save_draft", "PATCH"): {"sections": {"plan": "Not the outsider's."}, "revision": 0},
+    ("api:sign_note", "POST"): {"secret": "not the outsider's to give"},
+    ("api:add_addendum", "POST"): {"reason": "Mine", "text": "Not mine.", "secret": "no"},
+    ("api:cosign_note", "POST"): {"secret": "not the outsider's to give"},
+    ("api:withhold_note", "POST"): {"reason": "third_party", "explanation": "Not mine."},
     ("api:conclude_review", "POST"): {
         "conclusion": "monitor",
         "assessment": "Too few reports to judge; keep watching the pair.",

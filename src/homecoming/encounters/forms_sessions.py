@@ -62,11 +62,11 @@ class WhenForm(forms.Form):
         if day is None or start is None or minutes is None:
             return data
         zone = scheduling.center_zone()
-        wall = dt.datetime.combine(day, start)
-        starts_at = timezone.make_aware(wall, zone)
-        # On the night the clocks go forward some times never happen; refuse rather than guess.
-        if starts_at.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != wall:
-            self.add_error("start_time", "The clocks change at that time: choose another.")
+        try:
+            # On the night the clocks go forward some times never happen: refused, not guessed.
+            starts_at = scheduling.at_center(dt.datetime.combine(day, start), "start_time")
+        except forms.ValidationError as exc:
+            self.add_error(None, exc)
             return data
         data["starts_at"] = starts_at
         # In UTC: a 60-minute session on the night the clocks go back still lasts 60 minutes.

@@ -34,6 +34,14 @@ from .models import (
 SIGNED_IS_FINAL = "This note is signed and cannot be changed. Add an addendum instead."
 
 
+class SignedIsFinal(ValidationError):
+    """A change asked of a note that is already signed: not a mistake in what was typed but a
+    conflict with the note's state (the API answers 409)."""
+
+    def __init__(self, message: str = SIGNED_IS_FINAL):
+        super().__init__(message)
+
+
 class DraftConflict(ValidationError):
     """The draft was saved elsewhere (another tab or device) since this copy was loaded.
 
@@ -138,7 +146,7 @@ def save_draft(actor, note: Note, sections: dict, revision: int) -> Note:
     with transaction.atomic():
         note = _locked(note)
         if note.is_signed:
-            raise ValidationError(SIGNED_IS_FINAL)
+            raise SignedIsFinal()
         merged = note.sections | sections
         if merged == note.sections:
             return note  # nothing new, whichever revision the copy was based on: nothing lost
@@ -174,7 +182,7 @@ def sign(actor, note: Note, secret: str, revision: int | None = None) -> Note:
     if note.author_id != actor.pk:
         _refuse(actor, "note.sign", note, "Only the author of a note may sign it.")
     if note.is_signed:
-        raise ValidationError("This note is already signed.")
+        raise SignedIsFinal("This note is already signed.")
     errors = {}
     empty = empty_sections(note)
     if empty:
@@ -188,7 +196,7 @@ def sign(actor, note: Note, secret: str, revision: int | None = None) -> Note:
     with transaction.atomic():
         note = _locked(note)
         if note.is_signed:
-            raise ValidationError("This note is already signed.")
+            raise SignedIsFinal("This note is already signed.")
         if revision is not None and revision != note.revision:
             raise DraftConflict(note)
         empty = empty_sections(note)  # the draft may have changed since the check above

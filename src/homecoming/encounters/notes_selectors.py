@@ -192,6 +192,20 @@ def note_detail(actor, note_id: int) -> NoteView:
     return view
 
 
+def note_to_change(actor, note_id: int) -> Note:
+    """The note a write acts on (a save, a signature, an addendum, a decision). Not a read:
+    nothing of it is shown (an autosave every second would bury the record's real reads); the
+    service checks and records the write or its refusal. An unknown id is a refused probe
+    (DoesNotExist), and someone who may not write notes about this resident learns nothing
+    more of the note, not even that what they sent was malformed."""
+    note = Note.objects.select_related("resident").filter(pk=note_id).first()
+    if note is None:
+        error = Note.DoesNotExist(f"No note #{note_id}.")
+        policy.refuse_unknown(actor, Action.WRITE_NOTE, "encounters.note", note_id, error)
+    policy.require(actor, Action.WRITE_NOTE, note.resident)
+    return note
+
+
 def my_notes(actor, cursor=None) -> ResidentNotes:
     """The resident's own notes, for their portal (a page of them with a `cursor`)."""
     resident = getattr(actor, "resident", None)

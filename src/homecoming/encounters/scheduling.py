@@ -43,6 +43,11 @@ CANCEL = "session.cancel"
 RESCHEDULE = "session.reschedule"
 
 
+class Clash(ValidationError):
+    """The caseworker or a resident already has a session at that time (a conflict with what
+    is booked, not a mistake in what was typed: the API answers 409)."""
+
+
 def _now():
     """The clock every rule here reads (one place, so tests can move it)."""
     return timezone.now()
@@ -60,6 +65,16 @@ def start_of_day(day: dt.date) -> dt.datetime:
     """Midnight at the center on `day`, as an aware time (each day on its own, so a week that
     crosses a clock change still starts and ends at local midnight)."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min), center_zone())
+
+
+def at_center(wall: dt.datetime, field: str = "starts_at") -> dt.datetime:
+    """A time as read on the center's clocks (naive), made aware. On the night the clocks go
+    forward some times never happen: refused (on `field`) rather than guessed."""
+    zone = center_zone()
+    moment = timezone.make_aware(wall, zone)
+    if moment.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        raise ValidationError({field: "The clocks change at that time: choose another."})
+    return moment
 
 
 def monday_of(day: dt.date) -> dt.date:
@@ -206,7 +221,7 @@ def _check_clashes(caseworker, residents, starts_at, ends_at, besides=None):
         overlapping = overlapping.exclude(pk=besides.pk)
     mine = overlapping.filter(caseworker=caseworker).first()
     if mine is not None:
-        raise ValidationError(
+        raise Clash(
             {
                 "caseworker": f"{staff_name(caseworker)} already has a session "
                 f"{span_words(mine.starts_at, mine.ends_at)}."
@@ -220,7 +235,7 @@ def _check_clashes(caseworker, residents, starts_at, ends_at, besides=None):
         .first()
     )
     if theirs is not None:
-        raise ValidationError(
+        raise Clash(
             {
                 "residents": f"{theirs.resident.display_name} already has a session "
                 f"{span_words(theirs.session.starts_at, theirs.session.ends_at)}."
@@ -606,11 +621,36 @@ def resident_week(actor, resident_id: int, monday: dt.date) -> ResidentWeek:
     return ResidentWeek(resident, _week_of(monday, sessions), decision.purpose)
 
 
+def sessions_of(actor, resident_id: int):
+    """Every session of one resident, newest first (the API's paged list; a page of it is
+    loaded when it is sliced), each with `mine`, the resident's own place in it (a list of that
+    one row, as prefetched), and where and why it last moved. Other attendees of a group are
+    not loaded. One VIEW entry for the resident, as for their week."""
+    resident = existing(actor, resident_id, Action.VIEW)
+    decision = policy.require(actor, Action.VIEW, resident)
+    with transaction.atomic():
+        ledger.record_resident_read(actor, str(Action.VIEW), resident, purpose=decision.purpose)
+    return (
+        Session.objects.filter(attendees__resident=resident)
+        .select_related("caseworker")
+        .annotate(**_last_move())
+        .prefetch_related(
+            Prefetch(
+                "attendees",
+                queryset=SessionAttendee.objects.filter(resident=resident),
+                to_attr="mine",
+            )
+        )
+        .order_by("-starts_at", "-id")
+    )
+
+
 @dataclass
 class SessionDetail:
     session: Session
     attendees: list[SessionAttendee]
     may_update: set = field(default_factory=set)  # ids of attendees the viewer may check in
+    moves: list = field(default_factory=list)  # every move of the session, oldest first
     started: bool = False  # no-shows and "held" are offered from the start
     check_in_open: bool = False  # from an hour before the start until the end
 
@@ -660,6 +700,7 @@ def session_detail(actor, session_id: int) -> SessionDetail:
         session,
         attendees,
         may_update,
+        moves=list(session.moves.select_related("moved_by")),
         started=now >= session.starts_at,
         check_in_open=session.starts_at - CHECK_IN_OPENS <= now < session.ends_at,
     )

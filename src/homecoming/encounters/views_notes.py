@@ -39,17 +39,11 @@ def _detail_or_404(actor, note_id) -> selectors.NoteView:
 
 
 def _note_to_change(actor, note_id) -> Note:
-    """The note a POST acts on. Not a read (nothing of it is shown; an autosave every second
-    would bury the record's real reads): the service checks and records the write or refusal.
-    An unknown id is a refused probe, as on every other page."""
-    note = Note.objects.select_related("resident").filter(pk=note_id).first()
-    if note is None:
-        error = Http404(f"No note #{note_id}.")
-        policy.refuse_unknown(actor, Action.WRITE_NOTE, "encounters.note", note_id, error)
-    # Someone who may not write notes about this resident learns nothing more of the note,
-    # not even that a form about it was malformed.
-    policy.require(actor, Action.WRITE_NOTE, note.resident)
-    return note
+    """The note a POST acts on (notes_selectors.note_to_change); unknown: 404."""
+    try:
+        return selectors.note_to_change(actor, note_id)
+    except Note.DoesNotExist as exc:
+        raise Http404(str(exc)) from exc
 
 
 def _resident_or_404(actor, resident_id, action) -> Resident:

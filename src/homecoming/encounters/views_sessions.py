@@ -171,7 +171,7 @@ def _detail_page(request, session_id, *, cancel_form=None, refusal=None, move_fo
         "session": detail.session,
         "cancel_form": cancel_form or CancelForm(),
         "move_form": move_form or _move_form(user, detail.session),
-        "moves": list(detail.session.moves.select_related("moved_by")),
+        "moves": detail.moves,
         "refusal": refusal,
         "note_for": note_for if detail.session.status != "cancelled" else [],
         "session_recordings": (

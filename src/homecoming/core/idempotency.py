@@ -30,6 +30,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
+from homecoming.ledger import looks
+
 from .models import IdempotentRequest
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
@@ -108,6 +110,7 @@ def once_per_key(run):
                 response = run(request, *args, **kwargs)
                 _keep(request, response)
         except _Raced:
+            looks.forget()  # what this request read was rolled back with it, never shown
             return _replay(_live(request.auth, key), request._idempotency_fingerprint)
         return response
 

@@ -247,6 +247,16 @@ def collecting():
         collector.flush()
 
 
+def forget():
+    """Drop the looks collected so far in this request: its work was rolled back and another
+    answer is given in its place (core/idempotency.py: a retry that lost the race to its first
+    request answers with the first's answer, whose looks were written by the first)."""
+    collector = _current.get()
+    if collector is not None:
+        collector.looks.clear()
+        collector.listings.clear()
+
+
 def saw(actor, resident_id: int, action: str, section: str, purpose: str):
     with collecting() as collector:
         collector.saw(actor, resident_id, action, section, purpose)

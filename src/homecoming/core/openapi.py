@@ -105,8 +105,8 @@ IDEMPOTENCY_KEY = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "description": "Any unique string of 1-200 printable ASCII characters (a UUID): the write is done "
-    "once; the same key with the same request again gets the first answer back, with the "
+    "description": "Any unique string of 1-200 printable ASCII characters (a UUID): the write "
+    "is done once; the same key with the same request again gets the first answer back, with the "
     "header `Idempotent-Replayed: true`. Keys are kept 24 hours, per caller.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": PATTERN},
 }

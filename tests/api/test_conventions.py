@@ -162,3 +162,25 @@ def _miss_once(lookup):
         return None if len(calls) == 1 else lookup(caller, key)
 
     return live
+
+
+def _schemas(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _schemas(sub)
+
+
+def test_no_two_schemas_share_a_name():
+    """The description names each body and answer by its class's name, and django-ninja keeps
+    one definition per name: two classes called `FlagOut` would describe one operation's answer
+    with the other's fields (schemathesis found exactly that: vitals' flags checked against the
+    risk flag's schema)."""
+    import homecoming.api  # noqa: F401 (every router imported, every schema defined)
+    from ninja import Schema
+
+    by_name = {}
+    for cls in _schemas(Schema):
+        if cls.__module__.startswith("homecoming.") and "[" not in cls.__name__:
+            by_name.setdefault(cls.__name__, set()).add(f"{cls.__module__}.{cls.__qualname__}")
+    shared = {name: sorted(where) for name, where in by_name.items() if len(where) > 1}
+    assert not shared, f"schemas sharing a name: {shared}"

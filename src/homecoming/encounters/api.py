@@ -212,7 +212,7 @@ class CoSignatureOut(Schema):
     cosigned_at: dt.datetime
 
 
-class DecisionOut(Schema):
+class ReleaseDecisionOut(Schema):
     """A decision about showing the note to its resident (staff only: never the resident's)."""
 
     id: int
@@ -244,7 +244,7 @@ class NoteOut(Schema):
     released_to_resident: bool
     cosignature: CoSignatureOut | None
     addenda: list[AddendumOut]
-    decisions: list[DecisionOut]
+    decisions: list[ReleaseDecisionOut]
 
 
 class StaleOut(Error):
@@ -278,7 +278,7 @@ class DraftIn(Schema):
     }
 
 
-class SignIn(Schema):
+class SignNoteIn(Schema):
     secret: str = Field(min_length=1)  # the author's password or current authenticator code
     # Given: exactly this revision is signed (a newer save elsewhere is a 409). With
     # `sections`, they are saved first (based on `revision`), then that text is signed.
@@ -845,7 +845,7 @@ def save_draft(request, note_id: int, payload: DraftIn):
     "/notes/{note_id}/sign",
     response={200: NoteOut, 400: Error, 403: Error, 404: Error, 409: StaleOut},
 )
-def sign_note(request, note_id: int, payload: SignIn):
+def sign_note(request, note_id: int, payload: SignNoteIn):
     """Sign a draft, confirming it is you with your password or authenticator code.
 
     Only the author signs, once every section is written and the session it is about has
@@ -908,7 +908,7 @@ def cosign_note(request, note_id: int, payload: CosignIn):
 
 @router.post(
     "/notes/{note_id}/withhold",
-    response={201: DecisionOut, 400: Error, 403: Error, 404: Error},
+    response={201: ReleaseDecisionOut, 400: Error, 403: Error, 404: Error},
 )
 def withhold_note(request, note_id: int, payload: WithholdIn):
     """Withhold a signed note from its resident, for a documented reason.
@@ -924,7 +924,7 @@ def withhold_note(request, note_id: int, payload: WithholdIn):
 
 @router.post(
     "/notes/{note_id}/release",
-    response={201: DecisionOut, 400: Error, 403: Error, 404: Error},
+    response={201: ReleaseDecisionOut, 400: Error, 403: Error, 404: Error},
 )
 def release_note(request, note_id: int, payload: ReleaseIn):
     """Show a withheld note to its resident again.

@@ -130,7 +130,7 @@ def get_instrument(request, instrument: str):
 # --- administrations ---------------------------------------------------------------------------
 
 
-class AnswerOut(Schema):
+class ItemAnswerOut(Schema):
     item: int
     text: str
     value: int
@@ -147,7 +147,7 @@ class ClusterOut(Schema):
     total: int
 
 
-class FlagOut(Schema):
+class QuestionnaireFlagOut(Schema):
     text: str  # 'Item 9 answered 2 ("More than half the days")'
     level: str  # "danger", "warn" or "ok"
 
@@ -163,12 +163,12 @@ class QuestionnaireOut(Schema):
     total: int
     max_total: int
     band: str
-    answers: list[AnswerOut]
+    answers: list[ItemAnswerOut]
     difficulty: ClosingAnswerOut | None = Field(
         description="The closing question's answer, when given (never in the total)."
     )
     clusters: list[ClusterOut] = Field(description="PCL-5 only: the DSM-5 symptom clusters.")
-    flags: list[FlagOut] | None = Field(
+    flags: list[QuestionnaireFlagOut] | None = Field(
         description="What a clinician must not miss (item 9, a meaningful change, provisional "
         "PTSD). Null for the resident reading their own: flags are for the care team to discuss, "
         "as on their pages."
@@ -371,7 +371,7 @@ class TrendOut(Schema):
     from_first: bool = Field(
         description="False when older administrations exist than the points shown."
     )
-    latest_flags: list[FlagOut] | None = Field(
+    latest_flags: list[QuestionnaireFlagOut] | None = Field(
         description="The latest administration's flags; null for the resident themself."
     )
     summary: str = Field(description="What the trend shows, in a sentence.")

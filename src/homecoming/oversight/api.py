@@ -57,7 +57,7 @@ class AttachmentOut(Schema):
     sha256: str
 
 
-class EventOut(Schema):
+class ComplaintEventOut(Schema):
     id: int
     kind: EventKind
     at: dt.datetime
@@ -98,7 +98,7 @@ class ComplaintOut(ComplaintSummary):
     named_staff: list[PersonOut]
     you_filed_it: bool
     you_may_handle: bool  # write notes, assign, move it on
-    events: list[EventOut]
+    events: list[ComplaintEventOut]
 
 
 class ComplaintIn(Schema):
@@ -292,7 +292,7 @@ class GrantIn(Schema):
     }
 
 
-class RevokeIn(Schema):
+class RevokeGrantIn(Schema):
     reason: str
 
     model_config = {
@@ -302,7 +302,7 @@ class RevokeIn(Schema):
     }
 
 
-class EntryOut(Schema):
+class GrantActionOut(Schema):
     seq: int
     at: dt.datetime
     actor: str | None
@@ -317,7 +317,7 @@ class EntryOut(Schema):
 
 class StaffActionsOut(Schema):
     grant_id: int
-    entries: list[EntryOut]
+    entries: list[GrantActionOut]
     # Pass as `before` for the next (older) page; None on the last page.
     older: int | None
 
@@ -596,7 +596,7 @@ def open_receipt(request, payload: ReceiptIn, response: HttpResponse):
 @router.post(
     "/complaints/receipt/messages",
     auth=None,
-    response={201: EventOut, 400: Error, 403: Error, 429: TooMany},
+    response={201: ComplaintEventOut, 400: Error, 403: Error, 429: TooMany},
 )
 def write_with_receipt(request, payload: ReceiptMessageIn, response: HttpResponse):
     """Write on a public complaint with its receipt code and passphrase.
@@ -632,7 +632,7 @@ def get_complaint(request, complaint_id: int):
 
 @router.post(
     "/complaints/{complaint_id}/messages",
-    response={201: EventOut, 400: Error, 403: Error, 404: Error},
+    response={201: ComplaintEventOut, 400: Error, 403: Error, 404: Error},
 )
 def write_on_complaint(request, complaint_id: int, payload: MessageIn):
     """Write a message or a staff-only note on a complaint.
@@ -840,7 +840,7 @@ def grant_access(request, investigation_id: int, payload: GrantIn):
     "/investigations/{investigation_id}/grants/{grant_id}/revoke",
     response={200: GrantOut, 400: Error, 403: Error, 404: Error},
 )
-def revoke_grant(request, investigation_id: int, grant_id: int, payload: RevokeIn):
+def revoke_grant(request, investigation_id: int, grant_id: int, payload: RevokeGrantIn):
     """Revoke a grant now, saying why.
 
     The oversight body only.

@@ -16,7 +16,7 @@ from . import own_copy, pages
 router = Router(tags=["my record"])
 
 
-class ContactOut(Schema):
+class OwnContactOut(Schema):
     name: str
     relationship: str
     phone: str
@@ -31,10 +31,10 @@ class DetailsOut(Schema):
     service_branch: str
     service_start: dt.date
     service_end: dt.date | None
-    emergency_contact: ContactOut
+    emergency_contact: OwnContactOut
 
 
-class StayOut(Schema):
+class OwnStayOut(Schema):
     admitted_on: dt.date
     expected_length_days: int
     bed: str | None = Field(description="Room and bed; null: not yet assigned.")
@@ -45,7 +45,7 @@ class TeamMemberOut(Schema):
     name: str
 
 
-class SessionOut(Schema):
+class OwnSessionOut(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     kind: str
@@ -54,13 +54,13 @@ class SessionOut(Schema):
     location: str
 
 
-class ComingSessionOut(SessionOut):
+class ComingSessionOut(OwnSessionOut):
     checked_in: bool
     moved_from: dt.datetime | None
     move_reason: str
 
 
-class CancelledSessionOut(SessionOut):
+class CancelledSessionOut(OwnSessionOut):
     cancellation_reason: str
 
 
@@ -69,7 +69,7 @@ class SessionsOut(Schema):
     cancelled: list[CancelledSessionOut]
 
 
-class NoteOut(Schema):
+class OwnNoteOut(Schema):
     id: int
     kind: str
     signed_at: dt.datetime | None
@@ -77,12 +77,12 @@ class NoteOut(Schema):
     addenda: int = Field(description="How many addenda the note has.")
 
 
-class ConsentOut(Schema):
+class OwnConsentOut(Schema):
     document: str
     since: dt.datetime
 
 
-class AllergyOut(Schema):
+class OwnAllergyOut(Schema):
     kind: str
     substance: str
     reaction: str
@@ -90,28 +90,28 @@ class AllergyOut(Schema):
     confirmed: bool
 
 
-class AllergiesOut(Schema):
-    active: list[AllergyOut]
+class OwnAllergiesOut(Schema):
+    active: list[OwnAllergyOut]
     none_known_since: dt.datetime | None
     recorded: bool
 
 
 class MyRecordOut(Schema):
     details: DetailsOut
-    stay: StayOut | None = Field(description="The open stay; null: none.")
+    stay: OwnStayOut | None = Field(description="The open stay; null: none.")
     left_on: dt.date | None = Field(
         description="With no open stay: the day of the latest discharge, if any."
     )
     care_team: list[TeamMemberOut]
     sessions: SessionsOut
-    latest_notes: list[NoteOut] = Field(
+    latest_notes: list[OwnNoteOut] = Field(
         description="The latest notes released to you (at most three, as the portal's page)."
     )
     questionnaires: list[str] = Field(
         description="One line per questionnaire you completed: its trend, in words."
     )
-    consents_in_force: list[ConsentOut]
-    allergies: AllergiesOut
+    consents_in_force: list[OwnConsentOut]
+    allergies: OwnAllergiesOut
 
 
 class LookOut(Schema):

@@ -99,7 +99,9 @@ def not_authenticated(request, exc):
 
 @api.exception_handler(errors.HttpError)
 def http_error(request, exc):
-    return _error(request, exc.status_code, str(exc))
+    # ninja's one 400 of its own: a body that is not JSON at all.
+    code = "malformed_body" if exc.status_code == 400 else None
+    return _error(request, exc.status_code, str(exc), code=code)
 
 
 @api.exception_handler(KeyMissing)

@@ -48,6 +48,12 @@ def test_a_request_not_as_described_names_every_field_at_once(staff, beds, api_f
     assert "family_name" in said["detail"]
 
 
+def test_a_body_that_is_not_json_is_a_400_that_says_so(staff, api_for):
+    api = api_for(staff["supervisor"])
+    answer = api.post("/api/v1/residents", b"\x15{not json", content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["code"] == "malformed_body"
+
+
 def test_refused_values_are_a_400_by_field(staff, beds, api_for):
     body = admission_body(staff, beds[0], service_start="1980-01-01", date_of_birth="1990-05-02")
     answer = post(api_for(staff["supervisor"]), "/api/v1/residents", body)

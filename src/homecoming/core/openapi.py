@@ -25,6 +25,11 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}
 WRITES = {"post", "put", "patch", "delete"}
 
 ALWAYS = {
+    400: (
+        lambda op, method, path: "requestBody" in op,
+        "The body is not JSON (code `malformed_body`); or the operation's own refusal, named in "
+        "its description.",
+    ),
     401: (
         lambda op, method, path: "security" in op,
         "No log-in and no valid token (code `not_authenticated`).",

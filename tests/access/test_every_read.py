@@ -26,7 +26,7 @@ from .walk import last_seq, quiet_refusals, urls
 QUERIES = {
     "residents:search": ["q=" + WALTER["family_name"], "q=" + ROSA["family_name"]],
     "followup:worklist": ["status=due", "status=overdue", "status=lost"],
-    "api:follow_ups": ["status=due", "status=lost"],
+    "api:list_contacts": ["status=due", "status=lost"],
     # A FHIR search of a resident's record names them: asked about Walter and Rosa.
     "fhir:search": lambda c: ["", f"patient={c.walter.pk}", f"patient={c.rosa.pk}"],
     "fhir:everything": lambda c: ["", "_count=100"],

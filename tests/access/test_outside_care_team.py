@@ -58,10 +58,10 @@ ROUND = {
     ("medications:record", "POST"): "medication round",
     ("medications:give", "GET"): "medication round",
     ("medications:give", "POST"): "medication round",
-    ("api:medication_record", "GET"): "medication round",
+    ("api:get_record", "GET"): "medication round",
     ("api:give_dose", "POST"): "medication round",
-    ("api:dose_not_given", "POST"): "medication round",
-    ("api:resident_events", "POST"): "medication round: reporting a reaction seen",
+    ("api:record_not_given", "POST"): "medication round",
+    ("api:list_events", "POST"): "medication round: reporting a reaction seen",
     # The photo on the round's card: the two-identifier check (face, name, date of birth).
     ("residents:photo", "GET"): "medication round: the two-identifier check",
     # Allergies are read before any dose; a reaction seen on the round is recorded there, and
@@ -76,9 +76,9 @@ ROUND = {
         )
         for method in ("GET", "POST")
     },
-    ("api:list_allergies", "GET"): "medication round: allergies at the bedside",
-    ("api:list_allergies", "POST"): "medication round: allergies at the bedside",
-    ("api:no_known_allergies", "POST"): "medication round: allergies at the bedside",
+    ("api:get_allergies", "GET"): "medication round: allergies at the bedside",
+    ("api:get_allergies", "POST"): "medication round: allergies at the bedside",
+    ("api:record_no_known_allergies", "POST"): "medication round: allergies at the bedside",
     ("api:confirm_allergy", "POST"): "medication round: allergies at the bedside",
     ("api:rule_out_allergy", "POST"): "medication round: allergies at the bedside",
     # Vital signs are taken on the round (before a dose that needs them) and read there; a
@@ -90,14 +90,14 @@ ROUND = {
     },
     ("api:list_vitals", "GET"): "medication round: vital signs at the bedside",
     ("api:list_vitals", "POST"): "medication round: vital signs at the bedside",
-    ("api:vitals_entered_in_error", "POST"): "medication round: vital signs at the bedside",
+    ("api:mark_entered_in_error", "POST"): "medication round: vital signs at the bedside",
     # Break-glass: the form that asks for the reason (opening it alerts every supervisor).
     ("residents:break_glass", "GET"): "break-glass",
     ("residents:break_glass", "POST"): "break-glass",
     # Signals are the center's counts; their cases open only per resident (each a read).
     ("safety:signal", "GET"): "the center's signals",
     ("safety:signal", "POST"): "the center's signals",
-    ("api:signal_detail", "GET"): "the center's signals",
+    ("api:get_signal", "GET"): "the center's signals",
     ("safety:decide", "GET"): "the center's signals: the medical lead's decisions",
     ("api:list_decisions", "GET"): "the center's signals: the medical lead's decisions",
     # A questionnaire's published items and answers: the form, not anyone's answers to it.
@@ -129,16 +129,16 @@ PAYLOADS = {
         "route": "oral",
         "frequency": "as_needed",
     },
-    ("api:discontinue", "POST"): {"reason": "No longer needed: the resident sleeps well."},
-    ("api:resident_consents", "POST"): {"document_id": 1},
-    ("api:revoke", "POST"): {"reason": "The resident changed their mind about it."},
-    ("api:export", "POST"): {},
-    ("api:resident_events", "POST"): {
+    ("api:discontinue_order", "POST"): {"reason": "No longer needed: the resident sleeps well."},
+    ("api:get_consents", "POST"): {"document_id": 1},
+    ("api:revoke_consent", "POST"): {"reason": "The resident changed their mind about it."},
+    ("api:export_deidentified", "POST"): {},
+    ("api:list_events", "POST"): {
         "term": "insomnia",
         "onset": "2026-01-05",
         "seriousness": "not_serious",
     },
-    ("api:follow_up", "POST"): {"outcome": "recovered"},
+    ("api:record_outcome", "POST"): {"outcome": "recovered"},
     ("api:record_attempt", "POST"): {"method": "phone", "outcome": "reached"},
     ("api:get_plan", "POST"): {"secret": "not the outsider's to give", "coping": "Walk."},
     ("api:clear_flag", "POST"): {"reason": "Seen today: the risk no longer stands."},
@@ -147,7 +147,10 @@ PAYLOADS = {
     ("api:list_threads", "POST"): {"subject": "Hello", "body": "Not the outsider's to send."},
     ("api:read_thread", "POST"): {"body": "Not the outsider's to send."},
     ("api:list_requests", "POST"): {"kind": "note", "entry_id": 1, "what_is_wrong": "Wrong."},
-    ("api:answer", "POST"): {"outcome": "declined", "statement": "Not the outsider's to say."},
+    ("api:answer_request", "POST"): {
+        "outcome": "declined",
+        "statement": "Not the outsider's to say.",
+    },
     ("api:resident_sessions", "POST"): {
         "starts_at": "2026-01-05T10:00:00",
         "ends_at": "2026-01-05T11:00:00",

@@ -83,7 +83,7 @@ def test_preferences_are_saved_with_their_ledger_entries(staff, client_for):
 
 def test_the_api_lists_and_acknowledges_only_your_own(three, staff, api_for):
     api = api_for(staff["supervisor"])
-    listed = api.get("/api/v1/alerts").json()
+    listed = api.get("/api/v1/alerts").json()["items"]
     assert [a["id"] for a in listed] == sorted((a.pk for a in three), reverse=True)
     assert listed[0]["urgency"] == "normal" and listed[0]["acknowledged_at"] is None
     theirs = Alert.objects.get(recipient=staff["program_director"])
@@ -99,7 +99,7 @@ def test_the_api_lists_and_acknowledges_only_your_own(three, staff, api_for):
         content_type="application/json",
     )
     assert done.status_code == 200 and sorted(done.json()["acknowledged"]) == [a.pk for a in three]
-    assert api.get("/api/v1/alerts").json() == []
+    assert api.get("/api/v1/alerts").json()["items"] == []
     empty = api.post("/api/v1/alerts/acknowledge", {"ids": []}, content_type="application/json")
     assert empty.status_code == 400
 

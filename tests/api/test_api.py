@@ -62,12 +62,12 @@ def test_revoked_token_and_inactive_user_are_401(staff, resident):
 
 def test_caseload_and_search_follow_the_policy(resident, admit, staff, api_for):
     admit(caseworker=staff["caseworker_other"], given_name="Jo", family_name="Other")
-    mine = api_for(staff["caseworker"]).get("/api/v1/residents").json()
+    mine = api_for(staff["caseworker"]).get("/api/v1/residents").json()["items"]
     assert [r["display_name"] for r in mine] == ["Walter Cruz"]
     assert mine[0]["bed"]["label"] == "A"
-    everyone = api_for(staff["supervisor"]).get("/api/v1/residents?q=er").json()
+    everyone = api_for(staff["supervisor"]).get("/api/v1/residents?q=er").json()["items"]
     assert {r["display_name"] for r in everyone} == {"Walter Cruz", "Jo Other"}
-    assert api_for(staff["contractor"]).get("/api/v1/residents").json() == []
+    assert api_for(staff["contractor"]).get("/api/v1/residents").json()["items"] == []
 
 
 def test_resident_detail_and_its_denials(resident, staff, api_for):
@@ -137,7 +137,7 @@ def test_patch_stays_and_bed(resident, staff, beds, api_for):
         client, f"/api/v1/residents/{resident.pk}", {"service_end": "2000-01-01"}, method="patch"
     )
     assert bad.status_code == 400
-    stays = client.get(f"/api/v1/residents/{resident.pk}/stays").json()
+    stays = client.get(f"/api/v1/residents/{resident.pk}/stays").json()["items"]
     assert len(stays) == 1
     again = post_json(
         client,
@@ -166,7 +166,7 @@ def test_patch_stays_and_bed(resident, staff, beds, api_for):
 
 def test_bed_board_hides_names_the_caller_may_not_see(resident, admit, staff, beds, api_for):
     admit(caseworker=staff["caseworker_other"], given_name="Jo", family_name="Other", bed=beds[1])
-    board = api_for(staff["caseworker"]).get("/api/v1/beds").json()
+    board = api_for(staff["caseworker"]).get("/api/v1/beds").json()["items"]
     names = {b["resident_name"] for b in board if b["occupied"]}
     assert names == {"Walter Cruz", None}
     assert api_for(staff["contractor"]).get("/api/v1/beds").status_code == 403

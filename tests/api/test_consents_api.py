@@ -40,7 +40,7 @@ def test_the_documents_are_the_latest_versions_with_their_text(staff, own, api_f
     lapsed = lapsed_research_document(director)
     response = api_for(staff["caseworker"]).get("/api/v1/consent-documents")
     assert response.status_code == 200
-    documents = {d["id"]: d for d in response.json()}
+    documents = {d["id"]: d for d in response.json()["items"]}
     assert set(documents) == {latest.pk, study.pk, lapsed.pk}
     assert documents[latest.pk]["version"] == 2 and documents[latest.pk]["body"]
     assert documents[study.pk]["ethics_approval_ref"] == "IRB-2026-014"

@@ -32,15 +32,15 @@ def test_the_owner_lists_their_due_contacts(first_contact, staff, api_for):  # n
     with on(first_contact):
         response = api_for(staff["caseworker"]).get("/api/v1/follow-ups?status=due")
     assert response.status_code == 200
-    rows = response.json()
+    rows = response.json()["items"]
     assert [r["id"] for r in rows] == [first_contact.pk]
     assert rows[0]["interval_days"] == 7 and rows[0]["lost_id"] is None
     with on(first_contact):
         other = api_for(staff["caseworker_other"]).get("/api/v1/follow-ups?status=due")
-    assert other.json() == []
+    assert other.json()["items"] == []
     with on(first_contact):
         everyone = api_for(staff["supervisor"]).get("/api/v1/follow-ups")
-    assert [r["id"] for r in everyone.json()] == [first_contact.pk]
+    assert [r["id"] for r in everyone.json()["items"]] == [first_contact.pk]
 
 
 def test_an_unknown_status_is_422(staff, api_for, db):
@@ -61,7 +61,7 @@ def test_attempts_and_lost_over_the_api(discharged, staff, api_for):  # noqa: F8
     third = post_attempt(client, contact, outcome="wrong_number")
     assert third.json()["lost"] is True
     assert Alert.objects.filter(kind="follow_up_lost", recipient=staff["oversight"]).exists()
-    lost = client.get("/api/v1/follow-ups?status=lost").json()
+    lost = client.get("/api/v1/follow-ups?status=lost").json()["items"]
     assert contact.pk in [r["id"] for r in lost] and all(r["lost_id"] for r in lost)
     reached = post_attempt(client, contact, outcome="reached")
     assert reached.json()["contact_status"] == "made"

@@ -64,7 +64,7 @@ def test_the_medical_lead_adds_a_protocol_and_amounts_stay_exact(staff, medical_
         "150.125",
     )
     assert added["name"] == "Sertraline 12.5 mg tablet" and added["retired_at"] is None
-    listed = api_for(staff["clinician"]).get("/api/v1/formulary").json()
+    listed = api_for(staff["clinician"]).get("/api/v1/formulary").json()["items"]
     assert [p["id"] for p in listed] == [added["id"]]
 
 
@@ -109,8 +109,8 @@ def test_retiring_a_protocol(add_protocol, medical_lead, api_for):
     client = api_for(medical_lead)
     response = post(client, f"/api/v1/formulary/{protocol.pk}/retire")
     assert response.status_code == 200 and response.json()["retired_by"] == str(medical_lead)
-    assert client.get("/api/v1/formulary").json() == []
-    everything = client.get("/api/v1/formulary?include_retired=true").json()
+    assert client.get("/api/v1/formulary").json()["items"] == []
+    everything = client.get("/api/v1/formulary?include_retired=true").json()["items"]
     assert [p["id"] for p in everything] == [protocol.pk]
     again = post(client, f"/api/v1/formulary/{protocol.pk}/retire")
     assert again.status_code == 400 and "already retired" in again.json()["detail"]

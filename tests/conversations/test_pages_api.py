@@ -102,7 +102,7 @@ def test_the_api_for_the_resident_and_for_staff(resident, staff, portal_user, ap
     thread_id = made.json()["thread"]["id"]
     assert made.json()["messages"][0]["from_resident"] is True
     team = api_for(staff["caseworker"])
-    listed = team.get(threads).json()
+    listed = team.get(threads).json()["items"]
     assert listed[0]["waiting_for_care_team"] is True and listed[0]["messages"] == 1
     read = team.get(f"/api/v1/message-threads/{thread_id}").json()
     assert read["may_write"] and read["messages"][0]["body"] == "Saturday?"

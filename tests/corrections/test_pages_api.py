@@ -152,11 +152,12 @@ def test_the_api(portal_user, resident, note, staff, api_for, rosas_note):
         url, json.dumps(body | {"what_is_wrong": ""}), content_type="application/json"
     )
     assert empty.status_code == 400
-    assert [r["id"] for r in walter.get(url).json()] == [request_id]
+    assert [r["id"] for r in walter.get(url).json()["items"]] == [request_id]
 
     clinician = api_for(staff["clinician"])
-    assert [r["id"] for r in clinician.get("/api/v1/corrections/open").json()] == [request_id]
-    assert api_for(staff["caseworker_other"]).get("/api/v1/corrections/open").json() == []
+    open_ones = clinician.get("/api/v1/corrections/open").json()
+    assert [r["id"] for r in open_ones["items"]] == [request_id] and open_ones["count"] == 1
+    assert api_for(staff["caseworker_other"]).get("/api/v1/corrections/open").json()["items"] == []
     answer_url = f"/api/v1/corrections/{request_id}/answer"
     decline = {"outcome": "declined", "statement": "The log says Monday."}
     outsider = api_for(staff["caseworker_other"])

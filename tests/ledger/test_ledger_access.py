@@ -37,7 +37,7 @@ def test_oversight_gets_checkpoints_and_proofs_that_verify(resident, staff, ledg
         checkpoint.root,
     )
     assert "Cruz" not in json.dumps(leaf)
-    history = client.get("/api/v1/ledger/checkpoints").json()
+    history = client.get("/api/v1/ledger/checkpoints").json()["items"]
     assert [c["tree_size"] for c in history] == [checkpoint.size]
     consistency = client.get("/api/v1/ledger/proof/consistency?old=2").json()
     assert consistency["new_size"] == checkpoint.size

@@ -472,7 +472,7 @@ def test_the_api_gives_every_key_with_the_years_it_signed(rotated, staff):
         _, clear = tokens.issue(user, "t")
         return Client(HTTP_AUTHORIZATION=f"Bearer {clear}").get("/api/v1/ledger/vkeys")
 
-    keys = get(User.objects.get(username="overseer")).json()
+    keys = get(User.objects.get(username="overseer")).json()["items"]
     assert keys == [
         {"vkey": rotated["old"].vkey, "signed_up_to": rotated["transition"].tree_size},
         {"vkey": rotated["new"].vkey, "signed_up_to": None},

@@ -481,7 +481,7 @@ def test_formulary_rows_are_final_in_the_database(add_protocol):
 def test_the_api_shows_each_protocols_ingredient(add_protocol, medical_lead, api_for):
     add_protocol(IBUPROFEN_400)
     add_protocol(IBUPROFEN_200, drug="Brufen", ingredient="Ibuprofen")
-    listed = api_for(medical_lead).get("/api/v1/formulary").json()
+    listed = api_for(medical_lead).get("/api/v1/formulary").json()["items"]
     assert {p["ingredient"] for p in listed} == {"Ibuprofen"}
 
 

@@ -364,7 +364,7 @@ def test_the_api_shows_the_set_up_to_the_director_only(center, staff, beds, api_
     }
     for who in ("sysadmin", "caseworker", "contractor"):
         assert api_for(staff[who]).get("/api/v1/center").status_code == 403
-    board = api_for(staff["supervisor"]).get("/api/v1/beds").json()
+    board = api_for(staff["supervisor"]).get("/api/v1/beds").json()["items"]
     leak = next(b for b in board if b["bed"]["id"] == beds[1].pk)
     assert (leak["in_service"], leak["out_of_service_reason"]) == (False, "Leak")
 

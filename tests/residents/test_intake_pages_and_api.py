@@ -198,7 +198,7 @@ def test_a_planned_admission_through_the_api(staff, beds, api_for, today):
     stay = created.json()["stay"]
     assert stay["status"] == "expected" and stay["reserved_bed_id"] == beds[1].pk
     assert created.json()["bed"] is None  # reserved, not occupied
-    board = {b["bed"]["id"]: b for b in client.get("/api/v1/beds").json()}
+    board = {b["bed"]["id"]: b for b in client.get("/api/v1/beds").json()["items"]}
     assert not board[beds[1].pk]["occupied"]
     assert board[beds[1].pk]["reserved_from"] == str(PLANNED)
     rid = created.json()["id"]

@@ -113,7 +113,7 @@ def test_the_page_and_the_api_refuse_everyone_but_the_medical_lead(
     assert refused.status_code == 400
     assert b"Name the prescribers" in refused.content and REASONS.encode() in refused.content
     assert lead.post(url, body).status_code == 302
-    listed = api_for(staff["oversight"]).get(api).json()
+    listed = api_for(staff["oversight"]).get(api).json()["items"]
     assert [(d["kind"], d["decided_by"]) for d in listed] == [("suspend", str(medical_lead))]
 
 

@@ -91,7 +91,7 @@ def test_the_api(resident, staff, api_for, sections):
     assert caseworker.get(url).json()["versions"] == [1]
     measures.record(staff["caseworker"], resident, "phq9", phq9(item9=2))
     assert caseworker.get(url).json()["review_due"] is not None
-    [flag] = caseworker.get(f"/api/v1/residents/{resident.pk}/risk-flags").json()
+    [flag] = caseworker.get(f"/api/v1/residents/{resident.pk}/risk-flags").json()["items"]
     clear = f"/api/v1/risk-flags/{flag['id']}/clear"
     body = {"reason": "Seen; plan reviewed."}
     assert caseworker.post(clear, body, content_type="application/json").status_code == 403

@@ -332,7 +332,7 @@ def test_the_api_records_lists_and_marks_in_error(resident, staff, api_for):
     body = response.json()
     assert body["summary"] == "BP 128/82, temp 38.2 °C"
     assert body["flags"] == [{"measure": "temperature", "value": "38.2", "flag": "high"}]
-    listed = client.get(url).json()
+    listed = client.get(url).json()["items"]
     assert [s["id"] for s in listed] == [body["id"]]
     response = client.post(
         f"/api/v1/vitals/{body['id']}/entered-in-error",
@@ -399,4 +399,10 @@ def test_older_sets_are_a_page_further_on_in_the_order_they_were_taken(
     listed = api_for(staff["clinician"]).get(
         f"/api/v1/residents/{resident.pk}/vitals?before={latest.older}"
     )
-    assert [s["id"] for s in listed.json()] == [late_entry.pk, oldest.pk]
+    assert [s["id"] for s in listed.json()["items"]] == [late_entry.pk, oldest.pk]
+    # Over the API every set is within reach of a page: `limit` and `offset`, the total counted.
+    everything = api_for(staff["clinician"]).get(
+        f"/api/v1/residents/{resident.pk}/vitals?limit=500"
+    )
+    assert everything.json()["count"] == VitalSigns.objects.count()
+    assert [s["id"] for s in everything.json()["items"]][-2:] == [late_entry.pk, oldest.pk]

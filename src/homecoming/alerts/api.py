@@ -3,8 +3,10 @@
 import datetime as dt
 
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
-from homecoming.core.schemas import Error, problem
+from homecoming.core.paging import Window
+from homecoming.core.schemas import Error, Pages, problem
 
 from . import selectors, services
 
@@ -26,6 +28,8 @@ class AlertOut(Schema):
 class AcknowledgeIn(Schema):
     ids: list[int]
 
+    model_config = {"json_schema_extra": {"examples": [{"ids": [412, 415]}]}}
+
 
 class AcknowledgedOut(Schema):
     acknowledged: list[int]
@@ -45,16 +49,27 @@ def _alert(a) -> dict:
     }
 
 
-@router.get("/alerts", response=list[AlertOut])
-def open_alerts(request):
-    """Your alerts nobody has acknowledged yet, newest first."""
-    return [_alert(a) for a in selectors.open_for(request.auth)]
+@router.get("/alerts", response={200: list[AlertOut]})
+@paginate(Pages)
+def list_open(request):
+    """List your alerts nobody has acknowledged yet. Anyone logged in may call it: it answers
+    the caller's own alerts, newest first, never anyone else's. An alert about a resident names
+    them, so each one on the page is a read of that resident on the ledger (purpose `alert`);
+    only the alerts on the page asked for are recorded."""
+    user = request.auth
+    return Window(
+        lambda offset, count: [_alert(a) for a in selectors.open_for(user, offset, count)],
+        lambda: selectors.open_count(user),
+    )
 
 
 @router.post("/alerts/acknowledge", response={200: AcknowledgedOut, 400: Error, 403: Error})
 def acknowledge(request, payload: AcknowledgeIn):
-    """Acknowledge your alerts, all or none; each is a ledger entry with your name. An id that is
-    not an alert of yours refuses the whole request (403)."""
+    """Acknowledge some of your alerts, all or none. Any logged-in recipient, for their own
+    alerts only. Each alert acknowledged is a ledger entry in your name; one already
+    acknowledged is left as it is. Errors: 400 `invalid` when `ids` is empty; 403
+    `not_your_alert` when an id is not an alert of yours (or does not exist): the whole request
+    is refused, and each refused id is on the ledger as denied."""
     try:
         done = services.acknowledge(request.auth, payload.ids)
     except services.NotYours as exc:

@@ -30,9 +30,17 @@ def shown(user, alerts) -> list[Alert]:
     return alerts
 
 
-def open_for(user) -> list[Alert]:
-    """The recipient's alerts nobody has acknowledged yet, newest first (home page, API)."""
-    return shown(user, services.unread_for(user).select_related("acknowledged_by"))
+def open_for(user, offset: int = 0, count: int | None = None) -> list[Alert]:
+    """The recipient's alerts nobody has acknowledged yet, newest first (home page, API); a
+    page of `count` from `offset` when asked: only the alerts on it are on the ledger."""
+    alerts = services.unread_for(user).select_related("acknowledged_by")
+    stop = None if count is None else offset + count
+    return shown(user, alerts[offset:stop])
+
+
+def open_count(user) -> int:
+    """How many alerts the recipient has open (the total of the API's pages)."""
+    return services.unread_for(user).count()
 
 
 def page(user) -> dict:

@@ -15,12 +15,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import Field
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, Pages
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
@@ -85,14 +86,37 @@ class AttestationIn(Schema):
 class SignIn(AttestationIn):
     document_id: int
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "document_id": 3,
+                    "witness_username": "nurse.okafor",
+                    "witness_secret": "492817",
+                    "resident_secret": "",
+                }
+            ]
+        }
+    }
+
 
 class ConfirmIn(AttestationIn):
-    pass
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"witness_username": "nurse.okafor", "witness_secret": "492817"}]
+        }
+    }
 
 
 class RevokeIn(Schema):
     # Staff say how the resident withdrew consent; a resident owes nobody a reason.
     reason: str = Field("", max_length=2000)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"reason": "Told me at our session she no longer wants to take part."}]
+        }
+    }
 
 
 def _name(user) -> str | None:
@@ -209,8 +233,13 @@ def _document_by_id(document_id: int) -> ConsentDocument:
 
 
 @router.get("/consent-documents", response={200: list[DocumentOut], 403: Error})
-def consent_documents(request):
-    """The latest version of every consent document, with its text."""
+@paginate(Pages)
+def list_documents(request):
+    """List the latest version of every consent document, with its text. For whoever may have
+    a resident sign one: the care team's caseworkers and clinicians, the roles the policy lets
+    record consent, and a resident (for their own). The texts hold no resident data, so the
+    answer is not a look on the ledger; a refused caller is (403 `forbidden`). Ordered by
+    purpose, then title; `approval_expired` marks a text that can no longer be signed."""
     _require_signer(request.auth)
     today = timezone.localdate()
     latest = (
@@ -223,9 +252,12 @@ def consent_documents(request):
     "/residents/{resident_id}/consents",
     response={200: ConsentRecordOut, 403: Error, 404: Error},
 )
-def resident_consents(request, resident_id: int):
-    """What the resident agreed to, when and before whom, revoked consents included; and the
-    documents they could sign now."""
+def get_consents(request, resident_id: int):
+    """Read what a resident consented to, and the documents they could sign now. Every
+    signature, newest first, revoked and pending ones included, each saying whether it allows
+    its purpose right now (`counts`). The resident's care team and the resident themselves may
+    read it; the read is a look at the resident on the ledger. Errors: 403 `forbidden` (not
+    yours to read, on the ledger), 404 `not_found` (no such resident you may know of)."""
     try:
         record = selectors.consents_of(request.auth, resident_id)
     except Resident.DoesNotExist as exc:
@@ -244,8 +276,15 @@ def resident_consents(request, resident_id: int):
     "/residents/{resident_id}/consents",
     response={201: ConsentOut, 400: Error, 403: Error, 404: Error},
 )
-def sign(request, resident_id: int, payload: SignIn):
-    """Staff record consent given in person; a resident signs their own in the portal."""
+def sign_consent(request, resident_id: int, payload: SignIn):
+    """Record a resident's consent to a document. Staff on the care team record consent given
+    in person, vouched for by a witness other than the caller (`witness_username` with the
+    witness's own password or authenticator code) or by the resident's own password
+    (`resident_secret`); with neither it is recorded as pending and counts only once confirmed.
+    A resident signs their own, with no witness. The signature is a ledger entry (a wrong
+    witness secret is one too, as denied). Errors: 400 `invalid` (an unknown document, a
+    document past its ethics approval or one signed only in person, a wrong witness or
+    secret: every problem by field), 403 `forbidden`, 404 `not_found` (no such resident)."""
     try:
         resident = existing(request.auth, resident_id, Action.RECORD_CONSENT)
     except Resident.DoesNotExist as exc:
@@ -262,9 +301,12 @@ def sign(request, resident_id: int, payload: SignIn):
     "/consents/{consent_id}/confirm",
     response={200: ConsentOut, 400: Error, 403: Error, 404: Error},
 )
-def confirm(request, consent_id: int, payload: ConfirmIn):
-    """A pending consent counts from now: the resident confirms their own (no body needed), or
-    staff bring a witness or the resident's own password."""
+def confirm_consent(request, consent_id: int, payload: ConfirmIn):
+    """Confirm a pending consent, so that it counts from now. The resident confirms their own
+    (an empty body `{}`); staff on the care team bring a witness or the resident's own
+    password, as when signing. The confirmation is a ledger entry. Errors: 400 `invalid` (no
+    witness nor the resident's password, a wrong secret, a consent not pending), 403
+    `forbidden`, 404 `not_found` (no such consent; the probe is on the ledger)."""
     consent = _consent_for(request.auth, consent_id, Action.RECORD_CONSENT)
     # Refused callers are refused before the body's references are looked up.
     policy.require(request.auth, Action.RECORD_CONSENT, consent.resident)
@@ -276,7 +318,12 @@ def confirm(request, consent_id: int, payload: ConfirmIn):
     "/consents/{consent_id}/revoke",
     response={200: ConsentOut, 400: Error, 403: Error, 404: Error},
 )
-def revoke(request, consent_id: int, payload: RevokeIn):
+def revoke_consent(request, consent_id: int, payload: RevokeIn):
+    """Revoke a consent: it stops counting at its very next use. The resident revokes their
+    own (no reason owed); staff on the care team record a withdrawal the resident told them
+    of, and say how in `reason`. The revocation is a ledger entry; the consent stays on the
+    record, marked revoked. Errors: 400 `invalid` (staff without a reason, a consent already
+    revoked), 403 `forbidden`, 404 `not_found` (no such consent; the probe is on the ledger)."""
     consent = _consent_for(request.auth, consent_id)
     consent = services.revoke(request.auth, consent, payload.reason)
     return _consent(_line_now(consent))

@@ -6,9 +6,10 @@ import datetime as dt
 
 from django.http import Http404
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from homecoming.access.policy import Action
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, Pages
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -55,9 +56,26 @@ class StartIn(Schema):
     subject: str
     body: str
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "subject": "Weekend pass",
+                    "body": "Could we talk about a pass for my daughter's birthday on the 14th?",
+                }
+            ]
+        }
+    }
+
 
 class ReplyIn(Schema):
     body: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"body": "Yes: let's go over it at Thursday's session."}]
+        }
+    }
 
 
 def _thread(t: Thread, count=None) -> dict:
@@ -106,9 +124,12 @@ def _thread_for(request, thread_id: int, action=Action.VIEW_MESSAGES) -> Thread:
     "/residents/{resident_id}/message-threads",
     response={200: list[ThreadOut], 403: Error, 404: Error},
 )
+@paginate(Pages)
 def list_threads(request, resident_id: int):
-    """The resident's threads with their care team, latest activity first (a resident: their
-    own; staff: a resident on their care team)."""
+    """List a resident's message threads, latest activity first. A resident: their own; staff:
+    a resident on their care team. The list is a look at the resident on the ledger; the
+    messages themselves are read with `GET /message-threads/{thread_id}`. Errors: 403
+    `forbidden` (on the ledger), 404 `not_found` (no such resident you may know of)."""
     resident = _resident(request, resident_id, Action.VIEW_MESSAGES)
     return [_thread(t) for t in selectors.threads_of(request.auth, resident).threads]
 
@@ -118,8 +139,12 @@ def list_threads(request, resident_id: int):
     response={201: ConversationOut, 400: Error, 403: Error, 404: Error},
 )
 def start_thread(request, resident_id: int, payload: StartIn):
-    """A new thread with its first message (the resident to their care team, or the team to
-    the resident). Every problem with the subject and text is named at once (400)."""
+    """Start a thread with its first message. The resident writes to their care team, or
+    someone on the care team to the resident; the author is whoever the token or session
+    belongs to. A former resident may write only while in follow-up. The thread and its
+    first message are ledger entries. Errors: 400 `invalid` (an empty or too
+    long subject or text: every problem at once, by field), 403 `forbidden`, 404 `not_found`
+    (no such resident)."""
     resident = _resident(request, resident_id, Action.SEND_MESSAGE)
     thread = services.start(request.auth, resident, payload.subject, payload.body)
     return Status(201, _conversation(request, thread))
@@ -140,8 +165,11 @@ def _conversation(request, thread) -> dict:
     response={200: ConversationOut, 403: Error, 404: Error},
 )
 def read_thread(request, thread_id: int):
-    """The thread's messages in order, each with who read it. Reading it leaves the reader's
-    receipts, and is on the resident's "who looked at my record"."""
+    """Read a thread: its messages in order, each with who read it. The resident and their
+    care team may read it. Reading leaves the reader's receipts and is a look at the resident
+    on the ledger (their "who looked at my record"). `may_write` and `why_not` say whether the
+    caller may reply. Errors: 403 `forbidden`, 404 `not_found` (no such thread you may know
+    of; the probe is on the ledger)."""
     return _conversation(request, _thread_for(request, thread_id))
 
 
@@ -150,7 +178,11 @@ def read_thread(request, thread_id: int):
     response={201: MessageOut, 400: Error, 403: Error, 404: Error},
 )
 def reply(request, thread_id: int, payload: ReplyIn):
-    """A reply in the thread, as whoever is logged in (never as someone else)."""
+    """Reply in a thread, as whoever is logged in (never as someone else). The resident or
+    someone on their care team; a reply from the team closes the unanswered-message alerts.
+    The message is a ledger entry. Errors: 400 `invalid` (an empty or too long text), 403
+    `forbidden` (not on the thread's care team, or a former resident past follow-up), 404
+    `not_found` (no such thread)."""
     thread = _thread_for(request, thread_id, Action.SEND_MESSAGE)
     message = services.reply(request.auth, thread, payload.body)
     return Status(201, _message(message))

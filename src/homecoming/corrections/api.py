@@ -6,9 +6,11 @@ import datetime as dt
 
 from django.http import Http404
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from homecoming.access.policy import Action
-from homecoming.core.schemas import Error
+from homecoming.core.paging import Window
+from homecoming.core.schemas import Error, Pages
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -52,15 +54,48 @@ class RequestIn(Schema):
     what_is_wrong: str = ""
     should_say: str = ""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "kind": "vitals",
+                    "entry_id": 1842,
+                    "what_is_wrong": "My weight was never 104 kg; I was weighed with my pack on.",
+                    "should_say": "About 86 kg.",
+                }
+            ]
+        }
+    }
+
 
 class AnswerIn(Schema):
     outcome: str  # "amended" or "declined"
     statement: str = ""
     secret: str = ""  # to amend a note: the answerer signs the addendum
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "outcome": "amended",
+                    "statement": "Weight on 3 March was taken with kit on; about 86 kg.",
+                    "secret": "",
+                }
+            ]
+        }
+    }
+
 
 class DisagreementIn(Schema):
     text: str = ""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"text": "I never said I had thoughts of harming anyone; please keep my words."}
+            ]
+        }
+    }
 
 
 def _out(item: selectors.Shown) -> dict:
@@ -111,8 +146,12 @@ def _fresh(request, request_id: int) -> dict:
     "/residents/{resident_id}/corrections",
     response={200: list[RequestOut], 403: Error, 404: Error},
 )
+@paginate(Pages)
 def list_requests(request, resident_id: int):
-    """The resident's correction requests, newest first, each with its answer."""
+    """List a resident's correction requests, newest first, each with its answer. The resident
+    (their own) and their care team may list them; the list is a look at the resident on the
+    ledger. Errors: 403 `forbidden` (on the ledger), 404 `not_found` (no such resident you may
+    know of)."""
     resident = _resident(request, resident_id)
     return [_out(item) for item in selectors.requests_of(request.auth, resident)]
 
@@ -122,8 +161,12 @@ def list_requests(request, resident_id: int):
     response={201: RequestOut, 400: Error, 403: Error, 404: Error},
 )
 def file_request(request, resident_id: int, payload: RequestIn):
-    """The resident asks for a correction of one entry of their own record (an entry they may
-    read; any other is refused, 403, and the attempt is on the ledger)."""
+    """File a request to correct one entry of the resident's own record. Only the resident, for
+    an entry they may read (`kind`: note, questionnaire, vitals, medication or details, and
+    its id); the request is a ledger entry and the care team is alerted. The answer is due
+    within 60 days. Errors: 400 `invalid` (no text saying what is wrong, by field), 403
+    `forbidden` (someone else, or no entry of that kind and id the resident may read: the
+    attempt is on the ledger), 404 `not_found` (no such resident)."""
     resident = _resident(request, resident_id, Action.REQUEST_CORRECTION)
     filed = services.file_request(
         request.auth,
@@ -137,18 +180,32 @@ def file_request(request, resident_id: int, payload: RequestIn):
 
 
 @router.get("/corrections/open", response={200: list[RequestOut], 403: Error})
-def open_requests(request):
-    """The unanswered requests of the caller's residents (their caseload; a supervisor's, the
-    center), oldest first."""
-    return [_out(item) for item in selectors.open_requests(request.auth)]
+@paginate(Pages)
+def list_open_requests(request):
+    """List the unanswered correction requests of your residents, oldest first. Staff get
+    those of their caseload, a supervisor the center's; someone with no residents gets an
+    empty list. The page is one list entry on the ledger naming the residents it shows (only
+    those)."""
+    user = request.auth
+    return Window(
+        lambda offset, count: [_out(item) for item in selectors.open_requests(user, offset, count)],
+        lambda: selectors.open_count(user),
+    )
 
 
 @router.post(
     "/corrections/{request_id}/answer",
     response={200: RequestOut, 400: Error, 403: Error, 404: Error},
 )
-def answer(request, request_id: int, payload: AnswerIn):
-    """Amend (a note: a signed addendum) or decline with the reason, once."""
+def answer_request(request, request_id: int, payload: AnswerIn):
+    """Answer a correction request, once: amend the entry, or decline with the reason. Someone
+    on the resident's care team (a supervisor too). A note is amended by an addendum the
+    answerer signs with `secret` (their password or authenticator code); anything else by the
+    amendment written in `statement`. Declining is never done by the entry's own author, and
+    the supervisors are alerted. The answer (and an addendum) are ledger entries. Errors: 400
+    `invalid` (no statement, no signature for a note, a wrong secret, already answered: by
+    field), 403 `forbidden` (not on the care team, or declining your own entry: on the
+    ledger), 404 `not_found` (no such request you may know of)."""
     item = _request(request, request_id, Action.ANSWER_CORRECTION)
     services.answer(request.auth, item, payload.outcome, payload.statement, payload.secret)
     return _fresh(request, request_id)
@@ -158,8 +215,11 @@ def answer(request, request_id: int, payload: AnswerIn):
     "/corrections/{request_id}/disagreement",
     response={201: RequestOut, 400: Error, 403: Error, 404: Error},
 )
-def disagree(request, request_id: int, payload: DisagreementIn):
-    """The resident's statement of disagreement with a declined request."""
+def file_disagreement(request, request_id: int, payload: DisagreementIn):
+    """File the resident's statement of disagreement with a declined request. Only the
+    resident, once per request; the statement is kept with the request, is a ledger entry,
+    and the care team is alerted. Errors: 400 `invalid` (no text, a request not declined, a
+    statement already kept), 403 `forbidden`, 404 `not_found` (no such request)."""
     item = _request(request, request_id, Action.REQUEST_CORRECTION)
     services.disagree(request.auth, item, payload.text)
     return Status(201, _fresh(request, request_id))

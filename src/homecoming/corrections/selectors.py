@@ -125,16 +125,16 @@ def unanswered():
     return CorrectionRequest.objects.filter(answer__isnull=True)
 
 
-def open_requests(actor) -> list[Shown]:
+def _open_of(actor):
+    return unanswered().filter(resident__in=Resident.objects.visible_to(actor))
+
+
+def open_requests(actor, offset: int = 0, count: int | None = None) -> list[Shown]:
     """The unanswered requests of the actor's residents (their caseload; a supervisor's, the
-    center), oldest first, in one query: a list naming residents, so a LIST entry."""
-    visible = Resident.objects.visible_to(actor)
-    rows = list(
-        unanswered()
-        .filter(resident__in=visible)
-        .select_related("resident")
-        .order_by("filed_at", "id")
-    )
+    center), oldest first, in one query: a list naming residents, so a LIST entry. A page of
+    `count` from `offset` when asked (the API): only the residents it shows are on the entry."""
+    stop = None if count is None else offset + count
+    rows = list(_open_of(actor).select_related("resident").order_by("filed_at", "id")[offset:stop])
     if rows:
         ledger.record_reads(
             actor,
@@ -144,6 +144,11 @@ def open_requests(actor) -> list[Shown]:
             purpose=policy.standing_purpose(actor),
         )
     return [Shown(r) for r in rows]
+
+
+def open_count(actor) -> int:
+    """How many unanswered requests `open_requests` holds in all (the total of the API's pages)."""
+    return _open_of(actor).count()
 
 
 def with_open_count(residents):

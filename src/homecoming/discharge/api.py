@@ -59,9 +59,18 @@ def _plan_of(request, stay_id):
     return plan
 
 
-@router.get("/stays/{stay_id}/discharge", response={200: PlanOut, 403: Error, 404: Error})
-def get_discharge(request, stay_id: int):
-    """The stay's discharge plan (cancelled ones aside), with what it still needs."""
+# Its URL keeps its first name: safety plans have a get_plan of their own.
+@router.get(
+    "/stays/{stay_id}/discharge",
+    response={200: PlanOut, 403: Error, 404: Error},
+    url_name="get_discharge",
+)
+def get_plan(request, stay_id: int):
+    """Read a stay's discharge plan, with what it still needs before it is carried out. The
+    plan in force (cancelled ones aside), its signatures, disposition and follow-up schedule;
+    `missing` names what a draft still lacks. The resident's care team and the resident may
+    read it; the read is a look at the resident on the ledger. Errors: 403 `forbidden` (on the
+    ledger), 404 `not_found` (no such stay you may know of, or the stay has no plan)."""
     return _out(_plan_of(request, stay_id))
 
 
@@ -69,8 +78,14 @@ def get_discharge(request, stay_id: int):
     "/stays/{stay_id}/discharge",
     response={200: PlanOut, 400: Error, 403: Error, 404: Error, 409: NotReadyOut},
 )
-def discharge(request, stay_id: int):
-    """Carry out the stay's fully signed plan, in one transaction. 409 names what is missing."""
+def carry_out(request, stay_id: int):
+    """Carry out a stay's fully signed discharge plan, all or nothing. The resident's caseworker or
+    clinician, a supervisor or the program director. In one transaction the stay ends, the bed is
+    freed, running orders end, future sessions are cancelled and the follow-up schedule starts;
+    every change is a ledger entry. Writing and signing the plan stay on the pages, where each
+    signer types their own password. Errors: 400 `invalid` (the plan is not a draft, or the resident
+    is not in residence), 403 `forbidden` (on the ledger), 404 `not_found` (no such stay, or no
+    plan), 409 `plan_not_ready` (signatures or fields still missing, named in `missing`)."""
     plan = _plan_of(request, stay_id)
     try:
         plan = services.carry_out(request.auth, plan)

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Literal
 
 from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
 
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, Pages
 
 from . import selectors, services
 from .models import AttemptOutcome, Method
@@ -37,6 +38,18 @@ class AttemptIn(Schema):
     outcome: AttemptOutcome
     notes: str = ""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "method": "phone",
+                    "outcome": "left_message",
+                    "notes": "Voicemail at the number on the discharge plan; asked him to call.",
+                }
+            ]
+        }
+    }
+
 
 class AttemptOut(Schema):
     id: int
@@ -49,18 +62,16 @@ class AttemptOut(Schema):
     lost: bool  # the person is (now) lost to follow-up
 
 
-@router.get(
-    "/follow-ups",
-    response={200: list[ContactOut], 403: Error},
-    summary="Follow-up contacts: due now, overdue, or of people lost to follow-up",
-    description=(
-        "Staff get the contacts they own; supervisors and the program director everyone's "
-        "(`owner` narrows to one). `status`: due (the day has come, within the grace days), "
-        "overdue (past them), lost (open contacts of people lost to follow-up); another value "
-        "is refused with 422. Each row returned is a look at a resident, on the ledger."
-    ),
-)
-def follow_ups(request, query: Query[WorklistQuery]):
+@router.get("/follow-ups", response={200: list[ContactOut], 403: Error})
+@paginate(Pages)
+def list_contacts(request, query: Query[WorklistQuery]):
+    """List follow-up contacts: due now, overdue, or of people lost to follow-up. Staff who
+    follow up get the contacts they own; supervisors and the program director everyone's
+    (`owner` narrows to one). `status`: due (the day has come, within the grace days), overdue
+    (past them), lost (open contacts of people lost to follow-up); another value is refused
+    with 422 `invalid_request`. At most the 500 soonest due; each resident listed is on the
+    ledger (a list entry). Errors: 403 `forbidden` (a role that does no follow-up: on the
+    ledger)."""
     found = selectors.worklist(request.user, query.status, owner_id=query.owner)
     return [
         {
@@ -81,14 +92,15 @@ def follow_ups(request, query: Query[WorklistQuery]):
 @router.post(
     "/follow-ups/{contact_id}/attempts",
     response={201: AttemptOut, 400: Error, 403: Error, 404: Error},
-    summary="Record an attempt at a follow-up contact",
-    description=(
-        "Reached makes the contact; the third failed attempt in a row (no answer, left a "
-        "message, wrong number) marks the person lost to follow-up and alerts the program "
-        "director and the oversight body. A self check-in is recorded by its link, never here."
-    ),
 )
 def record_attempt(request, contact_id: int, payload: AttemptIn):
+    """Record an attempt at a follow-up contact. The former resident's caseworker or clinician, a
+    supervisor or the program director. Reached makes the contact; the third failed attempt in a row
+    (no answer, left a message, wrong number) marks the person lost to follow-up and alerts the
+    program director and the oversight body. The attempt is a ledger entry. A self check-in is
+    recorded by its link, never here. Errors: 400 `invalid` (a contact already made or closed, by
+    field), 403 `forbidden` (not yours to record: on the ledger), 404 `not_found` (no such contact;
+    the probe is on the ledger)."""
     from homecoming.access.policy import Action
 
     from .models import Lost

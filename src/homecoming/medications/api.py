@@ -17,11 +17,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import Field
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.core.schemas import Error, problem
+from homecoming.core.paging import Shaped
+from homecoming.core.schemas import Error, Pages, problem
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -87,6 +89,28 @@ class ProtocolIn(Schema):
     ingredient: str | None = None  # empty: the drug's name
     drug_class: str | None = None  # for a new ingredient only
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "drug": "Sertraline",
+                    "form": "tablet",
+                    "strength_amount": "50",
+                    "strength_unit": "mg",
+                    "limit_unit": "mg",
+                    "max_single_dose": "100",
+                    "max_daily_dose": "200",
+                    "min_interval_minutes": 360,
+                    "controlled": False,
+                    "investigational": False,
+                    "consent_code": "medication-sertraline",
+                    "ingredient": "sertraline",
+                    "drug_class": "SSRI",
+                }
+            ]
+        }
+    }
+
 
 class IngredientOut(Schema):
     id: int
@@ -117,6 +141,18 @@ class InteractionIn(Schema):
     first: str
     second: str
     description: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "first": "sertraline",
+                    "second": "tramadol",
+                    "description": "Serotonin syndrome: agitation, tremor, fever.",
+                }
+            ]
+        }
+    }
 
 
 class OrderOut(Schema):
@@ -153,6 +189,18 @@ class OverrideIn(Schema):
     secret: str  # the co-signer's own password or a current authenticator code
     reason: str
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "cosigner_username": "dr.haddad",
+                    "secret": "731904",
+                    "reason": "Breakthrough pain after the fall; reviewed together at 14:10.",
+                }
+            ]
+        }
+    }
+
 
 class PrescriptionIn(Schema):
     protocol_id: int
@@ -171,9 +219,32 @@ class PrescriptionIn(Schema):
     # The same, by its first name (when only interactions could be overridden); kept for v1.
     interaction_override: OverrideIn | None = None
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "protocol_id": 4,
+                    "dose_amount": "50",
+                    "dose_unit": "mg",
+                    "route": "oral",
+                    "frequency": "daily",
+                    "starts_at": "2026-03-02T08:00:00",
+                    "instructions": "With breakfast.",
+                    "acknowledge_duplicates": False,
+                }
+            ]
+        }
+    }
+
 
 class DiscontinueIn(Schema):
     reason: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"reason": "Nausea since the dose went up; switching to another SSRI."}]
+        }
+    }
 
 
 class OrderStopOut(Schema):
@@ -230,10 +301,35 @@ class AllergyIn(Schema):
     severity: AllergySeverity
     verified: bool = False  # a clinician only
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "substance": "penicillin",
+                    "kind": "allergy",
+                    "reaction": "Hives and swollen lips within an hour (2019, field hospital).",
+                    "severity": "severe",
+                    "verified": False,
+                }
+            ]
+        }
+    }
+
 
 class RuleOutIn(Schema):
     status: Literal["refuted", "entered_in_error"]
     reason: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "status": "refuted",
+                    "reason": "Given amoxicillin on 4 March under observation: no reaction.",
+                }
+            ]
+        }
+    }
 
 
 class AdministrationOut(Schema):
@@ -288,6 +384,10 @@ class WitnessIn(Schema):
     username: str
     secret: str  # the witness's own password or a current authenticator code
 
+    model_config = {
+        "json_schema_extra": {"examples": [{"username": "nurse.okafor", "secret": "492817"}]}
+    }
+
 
 class DoseIn(Schema):
     dose_amount: str
@@ -296,6 +396,19 @@ class DoseIn(Schema):
     scheduled_for: dt.datetime | None = None
     witness: WitnessIn | None = None
     override: OverrideIn | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "dose_amount": "50",
+                    "dose_unit": "mg",
+                    "at": "2026-03-02T08:05:00",
+                    "scheduled_for": "2026-03-02T08:00:00",
+                }
+            ]
+        }
+    }
 
 
 class DoseStoppedOut(Error):
@@ -309,6 +422,18 @@ class NotGivenIn(Schema):
     status: Literal["refused", "held", "missed"]
     scheduled_for: dt.datetime
     reason: str = Field("", max_length=2000)
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "status": "held",
+                    "scheduled_for": "2026-03-02T20:00:00",
+                    "reason": "Systolic 88 at 19:50; held as the order says, prescriber told.",
+                }
+            ]
+        }
+    }
 
 
 class ShiftOut(Schema):
@@ -568,21 +693,33 @@ def _resident(request, resident_id: int, action: Action) -> Resident:
 
 
 @router.get("/formulary", response={200: list[ProtocolOut], 403: Error})
+@paginate(Pages)
 def list_formulary(request, include_retired: bool = False):
-    """The protocols orders may be written for (and, on asking, the retired ones)."""
-    return [_protocol(p) for p in selectors.formulary(request.auth, include_retired)]
+    """List the protocols orders may be written for (and, on asking, the retired ones). Each
+    with its limits: the largest single dose, the most in any rolling 24 hours, the minimum
+    interval. Clinicians, supervisors, the program director and the oversight body may read
+    it (the center's formulary: no resident data, so no look on the ledger); anyone else is
+    refused (403 `forbidden`, on the ledger)."""
+    return Shaped(selectors.formulary(request.auth, include_retired), _protocol)
 
 
 @router.post("/formulary", response={201: ProtocolOut, 400: Error, 403: Error})
 def add_protocol(request, payload: ProtocolIn):
-    """The medical lead adds a protocol; it is final once added."""
+    """Add a protocol to the formulary: a drug in one form and strength, and its limits.
+    Only the medical lead; a protocol is final once added (retire it and add another to
+    change it). Amounts are strings ("12.5"). The protocol is a ledger entry. Errors: 400
+    `invalid` (every problem by field: an amount that is not a number, limits that do not
+    hold together, a consent code no document has), 403 `forbidden` (not the medical lead,
+    on the ledger)."""
     protocol = formulary.add_protocol(request.auth, payload.dict())
     return Status(201, _protocol(protocol))
 
 
 @router.get("/formulary/ingredients", response={200: IngredientsOut, 403: Error})
 def list_ingredients(request):
-    """The ingredients with their ceilings across every order, and the interacting pairs."""
+    """Read the ingredients with their ceilings, and the interacting pairs. A ceiling holds for each
+    resident across every order of the ingredient, whatever the product. Whoever may read the
+    formulary; anyone else is refused (403 `forbidden`, on the ledger)."""
     found, pairs = ingredient_limits.ingredients(request.auth)
     return {
         "ingredients": [
@@ -615,8 +752,10 @@ def _interaction(x) -> dict:
 
 @router.post("/formulary/interactions", response={201: InteractionOut, 400: Error, 403: Error})
 def add_interaction(request, payload: InteractionIn):
-    """The medical lead lists two interacting ingredients: an order of one while the other runs
-    is stopped unless a second clinician co-signs."""
+    """List two ingredients as interacting. From then on an order of one while the other runs
+    is stopped unless a second clinician co-signs. Only the medical lead; the pair is a ledger
+    entry. Errors: 400 `invalid` (an ingredient the formulary does not have, the same one
+    twice, a pair already listed, no description), 403 `forbidden` (on the ledger)."""
     row = ingredient_limits.add_interaction(
         request.auth, payload.first, payload.second, payload.description
     )
@@ -628,7 +767,9 @@ def add_interaction(request, payload: InteractionIn):
     response={200: ProtocolOut, 400: Error, 403: Error, 404: Error},
 )
 def retire_protocol(request, protocol_id: int):
-    """No new orders for it; orders already running keep its limits."""
+    """Retire a protocol: no new orders for it. Orders already running keep its limits. Only
+    the medical lead; the retirement is a ledger entry. Errors: 400 `invalid` (already
+    retired), 403 `forbidden` (on the ledger), 404 `not_found` (no such protocol)."""
     return _protocol(formulary.retire_protocol(request.auth, _protocol_by_id(protocol_id)))
 
 
@@ -639,9 +780,13 @@ def retire_protocol(request, protocol_id: int):
     "/residents/{resident_id}/medications",
     response={200: MedicationRecordOut, 403: Error, 404: Error},
 )
-def medication_record(request, resident_id: int):
-    """Orders (with whether each runs now and, after a dose, when the next may be given), and
-    the administrations and stopped doses of the last two weeks."""
+def get_record(request, resident_id: int):
+    """Read a resident's medication record: orders, doses given and doses stopped. Orders say
+    whether each runs now, when the last dose was and when the next may be given; the
+    administrations, stopped doses and refused orders are those since `since`. The care team's
+    clinicians and caseworkers, supervisors and the program director may read it; the read is
+    a look at the resident on the ledger. Errors: 403 `forbidden` (on the ledger), 404
+    `not_found` (no such resident you may know of)."""
     try:
         record = selectors.medication_record(request.auth, resident_id)
     except Resident.DoesNotExist as exc:
@@ -673,7 +818,15 @@ def medication_record(request, resident_id: int):
     response={201: OrderOut, 400: Error, 403: Error, 404: Error},
 )
 def prescribe(request, resident_id: int, payload: PrescriptionIn):
-    """A prescriber on the resident's care team orders a protocol, within its limits."""
+    """Order a protocol for a resident, within its limits. A prescriber on the resident's care
+    team. Hard stops refuse an order past the protocol's or the ingredient's limits, of a
+    product the resident is allergic to, or interacting with a running order (the last two
+    may pass with a second clinician's co-signature, `override`); duplicate therapy needs
+    `acknowledge_duplicates`. The order, and an order refused by a hard stop, are ledger
+    entries. Times without an offset are the center's local time. Errors: 400 `invalid`
+    (every problem by field, hard stops included), 403 `forbidden` (not a prescriber on the
+    care team, or no consent to an investigational drug: on the ledger), 404 `not_found` (no
+    such resident)."""
     resident = _resident(request, resident_id, Action.PRESCRIBE)
     prescription = orders.Prescription(
         protocol=_protocol_by_id(payload.protocol_id, "protocol_id"),
@@ -699,7 +852,11 @@ def prescribe(request, resident_id: int, payload: PrescriptionIn):
     "/orders/{order_id}/discontinue",
     response={200: OrderOut, 400: Error, 403: Error, 404: Error},
 )
-def discontinue(request, order_id: int, payload: DiscontinueIn):
+def discontinue_order(request, order_id: int, payload: DiscontinueIn):
+    """Discontinue an order, with the reason: no dose may be given after it. A prescriber on
+    the resident's care team; the order stays on the record, marked discontinued, and the
+    change is a ledger entry. Errors: 400 `invalid` (no reason, an order already ended), 403
+    `forbidden` (on the ledger), 404 `not_found` (no such order you may know of)."""
     order = _order_for(request, order_id, Action.PRESCRIBE)
     return _order(orders.discontinue(request.auth, order, payload.reason))
 
@@ -711,9 +868,12 @@ def discontinue(request, order_id: int, payload: DiscontinueIn):
     "/residents/{resident_id}/allergies",
     response={200: AllergiesOut, 403: Error, 404: Error},
 )
-def list_allergies(request, resident_id: int):
-    """The resident's allergies: active, "no known allergies" if said since the last one, and
-    those ruled out (with who ruled each out and why)."""
+def get_allergies(request, resident_id: int):
+    """Read a resident's allergies: active, ruled out, and "no known allergies" if said. The
+    active ones, "no known allergies" when it was said since the last one, and those ruled out
+    (with who ruled each out and why). Whoever may read the resident's medications; the read
+    is a look at the resident on the ledger. Errors: 403 `forbidden` (on the ledger), 404
+    `not_found` (no such resident you may know of)."""
     resident = _resident(request, resident_id, Action.VIEW_MEDICATIONS)
     standing = selectors.allergies_of(request.auth, resident)
     return {
@@ -730,8 +890,11 @@ def list_allergies(request, resident_id: int):
     response={201: AllergyOut, 400: Error, 403: Error, 404: Error},
 )
 def record_allergy(request, resident_id: int, payload: AllergyIn):
-    """Record an allergy or intolerance. While it is active, orders and doses of a product
-    containing it are stopped; recording it while such an order runs alerts its prescriber."""
+    """Record an allergy or intolerance of a resident. Someone on the care team doing clinical
+    work (only a clinician may mark it `verified`). While it is active, orders and doses of a
+    product containing it are stopped; recording it while such an order runs alerts its
+    prescriber. The allergy is a ledger entry. Errors: 400 `invalid` (every problem by field),
+    403 `forbidden` (on the ledger), 404 `not_found` (no such resident)."""
     resident = _resident(request, resident_id, Action.RECORD_ALLERGY)
     allergy = allergies.record(request.auth, resident, allergies.AllergyEntry(**payload.dict()))
     return Status(201, _allergy(allergy))
@@ -741,8 +904,10 @@ def record_allergy(request, resident_id: int, payload: AllergyIn):
     "/residents/{resident_id}/allergies/none-known",
     response={201: NoKnownAllergiesOut, 400: Error, 403: Error, 404: Error},
 )
-def no_known_allergies(request, resident_id: int):
-    """The resident was asked and has no allergy anyone knows of (refused while one is active)."""
+def record_no_known_allergies(request, resident_id: int):
+    """Record that the resident was asked and has no allergy anyone knows of. Someone on the
+    care team doing clinical work; a ledger entry. Errors: 400 `invalid` (an allergy is
+    active), 403 `forbidden` (on the ledger), 404 `not_found` (no such resident)."""
     resident = _resident(request, resident_id, Action.RECORD_ALLERGY)
     return Status(201, _none_known(allergies.record_none(request.auth, resident)))
 
@@ -759,7 +924,9 @@ def _allergy_for(request, allergy_id: int) -> Allergy:
     response={200: AllergyOut, 400: Error, 403: Error, 404: Error},
 )
 def confirm_allergy(request, allergy_id: int):
-    """A clinician confirms the allergy."""
+    """Confirm (verify) a recorded allergy. A clinician on the resident's care team; a ledger
+    entry. Errors: 400 `invalid` (already confirmed, or no longer active), 403 `forbidden` (on
+    the ledger), 404 `not_found` (no such allergy you may know of)."""
     return _allergy(allergies.verify(request.auth, _allergy_for(request, allergy_id)))
 
 
@@ -768,8 +935,11 @@ def confirm_allergy(request, allergy_id: int):
     response={200: AllergyOut, 400: Error, 403: Error, 404: Error},
 )
 def rule_out_allergy(request, allergy_id: int, payload: RuleOutIn):
-    """A clinician rules the allergy out, or marks it entered in error, with the reason; the
-    medical lead and the program director are told."""
+    """Rule an allergy out, or mark it entered in error, with the reason. A clinician on the
+    resident's care team; the allergy stays on the record with who ruled it out and why, the
+    change is a ledger entry, and the medical lead and the program director are alerted.
+    Errors: 400 `invalid` (no reason, already ruled out), 403 `forbidden` (on the ledger), 404
+    `not_found` (no such allergy you may know of)."""
     allergy = _allergy_for(request, allergy_id)
     return _allergy(allergies.rule_out(request.auth, allergy, payload.status, payload.reason))
 
@@ -782,9 +952,15 @@ def rule_out_allergy(request, allergy_id: int, payload: RuleOutIn):
     response={201: AdministrationOut, 400: Error, 403: Error, 404: Error, 422: DoseStoppedOut},
 )
 def give_dose(request, order_id: int, payload: DoseIn):
-    """Record a dose given. A witness signs for a controlled or investigational drug; a dose
-    inside the minimum interval needs a second clinician's co-signature and a reason (the
-    override). Refused by a hard stop: 422, the stopped attempt kept in the record."""
+    """Record a dose given. A clinician on the resident's care team (the nurse giving it). A
+    witness signs for a controlled or investigational drug (`witness`: their log-in and own
+    password or code); a dose inside the minimum interval needs a second clinician's
+    co-signature and a reason (`override`). The dose is a ledger entry. Times without an
+    offset are the center's local time. Errors: 400 `invalid` (an amount that is not a number,
+    a time in the future, a wrong witness secret: by field), 403 `forbidden` (on the ledger),
+    404 `not_found` (no such order you may know of), 422 `dose_stopped` (a hard stop refused
+    it: `stops` names every rule it broke and whether an override could pass it, `stop_id`
+    the stopped attempt the record now keeps)."""
     order = _order_for(request, order_id, Action.ADMINISTER)
     witness = override = None
     if payload.witness is not None:
@@ -815,8 +991,11 @@ def give_dose(request, order_id: int, payload: DoseIn):
     "/orders/{order_id}/not-given",
     response={201: AdministrationOut, 400: Error, 403: Error, 404: Error},
 )
-def dose_not_given(request, order_id: int, payload: NotGivenIn):
-    """A scheduled dose refused by the resident, held (with the reason), or missed."""
+def record_not_given(request, order_id: int, payload: NotGivenIn):
+    """Record a scheduled dose not given: refused by the resident, held, or missed. A
+    clinician on the resident's care team; a held dose says why. A ledger entry. Errors: 400
+    `invalid` (no reason for a held dose, a time no dose of the order was due, a dose already
+    recorded for it), 403 `forbidden` (on the ledger), 404 `not_found` (no such order)."""
     order = _order_for(request, order_id, Action.ADMINISTER)
     row = not_given(
         request.auth,
@@ -829,17 +1008,20 @@ def dose_not_given(request, order_id: int, payload: NotGivenIn):
 
 
 @router.get("/medication-round", response={200: RoundOut, 400: Error, 403: Error})
-def medication_round(
+def get_round(
     request,
     day: dt.date | None = None,
     shift: Literal["day", "evening", "night"] | None = None,
     wing: str | None = None,
     page: int = Query(1, ge=1),
 ):
-    """The shift's due list for the nurse on the round, in the order of the rooms, a page of
-    residents at a time (`page`, from 1; past the last: the last), optionally one `wing`'s
+    """Read the shift's due list for the nurse on the round, in the order of the rooms. A page
+    of residents at a time (`page`, from 1; past the last: the last), optionally one `wing`'s
     ("" for the residents not in a bed). Without `day` or `shift`: those of the shift running
-    now (the night shift's day is the evening it starts)."""
+    now (the night shift's day is the evening it starts). Clinicians may read it; each
+    resident shown is a look at their medication record on the ledger (those on other pages
+    are not). Errors: 400 `unknown_wing` (no wing of that name), 403 `forbidden` (on the
+    ledger)."""
     current_day, current = schedule.current_shift()
     chosen = schedule.SHIFT_BY_KEY[shift] if shift else current
     try:

@@ -38,16 +38,20 @@ class OutcomesOut(Schema):
 
 
 @router.get("/outcomes", response={200: OutcomesOut, 400: Error, 403: Error})
-def outcomes(
+def get_outcomes(
     request,
     period_from: str | None = None,
     period_to: str | None = None,
     program: str | None = None,
     for_: str | None = Query(None, alias="for"),
 ):
-    """Counts, rates and medians of the program (never a resident): the director and the
-    oversight body unsuppressed, the contractor with counts under 11 suppressed; `for=sponsor`
-    asks for the suppressed figures whoever asks. Each call is a ledger entry."""
+    """Read the program's outcomes: counts, rates and medians, never a resident. The program
+    director and the oversight body get them unsuppressed, the contractor with every count
+    under 11 (and any cell that would give one away) suppressed; `for=sponsor` asks for the
+    suppressed figures whoever asks. `period_from` and `period_to` (YYYY-MM-DD) and `program`
+    narrow them. Each call is a ledger entry. Errors: 400 `invalid` (a date that is not one, a
+    period that ends before it starts, an unknown program, a `for` other than sponsor), 403
+    `forbidden` (any other role, on the ledger)."""
     policy.require(request.auth, Action.VIEW_OUTCOMES)
     if for_ not in (None, "", "sponsor"):
         raise ValidationError({"for": 'Leave "for" out, or ask for=sponsor.'})

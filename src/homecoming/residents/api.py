@@ -6,11 +6,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import Field
 
 from homecoming.access.policy import Action
 from homecoming.core.forms import messages_by_field
-from homecoming.core.schemas import Error, problem
+from homecoming.core.paging import Window
+from homecoming.core.schemas import Error, Pages, problem
 from homecoming.record import own_copy
 
 from . import intake_rules as rules
@@ -104,6 +106,12 @@ class IntakePatch(Schema):
     emergency_contact_relationship: str | None = Field(None, min_length=1, max_length=100)
     emergency_contact_phone: str | None = Field(None, min_length=1, max_length=40)
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"preferred_name": "Walt", "emergency_contact_phone": "555-0142"}]
+        }
+    }
+
 
 class AdmissionIn(IntakeIn):
     admitted_on: dt.date
@@ -115,6 +123,41 @@ class AdmissionIn(IntakeIn):
     deployments: list[DeploymentIO] = []
     # Sent after a 409: the admitter checked the existing resident named and this is someone else.
     different_person_confirmed: bool = False
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "given_name": "Dana",
+                    "family_name": "Reyes",
+                    "preferred_name": "",
+                    "pronouns": "she/her",
+                    "date_of_birth": "1990-05-02",
+                    "service_branch": "navy",
+                    "service_start": "2009-07-01",
+                    "service_end": None,
+                    "service_number": "",
+                    "emergency_contact_name": "Luis Reyes",
+                    "emergency_contact_relationship": "brother",
+                    "emergency_contact_phone": "555-0100",
+                    "admitted_on": "2026-03-02",
+                    "expected_length_days": 42,
+                    "bed_id": 7,
+                    "program_id": 1,
+                    "primary_caseworker_id": 12,
+                    "clinician_id": 15,
+                    "deployments": [
+                        {
+                            "location": "Rota, Spain",
+                            "started_on": "2015-01-10",
+                            "ended_on": "2015-09-01",
+                        }
+                    ],
+                    "different_person_confirmed": False,
+                }
+            ]
+        }
+    }
 
 
 class IntakeError(Error):
@@ -136,9 +179,17 @@ class StayIn(Schema):
     admitted_on: dt.date
     expected_length_days: int = Field(ge=1, le=730)
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"admitted_on": "2026-04-06", "expected_length_days": 30}]
+        }
+    }
+
 
 class BedIn(Schema):
     bed_id: int
+
+    model_config = {"json_schema_extra": {"examples": [{"bed_id": 7}]}}
 
 
 class BoardBedOut(Schema):
@@ -257,9 +308,10 @@ class CenterOut(Schema):
 
 
 @router.get("/center", response={200: CenterOut, 403: Error})
-def center(request):
-    """The center's set-up (program director): details, programs, rooms and beds, and which
-    beds are occupied (never by whom)."""
+def get_center(request):
+    """Read the center's set-up: details, programs, rooms and beds. Which beds are occupied,
+    never by whom. Only the program director, who keeps the set-up; anyone else is refused
+    (403 `forbidden`, on the ledger). No resident is shown, so it is no look at one."""
     view = setup.overview(request.auth)
     c = view["center"]
     return {
@@ -295,19 +347,27 @@ def center(request):
         }
     },
 )
-def my_record_download(request):
-    """The resident's own record as a JSON file, the same as the portal's "Download my record
-    (data file)": only the resident, with their own log-in or token; anyone else is refused
-    (on the ledger). One ledger entry per download."""
+def download_own_record(request):
+    """Download your own record as a JSON file, as the portal's "Download my record". Only a
+    resident, with their own log-in or token, for their own record; anyone else is refused
+    (403 `forbidden`, on the ledger). One ledger entry per download."""
     resident = getattr(request.auth, "resident", None)
     return attachment(own_copy.download(request.auth, resident, "json"))
 
 
-@router.get("/residents", response=list[ResidentSummary])
+@router.get("/residents", response={200: list[ResidentSummary]})
+@paginate(Pages)
 def list_residents(request, q: str = ""):
-    """Your caseload (residents with an open stay), or a name search when `q` is given."""
-    rows = selectors.search(request.auth, q) if q.strip() else selectors.caseload(request.auth)
-    return [_summary(r) for r in rows]
+    """List your caseload (residents with an open stay), or search by name with `q`. Staff
+    get the residents the access rules let them list (their caseload; a supervisor or the
+    program director the center); others an empty list. `q` matches residents whose legal or
+    preferred name contains every word, open stay or not. By family name. The page is one list
+    entry on the ledger naming the residents it shows, and only those."""
+    user = request.auth
+    return Window(
+        lambda offset, count: [_summary(r) for r in selectors.listing_page(user, q, offset, count)],
+        lambda: selectors.listing_count(user, q),
+    )
 
 
 def _resolved(data) -> tuple[dict, dict]:
@@ -344,9 +404,14 @@ def _refused(errors: dict, duplicates: list):
     "/residents", response={201: ResidentOut, 400: IntakeError, 403: Error, 409: IntakeError}
 )
 def admit(request, payload: AdmissionIn):
-    """Intake. Every problem is answered at once (400, field by field). A likely duplicate of
-    an existing resident (same name and date of birth, or same service number) is a 409 naming
-    them in existing_resident_ids: send again with different_person_confirmed to admit anyway."""
+    """Admit a resident: intake, a stay, a bed and a care team in one step. Caseworkers,
+    supervisors and the program director. An admission date in the future is a planned
+    admission (status "expected"), its bed reserved from that day. The resident, the stay, the
+    bed and the care team are ledger entries. Errors: 400 `invalid` (every problem at once,
+    field by field, including ids that name no bed, program or staff member), 403 `forbidden`
+    (on the ledger), 409 `possible_duplicate` (a likely duplicate of an existing resident:
+    same name and date of birth, or same service number, named in `existing_resident_ids`;
+    send again with `different_person_confirmed` to admit anyway)."""
     data = payload.dict()
     found, lookup_errors = _resolved(data)
     admission = services.Admission(
@@ -371,6 +436,11 @@ def admit(request, payload: AdmissionIn):
 
 @router.get("/residents/{resident_id}", response={200: ResidentOut, 403: Error, 404: Error})
 def get_resident(request, resident_id: int):
+    """Read a resident's details: intake, the open stay, the bed and the care team. The care
+    team, supervisors, the program director, and the resident themselves; a clinician outside
+    the care team only by break-glass on the pages. The read is a look at the resident on the
+    ledger. Errors: 403 `forbidden` (on the ledger), 404 `not_found` (no such resident you may
+    know of)."""
     return _full(_chart(request, resident_id))
 
 
@@ -378,6 +448,11 @@ def get_resident(request, resident_id: int):
     "/residents/{resident_id}", response={200: ResidentOut, 400: Error, 403: Error, 404: Error}
 )
 def update_resident(request, resident_id: int, payload: IntakePatch):
+    """Change a resident's intake details: send only the fields that change. The caseworker on
+    the care team, a supervisor or the program director. The change is a ledger entry with
+    the resident's new version. Errors: 400 `invalid` (a field emptied that cannot be, dates
+    that do not hold together: by field), 403 `forbidden` (on the ledger), 404 `not_found`
+    (no such resident)."""
     resident = _resident(request, resident_id, Action.EDIT)
     changes = payload.dict(exclude_unset=True)
     services.update_intake(request.auth, resident, changes)
@@ -385,7 +460,11 @@ def update_resident(request, resident_id: int, payload: IntakePatch):
 
 
 @router.get("/residents/{resident_id}/stays", response={200: list[StayOut], 403: Error, 404: Error})
+@paginate(Pages)
 def list_stays(request, resident_id: int):
+    """List a resident's stays: the open one first, then the past ones, newest first. Whoever
+    may read the resident; the read is a look at the resident on the ledger. Errors: 403
+    `forbidden` (on the ledger), 404 `not_found` (no such resident you may know of)."""
     chart = _chart(request, resident_id)
     return ([chart.stay] if chart.stay else []) + chart.past_stays
 
@@ -394,6 +473,11 @@ def list_stays(request, resident_id: int):
     "/residents/{resident_id}/stays", response={201: StayOut, 400: Error, 403: Error, 404: Error}
 )
 def open_stay(request, resident_id: int, payload: StayIn):
+    """Open a new stay (a readmission) for a resident with none open. The caseworker on the
+    care team (a former resident's too), a supervisor or the program director; a date in the
+    future is a planned admission. The stay is a ledger entry. Errors: 400 `invalid` (the
+    resident has an open stay, a length under one day), 403 `forbidden` (on the ledger), 404
+    `not_found` (no such resident)."""
     resident = _resident(request, resident_id, Action.OPEN_STAY)
     stay = services.open_stay(
         request.auth, resident, payload.admitted_on, payload.expected_length_days
@@ -405,7 +489,11 @@ def open_stay(request, resident_id: int, payload: StayIn):
     "/residents/{resident_id}/bed", response={200: BedOut, 400: Error, 403: Error, 404: Error}
 )
 def assign_bed(request, resident_id: int, payload: BedIn):
-    """The resident's bed; for a planned admission not yet arrived, the bed reserved for it."""
+    """Put a resident in a bed, releasing the one they had. For a planned admission not yet
+    arrived, the bed is reserved for it from the admission date. The caseworker on the care
+    team, a supervisor or the program director; a ledger entry. Errors: 400 `invalid` (no open
+    stay, no such bed, a bed taken or out of service), 403 `forbidden` (on the ledger), 404
+    `not_found` (no such resident)."""
     resident = _resident(request, resident_id, Action.ASSIGN_BED)
     return _bed(services.assign_bed(request.auth, resident, _bed_by_id(payload.bed_id)))
 
@@ -415,8 +503,11 @@ def assign_bed(request, resident_id: int, payload: BedIn):
     response={200: StayOut, 400: Error, 403: Error, 404: Error},
 )
 def record_arrival(request, resident_id: int):
-    """A planned admission's resident has arrived (on or after the admission date): in
-    residence from now, in the bed reserved for them."""
+    """Record that a planned admission's resident has arrived. On or after the admission
+    date: in residence from now, in the bed reserved for them. The caseworker on the care
+    team, a supervisor or the program director; a ledger entry. Errors: 400 `invalid` (no
+    planned admission, a day before the admission date, the reserved bed no longer usable),
+    403 `forbidden` (on the ledger), 404 `not_found` (no such resident)."""
     resident = _resident(request, resident_id, Action.OPEN_STAY)
     return services.record_arrival(request.auth, resident)
 
@@ -424,32 +515,50 @@ def record_arrival(request, resident_id: int):
 class CancelAdmissionIn(Schema):
     reason: str
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"reason": "He called: his unit extended the deployment by a month."}]
+        }
+    }
+
 
 @router.post(
     "/residents/{resident_id}/planned-admission/cancel",
     response={200: StayOut, 400: Error, 403: Error, 404: Error},
 )
 def cancel_planned_admission(request, resident_id: int, payload: CancelAdmissionIn):
-    """A planned admission will not happen (before the arrival is recorded): the stay is
-    cancelled with the reason, its reserved bed freed, and the care team told."""
+    """Cancel a planned admission that will not happen, with the reason. Before the arrival
+    is recorded: the stay is cancelled with the reason, its reserved bed freed, and the care
+    team and the supervisors told. The caseworker on the care team, a supervisor or the
+    program director; a ledger entry. Errors: 400 `invalid` (no reason, no planned admission),
+    403 `forbidden` (on the ledger), 404 `not_found` (no such resident)."""
     resident = _resident(request, resident_id, Action.OPEN_STAY)
     return services.cancel_planned_admission(request.auth, resident, payload.reason)
 
 
 @router.get("/beds", response={200: list[BoardBedOut], 403: Error})
-def bed_board(request):
-    """Every bed and whether it is occupied; who occupies it only where you may see them."""
-    return [
-        {
-            "bed": _bed(item.bed),
-            "occupied": item.occupied,
-            "in_service": item.bed.usable,
-            "out_of_service_reason": (
-                item.bed.out_of_service_reason or item.bed.room.out_of_service_reason
-            ),
-            "resident_id": item.resident.pk if item.resident else None,
-            "resident_name": item.resident.display_name if item.resident else None,
-            "reserved_from": item.reserved_from,
-        }
-        for item in selectors.bed_board(request.auth)
-    ]
+@paginate(Pages)
+def list_beds(request):
+    """List every bed and whether it is occupied, in or out of service, or reserved. Who
+    occupies a bed only where you may see them. Caseworkers, clinicians, supervisors and the
+    program director; anyone else is refused (403 `forbidden`, on the ledger). The residents
+    the page names are one list entry on the ledger (only those)."""
+    user = request.auth
+    return Window(
+        lambda offset, count: [_board_bed(i) for i in selectors.bed_board(user, offset, count)],
+        selectors.bed_count,
+    )
+
+
+def _board_bed(item) -> dict:
+    return {
+        "bed": _bed(item.bed),
+        "occupied": item.occupied,
+        "in_service": item.bed.usable,
+        "out_of_service_reason": (
+            item.bed.out_of_service_reason or item.bed.room.out_of_service_reason
+        ),
+        "resident_id": item.resident.pk if item.resident else None,
+        "resident_name": item.resident.display_name if item.resident else None,
+        "reserved_from": item.reserved_from,
+    }

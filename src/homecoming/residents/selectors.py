@@ -130,11 +130,7 @@ def caseload_page(actor, page: int = 1, size: int = CASELOAD_PAGE) -> CaseloadPa
     return CaseloadPage([_row(r) for r in residents], at.page, at.pages, total)
 
 
-def search(actor, query: str, limit: int = 50) -> list[Row]:
-    """Residents the actor may see whose legal or preferred name contains every word typed."""
-    words = query.split()
-    if not words:
-        return []
+def _named(words):
     qs = Resident.objects.all()
     for word in words:
         qs = qs.filter(
@@ -142,7 +138,34 @@ def search(actor, query: str, limit: int = 50) -> list[Row]:
             | Q(family_name__icontains=word)
             | Q(preferred_name__icontains=word)
         )
-    return _list(actor, qs, limit)
+    return qs
+
+
+def search(actor, query: str, limit: int = 50) -> list[Row]:
+    """Residents the actor may see whose legal or preferred name contains every word typed."""
+    words = query.split()
+    if not words:
+        return []
+    return _list(actor, _named(words), limit)
+
+
+def _listed(actor, query: str):
+    words = query.split()
+    return (_named(words) if words else _with_open_stay()).visible_to(actor)
+
+
+def listing_page(actor, query: str, offset: int, count: int) -> list[Row]:
+    """A page of the caseload (no `query`) or of a name search, by name (the API's list): one
+    LIST entry naming only the residents on the page, the others were not shown."""
+    qs = _listed(actor, query).prefetch_related(_open_stays_prefetch())
+    residents = list(qs[offset : offset + count])
+    record_listing(actor, residents)
+    return [_row(r) for r in residents]
+
+
+def listing_count(actor, query: str) -> int:
+    """How many residents `listing_page` pages through in all."""
+    return _listed(actor, query).count()
 
 
 def with_bed(residents):
@@ -223,10 +246,11 @@ class BoardBed:
     reserved_from: dt.date | None = None
 
 
-def bed_board(actor) -> list[BoardBed]:
+def bed_board(actor, offset: int = 0, count: int | None = None) -> list[BoardBed]:
     """Every bed and whether it is taken; names only of residents the viewer may see. A bed
     reserved for a planned admission is free (and says from when it is reserved) until the
-    resident's arrival is recorded; never whose reservation it is."""
+    resident's arrival is recorded; never whose reservation it is. A page of `count` beds from
+    `offset` when asked (the API): only the residents in those beds are on the ledger."""
     policy.require(actor, Action.VIEW_BED_BOARD)
     reserved = dict(
         Stay.objects.filter(status=StayStatus.EXPECTED, reserved_bed__isnull=False)
@@ -234,12 +258,13 @@ def bed_board(actor) -> list[BoardBed]:
         .annotate(first=Min("admitted_on"))
         .values_list("reserved_bed_id", "first")
     )
-    beds = list(Bed.objects.select_related("room"))
+    stop = None if count is None else offset + count
+    beds = list(Bed.objects.select_related("room")[offset:stop])
     current = {
         a.bed_id: a
-        for a in BedAssignment.objects.filter(released_at__isnull=True).select_related(
-            "stay__resident"
-        )
+        for a in BedAssignment.objects.filter(
+            released_at__isnull=True, bed__in=[b.pk for b in beds]
+        ).select_related("stay__resident")
     }
     visible_ids = set(
         Resident.objects.visible_to(actor)
@@ -261,6 +286,11 @@ def bed_board(actor) -> list[BoardBed]:
         )
         for b in beds
     ]
+
+
+def bed_count() -> int:
+    """How many beds the bed board shows in all (the total of the API's pages)."""
+    return Bed.objects.count()
 
 
 def free_beds():

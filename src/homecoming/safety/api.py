@@ -4,10 +4,11 @@ import datetime as dt
 
 from django.http import Http404
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, Pages
 from homecoming.residents.models import Resident
 
 from . import selectors, services, signals, terms
@@ -50,9 +51,26 @@ class EventIn(Schema):
     description: str = ""
     suspect_order_ids: list[int] = []
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "term": "memory-impairment",
+                    "onset": "2026-03-04",
+                    "seriousness": "medically_important",
+                    "outcome": "not_recovered",
+                    "description": "Cannot recall the two days after the evening dose on 3 March.",
+                    "suspect_order_ids": [58],
+                }
+            ]
+        }
+    }
+
 
 class OutcomeIn(Schema):
     outcome: str
+
+    model_config = {"json_schema_extra": {"examples": [{"outcome": "recovering"}]}}
 
 
 class ReviewOut(Schema):
@@ -86,6 +104,18 @@ class SignalDetailOut(SignalOut):
 class ReviewIn(Schema):
     conclusion: str
     assessment: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "conclusion": "confirmed",
+                    "assessment": "Five of seven cases within 48 hours of the first dose, none "
+                    "on placebo; dechallenge positive in four. Orders suspended.",
+                }
+            ]
+        }
+    }
 
 
 class ScanOut(Schema):
@@ -143,9 +173,11 @@ def _events(request, resident_id):
         raise Http404(str(exc)) from exc
 
 
-@router.get("/safety/terms", response=list[TermOut])
+@router.get("/safety/terms", response={200: list[TermOut]})
+@paginate(Pages)
 def list_terms(request):
-    """The coded terms a report chooses from."""
+    """List the coded terms an adverse event report chooses from. Each with its code, its name
+    and its group. Anyone logged in: the list is built in, with no resident data."""
     return [{"code": t.code, "name": t.name, "group": t.group} for t in terms.TERMS]
 
 
@@ -153,7 +185,12 @@ def list_terms(request):
     "/residents/{resident_id}/adverse-events",
     response={200: list[EventOut], 403: Error, 404: Error},
 )
-def resident_events(request, resident_id: int):
+@paginate(Pages)
+def list_events(request, resident_id: int):
+    """List a resident's adverse event reports, each with its suspects and outcome. The care
+    team, the supervisors, the program director and the resident; the medical lead reviewing
+    a signal. The read is a look at the resident on the ledger. Errors: 403 `forbidden` (on
+    the ledger), 404 `not_found` (no such resident you may know of)."""
     return [_event(e) for e in _events(request, resident_id).events]
 
 
@@ -161,8 +198,13 @@ def resident_events(request, resident_id: int):
     "/residents/{resident_id}/adverse-events",
     response={201: EventOut, 400: Error, 403: Error, 404: Error},
 )
-def report(request, resident_id: int, payload: EventIn):
-    """Report an adverse event. Suspects are the ids of the resident's orders that were given."""
+def report_event(request, resident_id: int, payload: EventIn):
+    """Report an adverse event: a suspected harm, coded from `GET /safety/terms`. The care team
+    or the resident themselves. Suspects are the ids of the resident's orders that were given.
+    The report is a ledger entry, and the next signal scan counts it. Errors: 400 `invalid`
+    (an unknown term or seriousness, an onset in the future, a suspect that is not an order
+    of the resident's that was given: by field), 403 `forbidden` (on the ledger), 404
+    `not_found` (no such resident)."""
     record = _events(request, resident_id)
     event = services.report(request.auth, record.resident, services.Report(**payload.dict()))
     return Status(201, _event(event))
@@ -172,7 +214,11 @@ def report(request, resident_id: int, payload: EventIn):
     "/adverse-events/{event_id}/outcome",
     response={200: EventOut, 400: Error, 403: Error, 404: Error},
 )
-def follow_up(request, event_id: int, payload: OutcomeIn):
+def record_outcome(request, event_id: int, payload: OutcomeIn):
+    """Record how the resident is now, after an adverse event. Whoever may report one for the
+    resident; the new outcome is a ledger entry. Errors: 400 `invalid` (an unknown outcome, or
+    the one already recorded), 403 `forbidden` (on the ledger), 404 `not_found` (no such
+    report)."""
     event = AdverseEvent.objects.select_related("resident").filter(pk=event_id).first()
     if event is None:
         raise Http404(f"No adverse event report #{event_id}.")
@@ -180,12 +226,21 @@ def follow_up(request, event_id: int, payload: OutcomeIn):
 
 
 @router.get("/safety/signals", response={200: list[SignalOut], 403: Error})
+@paginate(Pages)
 def list_signals(request):
+    """List the safety signals: drug and event pairs whose reports stand out. With their 2x2
+    counts and measures, and their review; no resident. Clinicians, supervisors, the program
+    director and the oversight body; anyone else is refused (403 `forbidden`, on the
+    ledger)."""
     return [_signal(s) for s in selectors.dashboard(request.auth).signals]
 
 
 @router.get("/safety/signals/{signal_id}", response={200: SignalDetailOut, 403: Error, 404: Error})
-def signal_detail(request, signal_id: int):
+def get_signal(request, signal_id: int):
+    """Read a signal with the reports behind it that you may open. The cases each read is a
+    look at its resident on the ledger; `hidden_cases` counts those you may not open. Whoever
+    may list signals. Errors: 403 `forbidden` (on the ledger), 404 `not_found` (no such
+    signal)."""
     try:
         detail = selectors.signal_detail(request.auth, signal_id)
     except Signal.DoesNotExist as exc:
@@ -201,6 +256,10 @@ def signal_detail(request, signal_id: int):
     response={200: SignalOut, 400: Error, 403: Error, 404: Error},
 )
 def conclude_review(request, signal_id: int, payload: ReviewIn):
+    """Conclude a signal's review: confirmed, keep monitoring, or refuted. With the assessment
+    behind it. Only the medical lead; the conclusion is a ledger entry. Errors: 400 `invalid` (no
+    conclusion, an assessment under 20 characters), 403 `forbidden` (on the ledger), 404 `not_found`
+    (no such signal)."""
     found = Signal.objects.filter(pk=signal_id).first()
     if found is None:
         raise Http404(f"No signal #{signal_id}.")
@@ -209,8 +268,11 @@ def conclude_review(request, signal_id: int, payload: ReviewIn):
 
 
 @router.post("/safety/scan", response={200: ScanOut, 403: Error})
-def scan(request):
-    """Run signal detection now (the medical lead); the worker runs it after each report."""
+def scan_signals(request):
+    """Run signal detection now over every drug and event pair. Only the medical lead; the worker
+    runs it anyway after each report. Answers how many reports and pairs it read, the rules it
+    applied and the ids of the signals it raised (each raised signal alerts the medical lead, the
+    program director and the oversight body). Errors: 403 `forbidden` (on the ledger)."""
     policy.require(request.auth, Action.REVIEW_SIGNAL)
     result = signals.scan("manual")
     return {

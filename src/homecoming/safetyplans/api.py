@@ -5,9 +5,10 @@ import datetime as dt
 
 from django.http import Http404
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from homecoming.access.policy import Action
-from homecoming.core.schemas import Error
+from homecoming.core.schemas import Error, Pages
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -50,6 +51,23 @@ class PlanIn(Schema):
     reason_for_living: str = ""
     secret: str  # the writer's password or authenticator code: they sign this version
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "warning_signs": "Not sleeping; skipping meals; replaying the convoy.",
+                    "coping": "Run the river loop; box breathing for five minutes.",
+                    "distractions": "The workshop; calling Marcus about the game.",
+                    "help_people": "My sister Ana, 555-0139.",
+                    "professionals": "Caseworker Jordan Lee, 555-0100; 988 and press 1.",
+                    "environment": "Rifle kept at my brother's; no pills stored at home.",
+                    "reason_for_living": "My daughter's graduation in June.",
+                    "secret": "492817",
+                }
+            ]
+        }
+    }
+
 
 class FlagOut(Schema):
     id: int
@@ -65,6 +83,14 @@ class FlagOut(Schema):
 
 class ClearIn(Schema):
     reason: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"reason": "Seen the same day: no intent or plan; safety plan reviewed and signed."}
+            ]
+        }
+    }
 
 
 def _plan(p) -> dict:
@@ -104,7 +130,11 @@ def _resident(request, resident_id: int, action=Action.VIEW) -> Resident:
     response={200: SafetyPlanOut, 403: Error, 404: Error},
 )
 def get_plan(request, resident_id: int, version: int | None = None):
-    """The plan in force (or version N), every version's number, and whether a review is due."""
+    """Read a resident's safety plan in force (or `version` N). With every version's number, newest
+    first, and whether a review is due since a risk flag was raised. The care team, supervisors, the
+    program director and the resident themselves; the read is a look at the resident on the ledger.
+    Errors: 403 `forbidden` (on the ledger), 404 `not_found` (no such resident you may know of, or
+    no such version)."""
     resident = _resident(request, resident_id)
     try:
         plan = selectors.plan_of(request.auth, resident, version)
@@ -124,8 +154,11 @@ def get_plan(request, resident_id: int, version: int | None = None):
     response={201: PlanOut, 400: Error, 403: Error, 404: Error},
 )
 def sign_plan(request, resident_id: int, payload: PlanIn):
-    """A new version of the plan, signed with the writer's password or code (a wrong one is
-    refused, 400, and the refusal is on the ledger)."""
+    """Sign a new version of a resident's safety plan. Someone on the care team doing clinical
+    work, with their own password or authenticator code in `secret`; every version is kept.
+    The version is a ledger entry. Errors: 400 `invalid` (every section empty, a wrong secret:
+    the refusal is on the ledger), 403 `forbidden` (on the ledger), 404 `not_found` (no such
+    resident)."""
     resident = _resident(request, resident_id, Action.WRITE_SAFETY_PLAN)
     sections = payload.dict()
     secret = sections.pop("secret")
@@ -136,8 +169,12 @@ def sign_plan(request, resident_id: int, payload: PlanIn):
     "/residents/{resident_id}/risk-flags",
     response={200: list[FlagOut], 403: Error, 404: Error},
 )
+@paginate(Pages)
 def list_flags(request, resident_id: int):
-    """The resident's risk flags, newest first: active, or cleared with who and why."""
+    """List a resident's risk flags, newest first: active, or cleared with who and why. The
+    care team, supervisors and the program director; the read is a look at the resident on the
+    ledger. Errors: 403 `forbidden` (on the ledger), 404 `not_found` (no such resident you may
+    know of)."""
     resident = _resident(request, resident_id)
     return [_flag(f) for f in selectors.flags_of(request.auth, resident)]
 
@@ -147,7 +184,10 @@ def list_flags(request, resident_id: int):
     response={200: FlagOut, 400: Error, 403: Error, 404: Error},
 )
 def clear_flag(request, flag_id: int, payload: ClearIn):
-    """A clinician on the care team clears the flag with the reason; the supervisors are told."""
+    """Clear a risk flag, with the reason. A clinician on the resident's care team; the flag
+    stays on the record, cleared with who and why, the clearing is a ledger entry and the
+    supervisors are alerted. Errors: 400 `invalid` (no reason, a flag already cleared), 403
+    `forbidden` (on the ledger), 404 `not_found` (no such flag you may know of)."""
     try:
         flag = selectors.flag_for(request.auth, flag_id)
     except RiskFlag.DoesNotExist as exc:

@@ -23,7 +23,11 @@ router = Router(tags=["sharing"])
         }
     },
 )
-def export(request, code: str):
-    """Everything the residents whose consent to `code` counts now have agreed to share, without
-    names or dates. Consent is checked at this moment; each resident included is on the ledger."""
+def export_deidentified(request, code: str):
+    """Export, de-identified, what residents consenting to `code` agreed to share. NDJSON:
+    everything the residents whose consent to the sharing purpose `code` counts now have agreed
+    to share, without names or dates. Only the program director, the center's data custodian.
+    Consent is checked at this moment; each resident included is on the ledger. Errors: 400
+    `invalid` (no consent document with that code, one that is not about sharing data, or one
+    past its ethics approval), 403 `forbidden` (on the ledger)."""
     return attachment(exports.export(request.auth, code))

@@ -6,10 +6,12 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.core.schemas import Error
+from homecoming.core.paging import Shaped
+from homecoming.core.schemas import Error, Pages
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -30,6 +32,25 @@ class VitalsIn(Schema):
     weight: str | None = None  # kg, one decimal
     pain: int | None = None
     note: str = ""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "taken_at": "2026-03-02T07:45:00",
+                    "systolic": 128,
+                    "diastolic": 82,
+                    "pulse": 76,
+                    "temperature": "36.8",
+                    "respiratory_rate": 16,
+                    "spo2": 97,
+                    "weight": "84.2",
+                    "pain": 2,
+                    "note": "Morning round, seated.",
+                }
+            ]
+        }
+    }
 
 
 class FlagOut(Schema):
@@ -64,6 +85,12 @@ class VitalsOut(Schema):
 class ErrorIn(Schema):
     reason: str
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"reason": "Typed into the wrong resident's chart; re-entered there."}]
+        }
+    }
+
 
 def _out(row: VitalSigns) -> dict:
     def text(v):
@@ -97,7 +124,7 @@ def _out(row: VitalSigns) -> dict:
 
 def _record(request, resident_id, before=None):
     try:
-        return selectors.vitals_record(request.auth, resident_id, before)
+        return selectors.vitals_record(request.auth, resident_id, before, shown=None)
     except Resident.DoesNotExist as exc:
         raise Http404(str(exc)) from exc
     except selectors.BadCursor as exc:
@@ -108,11 +135,15 @@ def _record(request, resident_id, before=None):
     "/residents/{resident_id}/vitals",
     response={200: list[VitalsOut], 400: Error, 403: Error, 404: Error},
 )
+@paginate(Pages)
 def list_vitals(request, resident_id: int, before: int | None = None):
-    """The resident's vital signs by the time they were taken, newest first, 60 at a time;
-    `before` (a set's id) gives the 60 taken before that set. Entered-in-error sets are
-    included and marked."""
-    return [_out(s) for s in _record(request, resident_id, before).sets]
+    """List a resident's vital signs by the time they were taken, newest first. `before` (a
+    set's id) keeps only the sets taken before that one. Entered-in-error sets are included
+    and marked. The care team's clinicians and caseworkers, supervisors, the program director
+    and the resident; the read is a look at the resident on the ledger. Errors: 400 `invalid`
+    (`before` is not one of the resident's sets), 403 `forbidden` (on the ledger), 404
+    `not_found` (no such resident you may know of)."""
+    return Shaped(_record(request, resident_id, before).sets, _out)
 
 
 @router.post(
@@ -120,8 +151,11 @@ def list_vitals(request, resident_id: int, before: int | None = None):
     response={201: VitalsOut, 400: Error, 403: Error, 404: Error},
 )
 def record_vitals(request, resident_id: int, payload: VitalsIn):
-    """Record one set: any of the measures, at least one. Every impossible value is named at
-    once (400); a value past a critical threshold alerts the resident's care team."""
+    """Record one set of vital signs: any of the measures, at least one. A clinician on the
+    resident's care team. Up to 12 hours late, never in the future; times without an offset
+    are the center's local time. The set is a ledger entry; a value past a critical threshold
+    alerts the care team. Errors: 400 `invalid` (every impossible value named at once, by
+    field), 403 `forbidden` (on the ledger), 404 `not_found` (no such resident)."""
     try:
         resident = existing(request.auth, resident_id, Action.RECORD_VITALS)
     except Resident.DoesNotExist as exc:
@@ -135,9 +169,11 @@ def record_vitals(request, resident_id: int, payload: VitalsIn):
     "/vitals/{vitals_id}/entered-in-error",
     response={200: VitalsOut, 400: Error, 403: Error, 404: Error},
 )
-def vitals_entered_in_error(request, vitals_id: int, payload: ErrorIn):
-    """Mark a wrong set entered in error, with the reason: it stays on the record, out of the
-    charts."""
+def mark_entered_in_error(request, vitals_id: int, payload: ErrorIn):
+    """Mark a wrong set of vital signs entered in error, with the reason. It stays on the
+    record, marked, and out of the charts. A clinician on the resident's care team; a ledger
+    entry. Errors: 400 `invalid` (no reason, already marked), 403 `forbidden` (on the ledger),
+    404 `not_found` (no such set you may know of)."""
     try:
         row = selectors.vitals_for(request.auth, vitals_id)
     except VitalSigns.DoesNotExist as exc:

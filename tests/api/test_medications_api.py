@@ -1,5 +1,5 @@
 """Medications over the API: the formulary, orders, doses behind the hard stops (a stopped dose is
-a 422 naming every rule), the round, and the pages' permissions with their denials on the ledger."""
+a 409 naming every rule), the round, and the pages' permissions with their denials on the ledger."""
 
 import datetime as dt
 import json
@@ -220,7 +220,7 @@ def test_unknown_residents_and_orders_are_404_and_the_probe_is_kept(
 # --- giving doses -------------------------------------------------------------------------
 
 
-def test_a_dose_given_then_one_inside_the_interval_is_a_422_with_every_stop(prn, nurse, api_for):
+def test_a_dose_given_then_one_inside_the_interval_is_a_409_with_every_stop(prn, nurse, api_for):
     client = api_for(nurse)
     url = f"/api/v1/orders/{prn.pk}/administrations"
     given = post(client, url, {"dose_amount": "50", "dose_unit": "mg"})
@@ -228,7 +228,7 @@ def test_a_dose_given_then_one_inside_the_interval_is_a_422_with_every_stop(prn,
     row = given.json()
     assert (row["status"], row["dose_amount"], row["recorded_by"]) == ("given", "50", str(nurse))
     stopped = post(client, url, {"dose_amount": "50", "dose_unit": "mg"})
-    assert stopped.status_code == 422
+    assert stopped.status_code == 409
     body = stopped.json()
     assert [s["rule"] for s in body["stops"]] == ["interval"]
     assert body["overridable"] is True and body["stops"][0]["overridable"] is True
@@ -245,7 +245,7 @@ def test_a_ceiling_refuses_an_override(prn, nurse, staff, api_for):
         f"/api/v1/orders/{prn.pk}/administrations",
         {"dose_amount": "0.15", "dose_unit": "g", "override": override},
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     body = response.json()
     assert [s["rule"] for s in body["stops"]] == ["above_order", "above_single_maximum"]
     assert body["overridable"] is False
@@ -299,7 +299,7 @@ def test_a_controlled_dose_in_ml_with_a_witness(
     client = api_for(nurse)
     url = f"/api/v1/orders/{order.pk}/administrations"
     unwitnessed = post(client, url, {"dose_amount": "0.5", "dose_unit": "mL"})
-    assert unwitnessed.status_code == 422
+    assert unwitnessed.status_code == 409
     assert [s["rule"] for s in unwitnessed.json()["stops"]] == ["no_witness"]
     witness = {"username": "clinician", "secret": PASSWORD}
     response = post(client, url, {"dose_amount": "0.5", "dose_unit": "mL", "witness": witness})
@@ -326,7 +326,7 @@ def test_a_consent_revoked_through_the_api_stops_the_next_dose(
         f"/api/v1/orders/{prn.pk}/administrations",
         {"dose_amount": "50", "dose_unit": "mg"},
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert [s["rule"] for s in response.json()["stops"]] == ["no_consent"]
     assert "has no active consent" in response.json()["detail"]
 

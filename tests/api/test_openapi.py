@@ -97,11 +97,10 @@ def test_no_list_is_answered_unpaged(schema):
         if found.get("type") == "array":
             offenders.append(f"{where}: a bare array (use @paginate(Pages))")
             continue
-        if "items" in found.get("properties", {}):
-            missing = PAGE_FIELDS - set(found["properties"])
-            items = resolve(schema, found["properties"]["items"])
-            if missing and items.get("type") == "array":
-                offenders.append(f"{where}: a page without {sorted(missing)}")
+        # A page has every field of Pages (a questionnaire's `items` are its questions).
+        properties = set(found.get("properties", {}))
+        if {"items", "count"} <= properties and PAGE_FIELDS - properties:
+            offenders.append(f"{where}: a page without {sorted(PAGE_FIELDS - properties)}")
     assert not offenders, failed("answering a list that is not paged", offenders)
 
 
@@ -115,9 +114,13 @@ def test_every_error_answer_is_the_one_error_shape(schema):
             if found is None:
                 offenders.append(f"{where} {status}: no JSON schema")
                 continue
-            properties = found.get("properties", {})
-            if not {"detail", "code"} <= set(properties) or "code" not in found.get("required", []):
-                offenders.append(f"{where} {status}: {found.get('title', found)} is not an Error")
+            # An operation's own error beside the one every operation may give: each an Error.
+            for each in [resolve(schema, s) for s in found.get("anyOf", [found])]:
+                properties = each.get("properties", {})
+                if not {"detail", "code"} <= set(properties) or "code" not in each.get(
+                    "required", []
+                ):
+                    offenders.append(f"{where} {status}: {each.get('title', each)} is not an Error")
     assert not offenders, failed("with an error answer not in the one shape", offenders)
 
 

@@ -93,7 +93,7 @@ def test_one_person_cannot_consent_order_and_give_a_trial_drug_unseen(
     dose = {"dose_amount": "250", "dose_unit": "mcg"}
     prescriber_checks = {"username": prescriber.username, "secret": PASSWORD}
     stopped = post(as_nurse, dose_url, dose | {"witness": prescriber_checks})
-    assert stopped.status_code == 422, stopped.content
+    assert stopped.status_code == 409, stopped.content
     assert [s["rule"] for s in stopped.json()["stops"]] == ["no_witness"]
     assert "prescribed this order" in stopped.json()["stops"][0]["message"]
     assert not Administration.objects.exists()

@@ -91,7 +91,7 @@ def complete(schema: dict) -> dict:
 
 def _declare(responses: dict, status: int, said: str):
     """The answer every such operation may give, beside the operation's own for that status
-    (a dose stopped is a 422 with the stops; a request not as described is a 422 Error)."""
+    (a plan not ready is a 409 with what is missing; a reused key is a 409 Error)."""
     if status not in responses:
         responses[status] = {
             "description": said,

@@ -17,7 +17,7 @@ class FollowUpOut(Schema):
     due_on: dt.date
 
 
-class PlanOut(Schema):
+class DischargePlanOut(Schema):
     id: int
     stay_id: int
     resident_id: int
@@ -44,7 +44,7 @@ class NotReadyOut(Error):
 
 def _out(plan) -> dict:
     return {
-        **{f: getattr(plan, f) for f in PlanOut.model_fields if hasattr(plan, f)},
+        **{f: getattr(plan, f) for f in DischargePlanOut.model_fields if hasattr(plan, f)},
         "missing": services.missing(plan) if plan.status == "draft" else [],
         "follow_ups": list(plan.follow_ups.order_by("due_on")),
     }
@@ -62,7 +62,7 @@ def _plan_of(request, stay_id):
 # Its URL keeps its first name: safety plans have a get_plan of their own.
 @router.get(
     "/stays/{stay_id}/discharge",
-    response={200: PlanOut, 403: Error, 404: Error},
+    response={200: DischargePlanOut, 403: Error, 404: Error},
     url_name="get_discharge",
 )
 def get_plan(request, stay_id: int):
@@ -76,7 +76,7 @@ def get_plan(request, stay_id: int):
 
 @router.post(
     "/stays/{stay_id}/discharge",
-    response={200: PlanOut, 400: Error, 403: Error, 404: Error, 409: NotReadyOut},
+    response={200: DischargePlanOut, 400: Error, 403: Error, 404: Error, 409: NotReadyOut},
 )
 def carry_out(request, stay_id: int):
     """Carry out a stay's fully signed discharge plan, all or nothing. The resident's caseworker or

@@ -86,7 +86,19 @@ def list_checkpoints(request):
     return Shaped(Checkpoint.objects.order_by("tree_size"), _checkpoint)
 
 
-@router.get("/ledger/vkey", response={200: str, 403: Error, 503: Error})
+@router.get(
+    "/ledger/vkey",
+    response={200: None, 403: Error, 503: Error},
+    # The key as a verifier reads it from a file: one line of text, not JSON.
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The vkey, one line: <name>+<key id>+<base64 key>",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        }
+    },
+)
 def get_vkey(request):
     """Read the ledger's public verifier key (C2SP vkey), as plain text. The key a bundle or
     checkpoint signed now is checked with. The oversight body and investigators may call it;

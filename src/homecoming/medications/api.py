@@ -2,9 +2,10 @@
 
 The same services and selectors as the pages, so the same permissions, hard stops and ledger
 entries. Amounts travel as strings both ways ("2.5", never 2.5): a float would round a dose, and
-the services parse exactly what was typed. A dose the hard stops refuse is a 422 that names every
-rule it broke, whether a co-signed override could pass it, and the id of the stopped attempt the
-record now keeps.
+the services parse exactly what was typed. A dose the hard stops refuse is a 409 (the record as
+it stands refuses it; 422 is only for a request not as described) that names every rule it
+broke, whether a co-signed override could pass it, and the id of the stopped attempt the record
+now keeps.
 """
 
 import datetime as dt
@@ -949,7 +950,7 @@ def rule_out_allergy(request, allergy_id: int, payload: RuleOutIn):
 
 @router.post(
     "/orders/{order_id}/administrations",
-    response={201: AdministrationOut, 400: Error, 403: Error, 404: Error, 422: DoseStoppedOut},
+    response={201: AdministrationOut, 400: Error, 403: Error, 404: Error, 409: DoseStoppedOut},
 )
 def give_dose(request, order_id: int, payload: DoseIn):
     """Record a dose given. A clinician on the resident's care team (the nurse giving it). A
@@ -958,7 +959,7 @@ def give_dose(request, order_id: int, payload: DoseIn):
     co-signature and a reason (`override`). The dose is a ledger entry. Times without an
     offset are the center's local time. Errors: 400 `invalid` (an amount that is not a number,
     a time in the future, a wrong witness secret: by field), 403 `forbidden` (on the ledger),
-    404 `not_found` (no such order you may know of), 422 `dose_stopped` (a hard stop refused
+    404 `not_found` (no such order you may know of), 409 `dose_stopped` (a hard stop refused
     it: `stops` names every rule it broke and whether an override could pass it, `stop_id`
     the stopped attempt the record now keeps)."""
     order = _order_for(request, order_id, Action.ADMINISTER)
@@ -983,7 +984,7 @@ def give_dose(request, order_id: int, payload: DoseIn):
             override=override,
         )
     except DoseStopped as exc:
-        return Status(422, _stopped(exc))
+        return Status(409, _stopped(exc))
     return Status(201, _administration(row))
 
 

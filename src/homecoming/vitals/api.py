@@ -53,7 +53,7 @@ class VitalsIn(Schema):
     }
 
 
-class FlagOut(Schema):
+class VitalSignFlagOut(Schema):
     measure: str
     value: str
     flag: str  # "low", "high", "critical low", "critical high"
@@ -75,7 +75,7 @@ class VitalsOut(Schema):
     pain: int | None
     note: str
     summary: str  # "BP 128/82, pulse 76, …"
-    flags: list[FlagOut]
+    flags: list[VitalSignFlagOut]
     entered_in_error: bool
     error_by: str | None
     error_at: dt.datetime | None

@@ -181,8 +181,9 @@ def test_no_two_schemas_share_a_name():
     one definition per name: two classes called `FlagOut` would describe one operation's answer
     with the other's fields (schemathesis found exactly that: vitals' flags checked against the
     risk flag's schema)."""
-    import homecoming.api  # noqa: F401 (every router imported, every schema defined)
     from ninja import Schema
+
+    import homecoming.api  # noqa: F401 (every router imported, every schema defined)
 
     by_name = {}
     for cls in _schemas(Schema):

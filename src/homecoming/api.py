@@ -5,7 +5,7 @@ tokens page), which expires and is read-only or read-write; a logged-in browser
 session works too. Permissions are the same as the pages', because both call the same services
 and selectors."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI, errors
 from ninja.security import HttpBearer, SessionAuth
@@ -111,6 +111,13 @@ def no_key(request, exc):
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
+    return _error(request, 404, str(exc) or "Not found.")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def does_not_exist(request, exc):
+    """A selector's "no such row" (the probe is on the ledger already, `refuse_unknown`) that an
+    operation did not turn into a 404 itself: a 404 still, never a 500."""
     return _error(request, 404, str(exc) or "Not found.")
 
 

@@ -37,6 +37,16 @@ def test_every_error_has_a_detail_and_a_code(resident, staff, api_for):
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
 
 
+def test_an_unknown_id_is_a_404_from_every_list_of_a_resident(resident, staff, api_for):
+    """A selector's DoesNotExist is a 404 wherever it escapes (schemathesis found a 500 at
+    /residents/0/sessions); the probe is on the ledger, refused."""
+    api = api_for(staff["supervisor"])
+    for path in ("sessions", "notes", "questionnaires", "vitals", "stays", "adverse-events"):
+        answer = api.get(f"/api/v1/residents/999999/{path}")
+        assert answer.status_code == 404, (path, answer.content)
+        assert answer.json()["code"] == "not_found"
+
+
 def test_a_request_not_as_described_names_every_field_at_once(staff, beds, api_for):
     body = admission_body(staff, beds[0], date_of_birth="yesterday", expected_length_days=0)
     del body["family_name"]
@@ -52,6 +62,20 @@ def test_a_body_that_is_not_json_is_a_400_that_says_so(staff, api_for):
     api = api_for(staff["supervisor"])
     answer = api.post("/api/v1/residents", b"\x15{not json", content_type="application/json")
     assert answer.status_code == 400 and answer.json()["code"] == "malformed_body"
+
+
+def test_a_date_is_written_as_a_date_never_a_number(staff, beds, api_for):
+    """pydantic would read 0 as 1 January 1970; the description says YYYY-MM-DD (schemathesis
+    found `?day=0` answered as that day's medication round)."""
+    api = api_for(staff["supervisor"])
+    for body in (
+        admission_body(staff, beds[0], date_of_birth=0),
+        admission_body(staff, beds[0], admitted_on="20261203"),
+    ):
+        answer = post(api, "/api/v1/residents", body)
+        assert answer.status_code == 422, body
+        assert answer.json()["code"] == "invalid_request"
+    assert api_for(staff["clinician"]).get("/api/v1/medication-round?day=0").status_code == 422
 
 
 def test_refused_values_are_a_400_by_field(staff, beds, api_for):

@@ -99,7 +99,7 @@ def counts(output: str) -> dict:
     """The figures of schemathesis's summary: operations tested, cases generated, failures."""
     tested = re.search(r"Tested:\s+(\d+)", output)
     cases = re.search(r"(\d+) generated", output)
-    failures = re.search(r"(\d+) unique failures", output)
+    failures = re.search(r"(\d+) unique failures?", output)
     errors = re.search(r"(\d+) errors?\b", output.split("SUMMARY")[-1])
     return {
         "operations": int(tested.group(1)) if tested else 0,

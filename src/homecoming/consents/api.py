@@ -21,7 +21,7 @@ from pydantic import Field
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.accounts.models import Role
-from homecoming.core.schemas import Error, Pages
+from homecoming.core.schemas import Day, Error, Pages
 from homecoming.ledger import services as ledger
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
@@ -39,7 +39,7 @@ class DocumentSummary(Schema):
     purpose: ConsentPurpose
     title: str
     ethics_approval_ref: str
-    ethics_approval_expires: dt.date | None
+    ethics_approval_expires: Day | None
 
 
 class DocumentOut(DocumentSummary):

@@ -1,11 +1,14 @@
 """The API's one error body and its one page of a list, shared by every router so clients parse
 a single shape (docs/api.md)."""
 
-from typing import Any
+import datetime as dt
+import re
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 from ninja.responses import Status
+from pydantic import BeforeValidator
 
 # The machine-readable code of an error, when the router names none: one per status.
 CODE_OF_STATUS = {
@@ -67,3 +70,26 @@ class Pages(LimitOffsetPagination):
             "limit": limit,
             "offset": offset,
         }
+
+
+def _written(kind: str, pattern: str):
+    """pydantic reads a number as a date or time (seconds since 1970: `0` is 1 January 1970);
+    the description says a date is written `YYYY-MM-DD`, so a number is refused, as described."""
+
+    def check(value):
+        if isinstance(value, (bool, int, float)) or (
+            isinstance(value, (str, bytes)) and not re.match(pattern, str(value))
+        ):
+            raise ValueError(f"a {kind} is written {pattern_words[kind]}")
+        return value
+
+    return BeforeValidator(check)
+
+
+pattern_words = {
+    "date": "YYYY-MM-DD",
+    "time": "YYYY-MM-DDTHH:MM[:SS][offset], ISO 8601",
+}
+# Use these, not dt.date and dt.datetime, for what a client sends (bodies and query strings).
+Day = Annotated[dt.date, _written("date", r"^\d{4}-\d{2}-\d{2}$")]
+Moment = Annotated[dt.datetime, _written("time", r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")]

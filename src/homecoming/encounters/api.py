@@ -17,7 +17,7 @@ from pydantic import Field
 
 from homecoming.access.policy import Action
 from homecoming.core.forms import messages_by_field
-from homecoming.core.schemas import Error, Pages, problem
+from homecoming.core.schemas import Error, Moment, Pages, problem
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -126,8 +126,8 @@ class ResidentSessionOut(Schema):
 
 
 class WhenIn(Schema):
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    starts_at: Moment
+    ends_at: Moment
     location: str = Field("", max_length=100)
     # Whose calendar (a supervisor books on any caseworker's); a caseworker books on their own,
     # and may leave it out.
@@ -167,8 +167,8 @@ class GroupIn(WhenIn):
 
 
 class RescheduleIn(Schema):
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    starts_at: Moment
+    ends_at: Moment
     reason: str = Field(max_length=1000)  # the resident reads it beside the session
 
     model_config = {

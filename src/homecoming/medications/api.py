@@ -24,7 +24,7 @@ from pydantic import Field
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.paging import Shaped
-from homecoming.core.schemas import Error, Pages, problem
+from homecoming.core.schemas import Day, Error, Moment, Pages, problem
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -209,8 +209,8 @@ class PrescriptionIn(Schema):
     dose_unit: Unit
     route: Route
     frequency: Frequency
-    starts_at: dt.datetime | None = None
-    ends_at: dt.datetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     instructions: str = ""
     # Duplicate therapy (another running order of the ingredient or its class) acknowledged.
     acknowledge_duplicates: bool = False
@@ -393,8 +393,8 @@ class WitnessIn(Schema):
 class DoseIn(Schema):
     dose_amount: str
     dose_unit: str  # as typed: a unit the protocol cannot take is a hard stop, not a 422
-    at: dt.datetime | None = None
-    scheduled_for: dt.datetime | None = None
+    at: Moment | None = None
+    scheduled_for: Moment | None = None
     witness: WitnessIn | None = None
     override: OverrideIn | None = None
 
@@ -421,7 +421,7 @@ class DoseStoppedOut(Error):
 
 class NotGivenIn(Schema):
     status: Literal["refused", "held", "missed"]
-    scheduled_for: dt.datetime
+    scheduled_for: Moment
     reason: str = Field("", max_length=2000)
 
     model_config = {
@@ -1011,7 +1011,7 @@ def record_not_given(request, order_id: int, payload: NotGivenIn):
 @router.get("/medication-round", response={200: RoundOut, 400: Error, 403: Error})
 def get_round(
     request,
-    day: dt.date | None = None,
+    day: Day | None = None,
     shift: Literal["day", "evening", "night"] | None = None,
     wing: str | None = None,
     page: int = Query(1, ge=1),

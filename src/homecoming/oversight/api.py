@@ -32,7 +32,7 @@ from homecoming.access.policy import Action
 from homecoming.core import ratelimits
 from homecoming.core.client_ip import client_ip
 from homecoming.core.forms import messages_by_field
-from homecoming.core.schemas import Error, Pages, problem
+from homecoming.core.schemas import Error, Moment, Pages, problem
 from homecoming.safety.models import Signal
 
 from . import complaints, escalation, forms, investigations, public_limits, selectors
@@ -79,8 +79,8 @@ class ComplaintSummary(Schema):
     subject: str
     status: ComplaintStatus
     filed_via: str
-    received_at: dt.datetime
-    touched_at: dt.datetime
+    received_at: Moment
+    touched_at: Moment
     escalations: int
     assignee: PersonOut | None
 
@@ -225,8 +225,8 @@ class InvestigationSummary(Schema):
     complaint_reference: str | None
     signal_id: int | None
     opened_by: str
-    opened_at: dt.datetime
-    closed_at: dt.datetime | None
+    opened_at: Moment
+    closed_at: Moment | None
 
 
 class InvestigationOut(InvestigationSummary):
@@ -273,8 +273,8 @@ class GrantIn(Schema):
     investigator_id: int
     resident_ids: list[int] = []
     staff_ids: list[int] = []
-    starts_at: dt.datetime | None = None  # now when not given
-    expires_at: dt.datetime
+    starts_at: Moment | None = None  # now when not given
+    expires_at: Moment
     reason: str
 
     model_config = {

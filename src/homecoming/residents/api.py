@@ -12,7 +12,7 @@ from pydantic import Field
 from homecoming.access.policy import Action
 from homecoming.core.forms import messages_by_field
 from homecoming.core.paging import Window
-from homecoming.core.schemas import Error, Pages, problem
+from homecoming.core.schemas import Day, Error, Pages, problem
 from homecoming.record import own_copy
 
 from . import intake_rules as rules
@@ -49,8 +49,8 @@ class MemberOut(Schema):
 
 class DeploymentIO(Schema):
     location: str = Field(min_length=1, max_length=200)
-    started_on: dt.date
-    ended_on: dt.date | None = None
+    started_on: Day
+    ended_on: Day | None = None
 
 
 class ResidentSummary(Schema):
@@ -82,10 +82,10 @@ class IntakeIn(Schema):
     family_name: str = Field(min_length=1, max_length=100)
     preferred_name: str = Field("", max_length=100)
     pronouns: str = Field("", max_length=40)
-    date_of_birth: dt.date
+    date_of_birth: Day
     service_branch: ServiceBranch
-    service_start: dt.date
-    service_end: dt.date | None = None
+    service_start: Day
+    service_end: Day | None = None
     service_number: str = Field("", max_length=20)
     emergency_contact_name: str = Field(min_length=1, max_length=200)
     emergency_contact_relationship: str = Field(min_length=1, max_length=100)
@@ -97,10 +97,10 @@ class IntakePatch(Schema):
     family_name: str | None = Field(None, min_length=1, max_length=100)
     preferred_name: str | None = Field(None, max_length=100)
     pronouns: str | None = Field(None, max_length=40)
-    date_of_birth: dt.date | None = None
+    date_of_birth: Day | None = None
     service_branch: ServiceBranch | None = None
-    service_start: dt.date | None = None
-    service_end: dt.date | None = None
+    service_start: Day | None = None
+    service_end: Day | None = None
     service_number: str | None = Field(None, max_length=20)
     emergency_contact_name: str | None = Field(None, min_length=1, max_length=200)
     emergency_contact_relationship: str | None = Field(None, min_length=1, max_length=100)
@@ -114,7 +114,7 @@ class IntakePatch(Schema):
 
 
 class AdmissionIn(IntakeIn):
-    admitted_on: dt.date
+    admitted_on: Day
     expected_length_days: int = Field(ge=1, le=730)
     bed_id: int | None = None
     program_id: int | None = None
@@ -176,7 +176,7 @@ API_FIELD = {
 
 
 class StayIn(Schema):
-    admitted_on: dt.date
+    admitted_on: Day
     expected_length_days: int = Field(ge=1, le=730)
 
     model_config = {

@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 
 from homecoming.access import policy
 from homecoming.access.policy import Action
-from homecoming.core.schemas import Error, Pages
+from homecoming.core.schemas import Day, Error, Pages
 from homecoming.residents.models import Resident
 
 from . import selectors, services, signals, terms
@@ -45,7 +45,7 @@ class EventOut(Schema):
 
 class EventIn(Schema):
     term: str
-    onset: dt.date
+    onset: Day
     seriousness: str
     outcome: str = "unknown"
     description: str = ""

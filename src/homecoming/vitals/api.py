@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 from homecoming.access import policy
 from homecoming.access.policy import Action
 from homecoming.core.paging import Shaped
-from homecoming.core.schemas import Error, Pages
+from homecoming.core.schemas import Error, Moment, Pages
 from homecoming.residents.models import Resident
 from homecoming.residents.selectors import existing
 
@@ -22,7 +22,7 @@ router = Router(tags=["vitals"])
 
 
 class VitalsIn(Schema):
-    taken_at: dt.datetime | None = None  # default: now; up to 12 hours late, never future
+    taken_at: Moment | None = None  # default: now; up to 12 hours late, never future
     systolic: int | None = None
     diastolic: int | None = None
     pulse: int | None = None

@@ -5,8 +5,8 @@
 A demo center is built on SQLite in a temporary folder and served by `homecoming serve` (the
 real gunicorn, the real worker); then schemathesis runs every check (tests/contract/
 schemathesis.toml says the one choice made) against the served /api/v1/openapi.json, once for
-each kind of caller: a caseworker, a clinician, a supervisor, the oversight body, a resident and
-the sysadmin, each with a read-write token of their own. The counts of each run and the total
+each kind of caller: a caseworker, a clinician, the oversight body, a resident and the sysadmin,
+each with a read-write token of their own. The counts of each run and the total
 are printed; the exit status is non-zero if any run found a server error or an answer that
 does not match the description.
 
@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Who calls: each opens other operations (and is refused others, which must answer as described).
-# The sysadmin comes last: their run may deactivate other accounts.
-CALLERS = ["heidi", "nurse", "colin", "carrasco", "walter", "sysadmin"]
+# The supervisor is left out: what they may do is the caseworker's and the director's, and each
+# caller costs CI most of a minute. The sysadmin comes last: their run may deactivate accounts.
+CALLERS = ["heidi", "nurse", "carrasco", "walter", "sysadmin"]
 SEED = 18  # the same cases at every run, whatever the day: a failure is reproducible
 
 
@@ -111,7 +112,7 @@ def counts(output: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--max-examples", type=int, default=8, help="cases per operation (8)")
+    parser.add_argument("--max-examples", type=int, default=5, help="cases per operation (5)")
     args = parser.parse_args()
     if args.max_examples < 1:
         parser.error("--max-examples is a whole number of at least 1")

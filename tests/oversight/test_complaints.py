@@ -68,6 +68,26 @@ def test_staff_named_in_a_complaint_never_learn_who_made_it(own, staff):
         complaints.assign(staff["program_director"], complaint, staff["supervisor"])
 
 
+def test_staff_named_in_a_complaint_do_not_read_the_handlers_notes(own, staff):
+    """The supervisor a complaint names is also a handler by role: he reads the complaint (blind
+    to who made it) but not the notes the handlers keep among themselves about him."""
+    complaint = complaints.file_own(own.user, filing(named_staff=[staff["supervisor"]]))
+    complaints.write(
+        staff["program_director"],
+        complaint,
+        "Asked the night staff what they saw; the logs are being kept.",
+        for_staff_only=True,
+    )
+    complaints.write(staff["program_director"], complaint, "We are looking into this now.")
+
+    def bodies(user):
+        return [e.body for e in selectors.complaint_for(user, complaint.pk).events if e.body]
+
+    assert "We are looking into this now." in bodies(staff["supervisor"])
+    assert not any("night staff" in b for b in bodies(staff["supervisor"]))
+    assert any("night staff" in b for b in bodies(staff["program_director"]))
+
+
 @pytest.mark.parametrize(
     "who", ["caseworker", "clinician", "contractor", "sysadmin", "investigator"]
 )

@@ -120,7 +120,9 @@ def complaint_for(actor, complaint_id: int) -> ComplaintView:
     with transaction.atomic():
         view = ComplaintView(
             complaint=complaint,
-            events=_events(complaint, for_complainant=mine and not handler),
+            # Staff named in it read what the complainant reads, never the handlers' own notes
+            # about them (how the complaint is being looked into is not theirs to watch).
+            events=_events(complaint, for_complainant=(mine and not handler) or named),
             complainant=complainant_words(complaint, actor),
             as_complainant=mine,
             may_handle=handler and not named,

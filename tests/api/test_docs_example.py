@@ -24,11 +24,20 @@ def example() -> str:
 
 @pytest.fixture
 def through_the_center(monkeypatch):
+    from django.core import signals
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
 
     transport = httpx.WSGITransport(app=get_wsgi_application())
     real = httpx.Client
     monkeypatch.setattr(httpx, "Client", lambda **kw: real(transport=transport, **kw))
+    # As Django's test client does: a request in the test's own transaction must not close the
+    # test's connection at its start or end (PostgreSQL keeps connections, CONN_MAX_AGE).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 def test_the_example_pages_the_caseload_and_writes_once(

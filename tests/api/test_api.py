@@ -1,10 +1,10 @@
 """The JSON API: token auth (hashed at rest), the pages' permissions, clear 4xx errors."""
 
-import datetime as dt
 import json
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from homecoming.accounts import tokens
 from homecoming.accounts.models import ApiToken
@@ -22,7 +22,7 @@ def admission_body(staff, bed, **overrides):
         "emergency_contact_name": "Luis Reyes",
         "emergency_contact_relationship": "brother",
         "emergency_contact_phone": "555-0100",
-        "admitted_on": dt.date.today().isoformat(),
+        "admitted_on": timezone.localdate().isoformat(),
         "expected_length_days": 30,
         "bed_id": bed.pk,
         "primary_caseworker_id": staff["caseworker"].pk,
@@ -186,12 +186,12 @@ def test_api_opens_a_stay_after_discharge(resident, staff):
     from homecoming.residents.models import Stay
 
     Stay.objects.filter(resident=resident).update(
-        status="discharged", discharged_on=dt.date.today()
+        status="discharged", discharged_on=timezone.localdate()
     )
     _, clear = tokens.issue(staff["caseworker"], "t")
     response = Client(HTTP_AUTHORIZATION=f"Bearer {clear}").post(
         f"/api/v1/residents/{resident.pk}/stays",
-        json.dumps({"admitted_on": dt.date.today().isoformat(), "expected_length_days": 14}),
+        json.dumps({"admitted_on": timezone.localdate().isoformat(), "expected_length_days": 14}),
         content_type="application/json",
     )
     assert response.status_code == 201 and response.json()["status"] == "in_residence"
